@@ -1,0 +1,1 @@
+"""cityid: a municipal identity-card platform."""

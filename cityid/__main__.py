@@ -1,0 +1,3 @@
+from cityid.cli import main
+
+main()

@@ -1,0 +1,22 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from cityid.accounts.policy import ROLES, allowed
+
+NAV = [
+    ("enrollment.create", "enrollment:new", _("Enroll")),
+    ("enrollment.search", "enrollment:search", _("Search")),
+    ("enrollment.queue", "enrollment:queue", _("Decision queue")),
+]
+
+
+def staff_role(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    items = []
+    for action, name, label in NAV:
+        if allowed(user.role, action):
+            url = reverse(name)
+            items.append({"url": url, "label": label, "active": request.path.startswith(url)})
+    return {"staff_role": ROLES.get(user.role, user.role), "nav_items": items, "program_name": _("the city")}

@@ -1,0 +1,48 @@
+from django import forms
+from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_login_failed
+from django.utils.translation import gettext_lazy as _
+from django_otp import match_token
+
+
+class StaffLoginForm(forms.Form):
+    """Username, password and the authenticator code, checked together (MFA is mandatory)."""
+
+    username = forms.CharField(label=_("Username"), max_length=150)
+    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+    otp_token = forms.RegexField(
+        label=_("Authenticator code"),
+        regex=r"^\d{6}$",
+        error_messages={"invalid": _("Enter the 6-digit code from your authenticator app.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+    error_messages = {"invalid_login": _("The username, password or authenticator code is not correct.")}
+
+    def __init__(self, request=None, *args, **kwargs) -> None:
+        self.request = request
+        self.user = None
+        self.device = None
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "usa-input")
+        self.fields["username"].widget.attrs["autocomplete"] = "username"
+        self.fields["password"].widget.attrs["autocomplete"] = "current-password"
+
+    def clean(self) -> dict:
+        data = super().clean()
+        username, password, token = data.get("username"), data.get("password"), data.get("otp_token")
+        if not (username and password and token):
+            return data
+        user = authenticate(self.request, username=username, password=password)
+        if user is None:
+            raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+        device = match_token(user, token)
+        if device is None:
+            # A wrong second factor counts as a failed login for the lockout, like a wrong password.
+            user_login_failed.send(sender=__name__, credentials={"username": username}, request=self.request)
+            raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+        if not user.is_active:
+            raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+        self.user, self.device = user, device
+        return data

@@ -1,0 +1,55 @@
+"""The single role × action policy table. Every view and command asks ``allowed()``.
+
+Roles follow DESIGN.md §2. Separation of duties is written here, once: the administrator
+manages accounts but reads no personal data; the auditor reads the log but no personal
+data; card production never reads documents.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+ROLES: dict[str, str] = {
+    "clerk": _("Enrollment clerk"),
+    "supervisor": _("Supervisor"),
+    "fraud_analyst": _("Fraud analyst"),
+    "card_production": _("Card production"),
+    "records_officer": _("Records officer"),
+    "counsel": _("Counsel"),
+    "foil_officer": _("FOIL officer"),
+    "auditor": _("Auditor"),
+    "admin": _("Administrator"),
+}
+
+#: The host operator running a command without ``--actor``: whoever holds the host already
+#: holds the keyring, so the policy cannot stop them; their actions are still audited.
+OPERATOR = "operator"
+
+POLICY: dict[str, frozenset[str]] = {
+    "enrollment.create": frozenset({"clerk", "supervisor"}),
+    "enrollment.search": frozenset({"clerk", "supervisor"}),
+    "enrollment.read_personal": frozenset({"clerk", "supervisor"}),
+    "enrollment.queue": frozenset({"supervisor"}),
+    "enrollment.decide": frozenset({"supervisor"}),
+    "enrollment.import": frozenset({"supervisor"}),
+    "enrollment.seed": frozenset(),
+    "subject.export": frozenset({"records_officer"}),
+    "staff.manage": frozenset({"admin"}),
+    "audit.read": frozenset({"auditor"}),
+    "cards.produce": frozenset({"card_production"}),
+    "stats.read": frozenset(ROLES),
+}
+
+
+class PermissionDenied(Exception):
+    """The actor's role may not perform the action."""
+
+
+def allowed(role: str | None, action: str) -> bool:
+    if action not in POLICY:
+        raise KeyError(f"unknown action {action!r}: add it to POLICY")
+    return role == OPERATOR or role in POLICY[action]
+
+
+def roles_for(action: str) -> list[str]:
+    return sorted(POLICY[action])

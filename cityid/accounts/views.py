@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.forms import SetPasswordForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+
+from cityid.accounts.forms import StaffLoginForm
+from cityid.accounts.policy import PermissionDenied, allowed
+from cityid.audit.services import record_event
+
+
+def requires(action: str) -> Callable:
+    """View decorator: a signed-in, MFA-verified staff member whose role allows ``action``."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            user = request.user
+            if not user.is_authenticated or not user.is_verified():
+                return redirect(f"{_login_url()}?next={request.path}")
+            if not allowed(user.role, action):
+                record_event(actor=user, action="access.denied", purpose=action, outcome="denied")
+                return render(request, "403.html", {"action": action}, status=403)
+            try:
+                return view(request, *args, **kwargs)
+            except PermissionDenied:
+                return render(request, "403.html", {"action": action}, status=403)
+
+        return wrapper
+
+    return decorator
+
+
+def _login_url() -> str:
+    from django.urls import reverse
+
+    return reverse("accounts:login")
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    form = StaffLoginForm(request, data=request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            login(request, form.user)
+            otp_login(request, form.device)
+            record_event(actor=form.user, action="login.success")
+            target = request.POST.get("next") or request.GET.get("next") or ""
+            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+                target = ""
+            if form.user.must_change_password:
+                return redirect("accounts:password")
+            return redirect(target or "home")
+        record_event(actor=None, actor_id="public", action="login.failure", outcome="failed")
+    return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        record_event(actor=request.user, action="logout")
+    logout(request)
+    messages.info(request, _("You have signed out."))
+    return redirect("accounts:login")
+
+
+def password_view(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated or not request.user.is_verified():
+        return redirect("accounts:login")
+    form = SetPasswordForm(request.user, request.POST or None)
+    for field in form.fields.values():
+        field.widget.attrs.setdefault("class", "usa-input")
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        user.must_change_password = False
+        user.save(update_fields=["must_change_password"])
+        update_session_auth_hash(request, user)
+        record_event(actor=user, action="password.change")
+        messages.success(request, _("Your password has been changed."))
+        return redirect("home")
+    return render(request, "accounts/password.html", {"form": form})

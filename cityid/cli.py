@@ -1,0 +1,37 @@
+"""The ``cityid`` console script: Django management with the settings preset."""
+
+import os
+import sys
+
+PROJECT_APPS = ("accounts", "enrollment", "vault", "audit", "cards", "ops")
+
+
+def _project_help() -> str:
+    from django.core.management import get_commands, load_command_class
+
+    lines = ["Usage: cityid COMMAND [options]", "", "cityid commands:"]
+    for name, app in sorted(get_commands().items()):
+        if app.startswith("cityid.") and app.split(".")[-1] in PROJECT_APPS:
+            summary = load_command_class(app, name).help.strip().splitlines()[0]
+            lines.append(f"  {name:<12} {summary}")
+    lines += ["", "Django's own commands (migrate, runserver, ...): cityid help --all", "One command: cityid COMMAND --help"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityid.settings")
+    argv = list(sys.argv if argv is None else argv)
+    import django
+    from django.core.management import execute_from_command_line
+
+    if len(argv) < 2 or argv[1] in {"-h", "--help"} or argv[1:] == ["help"]:
+        django.setup()
+        print(_project_help())
+        return
+    if argv[1:3] == ["help", "--all"]:
+        argv = [argv[0], "help"]
+    execute_from_command_line(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""Subject-access export: everything still held about one applicant, decrypted, to a folder."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from django.db.models import Q
+
+from cityid.accounts.services import authorize
+from cityid.audit.services import record_event
+from cityid.enrollment.models import Applicant
+from cityid.enrollment.selectors import decrypt_applicant
+from cityid.vault import services as vault
+
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
+
+
+class SubjectNotFound(Exception):
+    pass
+
+
+def find_subject(identifier: str) -> Applicant:
+    query = Q(external_id=identifier)
+    try:
+        import uuid
+
+        query |= Q(public_id=uuid.UUID(identifier))
+    except ValueError:
+        pass
+    applicant = Applicant.objects.filter(query).first()
+    if applicant is None:
+        raise SubjectNotFound(f"no applicant with id or external_id {identifier!r}")
+    return applicant
+
+
+def _write(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def export_subject(*, identifier: str, out_dir: Path, actor: Any) -> Path:
+    """Write ``subject.json`` plus scans and photo under ``out_dir/<applicant id>/``; logged."""
+    authorize(actor, "subject.export")
+    applicant = find_subject(identifier)
+    view = decrypt_applicant(applicant)
+    target = Path(out_dir) / str(applicant.public_id)
+    target.mkdir(parents=True, exist_ok=True, mode=0o700)
+    files: list[str] = []
+    if applicant.photo is not None and "photo" not in view.destroyed:
+        try:
+            photo = vault.read_blob(record=vault.open_record(applicant.photo_record), blob=applicant.photo)
+        except vault.RecordDestroyed:
+            view.destroyed.append("photo")
+        else:
+            name = "photo" + EXTENSIONS.get(applicant.photo.content_type, ".bin")
+            _write(target / name, photo)
+            files.append(name)
+    applications = []
+    for application, details, docs in view.applications:
+        documents = []
+        record = None
+        for doc in docs:
+            entry = {
+                "type": doc.type,
+                "identity_points": doc.identity_points,
+                "residency_points": doc.residency_points,
+                "accepted": doc.accepted,
+                **(doc.details or {}),
+            }
+            if doc.has_scan and doc.details is not None:
+                record = record or vault.open_record(application.documents_record)
+                blob = application.documents.get(position=doc.position).scan
+                name = f"application-{application.public_id}-document-{doc.position}" + EXTENSIONS.get(
+                    blob.content_type, ".bin"
+                )
+                _write(target / name, vault.read_blob(record=record, blob=blob))
+                entry["scan_file"] = name
+                files.append(name)
+            documents.append(entry)
+        card = getattr(application, "card", None)
+        applications.append(
+            {
+                "id": str(application.public_id),
+                "type": application.type,
+                "status": application.status,
+                "submitted": application.submitted_on.isoformat(),
+                "decided": application.decided_on.isoformat() if application.decided_on else None,
+                "denial_reasons": application.denial_reasons,
+                "appeal_deadline": application.appeal_deadline.isoformat() if application.appeal_deadline else None,
+                "details": details,
+                "documents": documents,
+                "card": {"number": card.number, "issued": card.issued_on.isoformat(),
+                         "expires": card.expires_on.isoformat(), "status": card.status} if card else None,
+            }
+        )
+    document = {
+        "applicant": {
+            "id": str(applicant.public_id),
+            "external_id": applicant.external_id,
+            "profile": view.profile,
+            "gender": applicant.gender,
+            "languages": [code for code in applicant.languages.split(",") if code],
+        },
+        "applications": applications,
+        "destroyed": [{"class": name} for name in view.destroyed],
+        "files": files,
+    }
+    _write(target / "subject.json", json.dumps(document, indent=2, ensure_ascii=False).encode())
+    record_event(actor=actor, action="subject.export", target=applicant.ref, purpose="subject_access")
+    return target

@@ -1,0 +1,206 @@
+"""Bulk import of an existing program's applicants (``cityid import applicants FILE.jsonl``).
+
+Each line is validated and stored on its own: a bad line is reported with its number and
+reason and nothing of it is kept; a line whose ``external_id`` is already known is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from cityid.enrollment import services
+from cityid.enrollment.inputs import DocumentInput, EnrollmentInput, EnrollmentInvalid
+from cityid.enrollment.models import Applicant
+
+DECISIONS = {"approved", "denied", "pending"}
+
+
+class LineInvalid(Exception):
+    """The line cannot be imported; the message names the field."""
+
+
+@dataclass
+class ImportSummary:
+    imported: int = 0
+    skipped: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _date(value: Any, name: str, *, required: bool = True) -> date | None:
+    if value in (None, "") and not required:
+        return None
+    if not isinstance(value, str):
+        raise LineInvalid(f"{name}: expected a date YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise LineInvalid(f"{name}: {value!r} is not a valid date YYYY-MM-DD") from None
+
+
+def _text(record: dict, key: str, name: str | None = None, *, required: bool = False) -> str:
+    value = record.get(key, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise LineInvalid(f"{name or key}: expected text")
+    if required and not value.strip():
+        raise LineInvalid(f"{name or key}: required")
+    return value
+
+
+def _read_file(base_dir: Path, value: Any, name: str) -> bytes | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise LineInvalid(f"{name}: expected a file path")
+    path = (base_dir / value).resolve()
+    if not path.is_file():
+        raise LineInvalid(f"{name}: file {value!r} not found")
+    return path.read_bytes()
+
+
+def record_to_input(
+    record: Any,
+    *,
+    base_dir: Path = Path("."),
+    scans: list[bytes] | None = None,
+    photo: bytes | None = None,
+) -> tuple[EnrollmentInput, dict]:
+    """Turn one import record into an EnrollmentInput and its application block.
+
+    ``scans``/``photo`` supply file contents directly (the seeder); otherwise ``scan_path`` and
+    ``photo_path`` are read relative to ``base_dir``.
+    """
+    if not isinstance(record, dict):
+        raise LineInvalid("the line is not a JSON object")
+    address = record.get("address")
+    if not isinstance(address, dict):
+        raise LineInvalid("address: expected an object with a 'kind'")
+    address = {k: ("" if v is None else v) for k, v in address.items() if k in
+               {"kind", "line1", "line2", "city", "postcode", "borough", "care_of"}}
+    if not all(isinstance(v, str) for v in address.values()):
+        raise LineInvalid("address: every part must be text")
+    documents_raw = record.get("documents")
+    if not isinstance(documents_raw, list) or not documents_raw:
+        raise LineInvalid("documents: expected a non-empty list")
+    documents = []
+    for index, doc in enumerate(documents_raw):
+        if not isinstance(doc, dict):
+            raise LineInvalid(f"documents[{index}]: expected an object")
+        scan = scans[index] if scans is not None and index < len(scans) else _read_file(
+            base_dir, doc.get("scan_path"), f"documents[{index}].scan_path"
+        )
+        documents.append(
+            DocumentInput(
+                type=_text(doc, "type", f"documents[{index}].type", required=True),
+                number=_text(doc, "number", f"documents[{index}].number", required=True),
+                issuer=_text(doc, "issuer", f"documents[{index}].issuer"),
+                expires=_date(doc.get("expires"), f"documents[{index}].expires", required=False),
+                scan=scan,
+            )
+        )
+    application = record.get("application")
+    if not isinstance(application, dict):
+        raise LineInvalid("application: expected an object")
+    decision = application.get("decision", "pending")
+    if decision not in DECISIONS:
+        raise LineInvalid(f"application.decision: must be one of {', '.join(sorted(DECISIONS))}")
+    languages = record.get("languages") or []
+    if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
+        raise LineInvalid("languages: expected a list of language codes")
+    external_id = _text(record, "external_id", required=True)
+    caretaker = record.get("caretaker")
+    emergency = record.get("emergency_contact")
+    for name, value in (("caretaker", caretaker), ("emergency_contact", emergency)):
+        if value is not None and not isinstance(value, dict):
+            raise LineInvalid(f"{name}: expected an object or null")
+    data = EnrollmentInput(
+        external_id=external_id,
+        given_name=_text(record, "given_name", required=True),
+        family_name=_text(record, "family_name", required=True),
+        date_of_birth=_date(record.get("date_of_birth"), "date_of_birth"),
+        gender=_text(record, "gender"),
+        address=address,
+        languages=languages,
+        documents=documents,
+        photo=photo if photo is not None else _read_file(base_dir, record.get("photo_path"), "photo_path"),
+        application_type=_text(application, "type", "application.type") or "new",
+        submitted_on=_date(application.get("submitted"), "application.submitted"),
+        with_caretaker=bool(caretaker),
+        caretaker=caretaker,
+        emergency_contact=emergency,
+        veteran=bool(record.get("veteran", False)),
+        organ_donor=bool(record.get("organ_donor", False)),
+    )
+    return data, {
+        "decision": decision,
+        "decided": _date(application.get("decided"), "application.decided", required=decision != "pending"),
+    }
+
+
+def import_record(data: EnrollmentInput, application_block: dict, *, actor: Any) -> None:
+    """Store one record and its recorded decision, all or nothing."""
+    from cityid.vault.services import atomic_with_blobs
+
+    decision = application_block["decision"]
+    with atomic_with_blobs():
+        application = services.enroll(
+            data=data, enrolled_by=actor, require_eligible=decision == "approved", imported=True
+        )
+        if decision != "pending":
+            try:
+                services.decide(
+                    application=application,
+                    approve=decision == "approved",
+                    reasons=["insufficient_documents"] if decision == "denied" else [],
+                    decided_on=application_block["decided"],
+                    decided_by=actor,
+                    imported=True,
+                )
+            except services.DecisionRefused as refused:
+                raise LineInvalid(f"application.decided: {refused}") from None
+
+
+def _invalid_message(invalid: EnrollmentInvalid) -> str:
+    return "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in invalid.errors.items())
+
+
+def import_lines(
+    lines: Iterable[str],
+    *,
+    actor: Any,
+    base_dir: Path = Path("."),
+    on_line: Callable[[int, str], None] | None = None,
+) -> ImportSummary:
+    summary = ImportSummary()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        outcome = "imported"
+        try:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise LineInvalid(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+            external_id = record.get("external_id") if isinstance(record, dict) else None
+            if external_id and Applicant.objects.filter(external_id=external_id).exists():
+                summary.skipped += 1
+                outcome = "skipped"
+            else:
+                data, block = record_to_input(record, base_dir=base_dir)
+                import_record(data, block, actor=actor)
+                summary.imported += 1
+        except LineInvalid as exc:
+            summary.rejected.append((number, str(exc)))
+            outcome = "rejected"
+        except EnrollmentInvalid as exc:
+            summary.rejected.append((number, _invalid_message(exc)))
+            outcome = "rejected"
+        if on_line:
+            on_line(number, outcome)
+    return summary

@@ -1,0 +1,143 @@
+"""Applicants and applications. Personal values live only in the sealed columns.
+
+In the clear: ids, workflow state, document types and points, and coarse attributes for
+statistics (borough, birth year, gender, languages, address kind). Everything that names
+or locates a person is sealed under a vault record's data key.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cityid.vault.models import Blob, RecordKey
+
+
+class AddressKind(models.TextChoices):
+    RESIDENTIAL = "residential", _("Residential address")
+    CARE_OF = "care_of", _("Care-of address (organisation)")
+    NONE = "none", _("No address (card picked up at the enrollment center)")
+
+
+class Gender(models.TextChoices):
+    NONE = "", _("Not shown")
+    F = "F", _("F")
+    M = "M", _("M")
+    X = "X", _("X")
+
+
+class Borough(models.TextChoices):
+    MANHATTAN = "manhattan", _("Manhattan")
+    BRONX = "bronx", _("Bronx")
+    BROOKLYN = "brooklyn", _("Brooklyn")
+    QUEENS = "queens", _("Queens")
+    STATEN_ISLAND = "staten_island", _("Staten Island")
+    UNKNOWN = "", _("Not recorded")
+
+
+class Applicant(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    external_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    personal_record = models.ForeignKey(
+        RecordKey, on_delete=models.SET_NULL, null=True, related_name="+", help_text="class 'application'"
+    )
+    photo_record = models.ForeignKey(RecordKey, on_delete=models.SET_NULL, null=True, related_name="+")
+    photo = models.ForeignKey(Blob, on_delete=models.SET_NULL, null=True, related_name="+")
+    sealed_profile = models.BinaryField(null=True)
+    # Coarse, non-identifying attributes kept for statistics.
+    borough = models.CharField(max_length=16, choices=Borough.choices, blank=True)
+    birth_year = models.PositiveSmallIntegerField()
+    gender = models.CharField(max_length=1, choices=Gender.choices, blank=True)
+    languages = models.CharField(max_length=64, blank=True)
+    address_kind = models.CharField(max_length=16, choices=AddressKind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"applicant {self.public_id}"
+
+    @property
+    def ref(self) -> str:
+        return f"applicant:{self.public_id}"
+
+
+class ApplicationType(models.TextChoices):
+    NEW = "new", _("New")
+    RENEWAL = "renewal", _("Renewal")
+    REPLACEMENT = "replacement", _("Replacement")
+    UPDATE = "update", _("Update")
+    REAPPLICATION = "reapplication", _("Reapplication")
+
+
+class ApplicationStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted, awaiting decision")
+    APPROVED = "approved", _("Approved")
+    DENIED = "denied", _("Denied")
+
+
+class DenialReason(models.TextChoices):
+    INSUFFICIENT_DOCUMENTS = "insufficient_documents", _("Documents do not meet the points requirement")
+    DOCUMENT_NOT_VERIFIED = "document_not_verified", _("A document could not be verified")
+    NOT_RESIDENT = "not_resident", _("Residency in the city was not shown")
+    AGE = "age", _("Applicant does not meet the age requirement")
+    CARETAKER = "caretaker", _("Caretaker requirement not met")
+    DUPLICATE = "duplicate", _("Applicant already holds a valid card")
+    OTHER = "other", _("Other (see appeal notice)")
+
+
+class Application(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    applicant = models.ForeignKey(Applicant, on_delete=models.CASCADE, related_name="applications")
+    type = models.CharField(max_length=16, choices=ApplicationType.choices, default=ApplicationType.NEW)
+    status = models.CharField(
+        max_length=16, choices=ApplicationStatus.choices, default=ApplicationStatus.SUBMITTED, db_index=True
+    )
+    submitted_on = models.DateField(db_index=True)
+    with_caretaker = models.BooleanField(default=False)
+    documents_record = models.ForeignKey(RecordKey, on_delete=models.SET_NULL, null=True, related_name="+")
+    sealed_details = models.BinaryField(null=True, help_text="caretaker, emergency contact, card options")
+    identity_points = models.PositiveSmallIntegerField(default=0)
+    residency_points = models.PositiveSmallIntegerField(default=0)
+    eligible = models.BooleanField(default=False)
+    rules_version = models.CharField(max_length=32)
+    document_copies = models.CharField(max_length=8, help_text="the copy policy in force at enrollment")
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="enrolled_applications"
+    )
+    decided_on = models.DateField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="decided_applications"
+    )
+    denial_reasons = models.JSONField(default=list, blank=True)
+    appeal_deadline = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["submitted_on", "id"]
+
+    def __str__(self) -> str:
+        return f"application {self.public_id}"
+
+    @property
+    def ref(self) -> str:
+        return f"application:{self.public_id}"
+
+
+class PresentedDocument(models.Model):
+    """A document the applicant presented. Under the ``none`` copy policy, ``scan`` is empty."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
+    position = models.PositiveSmallIntegerField()
+    type = models.CharField(max_length=32)
+    identity_points = models.PositiveSmallIntegerField(default=0)
+    residency_points = models.PositiveSmallIntegerField(default=0)
+    accepted = models.BooleanField(default=True)
+    sealed_details = models.BinaryField(null=True, help_text="number, issuer, expiry")
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    scan = models.ForeignKey(Blob, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["application", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.position}"

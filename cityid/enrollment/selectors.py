@@ -1,0 +1,140 @@
+"""Enrollment reads. Every read of personal data names a purpose and is logged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import QuerySet
+
+from cityid.accounts.services import authorize
+from cityid.audit.services import record_event
+from cityid.enrollment.models import Applicant, Application, ApplicationStatus
+from cityid.enrollment.services import name_dob_index_value
+from cityid.vault import services as vault
+from cityid.vault.selectors import record_keys_matching
+
+
+@dataclass
+class DocumentView:
+    position: int
+    type: str
+    identity_points: int
+    residency_points: int
+    accepted: bool
+    details: dict | None
+    has_scan: bool
+    scan_id: int | None
+
+
+@dataclass
+class ApplicantView:
+    applicant: Applicant
+    profile: dict | None
+    applications: list[tuple[Application, dict | None, list[DocumentView]]]
+    destroyed: list[str]
+
+
+def pending_applications() -> QuerySet[Application]:
+    return (
+        Application.objects.filter(status=ApplicationStatus.SUBMITTED)
+        .select_related("applicant", "enrolled_by")
+        .order_by("submitted_on", "id")
+    )
+
+
+def purposes_for(applicant: Applicant) -> list[Application]:
+    """The open cases a staff member may name as the purpose of reading this applicant."""
+    return list(applicant.applications.order_by("-submitted_on"))
+
+
+def _open(record_key: Any) -> vault.OpenRecord | None:
+    if record_key is None:
+        return None
+    try:
+        return vault.open_record(record_key)
+    except vault.RecordDestroyed:
+        return None
+
+
+def read_applicant(*, applicant: Applicant, actor: Any, purpose: str) -> ApplicantView:
+    """Decrypt an applicant's records for a person to see, for the named purpose (logged)."""
+    authorize(actor, "enrollment.read_personal", target=applicant.ref)
+    if not purpose:
+        raise ValueError("a purpose is required to read personal data")
+    view = decrypt_applicant(applicant)
+    record_event(actor=actor, action="personal.read", target=applicant.ref, purpose=purpose)
+    return view
+
+
+def decrypt_applicant(applicant: Applicant) -> ApplicantView:
+    """Everything still readable about an applicant. Callers authorise and log the read."""
+    destroyed: list[str] = []
+    personal = _open(applicant.personal_record)
+    profile = personal.open_json("profile", applicant.sealed_profile) if personal else None
+    if personal is None:
+        destroyed.append("application")
+    applications = []
+    for application in applicant.applications.prefetch_related("documents").order_by("-submitted_on"):
+        details = (
+            personal.open_json(f"application:{application.public_id}", application.sealed_details)
+            if personal and application.sealed_details
+            else None
+        )
+        documents_record = _open(application.documents_record)
+        if documents_record is None and "documents" not in destroyed:
+            destroyed.append("documents")
+        docs = [
+            DocumentView(
+                position=doc.position,
+                type=doc.type,
+                identity_points=doc.identity_points,
+                residency_points=doc.residency_points,
+                accepted=doc.accepted,
+                details=documents_record.open_json(f"document:{doc.position}", doc.sealed_details)
+                if documents_record and doc.sealed_details
+                else None,
+                has_scan=doc.scan_id is not None,
+                scan_id=doc.scan_id,
+            )
+            for doc in application.documents.all()
+        ]
+        applications.append((application, details, docs))
+    return ApplicantView(applicant, profile, applications, destroyed)
+
+
+def read_photo(*, applicant: Applicant, actor: Any, purpose: str) -> tuple[bytes, str] | None:
+    authorize(actor, "enrollment.read_personal", target=applicant.ref)
+    if applicant.photo is None:
+        return None
+    record = _open(applicant.photo_record)
+    if record is None:
+        return None
+    record_event(actor=actor, action="personal.read_photo", target=applicant.ref, purpose=purpose)
+    return vault.read_blob(record=record, blob=applicant.photo), applicant.photo.content_type
+
+
+def read_scan(*, application: Application, position: int, actor: Any, purpose: str) -> tuple[bytes, str] | None:
+    authorize(actor, "enrollment.read_personal", target=application.ref)
+    doc = application.documents.filter(position=position).select_related("scan").first()
+    if doc is None or doc.scan is None:
+        return None
+    record = _open(application.documents_record)
+    if record is None:
+        return None
+    record_event(actor=actor, action="personal.read_scan", target=application.ref, purpose=purpose)
+    return vault.read_blob(record=record, blob=doc.scan), doc.scan.content_type
+
+
+def search_applicants(*, actor: Any, given_name: str, family_name: str, date_of_birth: date) -> list[Applicant]:
+    """Exact (normalised) name and date-of-birth search through the blind index. Logged."""
+    authorize(actor, "enrollment.search")
+    keys = record_keys_matching(
+        record_class="application",
+        kind="name_dob",
+        value=name_dob_index_value(given_name, family_name, date_of_birth),
+    )
+    found = list(Applicant.objects.filter(personal_record__in=keys).order_by("created_at"))
+    record_event(actor=actor, action="personal.search", target=f"results:{len(found)}", purpose="search")
+    return found

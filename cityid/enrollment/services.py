@@ -1,0 +1,272 @@
+"""Enrollment writes: enroll an applicant, decide an application."""
+
+from __future__ import annotations
+
+import calendar
+import functools
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from cityid.accounts.services import authorize
+from cityid.audit.services import record_event
+from cityid.cards.services import issue_card
+from cityid.enrollment import eligibility
+from cityid.enrollment.inputs import EnrollmentInput, EnrollmentInvalid, sniff_content_type, validate
+from cityid.enrollment.messages import problem_message
+from cityid.enrollment.models import (
+    AddressKind,
+    Applicant,
+    Application,
+    ApplicationStatus,
+    DenialReason,
+    PresentedDocument,
+)
+from cityid.vault import services as vault
+
+APPEAL_DAYS_DEFAULT = 30
+
+
+class DecisionRefused(Exception):
+    """The decision is not allowed (wrong state, separation of duties, ineligible)."""
+
+
+@functools.cache
+def _load_rules(path: str) -> eligibility.Rules:
+    return eligibility.load_rules(Path(path))
+
+
+def current_rules() -> eligibility.Rules:
+    return _load_rules(settings.CITYID_RULES_FILE)
+
+
+def document_copy_policy(rules: eligibility.Rules | None = None) -> str:
+    override = (settings.CITYID_DOCUMENT_COPIES or "").strip().lower()
+    if override:
+        if override not in {"keep", "none"}:
+            raise ValueError("CITYID_DOCUMENT_COPIES must be 'keep' or 'none'")
+        return override
+    return (rules or current_rules()).document_copies
+
+
+def _end_of_month(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def retention_due(rules: eligibility.Rules, record_class: str, submitted_on: date) -> date:
+    return _end_of_month(_add_years(submitted_on, rules.retention_years(record_class)))
+
+
+def evaluate(data: EnrollmentInput, rules: eligibility.Rules) -> eligibility.Evaluation:
+    city_address = data.address.get("kind") == AddressKind.RESIDENTIAL
+    return eligibility.evaluate(
+        rules,
+        date_of_birth=data.date_of_birth,
+        as_of=data.submitted_on,
+        documents=[
+            eligibility.PresentedDocument(type=d.type, expires=d.expires, shows_city_address=city_address)
+            for d in data.documents
+        ],
+        with_caretaker=data.with_caretaker,
+        has_emergency_contact=bool(data.emergency_contact and any(data.emergency_contact.values())),
+    )
+
+
+def name_dob_index_value(given_name: str, family_name: str, date_of_birth: date) -> bytes:
+    return vault.normalize_for_index(given_name, family_name, date_of_birth.isoformat())
+
+
+def document_number_index_value(doc_type: str, number: str) -> bytes:
+    return vault.normalize_for_index(doc_type, number.replace(" ", ""))
+
+
+def enroll(
+    *,
+    data: EnrollmentInput,
+    enrolled_by: Any,
+    require_eligible: bool = True,
+    today: date | None = None,
+    imported: bool = False,
+) -> Application:
+    """Validate, evaluate and store one applicant with their application, sealed from the first write.
+
+    Raises EnrollmentInvalid (nothing stored) when a field is malformed, or when the documents
+    do not make the applicant eligible and ``require_eligible`` is set. ``imported`` records an
+    application migrated from an earlier program: enrolled outside this system, by no one here.
+    """
+    authorize(enrolled_by, "enrollment.import" if imported else "enrollment.create")
+    rules = current_rules()
+    today = today or timezone.localdate()
+    validate(data, rules, today=today)
+    result = evaluate(data, rules)
+    if require_eligible and not result.eligible:
+        errors: dict[str, list[str]] = {}
+        for problem in result.problems:
+            errors.setdefault(problem.field, []).append(str(problem_message(problem)))
+        raise EnrollmentInvalid(errors)
+    copies = document_copy_policy(rules)
+
+    applicant_id, application_id = uuid.uuid4(), uuid.uuid4()
+    with vault.atomic_with_blobs():
+        personal = vault.create_record(
+            record_class="application",
+            subject_ref=f"applicant:{applicant_id}",
+            due_on=retention_due(rules, "application", data.submitted_on),
+        )
+        photo_record = photo_blob = None
+        if data.photo is not None:
+            photo_record = vault.create_record(
+                record_class="photo",
+                subject_ref=f"applicant:{applicant_id}",
+                due_on=retention_due(rules, "photo", data.submitted_on),
+            )
+            photo_blob = vault.store_blob(
+                record=photo_record, data=data.photo, content_type=sniff_content_type(data.photo) or ""
+            )
+        applicant = Applicant.objects.create(
+            public_id=applicant_id,
+            external_id=data.external_id,
+            personal_record=personal.key,
+            photo_record=photo_record.key if photo_record else None,
+            photo=photo_blob,
+            sealed_profile=personal.seal_json("profile", data.profile()),
+            borough=data.address.get("borough", ""),
+            birth_year=data.date_of_birth.year,
+            gender=data.gender,
+            languages=",".join(data.languages),
+            address_kind=data.address.get("kind", ""),
+        )
+        vault.add_blind_index(
+            record=personal,
+            kind="name_dob",
+            value=name_dob_index_value(data.given_name, data.family_name, data.date_of_birth),
+        )
+        documents = vault.create_record(
+            record_class="documents",
+            subject_ref=f"application:{application_id}",
+            due_on=retention_due(rules, "documents", data.submitted_on),
+        )
+        application = Application.objects.create(
+            public_id=application_id,
+            applicant=applicant,
+            type=data.application_type,
+            submitted_on=data.submitted_on,
+            with_caretaker=data.with_caretaker,
+            documents_record=documents.key,
+            sealed_details=personal.seal_json(f"application:{application_id}", data.details()),
+            identity_points=result.identity_points,
+            residency_points=result.residency_points,
+            eligible=result.eligible,
+            rules_version=rules.version,
+            document_copies=copies,
+            enrolled_by=None if imported else enrolled_by,
+        )
+        scores = {score.index: score for score in result.documents}
+        rows = []
+        for index, doc in enumerate(data.documents):
+            score = scores.get(index)
+            scan = None
+            if copies == "keep" and doc.scan is not None:
+                scan = vault.store_blob(
+                    record=documents, data=doc.scan, content_type=sniff_content_type(doc.scan) or ""
+                )
+            vault.add_blind_index(
+                record=documents, kind="docnum", value=document_number_index_value(doc.type, doc.number)
+            )
+            rows.append(
+                PresentedDocument(
+                    application=application,
+                    position=index,
+                    type=doc.type,
+                    identity_points=score.identity_points if score else 0,
+                    residency_points=score.residency_points if score else 0,
+                    accepted=score.accepted if score else False,
+                    sealed_details=documents.seal_json(
+                        f"document:{index}",
+                        {
+                            "number": doc.number,
+                            "issuer": doc.issuer,
+                            "expires": doc.expires.isoformat() if doc.expires else None,
+                        },
+                    ),
+                    checked_by=None if imported else enrolled_by,
+                    scan=scan,
+                )
+            )
+        PresentedDocument.objects.bulk_create(rows)
+        record_event(
+            actor=enrolled_by,
+            action="enrollment.import" if imported else "enrollment.submit",
+            target=application.ref,
+            purpose=applicant.ref,
+        )
+    return application
+
+
+def decide(
+    *,
+    application: Application,
+    approve: bool,
+    decided_by: Any,
+    reasons: list[str] | None = None,
+    decided_on: date | None = None,
+    imported: bool = False,
+) -> Application:
+    """Approve (issuing the card record) or deny (with reasons and an appeal deadline)."""
+    authorize(decided_by, "enrollment.import" if imported else "enrollment.decide", target=application.ref)
+    decided_on = decided_on or timezone.localdate()
+    reasons = list(dict.fromkeys(reasons or []))
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=application.pk)
+        if application.status != ApplicationStatus.SUBMITTED:
+            raise DecisionRefused("this application has already been decided")
+        if decided_by is not None and application.enrolled_by_id == decided_by.pk:
+            raise DecisionRefused("the person who enrolled an application may not decide it")
+        if decided_on < application.submitted_on:
+            raise DecisionRefused("the decision date is before the submission date")
+        if approve:
+            if not application.eligible:
+                raise DecisionRefused("the documents do not meet the eligibility rules")
+            profile = applicant_profile_for_service(application.applicant, purpose=application.ref, actor=decided_by)
+            date_of_birth = date.fromisoformat(profile["date_of_birth"])
+            application.status = ApplicationStatus.APPROVED
+            expires_on = eligibility.card_expiry(current_rules(), date_of_birth=date_of_birth, issued_on=decided_on)
+        else:
+            unknown = [r for r in reasons if r not in DenialReason.values]
+            if not reasons or unknown:
+                raise DecisionRefused("a denial needs at least one known reason")
+            application.status = ApplicationStatus.DENIED
+            application.denial_reasons = reasons
+            appeal_days = int(current_rules().raw.get("appeal_days", APPEAL_DAYS_DEFAULT))
+            application.appeal_deadline = decided_on + timedelta(days=appeal_days)
+        application.decided_on = decided_on
+        application.decided_by = decided_by
+        application.save()
+        record_event(
+            actor=decided_by,
+            action="application.approve" if approve else "application.deny",
+            target=application.ref,
+            purpose=",".join(reasons),
+        )
+        if approve:
+            issue_card(application=application, issued_on=decided_on, expires_on=expires_on, issued_by=decided_by)
+    return application
+
+
+def applicant_profile_for_service(applicant: Applicant, *, purpose: str, actor: Any) -> dict:
+    """Decrypt a profile for a service step (not shown to anyone); logged as a decryption."""
+    record = vault.open_record(applicant.personal_record)
+    record_event(actor=actor, action="personal.decrypt", target=applicant.ref, purpose=purpose)
+    return record.open_json("profile", applicant.sealed_profile)

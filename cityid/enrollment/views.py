@@ -1,0 +1,206 @@
+"""Thin views over the enrollment services and selectors."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from cityid.accounts.views import requires
+from cityid.enrollment import selectors, services
+from cityid.enrollment.forms import DecisionForm, DocumentFormSet, EnrollmentForm, SearchForm, to_input
+from cityid.enrollment.inputs import EnrollmentInvalid
+from cityid.enrollment.messages import problem_message
+from cityid.enrollment.models import Applicant, Application, ApplicationStatus
+
+PAGE_SIZE = 25
+
+
+def _forms(request: HttpRequest) -> tuple[EnrollmentForm, DocumentFormSet]:
+    catalogue = services.current_rules().catalogue
+    data = request.POST if request.method == "POST" else None
+    files = request.FILES if request.method == "POST" else None
+    form = EnrollmentForm(data, files)
+    formset = DocumentFormSet(data, files, prefix="doc", form_kwargs={"catalogue": catalogue})
+    return form, formset
+
+
+def _attach_service_errors(form: EnrollmentForm, formset: DocumentFormSet, errors: dict[str, list[str]]) -> None:
+    for name, messages_ in errors.items():
+        target_form, field = form, name
+        if name.startswith("documents[") and "]." in name:
+            index = int(name[len("documents[") : name.index("]")])
+            field = name.split("].", 1)[1]
+            target_form = formset.forms[index] if index < len(formset.forms) else form
+        elif name.startswith("address."):
+            field = name.split(".", 1)[1]
+            field = "address_kind" if field == "kind" else field
+        if field not in target_form.fields:
+            field = None
+        for message in messages_:
+            target_form.add_error(field, message)
+
+
+@never_cache
+@requires("enrollment.create")
+def new_application(request: HttpRequest) -> HttpResponse:
+    form, formset = _forms(request)
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            data = to_input(form, formset.forms, submitted_on=timezone.localdate())
+            application = services.enroll(data=data, enrolled_by=request.user)
+        except EnrollmentInvalid as invalid:
+            _attach_service_errors(form, formset, invalid.errors)
+        else:
+            messages.success(request, _("Application submitted for a supervisor's decision."))
+            return redirect("enrollment:submitted", public_id=application.public_id)
+    return render(request, "enrollment/new.html", {"form": form, "formset": formset})
+
+
+@never_cache
+@requires("enrollment.create")
+def submitted(request: HttpRequest, public_id: str) -> HttpResponse:
+    application = get_object_or_404(Application, public_id=public_id)
+    return render(request, "enrollment/submitted.html", {"application": application})
+
+
+@require_POST
+@requires("enrollment.create")
+def points(request: HttpRequest) -> HttpResponse:
+    """htmx: the live points count for the form as it stands (no personal data stored)."""
+    from datetime import date
+
+    from cityid.enrollment import eligibility
+
+    rules = services.current_rules()
+    documents = []
+    for index in range(int(request.POST.get("doc-TOTAL_FORMS", "0") or 0)):
+        code = request.POST.get(f"doc-{index}-type", "")
+        if not code:
+            continue
+        try:
+            expires = date.fromisoformat(request.POST.get(f"doc-{index}-expires", "")) if request.POST.get(
+                f"doc-{index}-expires"
+            ) else None
+        except ValueError:
+            expires = None
+        documents.append(
+            eligibility.PresentedDocument(
+                type=code, expires=expires, shows_city_address=request.POST.get("address_kind") == "residential"
+            )
+        )
+    try:
+        date_of_birth = date.fromisoformat(request.POST.get("date_of_birth", ""))
+    except ValueError:
+        return render(request, "enrollment/_points.html", {"need_dob": True, "count": len(documents)})
+    result = eligibility.evaluate(
+        rules,
+        date_of_birth=date_of_birth,
+        as_of=timezone.localdate(),
+        documents=documents,
+        with_caretaker=bool(request.POST.get("with_caretaker")),
+        has_emergency_contact=bool(request.POST.get("emergency_name")),
+    )
+    problems = [problem_message(p) for p in result.problems]
+    return render(request, "enrollment/_points.html", {"result": result, "problems": problems, "rules": rules})
+
+
+@never_cache
+@requires("enrollment.queue")
+def queue(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.pending_applications(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "enrollment/queue.html", {"page_obj": page})
+
+
+@never_cache
+@requires("enrollment.decide")
+def review(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The supervisor's review of one application: the case itself is the purpose of the read."""
+    application = get_object_or_404(Application.objects.select_related("applicant"), public_id=public_id)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.decide(
+                application=application,
+                approve=form.cleaned_data["decision"] == "approve",
+                reasons=form.cleaned_data.get("reasons") or [],
+                decided_by=request.user,
+            )
+        except services.DecisionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, _("Decision recorded."))
+            return redirect("enrollment:queue")
+    view = selectors.read_applicant(applicant=application.applicant, actor=request.user, purpose=application.ref)
+    return render(
+        request,
+        "enrollment/review.html",
+        {"application": application, "view": view, "form": form, "purpose": application.ref},
+    )
+
+
+@never_cache
+@requires("enrollment.read_personal")
+def applicant_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    applicant = get_object_or_404(Applicant, public_id=public_id)
+    cases = selectors.purposes_for(applicant)
+    purpose = request.GET.get("purpose", "")
+    if purpose not in {case.ref for case in cases}:
+        return render(request, "enrollment/purpose.html", {"applicant": applicant, "cases": cases})
+    view = selectors.read_applicant(applicant=applicant, actor=request.user, purpose=purpose)
+    return render(request, "enrollment/applicant.html", {"view": view, "purpose": purpose})
+
+
+def _purpose_or_404(request: HttpRequest, applicant: Applicant) -> str:
+    purpose = request.GET.get("purpose", "")
+    if purpose not in {case.ref for case in selectors.purposes_for(applicant)}:
+        raise Http404
+    return purpose
+
+
+@never_cache
+@requires("enrollment.read_personal")
+def photo(request: HttpRequest, public_id: str) -> HttpResponse:
+    applicant = get_object_or_404(Applicant, public_id=public_id)
+    found = selectors.read_photo(applicant=applicant, actor=request.user, purpose=_purpose_or_404(request, applicant))
+    if found is None:
+        raise Http404
+    return HttpResponse(found[0], content_type=found[1])
+
+
+@never_cache
+@requires("enrollment.read_personal")
+def scan(request: HttpRequest, public_id: str, position: int) -> HttpResponse:
+    application = get_object_or_404(Application.objects.select_related("applicant"), public_id=public_id)
+    purpose = _purpose_or_404(request, application.applicant)
+    found = selectors.read_scan(application=application, position=position, actor=request.user, purpose=purpose)
+    if found is None:
+        raise Http404
+    response = HttpResponse(found[0], content_type=found[1])
+    response["Content-Disposition"] = "inline"
+    return response
+
+
+@never_cache
+@requires("enrollment.search")
+def search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.POST or None)
+    results = None
+    if request.method == "POST" and form.is_valid():
+        results = selectors.search_applicants(actor=request.user, **form.cleaned_data)
+    return render(request, "enrollment/search.html", {"form": form, "results": results})
+
+
+@never_cache
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated or not request.user.is_verified():
+        return redirect("accounts:login")
+    pending = None
+    if request.user.role in {"supervisor"}:
+        pending = Application.objects.filter(status=ApplicationStatus.SUBMITTED).count()
+    return render(request, "home.html", {"pending": pending})

@@ -1,0 +1,167 @@
+"""Django settings for cityid, read from the environment (see README, "Configuration")."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
+
+
+DATA_DIR = Path(os.environ.get("CITYID_DATA_DIR", "./var/data")).resolve()
+# Deliberately outside DATA_DIR: a backup of the data must never carry the keys that open it.
+KEYS_DIR = Path(os.environ.get("CITYID_KEYS_DIR", "./var/keys")).resolve()
+BLOB_DIR = DATA_DIR / "blobs"
+
+DEBUG = _env_bool("CITYID_DEBUG")
+SECRET_KEY = os.environ.get("CITYID_SECRET_KEY") or (
+    "insecure-development-key-set-CITYID_SECRET_KEY" if DEBUG or os.environ.get("CITYID_TESTING") else None
+)
+if not SECRET_KEY:
+    # Generated once per data directory so that sessions survive restarts without a hard-coded secret.
+    _secret_file = KEYS_DIR / "django-secret"
+    if _secret_file.exists():
+        SECRET_KEY = _secret_file.read_text().strip()
+    else:
+        from django.core.management.utils import get_random_secret_key
+
+        _secret_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        SECRET_KEY = get_random_secret_key()
+        _secret_file.write_text(SECRET_KEY)
+        _secret_file.chmod(0o600)
+
+ALLOWED_HOSTS = [h for h in os.environ.get("CITYID_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "cityid.accounts",
+    "cityid.vault",
+    "cityid.audit",
+    "cityid.enrollment",
+    "cityid.cards",
+    "cityid.ops",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "cityid.accounts.middleware.ForcePasswordChangeMiddleware",
+]
+
+ROOT_URLCONF = "cityid.urls"
+WSGI_APPLICATION = "cityid.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "cityid.accounts.context_processors.staff_role",
+            ],
+        },
+    }
+]
+
+DATABASE_URL = os.environ.get("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "cityid.sqlite3",
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+
+AXES_FAILURE_LIMIT = int(os.environ.get("CITYID_LOCKOUT_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+
+SESSION_COOKIE_AGE = int(os.environ.get("CITYID_SESSION_SECONDS", str(30 * 60)))
+SESSION_SAVE_EVERY_REQUEST = True  # idle timeout, not absolute
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env_bool("CITYID_HTTPS")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+OTP_TOTP_ISSUER = os.environ.get("CITYID_PROGRAM_NAME", "cityid")
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = os.environ.get("CITYID_TIME_ZONE", "America/New_York")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR.parent / "static"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True
+
+# Uploads: scans are limited at the form; this keeps Django from buffering huge bodies in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
+CITYID_MAX_SCAN_BYTES = 10 * 1024 * 1024
+
+# Program configuration (DESIGN.md §3): rules are data; the IDNYC file is the shipped default.
+CITYID_RULES_FILE = os.environ.get("CITYID_RULES_FILE", str(PACKAGE_DIR / "enrollment" / "rules" / "idnyc.json"))
+CITYID_DOCUMENT_COPIES = os.environ.get("CITYID_DOCUMENT_COPIES", "")  # "keep" | "none" | "" (use the rules file)
+CITYID_KEY_PROVIDER = os.environ.get("CITYID_KEY_PROVIDER", "local")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("CITYID_LOG_LEVEL", "WARNING")},
+}
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]  # lockout is per username on purpose: clerks share a center IP

@@ -1,0 +1,10 @@
+from django.urls import include, path
+
+from cityid.enrollment.views import home
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("accounts/", include("cityid.accounts.urls")),
+    path("enrollment/", include("cityid.enrollment.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

@@ -1,0 +1,183 @@
+"""Vault writes: create records with their data keys, seal fields, store blobs, index.
+
+Every personal value is sealed under its record's data key before its first write. A data
+key exists in plaintext only in memory; in the database it is wrapped by the provider key
+named in ``RecordKey.key_id``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import unicodedata
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from cityid.vault import envelope
+from cityid.vault.models import BlindIndex, Blob, RecordKey
+from cityid.vault.providers import KeyUnavailable, get_provider
+
+
+class RecordDestroyed(Exception):
+    """The record's key is gone: its data can no longer be read by anyone."""
+
+
+def cohort_for(record_class: str, due_on: date) -> str:
+    return f"{record_class}/{due_on:%Y-%m}"
+
+
+def cohort_key_id(cohort: str) -> str:
+    return f"cohort:{cohort}"
+
+
+@dataclass
+class OpenRecord:
+    """A record whose data key is in memory, for sealing and opening its values."""
+
+    key: RecordKey
+    data_key: bytes
+
+    def seal(self, field: str, plaintext: bytes) -> bytes:
+        return envelope.seal(self.data_key, plaintext, self.key.associated_data(field))
+
+    def open(self, field: str, sealed: bytes) -> bytes:
+        return envelope.open_sealed(self.data_key, sealed, self.key.associated_data(field))
+
+    def seal_json(self, field: str, value: Any) -> bytes:
+        return envelope.seal_json(self.data_key, value, self.key.associated_data(field))
+
+    def open_json(self, field: str, sealed: bytes) -> Any:
+        return envelope.open_json(self.data_key, sealed, self.key.associated_data(field))
+
+
+def create_record(*, record_class: str, subject_ref: str, due_on: date) -> OpenRecord:
+    provider = get_provider()
+    cohort = cohort_for(record_class, due_on)
+    key_id = cohort_key_id(cohort)
+    provider.ensure_key(key_id)
+    data_key = envelope.new_data_key()
+    record_key = RecordKey.objects.create(
+        record_class=record_class,
+        subject_ref=subject_ref,
+        cohort=cohort,
+        key_id=key_id,
+        wrapped_key=provider.wrap(key_id, data_key),
+        due_on=due_on,
+    )
+    return OpenRecord(record_key, data_key)
+
+
+def open_record(record_key: RecordKey) -> OpenRecord:
+    try:
+        data_key = get_provider().unwrap(record_key.key_id, record_key.wrapped_key)
+    except KeyUnavailable as exc:
+        raise RecordDestroyed(str(record_key)) from exc
+    return OpenRecord(record_key, data_key)
+
+
+# --- blobs ------------------------------------------------------------------------------
+
+def blob_path(blob_uuid: uuid.UUID) -> Path:
+    name = blob_uuid.hex
+    return Path(settings.BLOB_DIR) / name[:2] / name
+
+
+_written_in_attempt: list[list[Path]] = []
+
+
+@contextlib.contextmanager
+def atomic_with_blobs() -> Iterator[None]:
+    """A transaction whose blob files are removed again if it rolls back.
+
+    Blob files are written (and fsynced) before their rows, so a committed row never points
+    at nothing. If the transaction fails, the files it wrote are unlinked here; if the process
+    dies instead, the files are left as ciphertext under a data key that was never committed
+    (unreadable), and ``cityid vault sweep`` removes them.
+    """
+    written: list[Path] = []
+    _written_in_attempt.append(written)
+    try:
+        with transaction.atomic():
+            yield
+    except BaseException:
+        _written_in_attempt.pop()
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    _written_in_attempt.pop()
+    if _written_in_attempt:  # nested: the outer transaction can still roll these back
+        _written_in_attempt[-1].extend(written)
+
+
+def store_blob(*, record: OpenRecord, data: bytes, content_type: str) -> Blob:
+    blob = Blob(record_key=record.key, content_type=content_type, size=len(data))
+    path = blob_path(blob.uuid)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sealed = record.seal(f"blob:{blob.uuid}", data)
+    tmp = path.with_suffix(".partial")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, sealed)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    if _written_in_attempt:
+        _written_in_attempt[-1].append(path)
+    blob.save()
+    return blob
+
+
+def read_blob(*, record: OpenRecord, blob: Blob) -> bytes:
+    return record.open(f"blob:{blob.uuid}", blob_path(blob.uuid).read_bytes())
+
+
+def delete_blob_file(blob: Blob) -> None:
+    blob_path(blob.uuid).unlink(missing_ok=True)
+
+
+def sweep_orphan_blobs(*, older_than_seconds: float = 3600) -> int:
+    """Remove blob files that no committed row refers to (left by a crash). Returns the count."""
+    import time
+
+    root = Path(settings.BLOB_DIR)
+    if not root.exists():
+        return 0
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    for path in root.glob("*/*"):
+        if path.stat().st_mtime > cutoff:
+            continue
+        name = path.name.split(".")[0]
+        try:
+            blob_uuid = uuid.UUID(hex=name)
+        except ValueError:
+            continue
+        if path.suffix == ".partial" or not Blob.objects.filter(uuid=blob_uuid).exists():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+# --- blind indexes ----------------------------------------------------------------------
+
+def normalize_for_index(*parts: str) -> bytes:
+    """Case-, accent- and spacing-insensitive form of a search value."""
+    out = []
+    for part in parts:
+        text = unicodedata.normalize("NFKD", str(part)).casefold()
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+        out.append(" ".join(text.replace("-", " ").split()))
+    return "\x1f".join(out).encode()
+
+
+def add_blind_index(*, record: OpenRecord, kind: str, value: bytes) -> BlindIndex:
+    digest = get_provider().keyed_hash(record.key.key_id, kind.encode() + b"\x00" + value)
+    return BlindIndex.objects.create(record_key=record.key, kind=kind, digest=digest)
