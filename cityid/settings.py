@@ -144,7 +144,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR.parent / "static"
+STATIC_ROOT = os.environ.get("CITYID_STATIC_ROOT") or None  # collectstatic target in production
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 

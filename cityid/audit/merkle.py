@@ -223,11 +223,19 @@ class MemoryNodeStore:
         """Concatenated hashes of ``count`` consecutive nodes of ``level`` (for tiles)."""
         if count < 0 or start < 0 or self.level_count(level) < start + count:
             raise KeyError((level, start + count - 1))
+        if count == 0:
+            return b""
         return bytes(self._levels[level][start * HASH_SIZE : (start + count) * HASH_SIZE])
 
     def put_many(self, nodes: Iterable[tuple[int, int, bytes]]) -> None:
         levels = self._levels
         for level, index, value in nodes:
+            # Fast path: the next node of an existing level.
+            if 0 <= level < len(levels):
+                buf = levels[level]
+                if len(buf) == index * HASH_SIZE and len(value) == HASH_SIZE:
+                    buf += value
+                    continue
             if len(value) != HASH_SIZE or level < 0 or index < 0:
                 raise ValueError(f"bad node ({level}, {index})")
             while len(levels) <= level:
@@ -263,8 +271,8 @@ Source = NodeStore | Callable[[int, int], bytes] | Sequence[bytes]
 
 def _as_store(source: Source, size: int) -> NodeStore:
     """A store from a NodeStore, a node getter callable, or a list of leaf hashes."""
-    if isinstance(source, NodeStore):
-        return source
+    if hasattr(source, "get") and hasattr(source, "put_many"):  # a NodeStore (cheaper than isinstance)
+        return source  # type: ignore[return-value]
     if callable(source):
         return _GetterStore(source)
     if isinstance(source, (bytes, bytearray, memoryview, str)):
@@ -291,26 +299,39 @@ def _hash_ranges(store: NodeStore, ranges: Sequence[tuple[int, int]]) -> list[by
     out = []
     pos = 0
     for group in groups:
-        out.append(_fold(values[pos : pos + len(group)]))
-        pos += len(group)
+        n = len(group)
+        out.append(values[pos] if n == 1 else _fold(values[pos : pos + n]))
+        pos += n
     return out
 
 
 # --------------------------------------------------------------------------- building
 
 
-def append_leaves(store: NodeStore, size: int, leaf_hashes: Iterable[bytes], *, chunk: int = 65536) -> int:
+def append_leaves(
+    store: NodeStore,
+    size: int,
+    leaf_hashes: Iterable[bytes],
+    *,
+    chunk: int = 65536,
+    border: list[bytes] | None = None,
+) -> int:
     """Append leaf hashes to a tree of ``size`` leaves; return the new size.
 
     Stores each leaf hash (level 0) and every node (level >= 1) that becomes
     complete, i.e. ~2 nodes and ~1 hash computation per leaf. Reads only the
-    O(log n) right-border nodes of the current tree, once, and writes through
-    ``store.put_many`` in chunks of at most ``chunk`` leaves. The caller owns
-    atomicity (e.g. one database transaction around the call) and must not
-    append to the same tree concurrently.
+    O(log n) right-border nodes of the current tree (the perfect subtrees of
+    ``subtree_nodes(0, size)``), once, and writes through ``store.put_many`` in
+    chunks of at most ``chunk`` leaves. A writer that keeps ``border`` (those
+    hashes, left to right) across calls skips even that read; the list is
+    updated in place. The caller owns atomicity (e.g. one database transaction
+    around the call) and must not append to the same tree concurrently.
     """
     size = _check_size(size, "size")
-    border = _fetch(store, subtree_nodes(0, size)) if size else []
+    if border is None:
+        border = _fetch(store, subtree_nodes(0, size)) if size else []
+    elif len(border) != size.bit_count():
+        raise ValueError("border does not match the tree size")
     pending: list[tuple[int, int, bytes]] = []
     put = pending.append
     index = size
@@ -528,13 +549,14 @@ class MerkleTree:
     signed checkpoints), so it is passed in when an existing tree is reopened.
     """
 
-    __slots__ = ("store", "_size")
+    __slots__ = ("store", "_size", "_border")
 
     def __init__(self, store: NodeStore | None = None, size: int | None = None) -> None:
         self.store: NodeStore = store if store is not None else MemoryNodeStore()
         if size is None:
             size = getattr(self.store, "size", 0)
         self._size = _check_size(size, "size")
+        self._border: list[bytes] | None = None  # perfect-subtree hashes of the current tree
 
     @property
     def size(self) -> int:
@@ -543,21 +565,26 @@ class MerkleTree:
     def __len__(self) -> int:
         return self._size
 
+    def append_leaf_hashes(self, hashes: Iterable[bytes]) -> int:
+        """Append precomputed leaf hashes; return the new size."""
+        if self._border is None:
+            self._border = _fetch(self.store, subtree_nodes(0, self._size)) if self._size else []
+        try:
+            self._size = append_leaves(self.store, self._size, hashes, border=self._border)
+        except BaseException:
+            self._border = None  # may be half-updated; refetch next time
+            raise
+        return self._size
+
     def append(self, entry: bytes) -> int:
         """Append one entry (hashed as a leaf); return its index."""
         index = self._size
-        self._size = append_leaves(self.store, index, [leaf_hash(entry)])
+        self.append_leaf_hashes([leaf_hash(entry)])
         return index
 
     def extend(self, entries: Iterable[bytes]) -> int:
         """Append entries (hashed as leaves); return the new size."""
-        self._size = append_leaves(self.store, self._size, (leaf_hash(e) for e in entries))
-        return self._size
-
-    def append_leaf_hashes(self, hashes: Iterable[bytes]) -> int:
-        """Append precomputed leaf hashes; return the new size."""
-        self._size = append_leaves(self.store, self._size, hashes)
-        return self._size
+        return self.append_leaf_hashes(leaf_hash(e) for e in entries)
 
     def _bound(self, size: int | None) -> int:
         if size is None:
@@ -572,7 +599,10 @@ class MerkleTree:
         return self.store.get(0, index)
 
     def root(self, size: int | None = None) -> bytes:
-        return root(self.store, self._bound(size))
+        size = self._bound(size)
+        if size == self._size and self._border:
+            return _fold(self._border)
+        return root(self.store, size)
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         return inclusion_proof(self.store, index, self._bound(size))

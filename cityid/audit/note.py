@@ -138,7 +138,9 @@ def signer_key(name: str, private_key: Ed25519PrivateKey | bytes) -> str:
     """
     sk = _private_key(private_key)
     seed = sk.private_bytes_raw()
-    return f"PRIVATE+KEY+{name}+{key_id(name, sk.public_key()).hex()}+{_b64encode(bytes([ALG_ED25519]) + seed)}"
+    return (
+        f"PRIVATE+KEY+{name}+{key_id(name, sk.public_key()).hex()}+{_b64encode(bytes([ALG_ED25519]) + seed)}"
+    )
 
 
 def generate_signer_key(name: str) -> tuple[str, str]:

@@ -44,7 +44,10 @@ def record_event(
     if actor_id is not None:
         ref = actor_id
     with transaction.atomic():
-        head, _ = LogHead.objects.select_for_update().get_or_create(pk=1)
+        head = LogHead.objects.select_for_update().filter(pk=1).first()
+        if head is None:
+            head, _ = LogHead.objects.get_or_create(pk=1)
+            head = LogHead.objects.select_for_update().get(pk=1)
         at = timezone.now()
         fields = {
             "index": head.size,
@@ -67,6 +70,5 @@ def record_event(
             outcome=outcome,
             entry=canonical_entry(fields),
         )
-        head.size += 1
-        head.save(update_fields=["size"])
+        LogHead.objects.filter(pk=1).update(size=head.size + 1)
     return entry

@@ -28,6 +28,7 @@ from cityid.enrollment.models import (
     PresentedDocument,
 )
 from cityid.vault import services as vault
+from cityid.vault.models import BlindIndex, Blob
 
 APPEAL_DAYS_DEFAULT = 30
 
@@ -119,22 +120,31 @@ def enroll(
     copies = document_copy_policy(rules)
 
     applicant_id, application_id = uuid.uuid4(), uuid.uuid4()
+    specs = [
+        ("application", f"applicant:{applicant_id}", retention_due(rules, "application", data.submitted_on)),
+        ("documents", f"application:{application_id}", retention_due(rules, "documents", data.submitted_on)),
+    ]
+    if data.photo is not None:
+        specs.append(("photo", f"applicant:{applicant_id}", retention_due(rules, "photo", data.submitted_on)))
     with vault.atomic_with_blobs():
-        personal = vault.create_record(
-            record_class="application",
-            subject_ref=f"applicant:{applicant_id}",
-            due_on=retention_due(rules, "application", data.submitted_on),
-        )
-        photo_record = photo_blob = None
-        if data.photo is not None:
-            photo_record = vault.create_record(
-                record_class="photo",
-                subject_ref=f"applicant:{applicant_id}",
-                due_on=retention_due(rules, "photo", data.submitted_on),
-            )
+        personal, documents, *photo_record = vault.create_records(specs)
+        photo_record = photo_record[0] if photo_record else None
+        blobs = []
+        photo_blob = None
+        if photo_record is not None:
             photo_blob = vault.store_blob(
-                record=photo_record, data=data.photo, content_type=sniff_content_type(data.photo) or ""
+                record=photo_record, data=data.photo, content_type=sniff_content_type(data.photo) or "", save=False
             )
+            blobs.append(photo_blob)
+        scans = {}
+        if copies == "keep":
+            for index, doc in enumerate(data.documents):
+                if doc.scan is not None:
+                    scans[index] = vault.store_blob(
+                        record=documents, data=doc.scan, content_type=sniff_content_type(doc.scan) or "", save=False
+                    )
+            blobs.extend(scans.values())
+        Blob.objects.bulk_create(blobs)
         applicant = Applicant.objects.create(
             public_id=applicant_id,
             external_id=data.external_id,
@@ -147,16 +157,6 @@ def enroll(
             gender=data.gender,
             languages=",".join(data.languages),
             address_kind=data.address.get("kind", ""),
-        )
-        vault.add_blind_index(
-            record=personal,
-            kind="name_dob",
-            value=name_dob_index_value(data.given_name, data.family_name, data.date_of_birth),
-        )
-        documents = vault.create_record(
-            record_class="documents",
-            subject_ref=f"application:{application_id}",
-            due_on=retention_due(rules, "documents", data.submitted_on),
         )
         application = Application.objects.create(
             public_id=application_id,
@@ -173,17 +173,21 @@ def enroll(
             document_copies=copies,
             enrolled_by=None if imported else enrolled_by,
         )
+        indexes = [
+            vault.blind_index(
+                record=personal,
+                kind="name_dob",
+                value=name_dob_index_value(data.given_name, data.family_name, data.date_of_birth),
+            )
+        ]
         scores = {score.index: score for score in result.documents}
         rows = []
         for index, doc in enumerate(data.documents):
             score = scores.get(index)
-            scan = None
-            if copies == "keep" and doc.scan is not None:
-                scan = vault.store_blob(
-                    record=documents, data=doc.scan, content_type=sniff_content_type(doc.scan) or ""
+            indexes.append(
+                vault.blind_index(
+                    record=documents, kind="docnum", value=document_number_index_value(doc.type, doc.number)
                 )
-            vault.add_blind_index(
-                record=documents, kind="docnum", value=document_number_index_value(doc.type, doc.number)
             )
             rows.append(
                 PresentedDocument(
@@ -202,9 +206,10 @@ def enroll(
                         },
                     ),
                     checked_by=None if imported else enrolled_by,
-                    scan=scan,
+                    scan=scans.get(index),
                 )
             )
+        BlindIndex.objects.bulk_create(indexes)
         PresentedDocument.objects.bulk_create(rows)
         record_event(
             actor=enrolled_by,

@@ -57,21 +57,30 @@ class OpenRecord:
         return envelope.open_json(self.data_key, sealed, self.key.associated_data(field))
 
 
-def create_record(*, record_class: str, subject_ref: str, due_on: date) -> OpenRecord:
+def create_records(specs: list[tuple[str, str, date]]) -> list[OpenRecord]:
+    """Create records, one per ``(record_class, subject_ref, due_on)``, each with a fresh data key."""
     provider = get_provider()
-    cohort = cohort_for(record_class, due_on)
-    key_id = cohort_key_id(cohort)
-    provider.ensure_key(key_id)
-    data_key = envelope.new_data_key()
-    record_key = RecordKey.objects.create(
-        record_class=record_class,
-        subject_ref=subject_ref,
-        cohort=cohort,
-        key_id=key_id,
-        wrapped_key=provider.wrap(key_id, data_key),
-        due_on=due_on,
-    )
-    return OpenRecord(record_key, data_key)
+    opened = []
+    for record_class, subject_ref, due_on in specs:
+        cohort = cohort_for(record_class, due_on)
+        key_id = cohort_key_id(cohort)
+        provider.ensure_key(key_id)
+        data_key = envelope.new_data_key()
+        record_key = RecordKey(
+            record_class=record_class,
+            subject_ref=subject_ref,
+            cohort=cohort,
+            key_id=key_id,
+            wrapped_key=provider.wrap(key_id, data_key),
+            due_on=due_on,
+        )
+        opened.append(OpenRecord(record_key, data_key))
+    RecordKey.objects.bulk_create([record.key for record in opened])
+    return opened
+
+
+def create_record(*, record_class: str, subject_ref: str, due_on: date) -> OpenRecord:
+    return create_records([(record_class, subject_ref, due_on)])[0]
 
 
 def open_record(record_key: RecordKey) -> OpenRecord:
@@ -116,7 +125,11 @@ def atomic_with_blobs() -> Iterator[None]:
         _written_in_attempt[-1].extend(written)
 
 
-def store_blob(*, record: OpenRecord, data: bytes, content_type: str) -> Blob:
+def store_blob(*, record: OpenRecord, data: bytes, content_type: str, save: bool = True) -> Blob:
+    """Seal ``data`` into a new blob file (fsynced) and, unless ``save`` is off, insert its row.
+
+    With ``save=False`` the caller inserts the returned row itself (in bulk), in the same transaction.
+    """
     blob = Blob(record_key=record.key, content_type=content_type, size=len(data))
     path = blob_path(blob.uuid)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,7 +144,8 @@ def store_blob(*, record: OpenRecord, data: bytes, content_type: str) -> Blob:
     os.replace(tmp, path)
     if _written_in_attempt:
         _written_in_attempt[-1].append(path)
-    blob.save()
+    if save:
+        blob.save()
     return blob
 
 
@@ -178,6 +192,13 @@ def normalize_for_index(*parts: str) -> bytes:
     return "\x1f".join(out).encode()
 
 
-def add_blind_index(*, record: OpenRecord, kind: str, value: bytes) -> BlindIndex:
+def blind_index(*, record: OpenRecord, kind: str, value: bytes) -> BlindIndex:
+    """An unsaved blind-index row (insert it with ``BlindIndex.objects.bulk_create``)."""
     digest = get_provider().keyed_hash(record.key.key_id, kind.encode() + b"\x00" + value)
-    return BlindIndex.objects.create(record_key=record.key, kind=kind, digest=digest)
+    return BlindIndex(record_key=record.key, kind=kind, digest=digest)
+
+
+def add_blind_index(*, record: OpenRecord, kind: str, value: bytes) -> BlindIndex:
+    row = blind_index(record=record, kind=kind, value=value)
+    row.save()
+    return row

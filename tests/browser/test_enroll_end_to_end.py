@@ -1,0 +1,135 @@
+"""A clerk signs in with MFA and enrolls an applicant in real headless Chromium; a supervisor approves."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import pytest
+
+from tests.conftest import jpeg_bytes
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is required in CI (apt-get install chromium)")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def _code(user) -> str:
+    from django_otp.oath import totp
+
+    return f"{totp(user.totpdevice_set.get().bin_key):06d}"
+
+
+def _sign_in(page, base: str, user, password: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", password)
+    page.fill("#id_otp_token", _code(user))
+    page.click("main button[type=submit]")
+
+
+def test_clerk_enrolls_and_supervisor_approves(browser, live_server, tmp_path):
+    from cityid.accounts.services import create_staff
+    from cityid.enrollment.models import Application, ApplicationStatus
+
+    clerk = create_staff(username="clerk_e2e", role="clerk")
+    supervisor = create_staff(username="super_e2e", role="supervisor")
+    scan = tmp_path / "passport.jpg"
+    scan.write_bytes(jpeg_bytes((320, 200)))
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(jpeg_bytes((120, 150), (210, 180, 150)))
+
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+
+    # A wrong authenticator code is refused even with the right password.
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", clerk.user.username)
+    page.fill("#id_password", clerk.one_time_password)
+    page.fill("#id_otp_token", "000000" if _code(clerk.user) != "000000" else "111111")
+    page.click("main button[type=submit]")
+    assert "not correct" in page.content()
+    time.sleep(2)  # django-otp throttles a device for a second or more after a wrong code
+
+    # First sign-in with the one-time password leads to choosing one's own.
+    _sign_in(page, live_server.url, clerk.user, clerk.one_time_password)
+    page.wait_for_url("**/accounts/password/")
+    page.fill("#id_new_password1", "a long clerk passphrase 42")
+    page.fill("#id_new_password2", "a long clerk passphrase 42")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.goto(f"{live_server.url}/enrollment/new/")
+    page.fill("#id_given_name", "Browsertest")
+    page.fill("#id_family_name", "Synthetic")
+    page.fill("#id_date_of_birth", "1991-06-15")
+    page.select_option("#id_address_kind", "residential")
+    page.fill("#id_line1", "1 Example Plaza")
+    page.fill("#id_city", "Bronx")
+    page.fill("#id_postcode", "10451")
+    page.select_option("#id_borough", "bronx")
+    page.set_input_files("#id_photo", str(photo))
+    page.select_option("#id_doc-0-type", "foreign_passport")
+    page.fill("#id_doc-0-number", "E2E000111")
+    page.fill("#id_doc-0-expires", "2031-01-01")
+    page.set_input_files("#id_doc-0-scan", str(scan))
+    page.select_option("#id_doc-1-type", "utility_bill")
+    page.fill("#id_doc-1-number", "BILL-77")
+    page.locator("#id_doc-1-number").dispatch_event("change")
+
+    # The live points box (htmx) shows the evaluation before anything is submitted.
+    points = page.locator("#points .cityid-points")
+    points.wait_for()
+    page.wait_for_function("document.querySelector('#points .cityid-points').dataset.residency === '1'")
+    assert points.get_attribute("data-identity") == "3"
+    assert "Eligible" in page.locator("#eligibility").inner_text()
+
+    page.click("#submit-application")
+    page.wait_for_url("**/enrollment/submitted/**")
+    reference = page.locator("#application-ref").inner_text()
+    application = Application.objects.get(public_id=reference)
+    assert application.status == ApplicationStatus.SUBMITTED
+    assert application.documents.get(position=0).scan is not None
+    context.close()
+
+    # The supervisor decides from the queue.
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    _sign_in(page, live_server.url, supervisor.user, supervisor.one_time_password)
+    page.wait_for_url("**/accounts/password/")
+    page.fill("#id_new_password1", "a long supervisor passphrase 7")
+    page.fill("#id_new_password2", "a long supervisor passphrase 7")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/enrollment/queue/")
+    page.click(f"a[href$='{reference}/']")
+    assert page.locator("#applicant-name").inner_text() == "Browsertest Synthetic"
+    page.click("label[for=id_decision_0]")  # USWDS styles the label; the radio itself is off-screen
+    page.click("#record-decision")
+    page.wait_for_url("**/enrollment/queue/")
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.APPROVED
+    assert application.card.number
+    context.close()
