@@ -166,7 +166,9 @@ class NodeStore(Protocol):
     ``KeyError`` if there is none. ``put_many`` stores ``(level, index, hash)``
     triples; nodes are immutable, so storing the same value twice must be a no-op.
     A store may also offer ``get_many(keys) -> list[bytes]`` (see
-    :class:`BatchNodeStore`): proof functions then fetch all their nodes in one call.
+    :class:`BatchNodeStore`): proof functions then fetch all their nodes in one
+    call; and ``get_range(level, start, count) -> bytes`` (the concatenated hashes
+    of consecutive nodes), which :func:`tile_bytes` then uses.
     """
 
     def get(self, level: int, index: int) -> bytes: ...

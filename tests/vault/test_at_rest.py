@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -229,8 +230,9 @@ def cli(env: dict[str, str], *args: str, cwd: Path) -> str:
     return done.stdout
 
 
-def import_canaries(env: dict[str, str], work: Path) -> None:
-    cli(env, "migrate", "-v0", cwd=work)
+def import_canaries(env: dict[str, str], work: Path, *, migrate: bool = True) -> None:
+    if migrate:
+        cli(env, "migrate", "-v0", cwd=work)
     (work / "canary.jsonl").write_text("\n".join(json.dumps(line) for line in canary_lines(work)) + "\n")
     out = cli(env, "import", "applicants", str(work / "canary.jsonl"), cwd=work)
     assert "imported 2, skipped 0, rejected 0" in out
@@ -253,12 +255,28 @@ def scan_data_dir(data_dir: Path, keys_dir: Path, *, expect_positive: bool) -> N
 
 
 def test_sqlite_files_hold_no_plaintext(tmp_path):
-    data_dir, keys_dir, work = tmp_path / "data", tmp_path / "keys", tmp_path / "work"
+    root = tmp_path / "cli"  # the autouse fixture's tmp_path/data belongs to this process's settings
+    data_dir, keys_dir, work = root / "data", root / "keys", root / "work"
     for d in (data_dir, work):
-        d.mkdir()
+        d.mkdir(parents=True)
     env = cli_env(data_dir, keys_dir)
-    import_canaries(env, work)
-    assert (data_dir / "cityid.sqlite3").is_file()
+    cli(env, "migrate", "-v0", cwd=work)
+    database = data_dir / "cityid.sqlite3"
+    # A second connection held open keeps the command from being the last one to close, so its
+    # writes stay in the -wal file (no final checkpoint): the WAL and -shm are searched too.
+    watcher = sqlite3.connect(database)
+    try:
+        assert watcher.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        import_canaries(env, work, migrate=False)
+        wal = Path(f"{database}-wal")
+        assert wal.is_file() and wal.stat().st_size > 0
+        assert Path(f"{database}-shm").is_file()
+        scan_data_dir(data_dir, keys_dir, expect_positive=True)
+        assert watcher.execute("SELECT count(*) FROM enrollment_applicant").fetchone()[0] == 2
+    finally:
+        watcher.close()
+    # After the last connection closes (checkpoint into the main file), search again.
+    sqlite3.connect(database).close()
     scan_data_dir(data_dir, keys_dir, expect_positive=True)
 
 
@@ -285,9 +303,10 @@ def test_postgresql_dump_holds_no_plaintext(tmp_path):
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        data_dir, keys_dir, work = tmp_path / "data", tmp_path / "keys", tmp_path / "work"
+        root = tmp_path / "cli"
+        data_dir, keys_dir, work = root / "data", root / "keys", root / "work"
         for d in (data_dir, work):
-            d.mkdir()
+            d.mkdir(parents=True)
         env = cli_env(data_dir, keys_dir, scratch_url)
         import_canaries(env, work)
         dump = subprocess.run([pg_dump, "--no-owner", "--dbname", scratch_url], capture_output=True, timeout=120)
@@ -296,7 +315,9 @@ def test_postgresql_dump_holds_no_plaintext(tmp_path):
         assert b"vault_recordkey" in dump.stdout
         assert_no_canary("pg_dump", dump.stdout, canary_scan(), canary_photo())
         # bytea columns are dumped as hex: search the decoded form too.
-        assert_no_canary("pg_dump (hex-decoded)", _decode_hex_runs(dump.stdout), canary_scan(), canary_photo())
+        decoded = _decode_hex_runs(dump.stdout)
+        assert len(decoded) > 1000, "no bytea values found in the dump"
+        assert_no_canary("pg_dump (hex-decoded)", decoded, canary_scan(), canary_photo())
         scan_data_dir(data_dir, keys_dir, expect_positive=False)  # blobs only: no database file here
         for secret in assert_keys_apart(data_dir, keys_dir):
             assert secret not in dump.stdout
