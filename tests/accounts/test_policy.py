@@ -79,7 +79,8 @@ def test_separation_of_duties(role):
 # --- services ----------------------------------------------------------------------------
 
 def _denials(user) -> int:
-    return AuditEntry.objects.filter(action="access.denied", actor=f"staff:{user.pk}", outcome="denied").count()
+    entries = AuditEntry.objects.filter(action="access.denied", actor=f"staff:{user.pk}", outcome="denied")
+    return entries.count()
 
 
 @pytest.mark.parametrize("role", sorted(ROLES))
@@ -207,7 +208,8 @@ def test_export_command_denied_for_other_roles(staff, enrolled, tmp_path, role):
 
 def test_command_unknown_or_inactive_actor_denied(staff, enrolled, tmp_path):
     with pytest.raises(CommandError, match="permission"):
-        _run("export", "subject", str(enrolled.applicant.public_id), "--out", str(tmp_path), "--actor", "nobody")
+        _run("export", "subject", str(enrolled.applicant.public_id), "--out", str(tmp_path),
+             "--actor", "nobody")
     officer = staff["records_officer"]
     officer.is_active = False
     officer.save()

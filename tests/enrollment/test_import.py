@@ -1,4 +1,4 @@
-"""``cityid import applicants FILE.jsonl``: line-by-line validation, idempotence, nothing kept of a bad line."""
+"""``cityid import applicants FILE.jsonl``: validated line by line, idempotent, nothing kept of a bad line."""
 
 from __future__ import annotations
 
@@ -31,12 +31,13 @@ def record(external_id: str, **overrides) -> dict:
         "address": {"kind": "residential", "line1": "1 Import Pl", "city": "Brooklyn", "postcode": "11201",
                     "borough": "brooklyn"},
         "documents": [
-            {"type": "foreign_passport", "number": f"P-{external_id}", "issuer": "Peru", "expires": "2031-05-01",
-             "scan_path": "scans/passport.jpg"},
+            {"type": "foreign_passport", "number": f"P-{external_id}", "issuer": "Peru",
+             "expires": "2031-05-01", "scan_path": "scans/passport.jpg"},
             {"type": "utility_bill", "number": f"B-{external_id}", "issuer": "National Grid"},
         ],
         "photo_path": "photos/face.jpg",
-        "application": {"type": "new", "submitted": "2026-10-01", "decision": "approved", "decided": "2026-10-15"},
+        "application": {"type": "new", "submitted": "2026-10-01", "decision": "approved",
+                        "decided": "2026-10-15"},
     }
     data.update(overrides)
     return data

@@ -173,12 +173,14 @@ def test_no_plaintext_in_any_row_or_blob(staff, tmp_path):
     application = enroll(
         data=make_input(
             given_name="Zanzibarqueenly", family_name="Quixotlewhistle", date_of_birth=date(1931, 2, 27),
-            address={"kind": "residential", "line1": "987 Canarywhistle Boulevard", "line2": "Apt Canarysuite 5Q",
-                     "city": "Queens", "postcode": "11373", "borough": "queens", "care_of": ""},
+            address={"kind": "residential", "line1": "987 Canarywhistle Boulevard",
+                     "line2": "Apt Canarysuite 5Q", "city": "Queens", "postcode": "11373",
+                     "borough": "queens", "care_of": ""},
             documents=[
                 DocumentInput(type="foreign_passport", number="CANARYPASS4471", issuer="Canaryissuerland",
                               expires=date(2031, 1, 1), scan=scan),
-                DocumentInput(type="utility_bill", number="CANARYBILL8832", issuer="Canaryissuerland", scan=scan),
+                DocumentInput(type="utility_bill", number="CANARYBILL8832", issuer="Canaryissuerland",
+                              scan=scan),
             ],
             photo=photo, email="canary.mail@canarydomain.example", phone="718-555-0199",
             emergency_contact={"name": "Canarykeeper Guardiansson", "phone": "718-555-0199"},
@@ -190,8 +192,9 @@ def test_no_plaintext_in_any_row_or_blob(staff, tmp_path):
     decide(application=application, approve=True, decided_by=staff["supervisor"])
     # Reads and searches write audit entries: those must stay pseudonymous too.
     read_applicant(applicant=application.applicant, actor=staff["clerk"], purpose=application.ref)
-    assert search_applicants(actor=staff["clerk"], given_name="Zanzibarqueenly", family_name="Quixotlewhistle",
-                             date_of_birth=date(1931, 2, 27)) == [application.applicant]
+    found = search_applicants(actor=staff["clerk"], given_name="Zanzibarqueenly",
+                              family_name="Quixotlewhistle", date_of_birth=date(1931, 2, 27))
+    assert found == [application.applicant]
 
     base = tmp_path / "import"
     base.mkdir()
@@ -309,7 +312,8 @@ def test_postgresql_dump_holds_no_plaintext(tmp_path):
             d.mkdir(parents=True)
         env = cli_env(data_dir, keys_dir, scratch_url)
         import_canaries(env, work)
-        dump = subprocess.run([pg_dump, "--no-owner", "--dbname", scratch_url], capture_output=True, timeout=120)
+        dump = subprocess.run([pg_dump, "--no-owner", "--dbname", scratch_url], capture_output=True,
+                              timeout=120)
         assert dump.returncode == 0, dump.stderr.decode()
         assert POSITIVE_CONTROL.encode() in dump.stdout
         assert b"vault_recordkey" in dump.stdout
@@ -330,4 +334,5 @@ def test_postgresql_dump_holds_no_plaintext(tmp_path):
 def _decode_hex_runs(dump: bytes) -> bytes:
     import re
 
-    return b"\x00".join(bytes.fromhex(m.group(1).decode()) for m in re.finditer(rb"\\\\x((?:[0-9a-f]{2})+)", dump))
+    runs = re.finditer(rb"\\\\x((?:[0-9a-f]{2})+)", dump)
+    return b"\x00".join(bytes.fromhex(m.group(1).decode()) for m in runs)

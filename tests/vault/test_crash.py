@@ -4,6 +4,7 @@ files it wrote; a process killed mid-transaction leaves only unreadable cipherte
 
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
 import subprocess
@@ -51,9 +52,9 @@ def test_exception_after_blob_written_leaves_nothing(staff, monkeypatch):
 
     monkeypatch.setattr(vault, "store_blob", recording_store)
     monkeypatch.setattr(PresentedDocument.objects, "bulk_create", failing_bulk_create)
-    with pytest.raises(RuntimeError, match="simulated"):
-        from cityid.enrollment.services import enroll
+    from cityid.enrollment.services import enroll
 
+    with pytest.raises(RuntimeError, match="simulated"):
         enroll(data=make_input(), enrolled_by=staff["clerk"], today=TODAY)
 
     assert len(written) == 2  # the photo and the passport scan reached the disk before the failure
@@ -149,7 +150,8 @@ def test_hard_crash_leaves_only_an_unreadable_orphan_that_sweep_removes(tmp_path
     assert rows(database, "SELECT external_id FROM enrollment_applicant") == [("COMMITTED",)]
     record_keys = rows(database, "SELECT uuid, key_id, wrapped_key, subject_ref FROM vault_recordkey")
     assert len(record_keys) == 3  # application, photo and documents records of the committed applicant
-    applicant_ref = "applicant:" + str(uuid.UUID(rows(database, "SELECT public_id FROM enrollment_applicant")[0][0]))
+    public_id = rows(database, "SELECT public_id FROM enrollment_applicant")[0][0]
+    applicant_ref = f"applicant:{uuid.UUID(public_id)}"
     assert {r[3] for r in record_keys if not r[3].startswith("application:")} == {applicant_ref}
 
     # Every committed Blob row's file exists; the orphan is not referred to by any row.
@@ -219,7 +221,7 @@ def test_sweep_removes_only_old_orphans_and_partials(staff):
     young_orphan = stray(uuid.uuid4().hex, age=10)
     not_a_blob = stray("zz-notes.txt", age=7200)
 
-    out = __import__("io").StringIO()
+    out = io.StringIO()
     call_command("vault", "sweep", stdout=out)  # default: older than 60 minutes
     assert out.getvalue().strip() == "removed 2 orphan blob file(s)"
     assert not old_orphan.exists() and not old_partial.exists()
