@@ -74,3 +74,39 @@ def enrolled(staff):
     from cityid.enrollment.services import enroll
 
     return enroll(data=make_input(), enrolled_by=staff["clerk"], today=date(2026, 11, 20))
+
+
+@pytest.fixture(scope="session")
+def softhsm_token(tmp_path_factory):
+    """A SoftHSM2 token initialised for this test process: (library, label, pin)."""
+    import shutil
+    import subprocess
+
+    library = "/usr/lib/softhsm/libsofthsm2.so"
+    if not shutil.which("softhsm2-util") or not os.path.exists(library):
+        if os.environ.get("CI") == "true":
+            pytest.fail("SoftHSM2 is required in CI (apt-get install softhsm2)")
+        pytest.skip("SoftHSM2 is not installed (apt-get install softhsm2)")
+    root = tmp_path_factory.mktemp("softhsm")
+    (root / "tokens").mkdir()
+    conf = root / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {root / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    label, pin = f"cityid-test-{os.getpid()}", "1234"
+    subprocess.run(
+        ["softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", "5678", "--pin", pin],
+        check=True, capture_output=True,
+    )
+    return library, label, pin
+
+
+@pytest.fixture(params=["local", "pkcs11"])
+def key_provider(request, settings):
+    """Each key provider in turn, configured as the active one."""
+    from cityid.vault import providers
+
+    if request.param == "pkcs11":
+        library, label, pin = request.getfixturevalue("softhsm_token")
+        settings.CITYID_PKCS11_LIBRARY, settings.CITYID_PKCS11_TOKEN, settings.CITYID_PKCS11_PIN = library, label, pin
+    settings.CITYID_KEY_PROVIDER = request.param
+    return providers.get_provider()

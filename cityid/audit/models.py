@@ -8,6 +8,9 @@ class LogHead(models.Model):
 
     size = models.PositiveBigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"log head at {self.size}"
+
 
 class AuditEntry(models.Model):
     index = models.PositiveBigIntegerField(unique=True)

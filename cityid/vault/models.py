@@ -62,3 +62,6 @@ class BlindIndex(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["kind", "digest"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} index of {self.record_key_id}"

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.keywrap import (
     InvalidUnwrap,
@@ -105,14 +105,12 @@ class LocalKeyring:
         self._decoded = {}
 
     def _material(self, key_id: str) -> tuple[bytes, bytes]:
+        self._reload()  # one stat(): a key destroyed by another process is gone here too
         found = self._decoded.get(key_id)
         if found is None:
             entry = self._keys.get(key_id)
             if entry is None:
-                self._reload()
-                entry = self._keys.get(key_id)
-                if entry is None:
-                    raise KeyUnavailable(key_id)
+                raise KeyUnavailable(key_id)
             found = (base64.b64decode(entry["wrap"]), base64.b64decode(entry["index"]))
             self._decoded[key_id] = found
         return found
@@ -159,6 +157,119 @@ class LocalKeyring:
                 self._write()
 
 
+class Pkcs11Provider:
+    """Cohort and hold keys inside a PKCS#11 token (an HSM; SoftHSM2 in tests).
+
+    Key-encryption keys are AES-256, sensitive and non-extractable, usable only to wrap and
+    unwrap; each has an HMAC key beside it (label ``<key_id>#index``) for blind indexes. A data
+    key enters the token as a short-lived session object to be wrapped there (CKM_AES_KEY_WRAP_PAD)
+    and leaves it, unwrapped, only as the data key itself: the key-encryption key never does.
+    """
+
+    name = "pkcs11"
+    INDEX_SUFFIX = "#index"
+
+    def __init__(self, library: str, token_label: str, pin: str) -> None:
+        import pkcs11
+
+        self._pkcs11 = pkcs11
+        self._lock = threading.RLock()
+        token = pkcs11.lib(library).get_token(token_label=token_label)
+        self._session = token.open(user_pin=pin, rw=True)
+        self._handles: dict[str, Any] = {}
+
+    def _find(self, label: str) -> Any:
+        handle = self._handles.get(label)
+        if handle is None:
+            try:
+                handle = self._session.get_key(label=label, object_class=self._pkcs11.ObjectClass.SECRET_KEY)
+            except self._pkcs11.NoSuchKey:
+                raise KeyUnavailable(label) from None
+            self._handles[label] = handle
+        return handle
+
+    def ensure_key(self, key_id: str) -> None:
+        from pkcs11 import Attribute, KeyType
+
+        with self._lock:
+            if self.has_key(key_id):
+                return
+            self._session.generate_key(
+                KeyType.AES, 256, label=key_id, store=True,
+                template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False, Attribute.WRAP: True,
+                          Attribute.UNWRAP: True, Attribute.ENCRYPT: False, Attribute.DECRYPT: False},
+            )
+            self._session.generate_key(
+                KeyType.GENERIC_SECRET, 256, label=key_id + self.INDEX_SUFFIX, store=True,
+                template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False, Attribute.SIGN: True},
+            )
+
+    def has_key(self, key_id: str) -> bool:
+        with self._lock:
+            try:
+                self._find(key_id)
+            except KeyUnavailable:
+                return False
+            return True
+
+    def key_ids(self) -> list[str]:
+        from pkcs11 import Attribute, ObjectClass
+
+        with self._lock:
+            objects = self._session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY})
+            labels = {obj[Attribute.LABEL] for obj in objects}
+        return sorted(label for label in labels if not label.endswith(self.INDEX_SUFFIX))
+
+    def wrap(self, key_id: str, data_key: bytes) -> bytes:
+        from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
+
+        with self._lock:
+            kek = self._find(key_id)
+            session_key = self._session.create_object({
+                Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.KEY_TYPE: KeyType.AES,
+                Attribute.VALUE: data_key, Attribute.TOKEN: False, Attribute.EXTRACTABLE: True,
+                Attribute.SENSITIVE: False,
+            })
+            try:
+                return kek.wrap_key(session_key, mechanism=Mechanism.AES_KEY_WRAP_PAD)
+            finally:
+                session_key.destroy()
+
+    def unwrap(self, key_id: str, wrapped: bytes) -> bytes:
+        from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
+
+        with self._lock:
+            kek = self._find(key_id)
+            try:
+                session_key = kek.unwrap_key(
+                    ObjectClass.SECRET_KEY, KeyType.AES, bytes(wrapped), mechanism=Mechanism.AES_KEY_WRAP_PAD,
+                    template={Attribute.EXTRACTABLE: True, Attribute.SENSITIVE: False, Attribute.TOKEN: False},
+                )
+            except self._pkcs11.PKCS11Error as exc:
+                raise KeyUnavailable(f"{key_id}: wrapped key does not belong to this key") from exc
+            try:
+                return bytes(session_key[Attribute.VALUE])
+            finally:
+                session_key.destroy()
+
+    def keyed_hash(self, key_id: str, message: bytes) -> bytes:
+        from pkcs11 import Mechanism
+
+        with self._lock:
+            return bytes(self._find(key_id + self.INDEX_SUFFIX).sign(message, mechanism=Mechanism.SHA256_HMAC))
+
+    def destroy_key(self, key_id: str) -> None:
+        """C_DestroyObject on the key and its index key: afterwards no one can use either."""
+        with self._lock:
+            for label in (key_id, key_id + self.INDEX_SUFFIX):
+                try:
+                    handle = self._find(label)
+                except KeyUnavailable:
+                    continue
+                handle.destroy()
+                self._handles.pop(label, None)
+
+
 _providers: dict[tuple[str, str], KeyProvider] = {}
 
 
@@ -167,10 +278,15 @@ def get_provider() -> KeyProvider:
     from django.conf import settings
 
     kind = settings.CITYID_KEY_PROVIDER
-    cache_key = (kind, str(settings.KEYS_DIR))
+    # One PKCS#11 login per process and token: a second C_Login on the same token is refused.
+    cache_key = (kind, str(settings.CITYID_PKCS11_TOKEN if kind == "pkcs11" else settings.KEYS_DIR))
     if cache_key not in _providers:
         if kind == "local":
             _providers[cache_key] = LocalKeyring(settings.KEYS_DIR)
+        elif kind == "pkcs11":
+            _providers[cache_key] = Pkcs11Provider(
+                settings.CITYID_PKCS11_LIBRARY, settings.CITYID_PKCS11_TOKEN, settings.CITYID_PKCS11_PIN
+            )
         else:
             raise KeyUnavailable(f"unknown key provider {kind!r} (CITYID_KEY_PROVIDER)")
     return _providers[cache_key]
