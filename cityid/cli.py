@@ -22,7 +22,13 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityid.settings")
     argv = list(sys.argv if argv is None else argv)
     import django
+    from django.conf import settings
     from django.core.management import execute_from_command_line
+
+    try:
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        sys.exit(f"cityid: cannot create the data directory {settings.DATA_DIR}: {exc.strerror}")
 
     if len(argv) < 2 or argv[1] in {"-h", "--help"} or argv[1:] == ["help"]:
         django.setup()

@@ -168,3 +168,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("CITYID_LOG_LEVEL", "WARNING")},
 }
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]  # lockout is per username on purpose: clerks share a center IP
+
+# Audit transparency log (DESIGN.md §7): the checkpoint origin, also the name of its signing key
+# (KEYS_DIR/audit-log.key, created on first use). A log keeps its origin for life.
+CITYID_LOG_ORIGIN = os.environ.get("CITYID_LOG_ORIGIN", "audit.cityid.example")

@@ -6,5 +6,6 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("cityid.accounts.urls")),
     path("enrollment/", include("cityid.enrollment.urls")),
+    path("audit/", include("cityid.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -1,15 +1,22 @@
-"""The audit log's stored entries. Entries carry pseudonymous identifiers only."""
+"""The audit log's stored entries, Merkle tree tiles and signed checkpoints.
+
+Entries carry pseudonymous identifiers only. Three kinds of row:
+
+* :class:`AuditEntry` - one per event, appended in the caller's transaction with the next
+  index (:class:`LogHead` is the counter every append locks);
+* :class:`TreeTile` - the RFC 6962 node hashes, grouped as C2SP tlog-tiles of height 8 and
+  written by the integrator (:class:`TreeHead` records how many entries are hashed in);
+* :class:`Checkpoint` - each signed checkpoint the log has published.
+"""
 
 from django.db import models
+from django.utils import timezone
 
 
 class LogHead(models.Model):
-    """A single row locked by every append, so that concurrent writers get consecutive indexes."""
+    """A single row (pk 1) locked by every append, so that concurrent writers get consecutive indexes."""
 
     size = models.PositiveBigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"log head at {self.size}"
 
 
 class AuditEntry(models.Model):
@@ -29,3 +36,51 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.index} {self.action}"
+
+
+class TreeHead(models.Model):
+    """A single row (pk 1): how many entries the integrator has hashed into the tiles.
+
+    Locked by the integrator and by checkpoint signing, never by appends, so that hashing a
+    batch does not hold up the transactions that record events.
+    """
+
+    size = models.PositiveBigIntegerField(default=0)
+
+
+class TreeTile(models.Model):
+    """One C2SP tlog-tile: 256 node hashes of tree level ``8 * level``, and the 7 levels above them.
+
+    ``nodes`` is the tile's ``width`` level-0 hashes (exactly what ``/audit/tile/...`` serves)
+    followed by its complete inner nodes, level by level: ``width >> 1`` hashes of the level
+    above, then ``width >> 2``, ... ``width >> 7``. Keeping the inner levels makes every proof a
+    lookup with no rehashing. A tile is rewritten while it grows and never changes once full
+    (``width == 256``).
+    """
+
+    level = models.PositiveSmallIntegerField()
+    index = models.PositiveBigIntegerField()
+    width = models.PositiveSmallIntegerField()
+    nodes = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["level", "index"], name="audit_tile_unique")]
+        ordering = ["level", "index"]
+
+    def __str__(self) -> str:
+        return f"tile {self.level}/{self.index} ({self.width})"
+
+
+class Checkpoint(models.Model):
+    """A signed C2SP tlog-checkpoint the log produced. Each one is consistent with the one before."""
+
+    size = models.PositiveBigIntegerField(db_index=True)
+    root = models.BinaryField(max_length=32)
+    note = models.TextField(help_text="the signed note, exactly as served")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["size", "pk"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.size}"

@@ -1,20 +1,54 @@
-"""Appending to the audit log, inside the caller's transaction.
+"""Writing the audit log: appending entries, integrating them into the Merkle tree, signing checkpoints.
 
-An event that commits is logged; one that rolls back is not, because the entry is written
-in the same transaction as the change it records.
+Three steps, as in Trillian/Tessera:
+
+1. **Append** (:func:`record_event`, :func:`append_entries`): inside the caller's transaction,
+   take the next index from :class:`LogHead` (one ``UPDATE ... RETURNING`` that also locks the
+   row until the transaction ends, so indexes are consecutive and gap-free) and insert the
+   entry. An event that commits is logged; one that rolls back is not, and neither is its index.
+2. **Integrate** (:func:`integrate`): hash the committed entries the tree does not hold yet,
+   in batches, into the tile rows. Serialised by locking :class:`TreeHead` (``SELECT ... FOR
+   UPDATE`` on PostgreSQL, the IMMEDIATE write transaction on SQLite), never the append head,
+   so it does not hold up the transactions that record events. Called before a checkpoint, a
+   proof or a tile is produced, and by ``cityid audit integrate``.
+3. **Checkpoint** (:func:`make_checkpoint`): integrate, then sign the tree head as a C2SP
+   checkpoint after checking it is consistent with the latest stored one.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
-from cityid.audit.models import AuditEntry, LogHead
+from cityid.audit import keys, merkle, note, tiles
+from cityid.audit.models import AuditEntry, Checkpoint, LogHead, TreeHead, TreeTile
+from cityid.audit.store import TileStore, fetch_tiles
 
 SYSTEM_ACTOR = "system:operator"
+
+#: Entries hashed per integrator transaction.
+INTEGRATE_BATCH = 10_000
+
+#: The entry columns besides ``index`` and ``entry``, with their defaults; each is also a key
+#: of the canonical entry.
+ENTRY_FIELDS = ("at", "actor", "role", "action", "target", "purpose", "outcome")
+_DEFAULTS = {"role": "", "target": "", "purpose": "", "outcome": "ok"}
+_MAX_LENGTHS = {name: AuditEntry._meta.get_field(name).max_length for name in ENTRY_FIELDS if name != "at"}
+_MAX_ENTRY = 0xFFFF  # an entry bundle prefixes each entry with a big-endian uint16 length
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=True)
+_UTC = dt.UTC
+
+
+class LogInconsistent(Exception):
+    """The log's tree does not extend its latest checkpoint (or its stored state is damaged)."""
 
 
 def actor_ref(user: Any) -> tuple[str, str]:
@@ -27,7 +61,40 @@ def actor_ref(user: Any) -> tuple[str, str]:
 
 
 def canonical_entry(fields: dict[str, Any]) -> bytes:
-    return json.dumps(fields, separators=(",", ":"), sort_keys=True, ensure_ascii=True).encode()
+    """The bytes hashed into the tree: compact JSON, sorted keys, ASCII only."""
+    return _ENCODER.encode(fields).encode()
+
+
+# --------------------------------------------------------------------------- appending
+
+
+def _reserve(count: int) -> int:
+    """Take the next ``count`` indexes; return the first.
+
+    The ``UPDATE`` locks the head row until the caller's transaction ends: a concurrent
+    appender waits, then sees the committed size (or the old one if this transaction rolls back).
+    """
+    qn = connection.ops.quote_name
+    sql = f"UPDATE {qn(LogHead._meta.db_table)} SET {qn('size')} = {qn('size')} + %s WHERE id = 1 RETURNING {qn('size')}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [count])
+        row = cursor.fetchone()
+        if row is None:  # a fresh or flushed database: create the head, then take it
+            last = AuditEntry.objects.aggregate(last=Max("index"))["last"]
+            LogHead.objects.get_or_create(pk=1, defaults={"size": 0 if last is None else last + 1})
+            cursor.execute(sql, [count])
+            row = cursor.fetchone()
+    return row[0] - count
+
+
+def _entry_fields(index: int, at: dt.datetime, values: dict[str, Any]) -> dict[str, Any]:
+    fields = {"index": index, "at": at.astimezone(_UTC).isoformat(timespec="microseconds")}
+    for name in ENTRY_FIELDS[1:]:
+        value = values.get(name, _DEFAULTS.get(name))
+        if not isinstance(value, str) or len(value) > _MAX_LENGTHS[name]:
+            raise ValueError(f"audit entry field {name!r} must be a string of at most {_MAX_LENGTHS[name]} characters")
+        fields[name] = value
+    return fields
 
 
 def record_event(
@@ -39,36 +106,237 @@ def record_event(
     outcome: str = "ok",
     actor_id: str | None = None,
 ) -> AuditEntry:
-    """Append one event. ``target`` and ``purpose`` must be pseudonymous (ids, never names)."""
+    """Append one event. ``target`` and ``purpose`` must be pseudonymous (ids, never names).
+
+    Two queries inside the caller's transaction (take the index, insert the entry); the
+    tree is built later by :func:`integrate`.
+    """
     ref, role = actor_ref(actor)
     if actor_id is not None:
         ref = actor_id
-    with transaction.atomic():
-        head = LogHead.objects.select_for_update().filter(pk=1).first()
-        if head is None:
-            head, _ = LogHead.objects.get_or_create(pk=1)
-            head = LogHead.objects.select_for_update().get(pk=1)
+    with transaction.atomic(savepoint=False):
+        index = _reserve(1)
         at = timezone.now()
-        fields = {
-            "index": head.size,
-            "at": at.isoformat(timespec="microseconds"),
-            "actor": ref,
-            "role": role,
-            "action": action,
-            "target": target,
-            "purpose": purpose,
-            "outcome": outcome,
-        }
-        entry = AuditEntry.objects.create(
-            index=head.size,
-            at=at,
-            actor=ref,
-            role=role,
-            action=action,
-            target=target,
-            purpose=purpose,
-            outcome=outcome,
-            entry=canonical_entry(fields),
+        fields = _entry_fields(
+            index, at,
+            {"actor": ref, "role": role, "action": action, "target": target, "purpose": purpose, "outcome": outcome},
         )
-        LogHead.objects.filter(pk=1).update(size=head.size + 1)
-    return entry
+        entry = canonical_entry(fields)
+        if len(entry) > _MAX_ENTRY:
+            raise ValueError("audit entry too long")
+        return AuditEntry.objects.create(
+            index=index, at=at, actor=ref, role=role, action=action, target=target, purpose=purpose,
+            outcome=outcome, entry=entry,
+        )
+
+
+class Appended(NamedTuple):
+    """What :func:`append_entries` wrote: indexes ``start .. start + len(entries) - 1``."""
+
+    start: int
+    entries: list[bytes]
+
+    @property
+    def stop(self) -> int:
+        return self.start + len(self.entries)
+
+
+def append_entries(items: Iterable[dict[str, Any]]) -> Appended:
+    """Append many entries at once, in the caller's transaction (bulk imports, benchmarks).
+
+    Each item is a dict of ``actor`` and ``action`` (required), ``role``, ``target``,
+    ``purpose``, ``outcome`` (strings) and ``at`` (an aware datetime; default now). Values
+    must already be pseudonymous. Two statements whatever the count: one ``UPDATE`` of the
+    head and one multi-row ``INSERT``.
+    """
+    items = list(items)
+    if not items:
+        return Appended(0, [])
+    for item in items:
+        unknown = item.keys() - set(ENTRY_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown audit entry field(s): {', '.join(sorted(unknown))}")
+        if "actor" not in item or "action" not in item:
+            raise ValueError("an audit entry needs an actor and an action")
+    now = timezone.now()
+    ops = connection.ops
+    adapt_at = ops.adapt_datetimefield_value
+    encode = _ENCODER.encode
+    rows = []
+    entries = []
+    with transaction.atomic(savepoint=False):
+        start = _reserve(len(items))
+        for offset, item in enumerate(items):
+            at = item.get("at") or now
+            if timezone.is_naive(at):
+                raise ValueError("audit entry times must be timezone-aware")
+            fields = _entry_fields(start + offset, at, item)
+            entry = encode(fields).encode()
+            if len(entry) > _MAX_ENTRY:
+                raise ValueError("audit entry too long")
+            entries.append(entry)
+            rows.append((start + offset, adapt_at(at), fields["actor"], fields["role"], fields["action"],
+                         fields["target"], fields["purpose"], fields["outcome"], entry))
+        columns = ("index", *ENTRY_FIELDS, "entry")
+        sql = (
+            f"INSERT INTO {ops.quote_name(AuditEntry._meta.db_table)} "
+            f"({', '.join(ops.quote_name(c) for c in columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+        )
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+    return Appended(start, entries)
+
+
+# --------------------------------------------------------------------------- integrating
+
+
+def _locked_tree_head() -> TreeHead:
+    head = TreeHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        TreeHead.objects.get_or_create(pk=1, defaults={"size": 0})
+        head = TreeHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def log_size() -> int:
+    """Entries appended and committed (as this transaction sees them)."""
+    return LogHead.objects.filter(pk=1).values_list("size", flat=True).first() or 0
+
+
+def tree_size() -> int:
+    """Entries hashed into the stored tree."""
+    return TreeHead.objects.filter(pk=1).values_list("size", flat=True).first() or 0
+
+
+def _load_partial_tiles(size: int) -> dict[tuple[int, int], tiles.Sublevels]:
+    wanted = tiles.partial_tile_keys(size)
+    found = fetch_tiles((level, index) for level, index, _ in wanted)
+    out = {}
+    for level, index, width in wanted:
+        stored = found.get((level, index))
+        if stored is None or stored[0] != width:
+            have = "missing" if stored is None else f"{stored[0]} hashes wide"
+            raise LogInconsistent(f"tile {level}/{index} is {have}; a tree of {size} entries needs {width}")
+        try:
+            out[(level, index)] = tiles.unpack(width, stored[1])
+        except ValueError as exc:
+            raise LogInconsistent(f"tile {level}/{index}: {exc}") from None
+    return out
+
+
+def _integrate_batch(batch: int) -> tuple[int, int]:
+    """Hash up to ``batch`` pending entries into the tiles; return (tree size, entries added)."""
+    with transaction.atomic():
+        head = _locked_tree_head()
+        size = head.size
+        rows = AuditEntry.objects.filter(index__gte=size).order_by("index").values_list("index", "entry")[:batch]
+        sha = hashlib.sha256
+        hashes = []
+        for index, entry in rows:
+            if index != size + len(hashes):  # not committed yet (or a gap that `audit verify` reports)
+                break
+            hashes.append(sha(b"\x00" + entry).digest())
+        if not hashes:
+            return size, 0
+        partial = _load_partial_tiles(size)
+        existing = set(partial)
+        built = dict(partial)
+        new_size, changed = tiles.extend(built, size, hashes)
+        created = []
+        for key in sorted(changed):
+            width, data = tiles.blob(built[key])
+            if key in existing:
+                TreeTile.objects.filter(level=key[0], index=key[1]).update(width=width, nodes=data)
+            else:
+                created.append(TreeTile(level=key[0], index=key[1], width=width, nodes=data))
+        TreeTile.objects.bulk_create(created, batch_size=500)
+        head.size = new_size
+        head.save(update_fields=["size"])
+    return new_size, len(hashes)
+
+
+def integrate(*, batch: int = INTEGRATE_BATCH, progress: Any = None) -> int:
+    """Hash every committed entry not yet in the tree into the tiles; return the tree size.
+
+    Each batch is its own transaction, so a long backlog does not hold the lock for long.
+    ``progress(n)`` is called after each batch with the number of entries added.
+    """
+    while True:
+        size, added = _integrate_batch(batch)
+        if added and progress:
+            progress(added)
+        if added < batch:
+            return size
+
+
+def ensure_integrated(size: int) -> int:
+    """Integrate if the tree holds fewer than ``size`` entries; return the tree size."""
+    current = tree_size()
+    if current < size and log_size() > current:
+        current = integrate()
+    return current
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+def tree_root(size: int, store: TileStore | None = None) -> bytes:
+    """RFC 6962 root of the first ``size`` entries, from the stored tiles."""
+    return merkle.root(store or TileStore(), size)
+
+
+def make_checkpoint() -> Checkpoint:
+    """Integrate, then sign and store a checkpoint of the whole tree; return it.
+
+    Refuses (:class:`LogInconsistent`) unless the latest stored checkpoint verifies and the
+    tree extends it (RFC 6962 consistency proof). If the tree has not grown, returns the
+    latest checkpoint instead of storing an identical one.
+    """
+    integrate()
+    name, private_key = keys.signer()
+    vkey = note.verifier_key(name, private_key.public_key())
+    origin = keys.origin()
+    with transaction.atomic():
+        head = _locked_tree_head()  # one checkpointer at a time, and no integration meanwhile
+        size = head.size
+        store = TileStore()
+        try:
+            root = tree_root(size, store)
+        except KeyError as exc:
+            raise LogInconsistent(f"stored tree node {exc} is missing") from None
+        latest = Checkpoint.objects.order_by("-size", "-pk").first()
+        if latest is not None:
+            try:
+                signed = note.open_checkpoint(latest.note, vkey, origin=origin)
+            except note.NoteError as exc:
+                raise LogInconsistent(f"latest checkpoint (#{latest.pk}) does not verify: {exc}") from None
+            if signed.size != latest.size or signed.root != bytes(latest.root):
+                raise LogInconsistent(f"latest checkpoint (#{latest.pk}) does not match its signed note")
+            if signed.size > size:
+                raise LogInconsistent(
+                    f"latest checkpoint (#{latest.pk}) is of {signed.size} entries but the tree holds {size}"
+                )
+            proof = merkle.consistency_proof(store, signed.size, size)
+            if not merkle.verify_consistency(signed.size, size, signed.root, root, proof):
+                raise LogInconsistent(
+                    f"the tree of {size} entries is not consistent with checkpoint #{latest.pk} "
+                    f"({signed.size} entries): refusing to sign"
+                )
+            if signed.size == size:
+                return latest
+        text = note.sign_note(note.checkpoint_body(origin, size, root), name, private_key)
+        return Checkpoint.objects.create(size=size, root=root, note=text)
+
+
+def record_events(events: list[dict[str, Any]]) -> None:
+    """Append several events, each given as the keyword arguments of :func:`record_event`, at once."""
+    items = []
+    for event in events:
+        ref, role = actor_ref(event.get("actor"))
+        if event.get("actor_id") is not None:
+            ref = event["actor_id"]
+        items.append(
+            {"actor": ref, "role": role, "action": event["action"], "target": event.get("target", ""),
+             "purpose": event.get("purpose", ""), "outcome": event.get("outcome", "ok")}
+        )
+    append_entries(items)

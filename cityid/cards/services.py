@@ -7,25 +7,33 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from cityid.audit.services import record_event
+from cityid.audit.services import record_events
 from cityid.cards.models import Card
 from cityid.cards.numbers import new_card_number
 
 
-def issue_card(*, application: Any, issued_on: date, expires_on: date, issued_by: Any) -> Card:
+def issue_cards(issues: list[tuple[Any, date, date]], *, issued_by: Any) -> list[Card]:
+    """A card record for each ``(application, issued_on, expires_on)``, with fresh random numbers."""
+    if not issues:
+        return []
     for _attempt in range(5):
+        cards = [
+            Card(number=new_card_number(), applicant_id=application.applicant_id, application=application,
+                 issued_on=issued_on, expires_on=expires_on)
+            for application, issued_on, expires_on in issues
+        ]
         try:
-            with transaction.atomic():
-                card = Card.objects.create(
-                    number=new_card_number(),
-                    applicant=application.applicant,
-                    application=application,
-                    issued_on=issued_on,
-                    expires_on=expires_on,
-                )
-                record_event(actor=issued_by, action="card.issue", target=f"card:{card.pk}", purpose=application.ref)
-                return card
+            with transaction.atomic():  # a savepoint: a number collision retries the batch with new numbers
+                Card.objects.bulk_create(cards)
         except IntegrityError:
-            if Card.objects.filter(application=application).exists():
-                raise
-    raise RuntimeError("could not draw an unused card number")
+            continue
+        record_events(
+            [dict(actor=issued_by, action="card.issue", target=f"card:{card.pk}", purpose=card.application.ref)
+             for card in cards]
+        )
+        return cards
+    raise RuntimeError("could not draw unused card numbers")
+
+
+def issue_card(*, application: Any, issued_on: date, expires_on: date, issued_by: Any) -> Card:
+    return issue_cards([(application, issued_on, expires_on)], issued_by=issued_by)[0]

@@ -13,6 +13,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
+
 from cityid.enrollment import services
 from cityid.enrollment.inputs import DocumentInput, EnrollmentInput, EnrollmentInvalid
 from cityid.enrollment.models import Applicant
@@ -143,27 +145,41 @@ def record_to_input(
     }
 
 
-def import_record(data: EnrollmentInput, application_block: dict, *, actor: Any) -> None:
-    """Store one record and its recorded decision, all or nothing."""
+def import_records(items: list[tuple[EnrollmentInput, dict]], *, actor: Any) -> list[Any]:
+    """Store checked-as-they-go records and their recorded decisions in one transaction, all or nothing.
+
+    Raises EnrollmentInvalid or LineInvalid (nothing stored) if any record is bad.
+    """
     from cityid.vault.services import atomic_with_blobs
 
-    decision = application_block["decision"]
+    rules = services.current_rules()
+    today = timezone.localdate()
+    checked = [
+        (data, services.check_enrollment(data, rules, today=today, require_eligible=block["decision"] == "approved"))
+        for data, block in items
+    ]
     with atomic_with_blobs():
-        application = services.enroll(
-            data=data, enrolled_by=actor, require_eligible=decision == "approved", imported=True
-        )
-        if decision != "pending":
-            try:
-                services.decide(
-                    application=application,
-                    approve=decision == "approved",
-                    reasons=["insufficient_documents"] if decision == "denied" else [],
-                    decided_on=application_block["decided"],
-                    decided_by=actor,
-                    imported=True,
-                )
-            except services.DecisionRefused as refused:
-                raise LineInvalid(f"application.decided: {refused}") from None
+        applications = services.store_enrollments(checked, enrolled_by=actor, imported=True)
+        decisions = [
+            services.Decision(
+                application,
+                block["decision"] == "approved",
+                ("insufficient_documents",) if block["decision"] == "denied" else (),
+                block["decided"],
+            )
+            for application, (_data, block) in zip(applications, items, strict=True)
+            if block["decision"] != "pending"
+        ]
+        try:
+            services.decide_many(decisions, decided_by=actor, imported=True)
+        except services.DecisionRefused as refused:
+            raise LineInvalid(f"application.decided: {refused}") from None
+    return applications
+
+
+def import_record(data: EnrollmentInput, application_block: dict, *, actor: Any) -> None:
+    """Store one record and its recorded decision, all or nothing."""
+    import_records([(data, application_block)], actor=actor)
 
 
 def _invalid_message(invalid: EnrollmentInvalid) -> str:
@@ -184,7 +200,7 @@ def import_lines(
         outcome = "imported"
         try:
             try:
-                record = json.loads(line)
+                record = json.loads(line.rstrip("\r\n"))
             except json.JSONDecodeError as exc:
                 raise LineInvalid(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
             external_id = record.get("external_id") if isinstance(record, dict) else None

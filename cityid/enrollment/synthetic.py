@@ -35,11 +35,14 @@ import hashlib
 import importlib
 import io
 import math
+import multiprocessing
 import random
 import re
 import unicodedata
 from bisect import bisect
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property, lru_cache
@@ -364,10 +367,11 @@ class _Name:
     family_latin: str
 
 
-def _draw_name(pool: _NamePool, rng: random.Random, female: bool) -> _Name:
+def _draw_name(pool: _NamePool, rng: random.Random, female: bool, native: bool | None = None) -> _Name:
     given_w = pool.given_f if female else pool.given_m
     family_w = pool.family_f if female else pool.family_m
-    native = rng.random() < pool.native_share
+    if native is None:
+        native = rng.random() < pool.native_share
     if pool.kind == "zh":
         fam = family_w.pick(rng)
         parts = [given_w.pick(rng) for _ in range(1 if rng.random() < 0.35 else 2)]
@@ -639,6 +643,11 @@ def _luhn_digit(digits: str) -> str:
     return str((10 - total % 10) % 10)
 
 
+@lru_cache(maxsize=64)
+def _number_key(seed: int, purpose: str) -> int:
+    return _mix(seed, purpose)
+
+
 def _document_number(doc_type: str, slot_key: int, seed: int, country: str, rng: random.Random,
                      born: date) -> str:  # fmt: skip
     """A realistic-looking number, unique over the population.
@@ -647,7 +656,7 @@ def _document_number(doc_type: str, slot_key: int, seed: int, country: str, rng:
     documents of one run never share a number (for fewer than 125 million people), except where a
     near-duplicate deliberately reuses its original's documents.
     """
-    s = f"{_feistel(slot_key, 10**9, _mix(seed, 'document-number')):09d}"
+    s = f"{_feistel(slot_key, 10**9, _number_key(seed, 'document-number')):09d}"
     if doc_type in ("us_passport", "visa"):
         return _LETTERS[int(s[0])] + s[1:]
     if doc_type == "foreign_passport":
@@ -667,7 +676,7 @@ def _document_number(doc_type: str, slot_key: int, seed: int, country: str, rng:
     if doc_type == "military_id":
         return f"1{s}"
     if doc_type == "itin_letter":  # 9XX-7X-XXXX / 9XX-8X-XXXX: a smaller space of its own
-        x = _feistel(slot_key % 19_000_000, 19_000_000, _mix(seed, "itin"))
+        x = _feistel(slot_key % 19_000_000, 19_000_000, _number_key(seed, "itin"))
         return f"9{x // 190_000:02d}-{70 + (x // 10_000) % 19}-{x % 10_000:04d}"
     if doc_type == "ebt_card":
         body = "600486" + s
@@ -872,6 +881,9 @@ def external_id(seed: int, index: int) -> str:
     return f"SYN-{seed}-{index:08d}"
 
 
+_SHOT_SALT = 0x9E3779B97F4A7C15
+
+
 def _is_duplicate(seed: int, index: int) -> bool:
     return index > 0 and _unit(seed, index, "duplicate") < DUPLICATE_SHARE
 
@@ -905,8 +917,8 @@ def _application(rng: random.Random, submitted: date, as_of: date, eligible: boo
     decided = submitted + timedelta(days=wait)
     if not eligible:
         decision, decided = "denied", min(decided, as_of)
-    elif decided > as_of or rng.random() < 0.03:
-        decision, decided = "pending", None
+    elif decided > as_of or ((as_of - submitted).days <= 60 and rng.random() < 0.4) or rng.random() < 0.004:
+        decision, decided = "pending", None  # still in the queue, or stalled awaiting the applicant
     elif rng.random() < 0.01:
         decision = "denied"  # e.g. a photo or fraud concern the rules do not model
     else:
@@ -915,12 +927,14 @@ def _application(rng: random.Random, submitted: date, as_of: date, eligible: boo
             "decided": decided.isoformat() if decided else None}  # fmt: skip
 
 
-def _contact_name(pool: _NamePool, rng: random.Random, family: str, female: bool | None,
+def _contact_name(pool: _NamePool, rng: random.Random, person: _Name, female: bool | None,
                   same_family: bool) -> str:  # fmt: skip
+    """A relative or friend, named in the same script as the applicant."""
     if female is None:
         female = rng.random() < 0.6
-    contact = _draw_name(pool, rng, female)
-    return f"{contact.given} {family if same_family else contact.family}"
+    native = person.given != person.given_latin or person.family != person.family_latin
+    contact = _draw_name(pool, rng, female, native=native)
+    return f"{contact.given} {person.family if same_family else contact.family}"
 
 
 def _base_person(seed: int, index: int, as_of: date, rules: eligibility.Rules) -> tuple[dict, _Spec, dict]:
@@ -972,7 +986,7 @@ def _base_person(seed: int, index: int, as_of: date, rules: eligibility.Rules) -
     if age < 14 or (age < 18 and rng.random() < 0.35):
         relationship, rel_female = _CARETAKER_RELATIONSHIPS.pick(rng)
         caretaker = {
-            "name": _contact_name(pool, rng, name.family, rel_female, rng.random() < 0.75),
+            "name": _contact_name(pool, rng, name, rel_female, rng.random() < 0.75),
             "relationship": relationship,
         }
     emergency = None
@@ -980,7 +994,7 @@ def _base_person(seed: int, index: int, as_of: date, rules: eligibility.Rules) -
         if caretaker and rng.random() < 0.6:
             contact_name = caretaker["name"]
         else:
-            contact_name = _contact_name(pool, rng, name.family, None,
+            contact_name = _contact_name(pool, rng, name, None,
                                          rng.random() < _EMERGENCY_RELATIONS_SHARE_FAMILY)  # fmt: skip
         emergency = {"name": contact_name, "phone": _phone(rng)}
 
@@ -1006,11 +1020,12 @@ def _base_person(seed: int, index: int, as_of: date, rules: eligibility.Rules) -
         "emergency_contact": emergency,
     }
     record["application"] = _application(rng, submitted, as_of, _eligible(record, rules, submitted))
+    images = _mix(seed, index, "images")
     spec = _Spec(
         name=name,
-        face_seed=_mix(seed, index, "face"),
-        shot_seed=_mix(seed, index, "shot"),
-        scan_seeds=tuple(_mix(seed, index, "scan", slot) for slot in range(len(documents))),
+        face_seed=images,
+        shot_seed=images ^ _SHOT_SALT,
+        scan_seeds=tuple(images + 1 + slot for slot in range(len(documents))),
     )
     facts = {"pool": pool, "country": country, "us_latino": profile.name == "us_latino", "female": female}
     return record, spec, facts
@@ -1051,7 +1066,7 @@ _KEYBOARD_NEIGHBOURS = {
 def _typo(text: str, rng: random.Random) -> str:
     """One substitution (a neighbouring key) or one transposition, never on the first letter."""
     chars = list(text)
-    positions = [i for i in range(1, len(chars)) if chars[i].isalpha()]
+    positions = [i for i in range(1, len(chars)) if chars[i].isalpha() and chars[i - 1].isalpha()]
     if not positions:
         return text
     if rng.random() < 0.5:
@@ -1125,16 +1140,17 @@ def _near_duplicate(seed: int, index: int, as_of: date, rules: eligibility.Rules
             if old["expires"] and old["expires"] < base["application"]["submitted"]:
                 new["expires"] = old["expires"]
     if age < rules.caretaker_required_below and not record["caretaker"]:
-        record["caretaker"] = {"name": _contact_name(facts["pool"], rng, name.family, True, True),
+        record["caretaker"] = {"name": _contact_name(facts["pool"], rng, name, True, True),
                                "relationship": "mother"}  # fmt: skip
     if age < rules.emergency_contact_required_below and not record["emergency_contact"]:
         record["emergency_contact"] = {"name": record["caretaker"]["name"], "phone": _phone(rng)}
     record["application"] = _application(rng, submitted, as_of, _eligible(record, rules, submitted))
+    images = _mix(seed, index, "images")
     spec = _Spec(
         name=name,
         face_seed=base_spec.face_seed,  # the same face, photographed again
-        shot_seed=_mix(seed, index, "shot"),
-        scan_seeds=tuple(_mix(seed, index, "scan", slot) for slot in range(len(record["documents"]))),
+        shot_seed=images ^ _SHOT_SALT,
+        scan_seeds=tuple(images + 1 + slot for slot in range(len(record["documents"]))),
     )
     # keep the key order of the original record, with the marker last
     ordered = {k: record[k] for k in base if k in record}
@@ -1184,20 +1200,55 @@ def generate_people(
     start: int = 0,
     as_of: date = DEFAULT_AS_OF,
     rules_path: str | None = None,
+    workers: int = 0,
+    chunk_size: int = 50,
 ) -> Iterator[SyntheticPerson]:
     """People ``start .. start+count-1`` of population ``seed``, applications submitted up to ``as_of``.
 
     The same arguments always give the same records and image bytes, and any split of an index range
     into chunks gives the same people as one run. ``rules_path`` picks another city's rules file for
     scoring eligibility (default: the shipped IDNYC rules).
+
+    ``workers > 0`` draws people *and their images* in that many separate processes (spawned, so
+    nothing of the caller — Django, database connections — is inherited) and yields them in order,
+    with at most ``2 * workers`` chunks in flight; the output is identical to ``workers=0``.
     """
     if count < 0 or start < 0:
         raise ValueError("count and start must not be negative")
     if as_of <= PROGRAM_START:
         raise ValueError(f"as_of must be after the program start {PROGRAM_START.isoformat()}")
+    if workers > 0:
+        yield from _generate_parallel(count, seed, start, as_of, rules_path, workers, max(1, chunk_size))
+        return
     rules = _rules(str(rules_path or eligibility.DEFAULT_RULES_PATH))
     for index in range(start, start + count):
         yield _person(seed, index, as_of, rules)
+
+
+def _render_chunk(seed: int, start: int, count: int, as_of: date, rules_path: str | None) -> list[SyntheticPerson]:
+    people = list(generate_people(count, seed=seed, start=start, as_of=as_of, rules_path=rules_path))
+    for person in people:
+        person.scans  # noqa: B018 - drawn here, in the worker, and cached on the object
+        person.photo  # noqa: B018
+    return people
+
+
+def _generate_parallel(count: int, seed: int, start: int, as_of: date, rules_path: str | None, workers: int,
+                       chunk_size: int) -> Iterator[SyntheticPerson]:  # fmt: skip
+    chunks = ((s, min(chunk_size, start + count - s)) for s in range(start, start + count, chunk_size))
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque[Future] = deque()
+        try:
+            for chunk_start, chunk_count in chunks:
+                pending.append(pool.submit(_render_chunk, seed, chunk_start, chunk_count, as_of, rules_path))
+                if len(pending) >= 2 * workers:
+                    yield from pending.popleft().result()
+            while pending:
+                yield from pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 # =========================================================================== text on documents
@@ -1222,13 +1273,11 @@ _TITLES = {
     "nys_driver_license": "NEW YORK STATE  DRIVER LICENSE",
     "nys_id": "NEW YORK STATE  IDENTIFICATION CARD",
     "birth_certificate": "CERTIFICATE OF BIRTH",
-    "permanent_resident_card": "UNITED STATES OF AMERICA  PERMANENT RESIDENT",
-    "military_id": "UNIFORMED SERVICES  IDENTIFICATION CARD",
+    "permanent_resident_card": "PERMANENT RESIDENT CARD  USA",
+    "military_id": "UNIFORMED SERVICES ID CARD",
     "visa": "UNITED STATES OF AMERICA  VISA",
-    "itin_letter": "INTERNAL REVENUE SERVICE  ITIN ASSIGNMENT",
-    "ebt_card": "NEW YORK STATE  BENEFIT IDENTIFICATION CARD",
-    "lease": "RESIDENTIAL LEASE AGREEMENT",
-    "school_record": "STUDENT RECORD",
+    "itin_letter": "INTERNAL REVENUE SERVICE",
+    "ebt_card": "NEW YORK STATE  BENEFIT CARD",
 }
 
 
@@ -1270,16 +1319,16 @@ def _scan_lines(record: dict, doc: dict, name: _Name) -> list[str]:
         return [_TITLES[t], f"CERTIFICATE NO.  {doc['number']}", f"NAME  {full.upper()}",
                 f"DATE OF BIRTH  {_intl_date(dob)}", f"SEX  {record['gender'] or '-'}",
                 f"REGISTRAR  {issuer}"]  # fmt: skip
-    if t in ("itin_letter", "ebt_card", "school_record"):
-        lines = [_TITLES[t], f"NAME  {full.upper()}", f"NUMBER  {doc['number']}", f"ISSUED BY  {issuer}"]
-        if t == "school_record":
-            lines.insert(3, f"DATE OF BIRTH  {_us_date(dob)}")
-        return lines
+    if t in ("itin_letter", "ebt_card"):
+        return [_TITLES[t], f"NAME  {full.upper()}", f"NUMBER  {doc['number']}", f"ISSUED BY  {issuer}"]
+    if t == "school_record":
+        return [issuer, "STUDENT RECORD", f"NAME  {full.upper()}", f"DATE OF BIRTH  {_us_date(dob)}",
+                f"STUDENT ID  {doc['number']}", *[w.upper() for w in where if w]]  # fmt: skip
     # residency documents: a letter or statement addressed to the person
     heading = {"utility_bill": "ACCOUNT STATEMENT", "bank_statement": "ACCOUNT STATEMENT",
-               "pay_stub": "EARNINGS STATEMENT", "shelter_letter": "LETTER OF RESIDENCE"}.get(t)  # fmt: skip
-    title = _TITLES.get(t) or f"{issuer}  {heading}"
-    return [title, full.upper(), *[w.upper() for w in where if w],
+               "pay_stub": "EARNINGS STATEMENT", "shelter_letter": "LETTER OF RESIDENCE",
+               "lease": "RESIDENTIAL LEASE AGREEMENT"}[t]  # fmt: skip
+    return [issuer, heading, full.upper(), *[w.upper() for w in where if w],
             f"ACCOUNT  {doc['number']}", f"STATEMENT DATE  {_us_date(submitted)}"]  # fmt: skip
 
 
@@ -1426,9 +1475,12 @@ class _ScanTemplate:
             rows = (h + 7) // 8
             if len(segments) != rows * self.cols:
                 raise AssertionError("unexpected restart layout")
-            self.head = head
-            # each segment carries the restart marker that follows it in the assembled file
-            self.segments = [seg + _RST[i % 8] for i, seg in enumerate(segments[:-1])] + [segments[-1]]
+            # [head, segment 0, RST0, segment 1, RST1, ..., last segment, EOI]: segment i at 1 + 2i
+            parts: list[bytes] = [head]
+            for i, segment in enumerate(segments):
+                parts.append(segment)
+                parts.append(_RST[i % 8] if i < len(segments) - 1 else b"\xff\xd9")
+            self.parts = parts
 
 
 @lru_cache(maxsize=64)
@@ -1436,12 +1488,18 @@ def _scan_template(size: tuple[int, int], variant: int) -> _ScanTemplate:
     return _ScanTemplate(size, variant)
 
 
+def _text(draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, font: ImageFont.ImageFont, fill: int) -> None:
+    """``draw.text`` for a bitmap font without its per-call layout overhead (same pixels)."""
+    if text:
+        draw.draw.draw_bitmap(xy, font.font.getmask(text, "L"), draw.draw.draw_ink(fill))
+
+
 def _draw_scan_text(image: Image.Image, dx: int, title: str, lines: Sequence[str]) -> None:
-    d = ImageDraw.Draw(image)
-    d.text((dx + 10, _TITLE_Y), title, font=_font(19), fill=28)
+    draw = ImageDraw.Draw(image)
+    _text(draw, (dx + 10, _TITLE_Y), title, _font(19), 28)
     body = _font(15)
     for k, line in enumerate(lines):
-        d.text((dx + 10, _LINE_Y + _LINE_STEP * k), line, font=body, fill=34)
+        _text(draw, (dx + 10, _LINE_Y + _LINE_STEP * k), line, body, 34)
 
 
 def scan_image(text_lines: Sequence[str], *, seed: int, size: tuple[int, int] = SCAN_SIZE) -> bytes:
@@ -1468,15 +1526,15 @@ def scan_image(text_lines: Sequence[str], *, seed: int, size: tuple[int, int] = 
     _, strip_segments = _entropy_segments(_encode(strip, restart_marker_blocks=_RESTART_MCUS))
     cols, c0 = template.cols, template.x0 // _SEG_W
     strip_cols = cols - c0
-    segments = list(template.segments)
-    last = len(segments) - 1
-    for k, seg in enumerate(strip_segments):
-        row, col = divmod(k, strip_cols)
-        pos = row * cols + c0 + col
-        segments[pos] = seg + _RST[pos % 8] if pos < last else seg
-    return b"".join((template.head, *segments, b"\xff\xd9"))
+    parts = template.parts.copy()
+    for row in range(len(strip_segments) // strip_cols):
+        first = 1 + 2 * (row * cols + c0)
+        parts[first : first + 2 * strip_cols : 2] = strip_segments[row * strip_cols : (row + 1) * strip_cols]
+    return b"".join(parts)
 
 
+_PHOTO_GRAIN = 44  # noise amplitude (peak to peak) of the portrait's grain
+_PHOTO_MAX = 255 - _PHOTO_GRAIN
 _SKIN = ((255, 224, 196), (241, 194, 160), (224, 172, 130), (198, 134, 94), (160, 102, 66), (122, 78, 52),
          (92, 58, 38), (234, 190, 150))  # fmt: skip
 _HAIR = ((20, 18, 18), (45, 30, 22), (80, 52, 30), (120, 85, 50), (200, 160, 100), (150, 60, 30),
@@ -1486,7 +1544,8 @@ _IRIS = ((70, 45, 25), (40, 28, 20), (60, 90, 130), (70, 110, 70), (110, 80, 45)
 
 
 def _jitter(rng: random.Random, colour: tuple[int, int, int], amount: int) -> tuple[int, int, int]:
-    return tuple(max(0, min(255, c + rng.randint(-amount, amount))) for c in colour)  # type: ignore[return-value]
+    """``colour`` scaled into ``[0, _PHOTO_MAX]`` (room for the grain) and jittered."""
+    return tuple(max(0, min(_PHOTO_MAX, c * _PHOTO_MAX // 255 + rng.randint(-amount, amount))) for c in colour)  # type: ignore[return-value]
 
 
 def _portrait(face_seed: int, shot_seed: int) -> bytes:
@@ -1495,14 +1554,15 @@ def _portrait(face_seed: int, shot_seed: int) -> bytes:
     w, h = PHOTO_SIZE
     skin = _jitter(face, face.choice(_SKIN), 10)
     shade = tuple(int(c * 0.82) for c in skin)
-    hair = _jitter(face, face.choice(_HAIR), 12)
-    shirt = (face.randint(0, 255), face.randint(0, 255), face.randint(0, 255))
+    hair = _jitter(face, face.choice(_HAIR), 6)
+    shirt = _jitter(face, (120, 120, 120), 120)
     style = face.choice(("short", "short", "long", "long", "bald", "bun", "curly"))
     head_w, head_h = face.randint(50, 62), face.randint(66, 78)
     eye_gap, eye_y = face.randint(19, 25), face.randint(-14, -4)
     iris = face.choice(_IRIS)
     glasses, beard = face.random() < 0.2, face.random() < 0.18
     mouth_w = face.randint(14, 24)
+    white, dark = (_PHOTO_MAX - 4,) * 3, (24, 24, 24)
 
     image = Image.new("RGB", PHOTO_SIZE, _jitter(shot, shot.choice(_BACKDROPS), 6))
     d = ImageDraw.Draw(image)
@@ -1527,20 +1587,21 @@ def _portrait(face_seed: int, shot_seed: int) -> bytes:
             d.ellipse((px - 16, py - 16, px + 16, py + 16), fill=hair)
     for side in (-1, 1):
         ex, ey = cx + side * eye_gap, cy + eye_y
-        d.ellipse((ex - 10, ey - 5, ex + 10, ey + 5), fill=(245, 245, 240))
+        d.ellipse((ex - 10, ey - 5, ex + 10, ey + 5), fill=white)
         d.ellipse((ex - 5, ey - 5, ex + 5, ey + 5), fill=iris)
         d.ellipse((ex - 2, ey - 2, ex + 2, ey + 2), fill=(10, 10, 10))
         d.line((ex - 12, ey - 12 + shot.randint(-1, 1), ex + 12, ey - 13), fill=hair, width=3)
         if glasses:
-            d.rounded_rectangle((ex - 15, ey - 10, ex + 15, ey + 10), 5, outline=(30, 30, 30), width=2)
+            d.rounded_rectangle((ex - 15, ey - 10, ex + 15, ey + 10), 5, outline=dark, width=2)
     if glasses:
-        d.line((cx - eye_gap + 15, cy + eye_y, cx + eye_gap - 15, cy + eye_y), fill=(30, 30, 30), width=2)
+        d.line((cx - eye_gap + 15, cy + eye_y, cx + eye_gap - 15, cy + eye_y), fill=dark, width=2)
     d.polygon([(cx, cy + eye_y + 8), (cx - 8, cy + 22), (cx + 8, cy + 22)], fill=shade)
     if beard:
         d.chord((cx - head_w + 4, cy - 10, cx + head_w - 4, cy + head_h + 2), 20, 160, fill=hair)
     mouth_y = cy + 38 + shot.randint(-2, 2)
     d.chord((cx - mouth_w, mouth_y - 8, cx + mouth_w, mouth_y + 8), 0, 180, fill=(150, 60, 60))
-    image = ImageChops.add(image, _noise(PHOTO_SIZE, shot_seed % 4, 7, "RGB"), 1.0, -7)
+    # film grain: every colour above is at most _PHOTO_MAX, so adding modulo 256 never wraps
+    image = ImageChops.add_modulo(image, _noise(PHOTO_SIZE, shot_seed % 4, _PHOTO_GRAIN // 2, "RGB"))
     return _encode(image)
 
 

@@ -16,6 +16,7 @@ import hmac
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,7 +64,12 @@ class LocalKeyring:
         self._keys: dict[str, dict[str, str]] = {}
         self._decoded: dict[str, tuple[bytes, bytes]] = {}
         self._mtime_ns = -1
+        self._checked_at = -1.0
         self._thread_lock = threading.Lock()
+
+    #: How long a process may go on using its in-memory copy before looking at the file again.
+    #: A key destroyed by another process stops working here within this many seconds.
+    revalidate_seconds = 1.0
 
     # --- file handling -------------------------------------------------------------
     @contextlib.contextmanager
@@ -87,6 +93,7 @@ class LocalKeyring:
             self._keys = json.loads(self.path.read_text())["keys"]
             self._decoded = {}
             self._mtime_ns = mtime
+        self._checked_at = time.monotonic()
 
     def _write(self) -> None:
         tmp = self.path.with_suffix(".tmp")
@@ -103,9 +110,13 @@ class LocalKeyring:
             os.close(dir_fd)
         self._mtime_ns = self.path.stat().st_mtime_ns
         self._decoded = {}
+        self._checked_at = time.monotonic()
 
     def _material(self, key_id: str) -> tuple[bytes, bytes]:
-        self._reload()  # one stat(): a key destroyed by another process is gone here too
+        now = time.monotonic()
+        if now - self._checked_at >= self.revalidate_seconds:
+            self._reload()  # one stat(): a key destroyed by another process is gone here too
+            self._checked_at = now
         found = self._decoded.get(key_id)
         if found is None:
             entry = self._keys.get(key_id)

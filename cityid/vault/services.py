@@ -99,6 +99,7 @@ def blob_path(blob_uuid: uuid.UUID) -> Path:
 
 
 _written_in_attempt: list[list[Path]] = []
+_known_dirs: set[Path] = set()
 
 
 @contextlib.contextmanager
@@ -132,7 +133,9 @@ def store_blob(*, record: OpenRecord, data: bytes, content_type: str, save: bool
     """
     blob = Blob(record_key=record.key, content_type=content_type, size=len(data))
     path = blob_path(blob.uuid)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.parent not in _known_dirs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _known_dirs.add(path.parent)
     sealed = record.seal(f"blob:{blob.uuid}", data)
     tmp = path.with_suffix(".partial")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

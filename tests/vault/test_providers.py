@@ -62,6 +62,7 @@ def test_destroyed_key_can_no_longer_unwrap_or_hash(key_provider):
 
 def test_local_keyring_destruction_reaches_other_processes_and_the_file(tmp_path):
     writer, reader = LocalKeyring(tmp_path), LocalKeyring(tmp_path)
+    reader.revalidate_seconds = 0  # a long-running process notices within this bound (1 s by default)
     writer.ensure_key("cohort:a")
     wrapped = writer.wrap("cohort:a", b"d" * 32)
     assert reader.unwrap("cohort:a", wrapped) == b"d" * 32
