@@ -18,6 +18,9 @@ class LogHead(models.Model):
 
     size = models.PositiveBigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"log head: {self.size} entries"
+
 
 class AuditEntry(models.Model):
     index = models.PositiveBigIntegerField(unique=True)
@@ -46,6 +49,9 @@ class TreeHead(models.Model):
     """
 
     size = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"tree head: {self.size} entries"
 
 
 class TreeTile(models.Model):

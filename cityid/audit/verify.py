@@ -56,7 +56,6 @@ class _CheckingStore:
     def __init__(self, tree_size: int) -> None:
         self.tree_size = tree_size
         self.tiles: dict[tuple[int, int], tuple[int, bytes] | None] = {}
-        self.low: dict[int, int] = {}  # per tile level: tiles below this index can be dropped
 
     def _fetch(self, level: int, index: int) -> tuple[int, bytes] | None:
         key = (level, index)
@@ -145,7 +144,7 @@ def _check_tiles(tree_size: int) -> None:
             problems.append((((tile_index * TILE_WIDTH + min(want, width)) << (TILE_HEIGHT * tile_level)),
                              f"stored tile {tile_level}/{tile_index} is {width} hashes wide; "
                              f"the tree of {tree_size} entries has {want}"))
-    for (tile_level, tile_index), want in expected.items():
+    for tile_level, tile_index in expected:
         problems.append(((tile_index * TILE_WIDTH) << (TILE_HEIGHT * tile_level),
                          f"stored tile {tile_level}/{tile_index} is missing"))
     if problems:
@@ -228,15 +227,16 @@ def verify_log(
         raise LogBroken(count, f"the entry is missing (the stored tree holds {tree_size})")
     _check_tiles(tree_size)
 
-    good = 0
+    matched: list[int] = []
     for label, signed in sorted(opened, key=lambda item: item[1].size):
         if signed.size > count:
             raise LogBroken(count, f"{label} covers {signed.size} entries but the log holds {count}")
         if roots[signed.size] != signed.root:
+            good = max((size for size in matched if size < signed.size), default=0)
             raise LogBroken(
                 good,
                 f"{label} (size {signed.size}) does not match the root the entries give "
-                f"(entries before {good} match the checkpoints)",
+                f"(the entries before {good} match the checkpoints)",
             )
-        good = max(good, signed.size)
+        matched.append(signed.size)
     return Report(entries=count, tree_size=tree_size, root=_fold(border), checkpoints=len(stored), roots=roots)

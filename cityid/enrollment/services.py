@@ -148,32 +148,26 @@ def store_enrollments(
             specs.append(("photo", f"applicant:{applicant_id}", retention_due(rules, "photo", data.submitted_on)))
     with vault.atomic_with_blobs():
         records = iter(vault.create_records(specs))
-        blobs, applicants, pending = [], [], []
+        files, applicants, pending = [], [], []
         for (data, result), (applicant_id, application_id) in zip(checked, ids, strict=True):
             personal, documents = next(records), next(records)
             photo_record = next(records) if data.photo is not None else None
-            photo_blob = None
+            photo_slot = None
             if photo_record is not None:
-                photo_blob = vault.store_blob(
-                    record=photo_record, data=data.photo, content_type=sniff_content_type(data.photo) or "", save=False
-                )
-                blobs.append(photo_blob)
-            scans = {}
+                photo_slot = len(files)
+                files.append((photo_record, data.photo, sniff_content_type(data.photo) or ""))
+            scan_slots = {}
             if copies == "keep":
                 for index, doc in enumerate(data.documents):
                     if doc.scan is not None:
-                        scans[index] = vault.store_blob(
-                            record=documents, data=doc.scan, content_type=sniff_content_type(doc.scan) or "",
-                            save=False,
-                        )
-                blobs.extend(scans.values())
+                        scan_slots[index] = len(files)
+                        files.append((documents, doc.scan, sniff_content_type(doc.scan) or ""))
             applicants.append(
                 Applicant(
                     public_id=applicant_id,
                     external_id=data.external_id,
                     personal_record=personal.key,
                     photo_record=photo_record.key if photo_record else None,
-                    photo=photo_blob,
                     sealed_profile=personal.seal_json("profile", data.profile()),
                     borough=data.address.get("borough", ""),
                     birth_year=data.date_of_birth.year,
@@ -182,7 +176,13 @@ def store_enrollments(
                     address_kind=data.address.get("kind", ""),
                 )
             )
-            pending.append((data, result, application_id, personal, documents, scans))
+            pending.append((data, result, application_id, personal, documents, (photo_slot, scan_slots)))
+        blobs = vault.store_blobs(files)
+        for applicant, entry in zip(applicants, pending, strict=True):
+            photo_slot, scan_slots = entry[5]
+            if photo_slot is not None:
+                applicant.photo = blobs[photo_slot]
+        pending = [(*entry[:5], {i: blobs[slot] for i, slot in entry[5][1].items()}) for entry in pending]
         Blob.objects.bulk_create(blobs)
         Applicant.objects.bulk_create(applicants)
         applications = [

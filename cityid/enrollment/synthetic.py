@@ -484,7 +484,7 @@ def _zip_range(*spans: tuple[int, int]) -> tuple[str, ...]:
 
 _POSTCODES = {
     "manhattan": _zip_range((10001, 10007), (10009, 10014), (10016, 10040), (10044, 10044), (10065, 10065),
-                            (10069, 10069), (10075, 10075), (10128, 10128), (10280, 10280), (10282, 10282)),
+                            (10069, 10069), (10075, 10075)),
     "bronx": _zip_range((10451, 10475)),
     "brooklyn": _zip_range((11201, 11201), (11203, 11226), (11228, 11239)),
     "queens": _zip_range((11354, 11375), (11377, 11379), (11385, 11385), (11411, 11423), (11426, 11429),
@@ -1334,10 +1334,9 @@ def _scan_lines(record: dict, doc: dict, name: _Name) -> list[str]:
 
 # =========================================================================== images
 
-_RESTART_MCUS = 5  # a restart interval every 5 MCUs = 40 px of a grayscale scan
-_SEG_W = 8 * _RESTART_MCUS
 _RST_SPLIT = re.compile(rb"\xff[\xd0-\xd7]")
 _RST = tuple(bytes((0xFF, 0xD0 + i)) for i in range(8))
+_EOI = b"\xff\xd9"
 _TEMPLATE_VARIANTS = 8
 _TITLE_Y, _LINE_Y, _LINE_STEP = 14, 56, 22
 
@@ -1389,8 +1388,8 @@ def _encode(image: Image.Image, **options: Any) -> bytes:
     return buffer.getvalue()
 
 
-def _entropy_segments(data: bytes) -> tuple[bytes, list[bytes]]:
-    """Split a baseline JPEG into its headers (through SOS) and its restart-interval segments."""
+def _scan_data_start(data: bytes) -> int:
+    """Offset of the entropy-coded data of a baseline JPEG (just after its SOS header)."""
     pos = 2
     while True:
         if data[pos] != 0xFF:
@@ -1398,10 +1397,7 @@ def _entropy_segments(data: bytes) -> tuple[bytes, list[bytes]]:
         marker = data[pos + 1]
         pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
         if marker == 0xDA:
-            break
-    if not data.endswith(b"\xff\xd9"):
-        raise ValueError("JPEG does not end with EOI")
-    return data[:pos], _RST_SPLIT.split(data[pos:-2])
+            return pos
 
 
 @lru_cache(maxsize=16)
@@ -1418,7 +1414,7 @@ class _ScanTemplate:
     def __init__(self, size: tuple[int, int], variant: int) -> None:
         w, h = size
         self.size = size
-        self.x0 = max(0, (int(w * 0.27) // _SEG_W) * _SEG_W) if w % _SEG_W == 0 else int(w * 0.27)
+        self.x0 = min(160, w // 4)  # the text column starts here
         rng = random.Random(_mix("scan-template", w, h, variant))
         paper = rng.randint(222, 240)
         image = Image.new("L", size, paper - 70)  # the scanner bed around the document
@@ -1468,19 +1464,16 @@ class _ScanTemplate:
             d.text((24, h - 86), "SIGNATURE", font=small, fill=paper - 110)
         image = ImageChops.add(image, _noise(size, variant, 9), 1.0, -9)
         self.image = image
-        self.spliceable = w % _SEG_W == 0 and self.x0 % _SEG_W == 0 and self.x0 > 0
-        if self.spliceable:
-            self.cols = w // _SEG_W
-            head, segments = _entropy_segments(_encode(image, restart_marker_blocks=_RESTART_MCUS))
-            rows = (h + 7) // 8
-            if len(segments) != rows * self.cols:
-                raise AssertionError("unexpected restart layout")
-            # [head, segment 0, RST0, segment 1, RST1, ..., last segment, EOI]: segment i at 1 + 2i
-            parts: list[bytes] = [head]
-            for i, segment in enumerate(segments):
-                parts.append(segment)
-                parts.append(_RST[i % 8] if i < len(segments) - 1 else b"\xff\xd9")
-            self.parts = parts
+        # Encoded once with a restart marker after every MCU row (8 px): row r's entropy-coded segment
+        # depends on row r's pixels only, and follows the marker RST((r - 1) % 8).
+        data = _encode(image, restart_marker_rows=1)
+        start = _scan_data_start(data)
+        self.head = data[:start]
+        self.data = data
+        #: offset in ``data`` where MCU row r's segment begins
+        self.row_offsets = [start] + [m.end() for m in _RST_SPLIT.finditer(data, start)]
+        if len(self.row_offsets) != (h + 7) // 8 or not data.endswith(_EOI):
+            raise AssertionError("unexpected JPEG restart layout")
 
 
 @lru_cache(maxsize=64)
@@ -1506,8 +1499,9 @@ def scan_image(text_lines: Sequence[str], *, seed: int, size: tuple[int, int] = 
     """A scanned-document-looking grayscale JPEG showing ``text_lines`` (the first is the title).
 
     Deterministic in ``(text_lines, seed, size)``. Text is drawn in ASCII (other characters are
-    transliterated or dropped). With a width that is a multiple of 40 px only the text blocks are
-    encoded per call; the rest comes pre-encoded from one of 8 cached templates.
+    transliterated or dropped). Only the top band that holds the text is encoded per call; the rest
+    of the page comes pre-encoded from one of 8 cached templates. The file is byte-identical to
+    encoding the whole composed page with a restart marker after every MCU row.
     """
     w, h = size
     if w < 160 or h < 64:
@@ -1515,22 +1509,17 @@ def scan_image(text_lines: Sequence[str], *, seed: int, size: tuple[int, int] = 
     template = _scan_template((w, h), _mix(seed, "variant") % _TEMPLATE_VARIANTS)
     texts = [_ascii(str(t)) for t in text_lines]
     title, lines = (texts[0], texts[1:]) if texts else ("", [])
-    if not template.spliceable:
-        image = template.image.copy()
-        _draw_scan_text(image, template.x0, title, lines)
-        return _encode(image)
     bottom = _LINE_Y + _LINE_STEP * len(lines) + 4
-    y1 = min(h, (bottom + 7) // 8 * 8)
-    strip = template.image.crop((template.x0, 0, w, y1))
-    _draw_scan_text(strip, 0, title, lines)
-    _, strip_segments = _entropy_segments(_encode(strip, restart_marker_blocks=_RESTART_MCUS))
-    cols, c0 = template.cols, template.x0 // _SEG_W
-    strip_cols = cols - c0
-    parts = template.parts.copy()
-    for row in range(len(strip_segments) // strip_cols):
-        first = 1 + 2 * (row * cols + c0)
-        parts[first : first + 2 * strip_cols : 2] = strip_segments[row * strip_cols : (row + 1) * strip_cols]
-    return b"".join(parts)
+    rows = min((h + 7) // 8, (bottom + 7) // 8)
+    band = template.image.crop((0, 0, w, min(h, rows * 8)))
+    _draw_scan_text(band, template.x0, title, lines)
+    encoded = _encode(band, restart_marker_rows=1)
+    # The band's rows are the page's first rows, so its segments and their markers (RST0, RST1, ...)
+    # are exactly the page's: keep them, then continue with the template's segments from row `rows`.
+    body = encoded[_scan_data_start(encoded) : -len(_EOI)]
+    if rows == len(template.row_offsets):
+        return b"".join((template.head, body, _EOI))
+    return b"".join((template.head, body, _RST[(rows - 1) % 8], template.data[template.row_offsets[rows] :]))
 
 
 _PHOTO_GRAIN = 44  # noise amplitude (peak to peak) of the portrait's grain

@@ -1,0 +1,71 @@
+"""``cityid audit export DIR``: the log as static files, byte for byte what the HTTP endpoints serve.
+
+Writes ``DIR/checkpoint``, ``DIR/verifier-key``, every hash tile ``DIR/tile/<L>/<N>[.p/<W>]``
+and every entry bundle ``DIR/tile/entries/<N>[.p/<W>]`` of the latest checkpoint's tree, so
+that any static web server can publish the log (serve ``DIR`` under ``/audit/``). Files are
+replaced atomically, and partial tiles of earlier exports are left in place for clients
+that still hold older checkpoints.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from cityid.audit import selectors, services
+from cityid.audit.merkle import TILE_HEIGHT, TILE_WIDTH, entries_path, tile_path, tile_width
+from cityid.audit.models import Checkpoint
+
+
+def _write(root: Path, relative: str, data: bytes) -> None:
+    target = root.joinpath(*relative.split("/"))
+    if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".export.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def tile_refs(size: int) -> list[tuple[int, int, int]]:
+    """``(level, index, width)`` of every hash tile of a tree of ``size`` entries (level -1: entry bundles)."""
+    refs = []
+    level = 0
+    while size >> (TILE_HEIGHT * level):
+        count = size >> (TILE_HEIGHT * level)
+        for index in range((count + TILE_WIDTH - 1) // TILE_WIDTH):
+            width = tile_width(level, index, size)
+            refs.append((level, index, width))
+            if level == 0:
+                refs.append((-1, index, width))
+        level += 1
+    return refs
+
+
+def export_log(directory: Path, progress: Callable[[int], None] | None = None) -> Checkpoint:
+    """Sign a checkpoint of the whole log (if it grew) and write it with its tiles under ``directory``."""
+    checkpoint = services.make_checkpoint()
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for level, index, width in tile_refs(checkpoint.size):
+        suffix = None if width == TILE_WIDTH else width
+        if level < 0:
+            data, path = selectors.entry_bundle(index, width), entries_path(index, suffix)
+        else:
+            data, path = selectors.tile(level, index, width), tile_path(level, index, suffix)
+        if data is None:
+            raise services.LogInconsistent(f"{path} of checkpoint size {checkpoint.size} is not available")
+        _write(directory, path, data)
+        if progress:
+            progress(1)
+    _write(directory, "verifier-key", selectors.verifier_key_text().encode())
+    _write(directory, "checkpoint", checkpoint.note.encode())  # last: it points at the tiles above
+    return checkpoint
