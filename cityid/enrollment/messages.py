@@ -25,12 +25,12 @@ MESSAGES = {
         "machine-readable passports that expired less than %(grace_years)s years ago."
     ),
     "not_enough_identity_points": _(
-        "At least %(required)s identity points are needed (the documents give %(have)s)."
+        "Identity points: at least %(required)s needed, the documents give %(have)s."
     ),
     "not_enough_residency_points": _(
-        "At least %(required)s residency points are needed (the documents give %(have)s)."
+        "Residency points: at least %(required)s needed, the documents give %(have)s."
     ),
-    "not_enough_points": _("At least %(required)s points are needed in total (the documents give %(have)s)."),
+    "not_enough_points": _("Points in total: at least %(required)s needed, the documents give %(have)s."),
     "no_photo_document": _(
         "At least one accepted document must show the applicant's photo (not needed for applicants "
         "aged %(waiver_max_age)s or under who apply with a caretaker)."

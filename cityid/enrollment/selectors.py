@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event
 from cityid.enrollment.models import Applicant, Application, ApplicationStatus
-from cityid.enrollment.services import name_dob_index_value
+from cityid.enrollment.services import current_rules, name_dob_index_value
 from cityid.vault import services as vault
 from cityid.vault.selectors import record_keys_matching
 
@@ -20,6 +20,7 @@ from cityid.vault.selectors import record_keys_matching
 class DocumentView:
     position: int
     type: str
+    label: str
     identity_points: int
     residency_points: int
     accepted: bool
@@ -76,6 +77,7 @@ def decrypt_applicant(applicant: Applicant) -> ApplicantView:
     if personal is None:
         destroyed.append("application")
     applications = []
+    catalogue = current_rules().catalogue
     for application in applicant.applications.prefetch_related("documents").order_by("-submitted_on"):
         details = (
             personal.open_json(f"application:{application.public_id}", application.sealed_details)
@@ -89,6 +91,7 @@ def decrypt_applicant(applicant: Applicant) -> ApplicantView:
             DocumentView(
                 position=doc.position,
                 type=doc.type,
+                label=catalogue[doc.type].label if doc.type in catalogue else doc.type,
                 identity_points=doc.identity_points,
                 residency_points=doc.residency_points,
                 accepted=doc.accepted,

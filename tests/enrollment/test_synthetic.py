@@ -73,10 +73,10 @@ def _age_at_submission(record: dict) -> int:
 
 
 def test_same_arguments_give_identical_records_and_images():
-    first = list(generate_people(40, seed=3))
-    second = list(generate_people(40, seed=3))
+    first = list(generate_people(30, seed=3))
+    second = list(generate_people(30, seed=3))
     assert [_dump(p) for p in first] == [_dump(p) for p in second]
-    for a, b in zip(first[:12], second[:12], strict=True):
+    for a, b in zip(first[:8], second[:8], strict=True):
         assert a.scans == b.scans
         assert a.photo == b.photo
 
@@ -85,10 +85,10 @@ def test_chunks_give_the_same_people_as_one_run(people):
     chunks = [
         *generate_people(300, seed=7, start=0, as_of=AS_OF),
         *generate_people(1, seed=7, start=300, as_of=AS_OF),
-        *generate_people(699, seed=7, start=301, as_of=AS_OF),
+        *generate_people(299, seed=7, start=301, as_of=AS_OF),
     ]
-    assert [_dump(p) for p in chunks] == [_dump(p) for p in people[:1000]]
-    for index in (0, 301, 999):
+    assert [_dump(p) for p in chunks] == [_dump(p) for p in people[:600]]
+    for index in (0, 301, 599):
         assert chunks[index].scans == people[index].scans
         assert chunks[index].photo == people[index].photo
 
@@ -301,10 +301,14 @@ def test_typo_changes_one_letter_or_swaps_two():
     import random
 
     rng = random.Random(1)
-    for name in ("Garcia", "Jean-Baptiste", "Olawale", "Zhang", "Salas Castaño"):
+    for name in ("Garcia", "Jean-Baptiste", "Olawale", "Zhang", "Salas Castaño", "Ковалева", "خالد", "秀兰"):
         for _ in range(20):
             typo = syn._typo(name, rng)
-            assert typo != name and typo[0] == name[0] and len(typo) == len(name)
+            assert typo != name and len(typo) == len(name)
+            assert sum(a != b for a, b in zip(typo, name, strict=True)) in (1, 2)
+            if name.isascii() and len(name) > 2:
+                assert typo[0] == name[0]
+    assert syn._typo("王", rng) == "王"  # nothing to mistype: the generator then changes something else
 
 
 # --------------------------------------------------------------------------- images
