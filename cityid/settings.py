@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "cityid.audit",
     "cityid.enrollment",
     "cityid.cards",
+    "cityid.retention",
     "cityid.ops",
 ]
 

@@ -37,6 +37,10 @@ POLICY: dict[str, frozenset[str]] = {
     "staff.manage": frozenset({"admin"}),
     "audit.read": frozenset({"auditor"}),
     "cards.produce": frozenset({"card_production"}),
+    "retention.read": frozenset({"records_officer", "counsel", "auditor"}),
+    "retention.schedule": frozenset({"records_officer"}),
+    "retention.dispose": frozenset({"records_officer"}),
+    "retention.hold": frozenset({"counsel"}),
     "stats.read": frozenset(ROLES),
 }
 

@@ -111,7 +111,7 @@ def _columns(values: dict[str, Any]) -> tuple[str, ...]:
     return tuple(columns)
 
 
-def _entry_bytes(index: int, at_text: str, columns: tuple[str, ...]) -> bytes:
+def entry_bytes(index: int, at_text: str, columns: tuple[str, ...]) -> bytes:
     """The canonical entry: byte for byte ``canonical_entry`` of the same fields.
 
     Written out rather than through the JSON encoder because bulk appends spend most of their
@@ -148,7 +148,7 @@ def record_event(
     with transaction.atomic(savepoint=False):
         index = _reserve(1)
         at = timezone.now()
-        entry = _entry_bytes(index, _at_text(at), columns)
+        entry = entry_bytes(index, _at_text(at), columns)
         return AuditEntry.objects.create(
             index=index, at=at, actor=ref, role=role, action=action, target=target, purpose=purpose,
             outcome=outcome, entry=entry,
@@ -198,7 +198,7 @@ def append_entries(items: Iterable[dict[str, Any]]) -> Appended:
     with transaction.atomic(savepoint=False):
         start = _reserve(len(items))
         for index, ((at_text, at_value), columns) in enumerate(prepared, start):
-            entry = _entry_bytes(index, at_text, columns)
+            entry = entry_bytes(index, at_text, columns)
             entries.append(entry)
             rows.append((index, at_value, *columns, entry))
         names = ("index", *ENTRY_FIELDS, "entry")

@@ -21,8 +21,12 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from cityid.audit import keys, merkle, note, tiles
+from django.db import connection
+from django.utils import timezone
+
+from cityid.audit import keys, merkle, note, services, tiles
 from cityid.audit.merkle import HASH_SIZE, TILE_HEIGHT, TILE_WIDTH
 from cityid.audit.models import AuditEntry, Checkpoint, LogHead, TreeHead, TreeTile
 
@@ -50,14 +54,20 @@ class Report:
     roots: dict[int, bytes] = field(default_factory=dict)
 
 
+_OFFSETS = [[tiles.sublevel_offset(width, sub) for sub in range(TILE_HEIGHT)] for width in range(TILE_WIDTH + 1)]
+
+
 class _CheckingStore:
-    """Receives the recomputed nodes and compares each with the stored tiles (nothing is kept)."""
+    """Receives the recomputed interior nodes and compares each with the stored tiles (nothing is kept).
+
+    Leaf hashes (level 0) are compared a chunk at a time by :func:`verify_log` instead.
+    """
 
     def __init__(self, tree_size: int) -> None:
         self.tree_size = tree_size
         self.tiles: dict[tuple[int, int], tuple[int, bytes] | None] = {}
 
-    def _fetch(self, level: int, index: int) -> tuple[int, bytes] | None:
+    def fetch(self, level: int, index: int) -> tuple[int, bytes] | None:
         key = (level, index)
         if key not in self.tiles:
             for old in [k for k in self.tiles if k[0] == level and k[1] < index]:
@@ -77,22 +87,40 @@ class _CheckingStore:
 
     def put_many(self, nodes: Iterable[tuple[int, int, bytes]]) -> None:
         tree_size = self.tree_size
+        cache = self.tiles
         for level, index, value in nodes:
-            first = index << level
-            if first + (1 << level) > tree_size:
-                continue  # not integrated yet: nothing stored to compare
-            tile_level, tile_index, sub, position = tiles.node_location(level, index)
-            tile = self._fetch(tile_level, tile_index)
-            if tile is None:
-                raise LogBroken(first, f"stored tile {tile_level}/{tile_index} is missing")
-            width, data = tile
-            if position >= width >> sub:
-                raise LogBroken(first, f"stored tile {tile_level}/{tile_index} is too short")
-            offset = tiles.sublevel_offset(width, sub) + position * HASH_SIZE
-            if data[offset : offset + HASH_SIZE] != value:
-                if level == 0:
-                    raise LogBroken(first, "the entry's leaf hash differs from the stored tree")
-                raise LogBroken(first, f"stored tree node ({level}, {index}) differs from the one the entries give")
+            if not level or (index + 1) << level > tree_size:
+                continue  # a leaf (checked elsewhere), or not integrated yet: nothing stored to compare
+            tile_level = level >> 3
+            sub = level & 7
+            tile_index = index >> (TILE_HEIGHT - sub)
+            tile = cache.get((tile_level, tile_index)) or self.fetch(tile_level, tile_index)
+            position = index - (tile_index << (TILE_HEIGHT - sub))
+            if tile is None or position >= tile[0] >> sub:
+                raise LogBroken(index << level, f"stored tile {tile_level}/{tile_index} is missing or too short")
+            offset = _OFFSETS[tile[0]][sub] + position * HASH_SIZE
+            if tile[1][offset : offset + HASH_SIZE] != value:
+                raise LogBroken(
+                    index << level, f"stored tree node ({level}, {index}) differs from the one the entries give"
+                )
+
+    def check_leaves(self, start: int, hashes: list[bytes]) -> None:
+        """Compare recomputed leaf hashes ``start ..`` with the level-0 tiles (integrated part only)."""
+        end = min(start + len(hashes), self.tree_size)
+        position = start
+        while position < end:
+            tile_index, offset = divmod(position, TILE_WIDTH)
+            stop = min(end, (tile_index + 1) * TILE_WIDTH)
+            tile = self.fetch(0, tile_index)
+            if tile is None or tile[0] < stop - tile_index * TILE_WIDTH:
+                raise LogBroken(position, f"stored tile 0/{tile_index} is missing or too short")
+            stored = tile[1][offset * HASH_SIZE : (stop - tile_index * TILE_WIDTH) * HASH_SIZE]
+            mine = hashes[position - start : stop - start]
+            if b"".join(mine) != stored:
+                for k, h in enumerate(mine):
+                    if stored[k * HASH_SIZE : (k + 1) * HASH_SIZE] != h:
+                        raise LogBroken(position + k, "the entry's leaf hash differs from the stored tree")
+            position = stop
 
     def get(self, level: int, index: int) -> bytes:
         raise KeyError((level, index))
@@ -107,7 +135,8 @@ def _fold(border: list[bytes]) -> bytes:
     return result
 
 
-def _check_entry(index: int, entry: bytes, at: dt.datetime, columns: tuple[str, ...]) -> None:
+def _diagnose_entry(index: int, entry: bytes, at: dt.datetime, columns: tuple[str, ...]) -> None:
+    """The slow, precise check of an entry that is not byte for byte what its columns give."""
     try:
         fields = json.loads(entry)
     except (ValueError, UnicodeDecodeError):
@@ -126,6 +155,42 @@ def _check_entry(index: int, entry: bytes, at: dt.datetime, columns: tuple[str, 
         raise LogBroken(index, "the entry's time is malformed") from None
     if signed_at != at:
         raise LogBroken(index, "column 'at' does not match the entry")
+    if set(fields) != {"index", "at", *COLUMNS} or services.canonical_entry(fields) != entry:
+        raise LogBroken(index, "the entry is not in canonical form")
+
+
+class _Entries:
+    """Reads entries in index order, a chunk per query, with their columns, without ORM overhead."""
+
+    def __init__(self) -> None:
+        qn = connection.ops.quote_name
+        names = ", ".join(qn(c) for c in ("index", "entry", "at", *COLUMNS))
+        table = qn(AuditEntry._meta.db_table)
+        self.sql = f"SELECT {names} FROM {table} WHERE {qn('index')} >= %s ORDER BY {qn('index')} LIMIT %s"
+        # SQLite hands back naive datetimes, in UTC unless the database has a TIME_ZONE setting.
+        self.utc_text = connection.timezone_name == "UTC"
+        self.convert = connection.ops.convert_datetimefield_value
+
+    def chunk(self, start: int, size: int) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, [start, size])
+            return cursor.fetchall()
+
+    def at_text(self, value: Any) -> str | None:
+        """The entry's ``at`` text for a stored value, or None when only the slow path can say."""
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is not None:
+                return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+            if self.utc_text:  # SQLite: naive UTC
+                return value.isoformat(timespec="microseconds") + "+00:00"
+        return None
+
+    def at_value(self, value: Any) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                return timezone.make_aware(value, connection.timezone)
+            return value
+        return self.convert(value, AuditEntry._meta.get_field("at"), connection)
 
 
 def _check_tiles(tree_size: int) -> None:
@@ -185,15 +250,13 @@ def verify_log(
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
 
     checker = _CheckingStore(tree_size)
+    reader = _Entries()
+    encode = services.entry_bytes
     border: list[bytes] = []
     count = 0
     sha = hashlib.sha256
-    query = AuditEntry.objects.order_by("index").values_list(
-        "index", "entry", "at", *COLUMNS
-    )
-    last = None
     while True:
-        rows = list((query if last is None else query.filter(index__gt=last))[:chunk])
+        rows = reader.chunk(count, chunk)
         if not rows:
             break
         hashes = []
@@ -201,8 +264,11 @@ def verify_log(
             if index != count + len(hashes):
                 raise LogBroken(count + len(hashes), f"the entry is missing (the next stored one is {index})")
             entry = bytes(entry)
-            _check_entry(index, entry, at, columns)
+            at_text = reader.at_text(at)
+            if at_text is None or encode(index, at_text, tuple(columns)) != entry:
+                _diagnose_entry(index, entry, reader.at_value(at), tuple(columns))
             hashes.append(sha(b"\x00" + entry).digest())
+        checker.check_leaves(count, hashes)
         # Feed the leaves, stopping at each size whose root a checkpoint needs.
         start = 0
         while start < len(hashes):
@@ -215,7 +281,6 @@ def verify_log(
             start = stop
             if count in capture:
                 roots[count] = _fold(border)
-        last = rows[-1][0]
         if progress:
             progress(len(rows))
 

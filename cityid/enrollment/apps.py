@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class EnrollmentConfig(AppConfig):
     name = "cityid.enrollment"
     label = "enrollment"
+
+    def ready(self) -> None:
+        from cityid.enrollment import records
+        from cityid.vault.services import register_record_owner
+
+        register_record_owner("application", indexer=records.application_indexes, eraser=records.erase_application)
+        register_record_owner("documents", indexer=records.document_indexes, eraser=records.erase_documents)
+        register_record_owner("photo", eraser=records.erase_photo)

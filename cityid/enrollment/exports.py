@@ -42,6 +42,16 @@ def _write(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
+def _destroyed(applicant: Applicant, view: Any) -> list[dict]:
+    """Each destroyed class of the subject with its date and certificate (not silently missing)."""
+    from cityid.retention.services import destroyed_for_subject
+
+    refs = [applicant.ref] + [application.ref for application, _details, _docs in view.applications]
+    found = destroyed_for_subject(refs)
+    named = {entry["class"] for entry in found}
+    return found + [{"class": name} for name in view.destroyed if name not in named]
+
+
 def export_subject(*, identifier: str, out_dir: Path, actor: Any) -> Path:
     """Write ``subject.json`` plus scans and photo under ``out_dir/<applicant id>/``; logged."""
     authorize(actor, "subject.export")
@@ -106,7 +116,7 @@ def export_subject(*, identifier: str, out_dir: Path, actor: Any) -> Path:
             "languages": [code for code in applicant.languages.split(",") if code],
         },
         "applications": applications,
-        "destroyed": [{"class": name} for name in view.destroyed],
+        "destroyed": _destroyed(applicant, view),
         "files": files,
     }
     _write(target / "subject.json", json.dumps(document, indent=2, ensure_ascii=False).encode())

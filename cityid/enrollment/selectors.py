@@ -11,7 +11,8 @@ from django.db.models import QuerySet
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event
 from cityid.enrollment.models import Applicant, Application, ApplicationStatus
-from cityid.enrollment.services import current_rules, name_dob_index_value
+from cityid.enrollment.records import name_dob_index_value
+from cityid.enrollment.services import current_rules
 from cityid.vault import services as vault
 from cityid.vault.selectors import record_keys_matching
 

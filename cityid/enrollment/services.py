@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import functools
 import uuid
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cityid.accounts.services import authorize
@@ -28,8 +28,10 @@ from cityid.enrollment.models import (
     DenialReason,
     PresentedDocument,
 )
+from cityid.enrollment.records import document_number_index_value, name_dob_index_value
+from cityid.retention import services as retention
 from cityid.vault import services as vault
-from cityid.vault.models import BlindIndex, Blob
+from cityid.vault.models import BlindIndex, Blob, RecordKey
 
 APPEAL_DAYS_DEFAULT = 30
 
@@ -56,21 +58,6 @@ def document_copy_policy(rules: eligibility.Rules | None = None) -> str:
     return (rules or current_rules()).document_copies
 
 
-def _end_of_month(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
-def retention_due(rules: eligibility.Rules, record_class: str, submitted_on: date) -> date:
-    return _end_of_month(_add_years(submitted_on, rules.retention_years(record_class)))
-
-
 def evaluate(data: EnrollmentInput, rules: eligibility.Rules) -> eligibility.Evaluation:
     city_address = data.address.get("kind") == AddressKind.RESIDENTIAL
     return eligibility.evaluate(
@@ -84,14 +71,6 @@ def evaluate(data: EnrollmentInput, rules: eligibility.Rules) -> eligibility.Eva
         with_caretaker=data.with_caretaker,
         has_emergency_contact=bool(data.emergency_contact and any(data.emergency_contact.values())),
     )
-
-
-def name_dob_index_value(given_name: str, family_name: str, date_of_birth: date) -> bytes:
-    return vault.normalize_for_index(given_name, family_name, date_of_birth.isoformat())
-
-
-def document_number_index_value(doc_type: str, number: str) -> bytes:
-    return vault.normalize_for_index(doc_type, number.replace(" ", ""))
 
 
 def check_enrollment(
@@ -140,12 +119,14 @@ def store_enrollments(
     copies = document_copy_policy(rules)
     staff = None if imported else enrolled_by
     ids = [(uuid.uuid4(), uuid.uuid4()) for _ in checked]
+    schedule = {name: retention.current_rule(name) for name in ("application", "documents", "photo")}
     specs = []
     for (data, _result), (applicant_id, application_id) in zip(checked, ids, strict=True):
-        specs.append(("application", f"applicant:{applicant_id}", retention_due(rules, "application", data.submitted_on)))
-        specs.append(("documents", f"application:{application_id}", retention_due(rules, "documents", data.submitted_on)))
+        due = {name: retention.due_on(rule, submitted=data.submitted_on) for name, rule in schedule.items()}
+        specs.append(("application", f"applicant:{applicant_id}", due["application"]))
+        specs.append(("documents", f"application:{application_id}", due["documents"]))
         if data.photo is not None:
-            specs.append(("photo", f"applicant:{applicant_id}", retention_due(rules, "photo", data.submitted_on)))
+            specs.append(("photo", f"applicant:{applicant_id}", due["photo"]))
     with vault.atomic_with_blobs():
         records = iter(vault.create_records(specs))
         files, applicants, pending = [], [], []
@@ -330,6 +311,13 @@ def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = 
         _update_rows(Application, ["status", "denial_reasons", "appeal_deadline", "decided_on", "decided_by"], decided)
         record_events(events)
         issue_cards(cards, issued_by=decided_by)
+        # A decision or a card can be the trigger of a schedule: move the records if their date moved.
+        record_keys = RecordKey.objects.filter(
+            Q(id__in=[a.documents_record_id for a in decided])
+            | Q(id__in=[a.applicant.personal_record_id for a in decided])
+            | Q(id__in=[a.applicant.photo_record_id for a in decided if a.applicant.photo_record_id])
+        )
+        retention.refresh_due_dates(list(record_keys))
     return decided
 
 

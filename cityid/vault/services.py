@@ -244,3 +244,66 @@ def add_blind_index(*, record: OpenRecord, kind: str, value: bytes) -> BlindInde
     row = blind_index(record=record, kind=kind, value=value)
     row.save()
     return row
+
+
+# --- re-wrapping and destruction ---------------------------------------------------------------
+# The vault does not know which rows hold a record's ciphertexts or which values its blind
+# indexes hash: the app that owns the record registers that (enrollment does, in its AppConfig).
+
+Indexer = "Callable[[OpenRecord], list[tuple[str, bytes]]]"
+Eraser = "Callable[[list[int]], None]"
+_indexers: dict[str, Any] = {}
+_erasers: dict[str, Any] = {}
+
+
+def register_record_owner(record_class: str, *, indexer: Any = None, eraser: Any = None) -> None:
+    """``indexer(open_record)`` gives the (kind, value) blind indexes of a record; ``eraser(record_key_ids)``
+    removes the owner's ciphertext columns of those records before their keys' rows are deleted."""
+    if indexer is not None:
+        _indexers[record_class] = indexer
+    if eraser is not None:
+        _erasers[record_class] = eraser
+
+
+def rewrap(record_key: RecordKey, *, key_id: str, cohort: str | None = None, due_on: date | None = None) -> None:
+    """Move a record's data key under another provider key (a new cohort, a hold, back again).
+
+    Its blind indexes are recomputed under the new key, so searches keep finding it and the old
+    key's destruction leaves nothing testable behind.
+    """
+    provider = get_provider()
+    record = open_record(record_key)
+    provider.ensure_key(key_id)
+    record_key.key_id = key_id
+    record_key.wrapped_key = provider.wrap(key_id, record.data_key)
+    if cohort is not None:
+        record_key.cohort = cohort
+    if due_on is not None:
+        record_key.due_on = due_on
+    record_key.save(update_fields=["key_id", "wrapped_key", "cohort", "due_on"])
+    indexer = _indexers.get(record_key.record_class)
+    BlindIndex.objects.filter(record_key=record_key).delete()
+    if indexer is not None:
+        BlindIndex.objects.bulk_create([blind_index(record=record, kind=k, value=v) for k, v in indexer(record)])
+
+
+def delete_records(record_key_ids: list[int]) -> int:
+    """Delete records whose keys are destroyed: blob files, then owners' ciphertexts, blobs, indexes, keys.
+
+    Idempotent: deleting again what is already gone does nothing. Returns the number of key rows deleted.
+    """
+    keys = RecordKey.objects.filter(id__in=record_key_ids)
+    for blob in Blob.objects.filter(record_key__in=keys).only("uuid"):
+        delete_blob_file(blob)
+    with transaction.atomic():
+        by_class: dict[str, list[int]] = {}
+        for key_pk, record_class in keys.values_list("id", "record_class"):
+            by_class.setdefault(record_class, []).append(key_pk)
+        for record_class, ids in by_class.items():
+            eraser = _erasers.get(record_class)
+            if eraser is not None:
+                eraser(ids)
+        Blob.objects.filter(record_key_id__in=record_key_ids).delete()
+        BlindIndex.objects.filter(record_key_id__in=record_key_ids).delete()
+        deleted, _ = RecordKey.objects.filter(id__in=record_key_ids).delete()
+    return deleted

@@ -14,7 +14,7 @@ def create_heads(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("audit", "0002_checkpoint_treehead_treetile"),
+        ("audit", "0002_log_tree"),
     ]
 
     operations = [

@@ -12,7 +12,6 @@ from cityid.enrollment.models import Applicant
 from cityid.enrollment.synthetic import generate_people
 from cityid.ops.base import CityidCommand
 
-
 BATCH = 100
 
 

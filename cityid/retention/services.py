@@ -1,0 +1,515 @@
+"""Retention writes: schedules and re-wrapping, legal holds, disposition runs, certificates.
+
+A record's data key is wrapped by the key of where it belongs now: the cohort of the month it
+is due for disposition, or a legal hold. Destroying a cohort key destroys every copy of that
+cohort's data (DESIGN.md §5, §6); deleting the rows and files afterwards is housekeeping.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+
+from cityid.accounts.services import authorize
+from cityid.audit.services import record_event
+from cityid.retention import certificate as certificates
+from cityid.retention import signing
+from cityid.retention.models import (
+    Certificate,
+    CohortState,
+    DestroyedCohort,
+    DispositionRun,
+    HeldRecord,
+    LegalHold,
+    RetentionLock,
+    RunStatus,
+    Schedule,
+    Trigger,
+)
+from cityid.retention.scope import CLASSES, ScopeInvalid, parse_scope
+from cityid.vault import services as vault
+from cityid.vault.models import RecordKey
+from cityid.vault.providers import KeyUnavailable, get_provider
+
+BATCH = 1000
+Progress = Callable[[int], None] | None
+
+
+class RetentionError(Exception):
+    """A retention action was refused; the message says why."""
+
+
+# --- schedules ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rule:
+    """A schedule in effect: ``years`` after ``trigger``, or on ``fixed_date``."""
+
+    trigger: str = Trigger.SUBMITTED
+    years: int = 0
+    fixed_date: date | None = None
+
+
+def _end_of_month(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def current_rule(record_class: str) -> Rule:
+    schedule = Schedule.objects.filter(record_class=record_class).order_by("-version").first()
+    if schedule is not None:
+        return Rule(schedule.trigger or Trigger.SUBMITTED, schedule.years or 0, schedule.fixed_date)
+    from cityid.enrollment.services import current_rules  # the rules file is the version-0 schedule
+
+    return Rule(Trigger.SUBMITTED, current_rules().retention_years(record_class))
+
+
+def due_on(rule: Rule, *, submitted: date, decided: date | None = None, card_expires: date | None = None) -> date:
+    """The disposition date under ``rule``. A trigger that has not happened yet (no decision, no card)
+    falls back to the submission date, so nothing is ever kept without a date; the date moves (and
+    the record is re-wrapped) when the event happens."""
+    if rule.fixed_date is not None:
+        return rule.fixed_date
+    base = {Trigger.DECIDED: decided, Trigger.CARD_EXPIRED: card_expires}.get(rule.trigger) or submitted
+    return _end_of_month(_add_years(base, rule.years))
+
+
+def cohort_key_id(cohort: str) -> str:
+    return vault.cohort_key_id(cohort)
+
+
+def set_schedule(
+    *, record_class: str, approved_by: Any, trigger: str | None = None, years: int | None = None,
+    fixed_date: date | None = None,
+) -> Schedule:
+    """A new version of a class's schedule. Call ``apply_schedule`` to move the records (resumable)."""
+    authorize(approved_by, "retention.schedule")
+    if record_class not in CLASSES:
+        raise RetentionError(f"unknown class {record_class!r}; one of {', '.join(CLASSES)}")
+    if (fixed_date is None) == (trigger is None):
+        raise RetentionError("give either a fixed date or a trigger with a number of years")
+    if trigger is not None and (trigger not in Trigger.values or years is None or not 0 <= years <= 100):
+        raise RetentionError(f"a trigger is one of {', '.join(Trigger.values)} with 0 to 100 years")
+    with transaction.atomic():
+        version = (Schedule.objects.filter(record_class=record_class).aggregate(v=Max("version"))["v"] or 0) + 1
+        schedule = Schedule.objects.create(
+            record_class=record_class, version=version, trigger=trigger or "", years=years,
+            fixed_date=fixed_date, approved_by=approved_by,
+        )
+        record_event(actor=approved_by, action="retention.schedule", target=f"schedule:{schedule.pk}",
+                     purpose=f"{record_class} v{version}")
+    return schedule
+
+
+def _trigger_dates(keys: list[RecordKey]) -> dict[int, tuple[date, date | None, date | None]]:
+    """(submitted, decided, card expiry) for each record, from the enrollment tables."""
+    from cityid.cards.models import Card
+    from cityid.enrollment.models import Applicant, Application
+
+    out: dict[int, tuple[date, date | None, date | None]] = {}
+    documents = [k.pk for k in keys if k.record_class == "documents"]
+    personal = [k.pk for k in keys if k.record_class != "documents"]
+    expiry = {}
+    for row in Application.objects.filter(documents_record_id__in=documents).values(
+        "documents_record_id", "submitted_on", "decided_on", "card__expires_on"
+    ):
+        out[row["documents_record_id"]] = (row["submitted_on"], row["decided_on"], row["card__expires_on"])
+    if personal:
+        applicants = Applicant.objects.filter(Q(personal_record_id__in=personal) | Q(photo_record_id__in=personal))
+        by_applicant: dict[int, list[int]] = {}
+        for applicant_id, personal_id, photo_id in applicants.values_list("id", "personal_record_id", "photo_record_id"):
+            by_applicant[applicant_id] = [k for k in (personal_id, photo_id) if k in set(personal)]
+        latest = {}
+        for row in Application.objects.filter(applicant_id__in=by_applicant).order_by("submitted_on", "id").values(
+            "applicant_id", "submitted_on", "decided_on"
+        ):
+            latest[row["applicant_id"]] = (row["submitted_on"], row["decided_on"])
+        for applicant_id, expires in Card.objects.filter(applicant_id__in=by_applicant).values_list(
+            "applicant_id", "expires_on"
+        ):
+            expiry[applicant_id] = max(expires, expiry.get(applicant_id, expires))
+        for applicant_id, key_ids in by_applicant.items():
+            submitted, decided = latest.get(applicant_id, (None, None))
+            for key_pk in key_ids:
+                if submitted is not None:
+                    out[key_pk] = (submitted, decided, expiry.get(applicant_id))
+    return out
+
+
+def _held_ids(keys: Iterable[int]) -> set[int]:
+    return set(
+        HeldRecord.objects.filter(record_key_id__in=list(keys), hold__released_at=None).values_list(
+            "record_key_id", flat=True
+        )
+    )
+
+
+def refresh_due_dates(keys: list[RecordKey]) -> int:
+    """Recompute the due date of each record under its class's schedule; re-wrap those whose cohort
+    changes (held records keep their hold key and get the new date only). Returns records moved."""
+    rules = {record_class: current_rule(record_class) for record_class in {k.record_class for k in keys}}
+    dates = _trigger_dates(keys)
+    held = _held_ids(k.pk for k in keys)
+    moved = 0
+    for key in keys:
+        if key.pk not in dates:
+            continue
+        submitted, decided, card_expires = dates[key.pk]
+        new_due = due_on(rules[key.record_class], submitted=submitted, decided=decided, card_expires=card_expires)
+        cohort = vault.cohort_for(key.record_class, new_due)
+        if cohort == key.cohort and new_due == key.due_on:
+            continue
+        if key.pk in held or not key.key_id.startswith("cohort:"):
+            key.cohort, key.due_on = cohort, new_due
+            key.save(update_fields=["cohort", "due_on"])
+            continue
+        try:
+            vault.rewrap(key, key_id=cohort_key_id(cohort), cohort=cohort, due_on=new_due)
+        except vault.RecordDestroyed:
+            continue
+        moved += 1
+    return moved
+
+
+def apply_schedule(*, record_class: str, progress: Progress = None) -> int:
+    """Move every record of a class to the cohort its current schedule gives. Batched; safe to re-run
+    after an interruption (records already in place are skipped). Returns the number moved."""
+    moved = 0
+    last = 0
+    while True:
+        with transaction.atomic():
+            _lock()
+            keys = list(RecordKey.objects.filter(record_class=record_class, pk__gt=last).order_by("pk")[:BATCH])
+            if not keys:
+                break
+            moved += refresh_due_dates(keys)
+        last = keys[-1].pk
+        if progress:
+            progress(len(keys))
+    return moved
+
+
+# --- legal holds -------------------------------------------------------------------------------
+
+def _lock() -> None:
+    RetentionLock.objects.get_or_create(pk=1)
+    RetentionLock.objects.select_for_update().get(pk=1)
+
+
+def scope_query(text: str) -> QuerySet[RecordKey]:
+    """The records a scope covers (raises ScopeInvalid naming the bad term)."""
+    from cityid.enrollment.models import Applicant, Application
+
+    scope = parse_scope(text)
+    query = Q()
+    if scope.classes:
+        query &= Q(record_class=scope.classes[0])
+    if scope.submitted is not None:
+        applications = Application.objects.filter(submitted_on__range=scope.submitted)
+        applicants = Applicant.objects.filter(applications__in=applications)
+        query &= (
+            Q(id__in=applications.values("documents_record_id"))
+            | Q(id__in=applicants.values("personal_record_id"))
+            | Q(id__in=applicants.values("photo_record_id"))
+        )
+    for subject in scope.subjects:
+        applicant = _find_applicant(subject)
+        if applicant is None:
+            raise ScopeInvalid(f"unknown subject {subject!r} in 'subject:{subject}'")
+        query &= (
+            Q(id__in=[k for k in (applicant.personal_record_id, applicant.photo_record_id) if k])
+            | Q(id__in=applicant.applications.values("documents_record_id"))
+        )
+    return RecordKey.objects.filter(query)
+
+
+def _find_applicant(identifier: str) -> Any:
+    from cityid.enrollment.exports import SubjectNotFound, find_subject
+
+    try:
+        return find_subject(identifier)
+    except SubjectNotFound:
+        return None
+
+
+def place_hold(
+    *, case_name: str, court: str, scope: str, placed_by: Any, index_number: str = "",
+    order_date: date | None = None, notes: str = "", progress: Progress = None,
+) -> LegalHold:
+    """Freeze the records in scope: each is re-wrapped under the hold's own key, which no disposition
+    run destroys. Records whose keys are already destroyed are gone and cannot be held."""
+    authorize(placed_by, "retention.hold")
+    if not case_name.strip() or not court.strip():
+        raise RetentionError("a hold needs a case name and a court")
+    if order_date is not None and order_date > timezone.localdate():
+        raise RetentionError("the order date is in the future")
+    records = scope_query(scope)  # validates the scope before anything is written
+    with transaction.atomic():
+        _lock()
+        hold = LegalHold.objects.create(
+            case_name=case_name.strip(), court=court.strip(), index_number=index_number.strip(),
+            order_date=order_date, scope=scope.strip(), notes=notes, placed_by=placed_by,
+        )
+        get_provider().ensure_key(hold.key_id)
+        record_event(actor=placed_by, action="hold.place", target=f"hold:{hold.pk}", purpose=scope.strip()[:80])
+    last = 0
+    while True:
+        with transaction.atomic():
+            _lock()
+            keys = list(records.filter(pk__gt=last).order_by("pk")[:BATCH])
+            if not keys:
+                break
+            HeldRecord.objects.bulk_create(
+                [HeldRecord(hold=hold, record_key=key) for key in keys], ignore_conflicts=True
+            )
+            for key in keys:
+                if key.key_id.startswith("cohort:"):
+                    try:
+                        vault.rewrap(key, key_id=hold.key_id)
+                    except vault.RecordDestroyed:
+                        HeldRecord.objects.filter(hold=hold, record_key=key).delete()
+        last = keys[-1].pk
+        if progress:
+            progress(len(keys))
+    return hold
+
+
+def release_hold(*, hold_id: int, released_by: Any, progress: Progress = None) -> LegalHold:
+    """Release a hold: each of its records moves to another active hold covering it, or back to its
+    cohort (whose key is created again if a run destroyed it meanwhile; the record is then due at once)."""
+    authorize(released_by, "retention.hold")
+    try:
+        hold = LegalHold.objects.get(pk=hold_id)
+    except LegalHold.DoesNotExist:
+        raise RetentionError(f"no hold {hold_id}") from None
+    with transaction.atomic():
+        _lock()
+        hold = LegalHold.objects.select_for_update().get(pk=hold_id)
+        if hold.released_at is None:
+            hold.released_at, hold.released_by = timezone.now(), released_by
+            hold.save(update_fields=["released_at", "released_by"])
+            record_event(actor=released_by, action="hold.release", target=f"hold:{hold.pk}")
+    while True:
+        with transaction.atomic():
+            _lock()
+            memberships = list(HeldRecord.objects.filter(hold=hold).select_related("record_key")[:BATCH])
+            if not memberships:
+                break
+            keys = [m.record_key for m in memberships]
+            others = {}
+            for key_pk, other_hold in HeldRecord.objects.filter(
+                record_key__in=keys, hold__released_at=None
+            ).exclude(hold=hold).values_list("record_key_id", "hold_id"):
+                others.setdefault(key_pk, other_hold)
+            for key in keys:
+                if key.key_id != hold.key_id:
+                    continue
+                target = f"hold:{others[key.pk]}" if key.pk in others else cohort_key_id(key.cohort)
+                vault.rewrap(key, key_id=target)
+            HeldRecord.objects.filter(pk__in=[m.pk for m in memberships]).delete()
+        if progress:
+            progress(len(memberships))
+    if not RecordKey.objects.filter(key_id=hold.key_id).exists():
+        get_provider().destroy_key(hold.key_id)
+    return hold
+
+
+# --- disposition -------------------------------------------------------------------------------
+
+def _cohort_end(cohort: str) -> date:
+    year, month = (int(part) for part in cohort.rsplit("/", 1)[1].split("-"))
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def due_cohorts(as_of: date) -> list[dict[str, Any]]:
+    """Cohorts whose whole month is due by ``as_of``, with the records still under their keys."""
+    from django.db.models import Count
+
+    rows = (
+        RecordKey.objects.filter(key_id__startswith="cohort:", due_on__lte=as_of)
+        .values("record_class", "cohort", "key_id")
+        .annotate(records=Count("id"))
+        .order_by("cohort")
+    )
+    return [dict(row) for row in rows if _cohort_end(row["cohort"]) <= as_of]
+
+
+def preview(as_of: date) -> dict[str, Any]:
+    """What a run as of ``as_of`` would destroy (per class and cohort) and what holds keep (per hold)."""
+    destroy = due_cohorts(as_of)
+    held_keys = RecordKey.objects.filter(key_id__startswith="hold:", due_on__lte=as_of)
+    per_hold: dict[int, dict[str, Any]] = {}
+    for hold_id, case_name, record_class in HeldRecord.objects.filter(
+        record_key__in=held_keys, hold__released_at=None
+    ).values_list("hold_id", "hold__case_name", "record_key__record_class"):
+        entry = per_hold.setdefault(hold_id, {"hold": hold_id, "case": case_name, "records": 0, "classes": {}})
+        entry["records"] += 1
+        entry["classes"][record_class] = entry["classes"].get(record_class, 0) + 1
+    by_class: dict[str, int] = {}
+    for row in destroy:
+        by_class[row["record_class"]] = by_class.get(row["record_class"], 0) + row["records"]
+    held_by_class: dict[str, int] = {}
+    for record_class in held_keys.values_list("record_class", flat=True):
+        held_by_class[record_class] = held_by_class.get(record_class, 0) + 1
+    return {
+        "as_of": as_of.isoformat(),
+        "destroy_total": sum(row["records"] for row in destroy),
+        "held_total": sum(held_by_class.values()),
+        "destroy_by_class": by_class,
+        "held_by_class": held_by_class,
+        "cohorts": [
+            {"cohort": r["cohort"], "class": r["record_class"], "key_id": r["key_id"], "records": r["records"]}
+            for r in destroy
+        ],
+        "holds": sorted(per_hold.values(), key=lambda h: h["hold"]),
+    }
+
+
+def _check_approvers(approvers: list[Any]) -> None:
+    if len(approvers) != 2 or approvers[0] is None or approvers[1] is None:
+        raise RetentionError("a disposition run needs two approvers")
+    if approvers[0].pk == approvers[1].pk:
+        raise RetentionError("the two approvers must be different people")
+    for approver in approvers:
+        if approver.role != "records_officer" or not approver.is_active:
+            raise RetentionError(f"{approver.username} is not an active records officer")
+
+
+def run_disposition(
+    *, as_of: date, approvers: list[Any], progress: Progress = None, after_step: Callable[[str], None] | None = None
+) -> Certificate | None:
+    """Destroy every due, unheld cohort as of ``as_of`` and certify it. Resumable: run again after a
+    crash and it finishes the same run with the same certificate. Returns None when nothing is due.
+
+    ``after_step`` is called after each durable step (tests use it to crash at every point).
+    """
+    _check_approvers(approvers)
+    if as_of > timezone.localdate():
+        raise RetentionError("the as-of date is in the future")
+    run = DispositionRun.objects.filter(as_of=as_of, status=RunStatus.EXECUTING).first()
+    if run is None:
+        cohorts = due_cohorts(as_of)
+        if not cohorts:
+            return None
+        with transaction.atomic():
+            run = DispositionRun.objects.create(
+                as_of=as_of, first_approver=approvers[0], second_approver=approvers[1],
+                started_at=timezone.now().replace(microsecond=0),
+                cohorts=[{"cohort": c["cohort"], "record_class": c["record_class"], "key_id": c["key_id"]}
+                         for c in cohorts],
+            )
+            record_event(actor=approvers[0], action="disposition.approve", target=f"run:{run.pk}")
+            record_event(actor=approvers[1], action="disposition.approve", target=f"run:{run.pk}")
+        if after_step:
+            after_step("run created")
+    provider = get_provider()
+    for planned in run.cohorts:
+        done = DestroyedCohort.objects.filter(run=run, cohort=planned["cohort"]).first()
+        if done is None:
+            # Snapshot, destroy the key and record it under the lock, so a hold placed meanwhile
+            # either moved its records off this key before, or finds them destroyed after.
+            with transaction.atomic():
+                _lock()
+                records = RecordKey.objects.filter(key_id=planned["key_id"])
+                record_ids = sorted(str(u) for u in records.values_list("uuid", flat=True))
+                subjects = sorted(set(records.values_list("subject_ref", flat=True)))
+                provider.destroy_key(planned["key_id"])
+                if after_step:
+                    after_step(f"key destroyed {planned['cohort']}")
+                done = DestroyedCohort.objects.create(
+                    run=run, cohort=planned["cohort"], record_class=planned["record_class"],
+                    key_id=planned["key_id"], records=len(record_ids), record_ids=record_ids, subjects=subjects,
+                    state=CohortState.KEY_DESTROYED, destroyed_at=timezone.now(),
+                )
+                record_event(actor=None, action="disposition.destroy_key", target=f"run:{run.pk}",
+                             purpose=planned["key_id"])
+            if after_step:
+                after_step(f"cohort recorded {planned['cohort']}")
+        if done.state != CohortState.DELETED:
+            while True:
+                ids = list(RecordKey.objects.filter(key_id=planned["key_id"]).values_list("id", flat=True)[:BATCH])
+                if not ids:
+                    break
+                vault.delete_records(ids)
+                if progress:
+                    progress(len(ids))
+                if after_step:
+                    after_step(f"deleted batch {planned['cohort']}")
+            done.state = CohortState.DELETED
+            done.save(update_fields=["state"])
+    return _certify(run)
+
+
+def _certify(run: DispositionRun) -> Certificate:
+    existing = Certificate.objects.filter(run=run).first()
+    if existing is not None:
+        return existing
+    destroyed = list(run.destroyed.order_by("cohort"))
+    all_ids = [rid for cohort in destroyed for rid in cohort.record_ids]
+    with transaction.atomic():
+        entry = record_event(actor=None, action="disposition.certificate", target=f"run:{run.pk}")
+        body = {
+            "type": "cityid destruction certificate",
+            "standard": "NIST SP 800-88 Rev. 1, Appendix G (certificate of sanitization)",
+            "run": run.pk,
+            "as_of": run.as_of.isoformat(),
+            "started_at": run.started_at.isoformat(),
+            "method": certificates.METHOD,
+            "approvers": [run.first_approver.username, run.second_approver.username],
+            "classes": sorted({c.record_class for c in destroyed}),
+            "cohorts": [
+                {"cohort": c.cohort, "class": c.record_class, "key_id": c.key_id, "records": c.records,
+                 "record_ids_root": certificates.record_ids_root(c.record_ids)}
+                for c in destroyed
+            ],
+            "records": len(all_ids),
+            "record_ids_root": certificates.record_ids_root(all_ids),
+            "keys_destroyed": [c.key_id for c in destroyed],
+            "key_provider": get_provider().name,
+            "audit_log_index": entry.index,
+        }
+        document = certificates.sign(body, signing.signing_key(), signing.public_key_pem())
+        certificate = Certificate.objects.create(run=run, document=document, audit_index=entry.index)
+        run.status, run.finished_at = RunStatus.DONE, timezone.now()
+        run.save(update_fields=["status", "finished_at"])
+    return certificate
+
+
+def verify_certificate(text: str) -> dict[str, Any]:
+    """Check a certificate against this installation's signing key and audit log; return its body."""
+    from cityid.audit.models import AuditEntry
+
+    body = certificates.verify(text, signing.load_public_key(signing.public_key_pem()))
+    entry = AuditEntry.objects.filter(index=body.get("audit_log_index")).first()
+    if entry is None or entry.action != "disposition.certificate" or entry.target != f"run:{body.get('run')}":
+        raise certificates.CertificateInvalid(
+            f"audit log index {body.get('audit_log_index')} does not record this certificate"
+        )
+    return body
+
+
+def destroyed_for_subject(subject_refs: list[str]) -> list[dict[str, Any]]:
+    """Which of a subject's records were destroyed, when, and by which certificate."""
+    out = []
+    for cohort in DestroyedCohort.objects.select_related("run").order_by("destroyed_at"):
+        if any(ref in cohort.subjects for ref in subject_refs):
+            out.append({"class": cohort.record_class, "cohort": cohort.cohort,
+                        "destroyed": cohort.destroyed_at.date().isoformat(), "run": cohort.run_id,
+                        "certificate": f"run-{cohort.run_id}"})
+    return out
+
+
+__all__ = ["KeyUnavailable"]
