@@ -7,6 +7,11 @@ NAV = [
     ("enrollment.create", "enrollment:new", _("Enroll")),
     ("enrollment.search", "enrollment:search", _("Search")),
     ("enrollment.queue", "enrollment:queue", _("Decision queue")),
+    ("retention.read", "retention:schedules", _("Retention schedules")),
+    ("retention.read", "retention:preview", _("Disposition preview")),
+    ("retention.dispose", "retention:requests", _("Disposition approvals")),
+    ("retention.read", "retention:certificates", _("Destruction certificates")),
+    ("retention.read", "retention:holds", _("Legal holds")),
 ]
 
 

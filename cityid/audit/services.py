@@ -253,7 +253,14 @@ def _integrate_batch(batch: int) -> tuple[int, int]:
     with transaction.atomic():
         head = _locked_tree_head()
         size = head.size
-        rows = AuditEntry.objects.filter(index__gte=size).order_by("index").values_list("index", "entry")[:batch]
+        qn = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {qn('index')}, {qn('entry')} FROM {qn(AuditEntry._meta.db_table)} "
+                f"WHERE {qn('index')} >= %s ORDER BY {qn('index')} LIMIT %s",
+                [size, batch],
+            )
+            rows = cursor.fetchall()
         sha = hashlib.sha256
         hashes = []
         for index, entry in rows:

@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
+from django.db.models import Max, Subquery
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from cityid.audit import keys, merkle, note, services, tiles
 from cityid.audit.merkle import HASH_SIZE, TILE_HEIGHT, TILE_WIDTH
@@ -135,7 +137,7 @@ def _fold(border: list[bytes]) -> bytes:
     return result
 
 
-def _diagnose_entry(index: int, entry: bytes, at: dt.datetime, columns: tuple[str, ...]) -> None:
+def _diagnose_entry(index: int, entry: bytes, at: dt.datetime | None, columns: tuple[str, ...]) -> None:
     """The slow, precise check of an entry that is not byte for byte what its columns give."""
     try:
         fields = json.loads(entry)
@@ -164,12 +166,15 @@ class _Entries:
 
     def __init__(self) -> None:
         qn = connection.ops.quote_name
-        names = ", ".join(qn(c) for c in ("index", "entry", "at", *COLUMNS))
+        at = qn("at")
+        if connection.vendor == "sqlite":
+            # The stored text ("YYYY-MM-DD HH:MM:SS[.ffffff]", naive UTC unless the database has a
+            # TIME_ZONE setting), skipping the per-row datetime parsing of Django's converter.
+            at = f"CAST({at} AS TEXT)"
+        names = ", ".join([qn("index"), qn("entry"), at, *(qn(c) for c in COLUMNS)])
         table = qn(AuditEntry._meta.db_table)
         self.sql = f"SELECT {names} FROM {table} WHERE {qn('index')} >= %s ORDER BY {qn('index')} LIMIT %s"
-        # SQLite hands back naive datetimes, in UTC unless the database has a TIME_ZONE setting.
-        self.utc_text = connection.timezone_name == "UTC"
-        self.convert = connection.ops.convert_datetimefield_value
+        self.utc = connection.timezone_name == "UTC"
 
     def chunk(self, start: int, size: int) -> list[tuple]:
         with connection.cursor() as cursor:
@@ -178,23 +183,35 @@ class _Entries:
 
     def at_text(self, value: Any) -> str | None:
         """The entry's ``at`` text for a stored value, or None when only the slow path can say."""
-        if isinstance(value, dt.datetime):
-            if value.tzinfo is not None:
-                return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
-            if self.utc_text:  # SQLite: naive UTC
-                return value.isoformat(timespec="microseconds") + "+00:00"
+        if value.__class__ is str:
+            if self.utc and len(value) == 26 and value[10] == " ":
+                return f"{value[:10]}T{value[11:]}+00:00"
+            return None
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
         return None
 
-    def at_value(self, value: Any) -> dt.datetime:
-        if isinstance(value, dt.datetime):
-            if value.tzinfo is None:
-                return timezone.make_aware(value, connection.timezone)
-            return value
-        return self.convert(value, AuditEntry._meta.get_field("at"), connection)
+    def at_value(self, value: Any) -> dt.datetime | None:
+        if isinstance(value, str):
+            value = parse_datetime(value)
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = timezone.make_aware(value, connection.timezone)
+        return value
 
 
-def _check_tiles(tree_size: int) -> None:
-    """The stored tiles are exactly those of the tree of ``tree_size`` leaves (no more, no fewer)."""
+def _check_tiles(verified: int) -> None:
+    """The stored tiles are exactly those of the stored tree (no more, no fewer).
+
+    The tile rows and the tree size are read in one statement (one snapshot), since the
+    integrator may have grown both since the ``verified`` size was read.
+    """
+    rows = list(
+        TreeTile.objects.annotate(tree=Subquery(TreeHead.objects.filter(pk=1).values("size")[:1]))
+        .values_list("level", "index", "width", "tree")
+    )
+    tree_size = (rows[0][3] or 0) if rows else verified
+    if tree_size < verified:
+        raise LogBroken(tree_size, f"the stored tree shrank from {verified} to {tree_size} entries")
     expected = {}
     level = 0
     while tree_size >> (TILE_HEIGHT * level):
@@ -203,7 +220,7 @@ def _check_tiles(tree_size: int) -> None:
             expected[(level, index)] = merkle.tile_width(level, index, tree_size)
         level += 1
     problems = []
-    for tile_level, tile_index, width in TreeTile.objects.values_list("level", "index", "width").iterator(4096):
+    for tile_level, tile_index, width, _ in rows:
         want = expected.pop((tile_level, tile_index), 0)
         if want != width:
             problems.append((((tile_index * TILE_WIDTH + min(want, width)) << (TILE_HEIGHT * tile_level)),
@@ -227,9 +244,12 @@ def verify_log(
     ``checkpoints`` adds signed checkpoint notes from elsewhere, as ``(label, text)`` (e.g. one
     a witness kept): each must verify and match the recomputed tree at its size.
     """
-    log_size = LogHead.objects.filter(pk=1).values_list("size", flat=True).first() or 0
-    tree_size = TreeHead.objects.filter(pk=1).values_list("size", flat=True).first() or 0
+    # Read in this order so that the snapshot holds under concurrent appends, integration and
+    # signing: every checkpoint read is within the tree read, and the tree within the log read.
+    # What is appended meanwhile is left for the next run.
     stored = list(Checkpoint.objects.order_by("size", "pk"))
+    tree_size = TreeHead.objects.filter(pk=1).values_list("size", flat=True).first() or 0
+    log_size = LogHead.objects.filter(pk=1).values_list("size", flat=True).first() or 0
     notes = [(f"checkpoint #{cp.pk}", cp.note, cp) for cp in stored]
     notes += [(label, text, None) for label, text in checkpoints]
     opened = []
@@ -246,7 +266,7 @@ def verify_log(
             if row is not None and (signed.size != row.size or signed.root != bytes(row.root)):
                 raise VerifyError(f"{label}: its size or root column differs from its signed note")
             opened.append((label, signed))
-    capture = sorted({signed.size for _, signed in opened} | {tree_size})
+    capture = sorted({signed.size for _, signed in opened})
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
 
     checker = _CheckingStore(tree_size)
@@ -256,17 +276,20 @@ def verify_log(
     count = 0
     sha = hashlib.sha256
     while True:
-        rows = reader.chunk(count, chunk)
+        rows = reader.chunk(count, min(chunk, log_size - count)) if count < log_size else []
         if not rows:
             break
         hashes = []
-        for index, entry, at, *columns in rows:
+        at_text = reader.at_text
+        for row in rows:
+            index = row[0]
             if index != count + len(hashes):
                 raise LogBroken(count + len(hashes), f"the entry is missing (the next stored one is {index})")
-            entry = bytes(entry)
-            at_text = reader.at_text(at)
-            if at_text is None or encode(index, at_text, tuple(columns)) != entry:
-                _diagnose_entry(index, entry, reader.at_value(at), tuple(columns))
+            entry = bytes(row[1])
+            columns = row[3:]
+            at = at_text(row[2])
+            if at is None or encode(index, at, columns) != entry:
+                _diagnose_entry(index, entry, reader.at_value(row[2]), columns)
             hashes.append(sha(b"\x00" + entry).digest())
         checker.check_leaves(count, hashes)
         # Feed the leaves, stopping at each size whose root a checkpoint needs.
@@ -286,8 +309,10 @@ def verify_log(
 
     if count < log_size:
         raise LogBroken(count, f"the entry is missing (the log head says {log_size} entries)")
-    if count > log_size:
-        raise LogBroken(log_size, f"entries beyond the log head ({log_size}) are stored")
+    last = AuditEntry.objects.aggregate(last=Max("index"))["last"]  # before the head: see above
+    head_now = LogHead.objects.filter(pk=1).values_list("size", flat=True).first() or 0
+    if last is not None and last >= head_now:
+        raise LogBroken(head_now, f"entries beyond the log head ({head_now}) are stored")
     if tree_size > count:
         raise LogBroken(count, f"the entry is missing (the stored tree holds {tree_size})")
     _check_tiles(tree_size)

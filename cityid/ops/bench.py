@@ -118,11 +118,14 @@ def _sha256_ceiling(entries: list[bytes]) -> float:
     return time.perf_counter() - started
 
 
-def bench_audit(entries: int = 1_000_000, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+def bench_audit(
+    entries: int = 1_000_000, progress: Callable[[int], None] | None = None, batch: int = 10_000,
+    proofs: int = 1000,
+) -> dict[str, Any]:
     """The audit transparency log at scale, on the current (scratch) database.
 
-    * batched append: ``append_entries`` of 10,000 entries then ``integrate``, repeated;
-    * inclusion-proof latency at the final size: 1,000 random proofs through the database
+    * batched append: ``append_entries`` of ``batch`` entries then ``integrate``, repeated;
+    * inclusion-proof latency at the final size: ``proofs`` random proofs through the database
       node store (a fresh store each time, so nothing is cached between proofs), and through
       the proof endpoint's selector (head checks, root and checkpoint lookup included);
     * a full ``audit verify``;
@@ -138,7 +141,6 @@ def bench_audit(entries: int = 1_000_000, progress: Callable[[int], None] | None
     from cityid.audit.store import TileStore
     from cityid.audit.verify import verify_log
 
-    batch = 10_000
     actions = ["personal.read", "personal.decrypt", "application.decision", "card.issue", "login.success"]
     rng = random.Random(7)
     append_seconds = integrate_seconds = ceiling_seconds = 0.0
@@ -170,7 +172,7 @@ def bench_audit(entries: int = 1_000_000, progress: Callable[[int], None] | None
     store_root = merkle.root(TileStore(), size)
     latencies, endpoint_latencies, verify_hash_seconds = [], [], []
     sha = hashlib.sha256
-    for _ in range(1000):
+    for _ in range(proofs):
         index = rng.randrange(size)
         t0 = time.perf_counter()
         proof = merkle.inclusion_proof(TileStore(), index, size)
@@ -183,7 +185,7 @@ def bench_audit(entries: int = 1_000_000, progress: Callable[[int], None] | None
         verify_hash_seconds.append(time.perf_counter() - t0)
         if not merkle.verify_inclusion(leaf, index, size, proof, store_root):
             raise AssertionError(f"inclusion proof of {index} in {size} does not verify")
-    for _ in range(200):
+    for _ in range(max(1, proofs // 5)):
         index = rng.randrange(size)
         t0 = time.perf_counter()
         selectors.inclusion_proof(index, size)
@@ -237,4 +239,316 @@ def bench_audit(entries: int = 1_000_000, progress: Callable[[int], None] | None
             "proof_ms_max": 1.0,
             "verify_seconds_max_at_1m": 30.0,
         },
+    }
+
+
+# --- retention: disposition (crypto-shredding) and legal-hold re-wrap --------------------------
+
+BENCH_SOFTHSM_LABEL = "cityid-bench"
+BENCH_SOFTHSM_PIN = "1234"
+SOFTHSM_LIBRARY = "/usr/lib/softhsm/libsofthsm2.so"
+
+
+def softhsm_available() -> bool:
+    import shutil
+
+    return bool(shutil.which("softhsm2-util")) and os.path.exists(SOFTHSM_LIBRARY)
+
+
+def use_key_provider(kind: str, scratch: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Make ``kind`` ("local" or "pkcs11") the active key provider of this process.
+
+    For ``pkcs11`` a fresh SoftHSM2 token (label ``cityid-bench``) is created in ``scratch`` (a
+    temporary directory if None). SoftHSM reads ``SOFTHSM2_CONF`` once, when the library is first
+    loaded: call this before anything in the process has used PKCS#11 (``cityid bench`` runs each
+    provider in its own process for that reason).
+    """
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from cityid.vault import providers
+
+    if kind == "pkcs11":
+        if not softhsm_available():
+            raise RuntimeError("SoftHSM2 is not installed (apt-get install softhsm2)")
+        root = Path(scratch if scratch is not None else tempfile.mkdtemp(prefix="cityid-softhsm-")) / "softhsm"
+        (root / "tokens").mkdir(parents=True, exist_ok=True)
+        conf = root / "softhsm2.conf"
+        conf.write_text(f"directories.tokendir = {root / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+        os.environ["SOFTHSM2_CONF"] = str(conf)
+        subprocess.run(
+            ["softhsm2-util", "--init-token", "--free", "--label", BENCH_SOFTHSM_LABEL,
+             "--so-pin", "5678", "--pin", BENCH_SOFTHSM_PIN],
+            check=True, capture_output=True,
+        )
+        settings.CITYID_PKCS11_LIBRARY = SOFTHSM_LIBRARY
+        settings.CITYID_PKCS11_TOKEN = BENCH_SOFTHSM_LABEL
+        settings.CITYID_PKCS11_PIN = BENCH_SOFTHSM_PIN
+        described = {"provider": "pkcs11", "library": SOFTHSM_LIBRARY, "token": BENCH_SOFTHSM_LABEL,
+                     "softhsm2_conf": str(conf)}
+    elif kind == "local":
+        described = {"provider": "local", "keys_dir": str(settings.KEYS_DIR)}
+    else:
+        raise ValueError(f"unknown key provider {kind!r}: local or pkcs11")
+    settings.CITYID_KEY_PROVIDER = kind
+    providers._providers.clear()
+    return described
+
+
+def _bench_cohort(
+    records: int, *, due_on: date, tag: str, blob_bytes: int = 2048, with_blobs: bool = True,
+    batch: int = 2000, progress: Callable[[int], None] | None = None,
+) -> str:
+    """``records`` records of class ``documents`` in the cohort of ``due_on``, each with one sealed
+    blob file of ``blob_bytes`` (unless ``with_blobs`` is off) and one blind-index row, created in
+    batches of ``batch`` per transaction. Returns the cohort's key id."""
+    from cityid.vault import services as vault
+    from cityid.vault.models import BlindIndex, Blob
+
+    key_id = vault.cohort_key_id(vault.cohort_for("documents", due_on))
+    made = 0
+    while made < records:
+        n = min(batch, records - made)
+        with vault.atomic_with_blobs():
+            opened = vault.create_records(
+                [("documents", f"bench:{tag}:{made + i}", due_on) for i in range(n)]
+            )
+            if with_blobs:
+                Blob.objects.bulk_create(vault.store_blobs(
+                    [(record, os.urandom(blob_bytes), "application/octet-stream") for record in opened]
+                ))
+            BlindIndex.objects.bulk_create([
+                vault.blind_index(record=record, kind="docnum", value=f"BENCH{tag}{made + i:09d}".encode())
+                for i, record in enumerate(opened)
+            ])
+        made += n
+        if progress:
+            progress(n)
+    return key_id
+
+
+def _backup_sample(key_id: str) -> dict[str, Any]:
+    """A copy of one record as a database and blob backup would hold it: its row and its file."""
+    from cityid.vault import services as vault
+    from cityid.vault.models import Blob, RecordKey
+
+    record_key = RecordKey.objects.filter(key_id=key_id).order_by("pk").first()
+    blob = Blob.objects.filter(record_key=record_key).first()
+    return {"record_key": record_key, "blob": blob,
+            "file": vault.blob_path(blob.uuid).read_bytes() if blob is not None else None}
+
+
+def _backup_readable(sample: dict[str, Any]) -> bool:
+    """Can the current keys still open the backed-up copy (row and file) of a deleted record?"""
+    from cityid.vault import envelope
+    from cityid.vault import services as vault
+
+    try:
+        record = vault.open_record(sample["record_key"])
+    except vault.RecordDestroyed:
+        return False
+    if sample["blob"] is not None:
+        try:
+            record.open(f"blob:{sample['blob'].uuid}", sample["file"])
+        except envelope.SealError:
+            return False
+    return True
+
+
+def _rate(count: int, seconds: float) -> float:
+    return round(count / seconds, 1) if seconds > 0 else float("inf")
+
+
+def bench_disposition(records: int = 100_000, *, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """A disposition run over a ``records``-record cohort against row-by-row deletion, same run.
+
+    Two identical cohorts of class ``documents`` are created (one sealed ~2 KB blob file and one
+    blind-index row per record). Then, on the current database and key provider:
+
+    * **crypto-shredding**: ``run_disposition`` as of 2017-01-02, approved by two records officers,
+      destroys the 2016-12 cohort's key (from that instant nothing, backups included, opens the
+      cohort) and then deletes its rows and files (housekeeping);
+    * **baseline**: the other cohort (due 2017-06, so the run leaves it alone) deleted the way a
+      system without crypto-shredding would: record by record, one transaction each, unlinking the
+      blob file and deleting the blob, the blind-index row and the key row each with its own
+      ``Model.delete()``. Its backups stay readable afterwards.
+
+    The shred runs first, with both cohorts in the database, so the baseline gets the smaller
+    tables. ``progress(n)`` is called as records are created (2 × ``records``), shredded and
+    deleted (``records`` each): 4 × ``records`` in all.
+    """
+    from django.db import transaction
+
+    from cityid.accounts.services import create_staff
+    from cityid.retention import services as retention
+    from cityid.retention.models import DestroyedCohort
+    from cityid.vault import services as vault
+    from cityid.vault.models import BlindIndex, Blob, RecordKey
+    from cityid.vault.providers import get_provider
+
+    provider = get_provider()
+    as_of = date(2017, 1, 2)
+    stamp = time.time_ns()
+    officers = [create_staff(username=f"bench_officer{i}_{stamp}", role="records_officer").user for i in (1, 2)]
+
+    t0 = time.perf_counter()
+    shred_key = _bench_cohort(records, due_on=date(2016, 12, 31), tag="s", progress=progress)
+    base_key = _bench_cohort(records, due_on=date(2017, 6, 30), tag="b", progress=progress)
+    setup_seconds = time.perf_counter() - t0
+    due = retention.due_cohorts(as_of)
+    if [c["key_id"] for c in due] != [shred_key] or due[0]["records"] != records:
+        raise AssertionError(f"expected one due cohort {shred_key} of {records} records, got {due}")
+    shred_sample, base_sample = _backup_sample(shred_key), _backup_sample(base_key)
+    shred_files = [vault.blob_path(u) for u in Blob.objects.filter(record_key__key_id=shred_key)
+                   .values_list("uuid", flat=True)]
+    base_files = [vault.blob_path(u) for u in Blob.objects.filter(record_key__key_id=base_key)
+                  .values_list("uuid", flat=True)]
+
+    # (a) crypto-shredding: destroy the cohort key, then bulk housekeeping.
+    marks: dict[str, float] = {}
+
+    def after_step(step: str) -> None:
+        if step.startswith("key destroyed") and "key" not in marks:
+            marks["key"] = time.perf_counter()
+
+    started = time.perf_counter()
+    certificate = retention.run_disposition(as_of=as_of, approvers=officers, progress=progress,
+                                           after_step=after_step)
+    shred_seconds = time.perf_counter() - started
+    key_seconds = marks["key"] - started
+    destroyed = DestroyedCohort.objects.get(run=certificate.run, key_id=shred_key)
+    shred_check = {
+        "key_destroyed": not provider.has_key(shred_key),
+        "records_left": RecordKey.objects.filter(key_id=shred_key).count(),
+        "blobs_left": Blob.objects.filter(record_key__key_id=shred_key).count(),
+        "files_left": sum(1 for path in shred_files if path.exists()),
+        "certified_records": destroyed.records,
+        "backup_copy_readable_after": _backup_readable(shred_sample),
+    }
+
+    # (b) baseline: row by row and file by file, no key destroyed.
+    started = time.perf_counter()
+    deleted = 0
+    for record_key in RecordKey.objects.filter(key_id=base_key).order_by("pk"):
+        with transaction.atomic():
+            for blob in Blob.objects.filter(record_key=record_key):
+                vault.delete_blob_file(blob)
+                blob.delete()
+            for row in BlindIndex.objects.filter(record_key=record_key):
+                row.delete()
+            record_key.delete()
+        deleted += 1
+        if progress and deleted % 100 == 0:
+            progress(100)
+    if progress and deleted % 100:
+        progress(deleted % 100)
+    base_seconds = time.perf_counter() - started
+    base_check = {
+        "key_destroyed": not provider.has_key(base_key),
+        "records_left": RecordKey.objects.filter(key_id=base_key).count(),
+        "blobs_left": Blob.objects.filter(record_key__key_id=base_key).count(),
+        "files_left": sum(1 for path in base_files if path.exists()),
+        "records_deleted": deleted,
+        "backup_copy_readable_after": _backup_readable(base_sample),
+    }
+
+    return {
+        "records": records,
+        "key_provider": provider.name,
+        "record_class": "documents",
+        "blob_bytes": 2048,
+        "blind_index_rows_per_record": 1,
+        "setup_seconds": round(setup_seconds, 3),
+        "crypto_shred": {
+            "cohort": shred_key,
+            "seconds": round(shred_seconds, 3),
+            "records_per_second": _rate(records, shred_seconds),
+            "key_destroyed_after_seconds": round(key_seconds, 4),
+            "housekeeping_seconds": round(shred_seconds - key_seconds, 3),
+            **shred_check,
+        },
+        "baseline_row_by_row": {
+            "cohort": base_key,
+            "seconds": round(base_seconds, 3),
+            "records_per_second": _rate(deleted, base_seconds),
+            "method": "per record, one transaction: unlink the blob file, blob.delete(), "
+                      "blind_index.delete(), record_key.delete(); no key destroyed",
+            **base_check,
+        },
+        "ratio_baseline_to_shred": round(base_seconds / shred_seconds, 2),
+        "ratio_baseline_to_key_destroyed": round(base_seconds / key_seconds, 1),
+        "order": "shred first (both cohorts present), then the baseline",
+        "note": "the shredded cohort is unreadable everywhere (database and blob backups included) once its "
+                "key is destroyed, key_destroyed_after_seconds into the run; deleting its rows and files "
+                "afterwards is housekeeping. The baseline's deleted records stay readable from any backup "
+                "taken before, for as long as that backup lives.",
+        "target": {"ratio_min": 20},
+    }
+
+
+def bench_hold_rewrap(records: int = 100_000, *, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Re-wrap throughput when counsel places a hold on ``records`` records (scope ``class:documents``).
+
+    A cohort of ``records`` ``documents`` records (one blind-index row each; no blob files, which
+    re-wrapping never touches) is created, then ``place_hold`` re-wraps every data key under the
+    hold's key. The ceiling, measured in the same run, is the provider's raw ``unwrap`` + ``wrap``
+    of the same data keys. The hold scope must cover exactly these records: run it on a database
+    with no other ``documents`` records. ``progress(n)``: 2 × ``records`` (created, then re-wrapped).
+    """
+    from cityid.accounts.services import create_staff
+    from cityid.retention import services as retention
+    from cityid.vault.models import BlindIndex, RecordKey
+    from cityid.vault.providers import get_provider
+
+    provider = get_provider()
+    counsel = create_staff(username=f"bench_counsel_{time.time_ns()}", role="counsel").user
+    t0 = time.perf_counter()
+    cohort_key = _bench_cohort(records, due_on=date(2031, 12, 31), tag="h", with_blobs=False, progress=progress)
+    setup_seconds = time.perf_counter() - t0
+    scope = "class:documents"
+    in_scope = retention.scope_query(scope).count()
+    if in_scope != records:
+        raise AssertionError(f"{scope} covers {in_scope} records, not the {records} created (other documents?)")
+    wrapped = list(RecordKey.objects.filter(key_id=cohort_key).order_by("pk").values_list("wrapped_key", flat=True))
+
+    started = time.perf_counter()
+    hold = retention.place_hold(case_name="Bench v. City of New York", court="Sup. Ct. N.Y. County",
+                                scope=scope, placed_by=counsel, progress=progress)
+    hold_seconds = time.perf_counter() - started
+    rewrapped = RecordKey.objects.filter(key_id=hold.key_id).count()
+    if rewrapped != records:
+        raise AssertionError(f"{rewrapped} of {records} records moved under {hold.key_id}")
+
+    ceiling_key = f"bench:ceiling:{time.time_ns()}"
+    provider.ensure_key(ceiling_key)
+    started = time.perf_counter()
+    for blob in wrapped:
+        provider.wrap(ceiling_key, provider.unwrap(cohort_key, blob))
+    ceiling_seconds = time.perf_counter() - started
+    provider.destroy_key(ceiling_key)
+
+    per_second = records / hold_seconds
+    ceiling_per_second = records / ceiling_seconds
+    return {
+        "records": records,
+        "key_provider": provider.name,
+        "scope": scope,
+        "setup_seconds": round(setup_seconds, 3),
+        "hold": {
+            "seconds": round(hold_seconds, 3),
+            "records_per_second": round(per_second, 1),
+            "records_rewrapped": rewrapped,
+            "blind_index_rows_after": BlindIndex.objects.filter(record_key__key_id=hold.key_id).count(),
+        },
+        "unwrap_wrap_ceiling": {
+            "seconds": round(ceiling_seconds, 3),
+            "records_per_second": round(ceiling_per_second, 1),
+        },
+        "ratio_to_ceiling": round(per_second / ceiling_per_second, 4),
+        "note": "records created directly through the vault have no enrollment owner: the documents "
+                "indexer finds no presented documents, so each record's blind-index row is deleted and "
+                "none is recomputed (with enrolled people it would be, at one keyed hash per document)",
     }

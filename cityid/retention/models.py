@@ -138,3 +138,29 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return f"certificate of run {self.run_id}"
+
+
+class DispositionRequest(models.Model):
+    """The first approval of a disposition run, waiting for a second, different records officer.
+
+    Approving it executes the run (``run`` then names it, or stays empty when nothing was due)."""
+
+    as_of = models.DateField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    run = models.ForeignKey(DispositionRun, on_delete=models.PROTECT, null=True, blank=True, related_name="requests")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"disposition request {self.pk} as of {self.as_of}"
+
+    @property
+    def pending(self) -> bool:
+        return self.approved_at is None and self.withdrawn_at is None

@@ -8,6 +8,8 @@ cohort's data (DESIGN.md §5, §6); deleting the rows and files afterwards is ho
 from __future__ import annotations
 
 import calendar
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -130,7 +132,9 @@ def _trigger_dates(keys: list[RecordKey]) -> dict[int, tuple[date, date | None, 
     if personal:
         applicants = Applicant.objects.filter(Q(personal_record_id__in=personal) | Q(photo_record_id__in=personal))
         by_applicant: dict[int, list[int]] = {}
-        for applicant_id, personal_id, photo_id in applicants.values_list("id", "personal_record_id", "photo_record_id"):
+        for applicant_id, personal_id, photo_id in applicants.values_list(
+            "id", "personal_record_id", "photo_record_id"
+        ):
             by_applicant[applicant_id] = [k for k in (personal_id, photo_id) if k in set(personal)]
         latest = {}
         for row in Application.objects.filter(applicant_id__in=by_applicant).order_by("submitted_on", "id").values(
@@ -225,10 +229,19 @@ def scope_query(text: str) -> QuerySet[RecordKey]:
             | Q(id__in=applicants.values("personal_record_id"))
             | Q(id__in=applicants.values("photo_record_id"))
         )
+    found: dict[int, str] = {}
     for subject in scope.subjects:
         applicant = _find_applicant(subject)
         if applicant is None:
             raise ScopeInvalid(f"unknown subject {subject!r} in 'subject:{subject}'")
+        if found and applicant.pk not in found:
+            # Terms are a conjunction: two different people match nothing, and a hold on nothing
+            # would protect no one while looking placed. Refuse it, as two classes are refused.
+            raise ScopeInvalid(
+                f"'subject:{subject}' and 'subject:{next(iter(found.values()))}' are different subjects: "
+                "a conjunction of them matches nothing; place one hold per subject"
+            )
+        found[applicant.pk] = subject
         query &= (
             Q(id__in=[k for k in (applicant.personal_record_id, applicant.photo_record_id) if k])
             | Q(id__in=applicant.applications.values("documents_record_id"))
@@ -492,7 +505,14 @@ def verify_certificate(text: str) -> dict[str, Any]:
     """Check a certificate against this installation's signing key and audit log; return its body."""
     from cityid.audit.models import AuditEntry
 
-    body = certificates.verify(text, signing.load_public_key(signing.public_key_pem()))
+    public_key_pem = signing.public_key_pem()
+    body = certificates.verify(text, signing.load_public_key(public_key_pem))
+    # The signature covers the body only: the key and digest printed beside it must be ours too.
+    signature = json.loads(text)["signature"]
+    if signature.get("public_key") != public_key_pem:
+        raise certificates.CertificateInvalid("the certificate names a public key that is not this installation's")
+    if signature.get("signed_sha256") != hashlib.sha256(certificates.canonical(body)).hexdigest():
+        raise certificates.CertificateInvalid("the certificate's signed_sha256 does not match its content")
     entry = AuditEntry.objects.filter(index=body.get("audit_log_index")).first()
     if entry is None or entry.action != "disposition.certificate" or entry.target != f"run:{body.get('run')}":
         raise certificates.CertificateInvalid(

@@ -140,13 +140,23 @@ def _write_sealed_file(path: Path, sealed: bytes) -> None:
 _file_writers = None
 
 
+def _file_pool() -> Any:
+    """The threads that write and unlink blob files: each call waits on the disk (an fsync, or an
+    unlink's journal and discard work), not the CPU, so a few at a time overlap."""
+    global _file_writers
+    if _file_writers is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _file_writers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="blob-writer")
+    return _file_writers
+
+
 def store_blobs(items: list[tuple[OpenRecord, bytes, str]]) -> list[Blob]:
     """Seal each ``(record, data, content_type)`` into a new blob file; return the unsaved rows.
 
     Files are written and fsynced before the caller inserts the rows (in bulk, in its transaction),
     several at a time: the writes wait on the disk, not the CPU, so threads overlap them.
     """
-    global _file_writers
     blobs, jobs = [], []
     for record, data, content_type in items:
         blob = Blob(record_key=record.key, content_type=content_type, size=len(data))
@@ -157,11 +167,8 @@ def store_blobs(items: list[tuple[OpenRecord, bytes, str]]) -> list[Blob]:
         blobs.append(blob)
         jobs.append((path, record.seal(f"blob:{blob.uuid}", data)))
     if len(jobs) > 1:
-        if _file_writers is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            _file_writers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="blob-writer")
-        futures = [_file_writers.submit(_write_sealed_file, path, sealed) for path, sealed in jobs]
+        pool = _file_pool()
+        futures = [pool.submit(_write_sealed_file, path, sealed) for path, sealed in jobs]
         errors = [future.exception() for future in futures]
     else:
         errors = []
@@ -197,6 +204,21 @@ def read_blob(*, record: OpenRecord, blob: Blob) -> bytes:
 
 def delete_blob_file(blob: Blob) -> None:
     blob_path(blob.uuid).unlink(missing_ok=True)
+
+
+def _unlink(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+def delete_blob_files(blob_uuids: list[uuid.UUID]) -> None:
+    """Unlink the files of these blobs (missing files are fine), several at a time."""
+    paths = [blob_path(blob_uuid) for blob_uuid in blob_uuids]
+    if len(paths) > 1:
+        for _ in _file_pool().map(_unlink, paths):  # re-raises the first failure
+            pass
+    else:
+        for path in paths:
+            _unlink(path)
 
 
 def sweep_orphan_blobs(*, older_than_seconds: float = 3600) -> int:
@@ -291,19 +313,68 @@ def delete_records(record_key_ids: list[int]) -> int:
     """Delete records whose keys are destroyed: blob files, then owners' ciphertexts, blobs, indexes, keys.
 
     Idempotent: deleting again what is already gone does nothing. Returns the number of key rows deleted.
+    The rows go in a few set-based statements (see ``_bulk_delete``), the files several at a time.
     """
-    keys = RecordKey.objects.filter(id__in=record_key_ids)
-    for blob in Blob.objects.filter(record_key__in=keys).only("uuid"):
-        delete_blob_file(blob)
+    record_key_ids = list(record_key_ids)
+    delete_blob_files(list(Blob.objects.filter(record_key_id__in=record_key_ids).values_list("uuid", flat=True)))
     with transaction.atomic():
         by_class: dict[str, list[int]] = {}
-        for key_pk, record_class in keys.values_list("id", "record_class"):
+        for key_pk, record_class in RecordKey.objects.filter(id__in=record_key_ids).values_list("id", "record_class"):
             by_class.setdefault(record_class, []).append(key_pk)
         for record_class, ids in by_class.items():
             eraser = _erasers.get(record_class)
             if eraser is not None:
                 eraser(ids)
-        Blob.objects.filter(record_key_id__in=record_key_ids).delete()
-        BlindIndex.objects.filter(record_key_id__in=record_key_ids).delete()
-        deleted, _ = RecordKey.objects.filter(id__in=record_key_ids).delete()
-    return deleted
+        # Cascades to the blob rows (clearing references to them), blind indexes and hold memberships,
+        # and clears the owners' references to the keys, as RecordKey's foreign keys' on_delete say.
+        return _bulk_delete(RecordKey.objects.filter(id__in=record_key_ids))
+
+
+def _bulk_delete(queryset: Any) -> int:
+    """Delete ``queryset``'s rows as ``QuerySet.delete()`` would, but set-based: each related table's
+    CASCADE is a DELETE and each SET_NULL an UPDATE, with the rows chosen by subquery, so nothing is
+    loaded into memory. Returns the number of ``queryset``'s own rows deleted.
+
+    Anything the shortcut cannot honour exactly (signal receivers, PROTECT, RESTRICT, SET_DEFAULT,
+    SET(), inheritance, generic relations, cycles) goes through Django's collector instead.
+    """
+    if not _can_bulk_delete(queryset.model, ()):
+        _, counts = queryset.delete()
+        return counts.get(queryset.model._meta.label, 0)
+    return _bulk_delete_rows(queryset)
+
+
+def _can_bulk_delete(model: Any, seen: tuple[Any, ...]) -> bool:
+    from django.db.models import CASCADE, DO_NOTHING, SET_NULL, signals
+    from django.db.models.deletion import get_candidate_relations_to_delete
+
+    opts = model._meta
+    if model in seen or opts.parents or opts.private_fields or any(
+        signal.has_listeners(model) for signal in (signals.pre_delete, signals.post_delete)
+    ):
+        return False
+    if any(field.many_to_many for field in opts.get_fields(include_hidden=True)):
+        return False
+    for relation in get_candidate_relations_to_delete(opts):
+        if relation.on_delete is CASCADE:
+            if not _can_bulk_delete(relation.related_model, (*seen, model)):
+                return False
+        elif relation.on_delete not in (SET_NULL, DO_NOTHING):
+            return False
+    return True
+
+
+def _bulk_delete_rows(queryset: Any) -> int:
+    from django.db.models import CASCADE, SET_NULL
+    from django.db.models.deletion import get_candidate_relations_to_delete
+
+    for relation in get_candidate_relations_to_delete(queryset.model._meta):
+        field = relation.field
+        referring = relation.related_model._base_manager.filter(
+            **{f"{field.attname}__in": queryset.values(field.target_field.attname)}
+        )
+        if relation.on_delete is CASCADE:
+            _bulk_delete_rows(referring)
+        elif relation.on_delete is SET_NULL:
+            referring.update(**{field.name: None})
+    return queryset._raw_delete(queryset.db)

@@ -35,7 +35,7 @@ def test_concurrent_appends_and_integration():
     if connection.vendor != "postgresql":
         pytest.skip("needs concurrent connections to one database: PostgreSQL run only")
     errors: list = []
-    start = threading.Barrier(WRITERS + 1)
+    start = threading.Barrier(WRITERS + 2)
 
     def writer(number: int):
         def run():
@@ -60,7 +60,13 @@ def test_concurrent_appends_and_integration():
         for _ in range(30):
             services.integrate(batch=7)
 
-    threads = [_run(writer(n), errors) for n in range(WRITERS)] + [_run(integrator, errors)]
+    def verifier():
+        start.wait()
+        for _ in range(5):
+            verify_log()  # a snapshot that holds while the log grows
+            services.make_checkpoint()
+
+    threads = [_run(writer(n), errors) for n in range(WRITERS)] + [_run(integrator, errors), _run(verifier, errors)]
     for thread in threads:
         thread.join(timeout=120)
     assert not errors, errors

@@ -157,3 +157,14 @@ def test_commands_checkpoint_prove_integrate_verify(db, capsys):
         call_command("audit", "prove", "--index", "41", "--size", "41")
     call_command("audit", "verify")
     assert "audit log OK: 41 entries" in capsys.readouterr().out
+
+
+def test_bench_audit_runs_on_a_small_log(db):
+    from cityid.ops.bench import bench_audit
+
+    seen = []
+    result = bench_audit(1200, progress=seen.append, batch=500, proofs=50)
+    assert sum(seen) == 1200 and result["log_size"] == 1200
+    assert result["append"]["entries_per_second"] > 0 and result["verify"]["seconds"] > 0
+    assert result["inclusion_proof_ms"]["p95"] >= result["inclusion_proof_ms"]["p50"] > 0
+    assert 0 < result["append_ratio_to_sha256"] < 1

@@ -7,6 +7,8 @@ would, and expects verification (and where it applies, the next checkpoint) to r
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -60,6 +62,12 @@ def test_changed_entry_with_matching_columns_is_caught_by_the_leaf_hash(log):
 def test_changed_column_is_caught(log):
     AuditEntry.objects.filter(index=42).update(actor="staff:999")
     _broken_at(42)
+
+
+def test_changed_time_column_is_caught(log):
+    entry = AuditEntry.objects.get(index=43)
+    AuditEntry.objects.filter(index=43).update(at=entry.at + dt.timedelta(microseconds=1))
+    _broken_at(43)
 
 
 def test_deleted_entry(log):

@@ -15,15 +15,11 @@ from cityid.ops.base import CityidCommand
 #: Logs at least this long get a progress bar.
 PROGRESS_FROM = 50_000
 
-HELP = """The audit transparency log.
-
-  audit verify [--checkpoint FILE]   recompute the tree from every entry; check stored nodes and checkpoints
-  audit checkpoint                   integrate, sign and print a checkpoint (run from cron, e.g. every 5 minutes:
-                                     */5 * * * *  cityid audit checkpoint >/dev/null)
-  audit prove --index I [--size N]   print (and check) an inclusion proof
-  audit integrate                    hash pending entries into the tree
-  audit export DIR                   write checkpoint, verifier-key and tiles for a static web server
-"""
+HELP = (
+    "The audit transparency log: verify, checkpoint, prove, integrate, export.\n"
+    "Sign checkpoints on a schedule from cron, e.g. `*/5 * * * * cityid audit checkpoint >/dev/null` "
+    "(see cityid/audit/README.md)."
+)
 
 
 class Command(CityidCommand):
@@ -35,7 +31,8 @@ class Command(CityidCommand):
         verify = sub.add_parser("verify", help="recompute the whole tree; exit non-zero at the first bad index")
         verify.add_argument("--checkpoint", type=Path, action="append", default=[],
                             help="also check a signed checkpoint kept elsewhere (repeatable)")
-        sub.add_parser("checkpoint", help="sign a checkpoint of the whole log and print it")
+        sub.add_parser("checkpoint", help="integrate, sign a checkpoint of the whole log (if it grew) and print it; "
+                                          "run from cron")
         prove = sub.add_parser("prove", help="print an inclusion proof as JSON")
         prove.add_argument("--index", type=int, required=True)
         prove.add_argument("--size", type=int, help="tree size (default: a checkpoint holding the entry)")
