@@ -3,7 +3,7 @@
 import os
 import sys
 
-PROJECT_APPS = ("accounts", "enrollment", "vault", "audit", "cards", "ops")
+PROJECT_APPS = ("accounts", "enrollment", "vault", "audit", "cards", "retention", "ops")
 
 
 def _project_help() -> str:

@@ -56,11 +56,13 @@ def approve_request(*, request_id: int, approved_by: Any, progress: services.Pro
     """The second approval: a different records officer approves, and the run executes.
 
     The request is marked approved only once the run has finished, so a run interrupted by a crash
-    is resumed by approving again (or by ``cityid retention run`` with the same two people)."""
+    is resumed by approving again (or by ``cityid retention run`` with the same two people). The
+    returned request's ``executed_now`` says whether this approval destroyed anything."""
     authorize(approved_by, "retention.dispose")
     request = _pending(request_id)
     if approved_by is None or approved_by.pk == request.requested_by_id:
         raise RetentionError("you requested this run: a different records officer must approve it")
+    started = timezone.now()
     certificate = services.run_disposition(
         as_of=request.as_of, approvers=[request.requested_by, approved_by], progress=progress
     )
@@ -72,6 +74,8 @@ def approve_request(*, request_id: int, approved_by: Any, progress: services.Pro
             request.approved_by, request.approved_at = approved_by, timezone.now()
             request.run = certificate.run if certificate is not None else None
             request.save(update_fields=["approved_by", "approved_at", "run"])
+    #: False when the certificate is an earlier run's (nothing more was due as of that date).
+    request.executed_now = certificate is not None and certificate.created_at >= started
     return request
 
 

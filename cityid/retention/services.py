@@ -41,6 +41,7 @@ from cityid.vault.models import RecordKey
 from cityid.vault.providers import KeyUnavailable, get_provider
 
 BATCH = 1000
+DELETE_BATCH = 20000  # records deleted per transaction once their cohort key is destroyed
 Progress = Callable[[int], None] | None
 
 
@@ -405,7 +406,10 @@ def run_disposition(
     *, as_of: date, approvers: list[Any], progress: Progress = None, after_step: Callable[[str], None] | None = None
 ) -> Certificate | None:
     """Destroy every due, unheld cohort as of ``as_of`` and certify it. Resumable: run again after a
-    crash and it finishes the same run with the same certificate. Returns None when nothing is due.
+    crash and it finishes the same run with the same certificate; run again after it finished (say,
+    killed after the certificate was committed but before it was reported) and, nothing more being
+    due, it answers with that certificate again. Returns None when nothing is due and no run as of
+    ``as_of`` has destroyed anything.
 
     ``after_step`` is called after each durable step (tests use it to crash at every point).
     """
@@ -416,7 +420,7 @@ def run_disposition(
     if run is None:
         cohorts = due_cohorts(as_of)
         if not cohorts:
-            return None
+            return Certificate.objects.filter(run__as_of=as_of).order_by("-run__started_at", "-run_id").first()
         with transaction.atomic():
             run = DispositionRun.objects.create(
                 as_of=as_of, first_approver=approvers[0], second_approver=approvers[1],
@@ -453,12 +457,11 @@ def run_disposition(
                 after_step(f"cohort recorded {planned['cohort']}")
         if done.state != CohortState.DELETED:
             while True:
-                ids = list(RecordKey.objects.filter(key_id=planned["key_id"]).values_list("id", flat=True)[:BATCH])
-                if not ids:
+                deleted = vault.delete_records_of_key(planned["key_id"], limit=DELETE_BATCH)
+                if not deleted:
                     break
-                vault.delete_records(ids)
                 if progress:
-                    progress(len(ids))
+                    progress(deleted)
                 if after_step:
                     after_step(f"deleted batch {planned['cohort']}")
             done.state = CohortState.DELETED

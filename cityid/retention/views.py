@@ -135,7 +135,11 @@ def request_approve(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, _("Approved. Nothing was due and unheld as of %(date)s: nothing was destroyed "
                                  "and no certificate was issued.") % {"date": approved.as_of.isoformat()})
         return redirect("retention:requests")
-    messages.success(request, _("Approved and executed. The destruction certificate is below."))
+    if approved.executed_now:
+        messages.success(request, _("Approved and executed. The destruction certificate is below."))
+    else:
+        messages.info(request, _("Approved. Nothing more was due as of %(date)s: an earlier run had already "
+                                 "destroyed it. Its certificate is below.") % {"date": approved.as_of.isoformat()})
     return redirect("retention:certificate", run_id=approved.run_id)
 
 

@@ -206,19 +206,21 @@ def delete_blob_file(blob: Blob) -> None:
     blob_path(blob.uuid).unlink(missing_ok=True)
 
 
-def _unlink(path: Path) -> None:
-    path.unlink(missing_ok=True)
-
-
 def delete_blob_files(blob_uuids: list[uuid.UUID]) -> None:
     """Unlink the files of these blobs (missing files are fine), several at a time."""
-    paths = [blob_path(blob_uuid) for blob_uuid in blob_uuids]
+    root = os.fspath(settings.BLOB_DIR)
+    paths = [os.path.join(root, name[:2], name) for name in (blob_uuid.hex for blob_uuid in blob_uuids)]
     if len(paths) > 1:
-        for _ in _file_pool().map(_unlink, paths):  # re-raises the first failure
+        for _ in _file_pool().map(_unlink, paths, chunksize=64):  # re-raises the first failure
             pass
     else:
         for path in paths:
             _unlink(path)
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def sweep_orphan_blobs(*, older_than_seconds: float = 3600) -> int:
@@ -313,13 +315,26 @@ def delete_records(record_key_ids: list[int]) -> int:
     """Delete records whose keys are destroyed: blob files, then owners' ciphertexts, blobs, indexes, keys.
 
     Idempotent: deleting again what is already gone does nothing. Returns the number of key rows deleted.
-    The rows go in a few set-based statements (see ``_bulk_delete``), the files several at a time.
     """
     record_key_ids = list(record_key_ids)
-    delete_blob_files(list(Blob.objects.filter(record_key_id__in=record_key_ids).values_list("uuid", flat=True)))
+    return _delete_records(RecordKey.objects.filter(id__in=record_key_ids))
+
+
+def delete_records_of_key(key_id: str, *, limit: int = 10_000) -> int:
+    """Delete, as ``delete_records`` does, the ``limit`` lowest-numbered records wrapped by ``key_id``
+    (a destroyed key). Returns how many were deleted: 0 once none is left. The statements select the
+    rows by key and id range, not by a list of ids, so a large batch stays cheap."""
+    ids = list(RecordKey.objects.filter(key_id=key_id).order_by("id").values_list("id", flat=True)[:limit])
+    if not ids:
+        return 0
+    return _delete_records(RecordKey.objects.filter(key_id=key_id, id__range=(ids[0], ids[-1])))
+
+
+def _delete_records(keys: Any) -> int:
+    delete_blob_files(list(Blob.objects.filter(record_key__in=keys.values("id")).values_list("uuid", flat=True)))
     with transaction.atomic():
         by_class: dict[str, list[int]] = {}
-        for key_pk, record_class in RecordKey.objects.filter(id__in=record_key_ids).values_list("id", "record_class"):
+        for key_pk, record_class in keys.values_list("id", "record_class"):
             by_class.setdefault(record_class, []).append(key_pk)
         for record_class, ids in by_class.items():
             eraser = _erasers.get(record_class)
@@ -327,7 +342,7 @@ def delete_records(record_key_ids: list[int]) -> int:
                 eraser(ids)
         # Cascades to the blob rows (clearing references to them), blind indexes and hold memberships,
         # and clears the owners' references to the keys, as RecordKey's foreign keys' on_delete say.
-        return _bulk_delete(RecordKey.objects.filter(id__in=record_key_ids))
+        return _bulk_delete(keys)
 
 
 def _bulk_delete(queryset: Any) -> int:

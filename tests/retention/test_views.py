@@ -230,6 +230,14 @@ def test_two_person_approval_runs_and_shows_the_certificate(staff, scheduled, se
     history = second.get("/retention/disposition/")
     assert f"Certificate of run {certificate.run_id}".encode() in history.content
 
+    # A later request as of the same date finds nothing more due and answers with that certificate.
+    first.post("/retention/disposition/request/", {"as_of": "2017-01-02"})
+    later = DispositionRequest.objects.get(approved_at=None)
+    response = second.post(f"/retention/disposition/{later.pk}/approve/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/retention/certificates/{certificate.run_id}/"
+    assert any("Nothing more was due as of 2017-01-02" in m for m in messages_of(response))
+    assert Certificate.objects.count() == 1 and DispositionRun.objects.count() == 1
+
 
 def test_certificate_pages_and_download(staff, scheduled, second_officer):
     certificate = services.run_disposition(as_of=date(2017, 1, 2),

@@ -3,6 +3,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
+from django.utils import timezone
 from rich.table import Table
 
 from cityid.ops.base import CityidCommand
@@ -167,6 +168,7 @@ class Command(RawHelp, CityidCommand):
                 raise CommandError(f"--approved-by {username!r}: no such staff account")
             approvers.append(user)
         report = services.preview(as_of)
+        started = timezone.now()
         with progress_bar("destroying", report["destroy_total"]) as advance:
             certificate = services.run_disposition(as_of=as_of, approvers=approvers, progress=advance)
         if certificate is None:
@@ -175,6 +177,14 @@ class Command(RawHelp, CityidCommand):
             return
         path = write_certificate_file(certificate)
         body = selectors.certificate_body(certificate)
+        if certificate.created_at < started:
+            # An earlier run as of this date finished (perhaps killed before it could say so).
+            self.stdout.write(
+                f"nothing more destroyed as of {as_of.isoformat()}: run {body['run']} already destroyed "
+                f"{body['records']} record(s) and was certified at audit log index {body['audit_log_index']}"
+            )
+            self.stdout.write(str(path))
+            return
         self.stdout.write(
             f"destroyed {body['records']} record(s) in {len(body['cohorts'])} cohort(s) "
             f"({', '.join(body['classes'])}) as of {body['as_of']}: run {body['run']}, "
