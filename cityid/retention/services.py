@@ -41,7 +41,7 @@ from cityid.vault.models import RecordKey
 from cityid.vault.providers import KeyUnavailable, get_provider
 
 BATCH = 1000
-DELETE_BATCH = 20000  # records deleted per transaction once their cohort key is destroyed
+DELETE_BATCH = 10_000  # records deleted per transaction once their cohort key is destroyed
 Progress = Callable[[int], None] | None
 
 
