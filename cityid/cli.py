@@ -14,7 +14,11 @@ def _project_help() -> str:
         if app.startswith("cityid.") and app.split(".")[-1] in PROJECT_APPS:
             summary = load_command_class(app, name).help.strip().splitlines()[0]
             lines.append(f"  {name:<12} {summary}")
-    lines += ["", "Django's own commands (migrate, runserver, ...): cityid help --all", "One command: cityid COMMAND --help"]
+    lines += [
+        "",
+        "Django's own commands (migrate, runserver, ...): cityid help --all",
+        "One command: cityid COMMAND --help",
+    ]
     return "\n".join(lines)
 
 

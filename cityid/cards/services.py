@@ -18,8 +18,13 @@ def issue_cards(issues: list[tuple[Any, date, date]], *, issued_by: Any) -> list
         return []
     for _attempt in range(5):
         cards = [
-            Card(number=new_card_number(), applicant_id=application.applicant_id, application=application,
-                 issued_on=issued_on, expires_on=expires_on)
+            Card(
+                number=new_card_number(),
+                applicant_id=application.applicant_id,
+                application=application,
+                issued_on=issued_on,
+                expires_on=expires_on,
+            )
             for application, issued_on, expires_on in issues
         ]
         try:
@@ -28,8 +33,10 @@ def issue_cards(issues: list[tuple[Any, date, date]], *, issued_by: Any) -> list
         except IntegrityError:
             continue
         record_events(
-            [dict(actor=issued_by, action="card.issue", target=f"card:{card.pk}", purpose=card.application.ref)
-             for card in cards]
+            [
+                dict(actor=issued_by, action="card.issue", target=f"card:{card.pk}", purpose=card.application.ref)
+                for card in cards
+            ]
         )
         return cards
     raise RuntimeError("could not draw unused card numbers")

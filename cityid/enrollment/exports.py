@@ -103,8 +103,14 @@ def export_subject(*, identifier: str, out_dir: Path, actor: Any) -> Path:
                 "appeal_deadline": application.appeal_deadline.isoformat() if application.appeal_deadline else None,
                 "details": details,
                 "documents": documents,
-                "card": {"number": card.number, "issued": card.issued_on.isoformat(),
-                         "expires": card.expires_on.isoformat(), "status": card.status} if card else None,
+                "card": {
+                    "number": card.number,
+                    "issued": card.issued_on.isoformat(),
+                    "expires": card.expires_on.isoformat(),
+                    "status": card.status,
+                }
+                if card
+                else None,
             }
         )
     document = {

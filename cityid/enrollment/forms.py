@@ -13,9 +13,20 @@ from cityid.enrollment.inputs import LANGUAGE_CODES, DocumentInput, EnrollmentIn
 from cityid.enrollment.models import AddressKind, ApplicationType, Borough, DenialReason, Gender
 
 LANGUAGE_LABELS = {
-    "en": _("English"), "es": _("Spanish"), "zh": _("Chinese"), "ru": _("Russian"), "bn": _("Bengali"),
-    "ht": _("Haitian Creole"), "ko": _("Korean"), "ar": _("Arabic"), "fr": _("French"), "pl": _("Polish"),
-    "ur": _("Urdu"), "it": _("Italian"), "yi": _("Yiddish"), "other": _("Other"),
+    "en": _("English"),
+    "es": _("Spanish"),
+    "zh": _("Chinese"),
+    "ru": _("Russian"),
+    "bn": _("Bengali"),
+    "ht": _("Haitian Creole"),
+    "ko": _("Korean"),
+    "ar": _("Arabic"),
+    "fr": _("French"),
+    "pl": _("Polish"),
+    "ur": _("Urdu"),
+    "it": _("Italian"),
+    "yi": _("Yiddish"),
+    "other": _("Other"),
 }
 
 
@@ -65,7 +76,7 @@ class EnrollmentForm(UswdsMixin, forms.Form):
     caretaker_relationship = forms.CharField(label=_("Caretaker's relationship"), max_length=60, required=False)
     emergency_name = forms.CharField(label=_("Emergency contact name"), max_length=120, required=False)
     emergency_phone = forms.CharField(label=_("Emergency contact phone"), max_length=30, required=False)
-    veteran = forms.BooleanField(label=_("Show \"Veteran\" on the card"), required=False)
+    veteran = forms.BooleanField(label=_('Show "Veteran" on the card'), required=False)
     organ_donor = forms.BooleanField(label=_("Organ donor"), required=False)
     photo = forms.FileField(label=_("Photo (JPEG or PNG)"), required=False)
 
@@ -116,8 +127,11 @@ def to_input(form: EnrollmentForm, documents: list[DocumentForm], *, submitted_o
     address = {"kind": kind, "borough": data.get("borough", "")}
     if kind != AddressKind.NONE:
         address.update(
-            line1=data.get("line1", ""), line2=data.get("line2", ""), city=data.get("city", ""),
-            postcode=data.get("postcode", ""), care_of=data.get("care_of", "") if kind == AddressKind.CARE_OF else "",
+            line1=data.get("line1", ""),
+            line2=data.get("line2", ""),
+            city=data.get("city", ""),
+            postcode=data.get("postcode", ""),
+            care_of=data.get("care_of", "") if kind == AddressKind.CARE_OF else "",
         )
     photo = data.get("photo")
     docs = []
@@ -128,8 +142,11 @@ def to_input(form: EnrollmentForm, documents: list[DocumentForm], *, submitted_o
         scan = doc.get("scan")
         docs.append(
             DocumentInput(
-                type=doc["type"], number=doc["number"], issuer=doc.get("issuer", ""),
-                expires=doc.get("expires"), scan=scan.read() if scan else None,
+                type=doc["type"],
+                number=doc["number"],
+                issuer=doc.get("issuer", ""),
+                expires=doc.get("expires"),
+                scan=scan.read() if scan else None,
             )
         )
     return EnrollmentInput(
@@ -145,9 +162,11 @@ def to_input(form: EnrollmentForm, documents: list[DocumentForm], *, submitted_o
         application_type=data["application_type"],
         with_caretaker=bool(data.get("with_caretaker")),
         caretaker={"name": data["caretaker_name"], "relationship": data.get("caretaker_relationship", "")}
-        if data.get("caretaker_name") else None,
+        if data.get("caretaker_name")
+        else None,
         emergency_contact={"name": data["emergency_name"], "phone": data.get("emergency_phone", "")}
-        if data.get("emergency_name") else None,
+        if data.get("emergency_name")
+        else None,
         veteran=bool(data.get("veteran")),
         organ_donor=bool(data.get("organ_donor")),
         email=data.get("email", ""),
@@ -160,7 +179,9 @@ class DecisionForm(UswdsMixin, forms.Form):
         label=_("Decision"), choices=[("approve", _("Approve")), ("deny", _("Deny"))], widget=forms.RadioSelect
     )
     reasons = forms.MultipleChoiceField(
-        label=_("Reasons for a denial"), choices=DenialReason.choices, required=False,
+        label=_("Reasons for a denial"),
+        choices=DenialReason.choices,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
 

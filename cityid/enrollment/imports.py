@@ -83,8 +83,11 @@ def record_to_input(
     address = record.get("address")
     if not isinstance(address, dict):
         raise LineInvalid("address: expected an object with a 'kind'")
-    address = {k: ("" if v is None else v) for k, v in address.items() if k in
-               {"kind", "line1", "line2", "city", "postcode", "borough", "care_of"}}
+    address = {
+        k: ("" if v is None else v)
+        for k, v in address.items()
+        if k in {"kind", "line1", "line2", "city", "postcode", "borough", "care_of"}
+    }
     if not all(isinstance(v, str) for v in address.values()):
         raise LineInvalid("address: every part must be text")
     documents_raw = record.get("documents")
@@ -94,8 +97,10 @@ def record_to_input(
     for index, doc in enumerate(documents_raw):
         if not isinstance(doc, dict):
             raise LineInvalid(f"documents[{index}]: expected an object")
-        scan = scans[index] if scans is not None and index < len(scans) else _read_file(
-            base_dir, doc.get("scan_path"), f"documents[{index}].scan_path"
+        scan = (
+            scans[index]
+            if scans is not None and index < len(scans)
+            else _read_file(base_dir, doc.get("scan_path"), f"documents[{index}].scan_path")
         )
         documents.append(
             DocumentInput(

@@ -290,12 +290,23 @@ def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = 
                 profile = vault.open_record(application.applicant.personal_record).open_json(
                     "profile", application.applicant.sealed_profile
                 )
-                events.append(dict(actor=decided_by, action="personal.decrypt", target=application.applicant.ref,
-                                   purpose=application.ref))
+                events.append(
+                    dict(
+                        actor=decided_by,
+                        action="personal.decrypt",
+                        target=application.applicant.ref,
+                        purpose=application.ref,
+                    )
+                )
                 date_of_birth = date.fromisoformat(profile["date_of_birth"])
                 application.status = ApplicationStatus.APPROVED
-                cards.append((application, decided_on,
-                              eligibility.card_expiry(rules, date_of_birth=date_of_birth, issued_on=decided_on)))
+                cards.append(
+                    (
+                        application,
+                        decided_on,
+                        eligibility.card_expiry(rules, date_of_birth=date_of_birth, issued_on=decided_on),
+                    )
+                )
             else:
                 unknown = [r for r in reasons if r not in DenialReason.values]
                 if not reasons or unknown:
@@ -306,8 +317,14 @@ def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = 
             application.decided_on = decided_on
             application.decided_by = decided_by
             decided.append(application)
-            events.append(dict(actor=decided_by, action="application.approve" if decision.approve else "application.deny",
-                               target=application.ref, purpose=",".join(reasons)))
+            events.append(
+                dict(
+                    actor=decided_by,
+                    action="application.approve" if decision.approve else "application.deny",
+                    target=application.ref,
+                    purpose=",".join(reasons),
+                )
+            )
         _update_rows(Application, ["status", "denial_reasons", "appeal_deadline", "decided_on", "decided_by"], decided)
         record_events(events)
         issue_cards(cards, issued_by=decided_by)
@@ -339,8 +356,7 @@ def _update_rows(model: Any, field_names: list[str], rows: list[Any]) -> None:
         quote(model._meta.pk.column),
     )
     params = [
-        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields] + [row.pk]
-        for row in rows
+        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields] + [row.pk] for row in rows
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)

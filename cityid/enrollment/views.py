@@ -84,9 +84,11 @@ def points(request: HttpRequest) -> HttpResponse:
         if not code:
             continue
         try:
-            expires = date.fromisoformat(request.POST.get(f"doc-{index}-expires", "")) if request.POST.get(
-                f"doc-{index}-expires"
-            ) else None
+            expires = (
+                date.fromisoformat(request.POST.get(f"doc-{index}-expires", ""))
+                if request.POST.get(f"doc-{index}-expires")
+                else None
+            )
         except ValueError:
             expires = None
         documents.append(

@@ -206,12 +206,24 @@ class Pkcs11Provider:
             if self.has_key(key_id):
                 return
             self._session.generate_key(
-                KeyType.AES, 256, label=key_id, store=True,
-                template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False, Attribute.WRAP: True,
-                          Attribute.UNWRAP: True, Attribute.ENCRYPT: False, Attribute.DECRYPT: False},
+                KeyType.AES,
+                256,
+                label=key_id,
+                store=True,
+                template={
+                    Attribute.SENSITIVE: True,
+                    Attribute.EXTRACTABLE: False,
+                    Attribute.WRAP: True,
+                    Attribute.UNWRAP: True,
+                    Attribute.ENCRYPT: False,
+                    Attribute.DECRYPT: False,
+                },
             )
             self._session.generate_key(
-                KeyType.GENERIC_SECRET, 256, label=key_id + self.INDEX_SUFFIX, store=True,
+                KeyType.GENERIC_SECRET,
+                256,
+                label=key_id + self.INDEX_SUFFIX,
+                store=True,
                 template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False, Attribute.SIGN: True},
             )
 
@@ -236,11 +248,16 @@ class Pkcs11Provider:
 
         with self._lock:
             kek = self._find(key_id)
-            session_key = self._session.create_object({
-                Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.KEY_TYPE: KeyType.AES,
-                Attribute.VALUE: data_key, Attribute.TOKEN: False, Attribute.EXTRACTABLE: True,
-                Attribute.SENSITIVE: False,
-            })
+            session_key = self._session.create_object(
+                {
+                    Attribute.CLASS: ObjectClass.SECRET_KEY,
+                    Attribute.KEY_TYPE: KeyType.AES,
+                    Attribute.VALUE: data_key,
+                    Attribute.TOKEN: False,
+                    Attribute.EXTRACTABLE: True,
+                    Attribute.SENSITIVE: False,
+                }
+            )
             try:
                 return kek.wrap_key(session_key, mechanism=Mechanism.AES_KEY_WRAP_PAD)
             finally:
@@ -253,7 +270,10 @@ class Pkcs11Provider:
             kek = self._find(key_id)
             try:
                 session_key = kek.unwrap_key(
-                    ObjectClass.SECRET_KEY, KeyType.AES, bytes(wrapped), mechanism=Mechanism.AES_KEY_WRAP_PAD,
+                    ObjectClass.SECRET_KEY,
+                    KeyType.AES,
+                    bytes(wrapped),
+                    mechanism=Mechanism.AES_KEY_WRAP_PAD,
                     template={Attribute.EXTRACTABLE: True, Attribute.SENSITIVE: False, Attribute.TOKEN: False},
                 )
             except self._pkcs11.PKCS11Error as exc:

@@ -9,9 +9,7 @@ from cityid.vault.providers import KeyUnavailable, get_provider
 
 
 def live_key_ids(record_class: str) -> list[str]:
-    return list(
-        RecordKey.objects.filter(record_class=record_class).values_list("key_id", flat=True).distinct()
-    )
+    return list(RecordKey.objects.filter(record_class=record_class).values_list("key_id", flat=True).distinct())
 
 
 def record_keys_matching(*, record_class: str, kind: str, value: bytes) -> QuerySet[RecordKey]:

@@ -36,6 +36,7 @@ def blob_files(root: Path | None = None) -> list[Path]:
 
 # --- (a) an exception before commit --------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_exception_after_blob_written_leaves_nothing(staff, monkeypatch):
     written: list[Path] = []
@@ -119,8 +120,13 @@ CHILD = textwrap.dedent(
 
 def child_env(data_dir: Path, keys_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITYID_") and k != "DATABASE_URL"}
-    env.update(CITYID_DATA_DIR=str(data_dir), CITYID_KEYS_DIR=str(keys_dir), CITYID_TESTING="1",
-               CITYID_DOCUMENT_COPIES="keep", DJANGO_SETTINGS_MODULE="cityid.settings")
+    env.update(
+        CITYID_DATA_DIR=str(data_dir),
+        CITYID_KEYS_DIR=str(keys_dir),
+        CITYID_TESTING="1",
+        CITYID_DOCUMENT_COPIES="keep",
+        DJANGO_SETTINGS_MODULE="cityid.settings",
+    )
     return env
 
 
@@ -140,8 +146,14 @@ def test_hard_crash_leaves_only_an_unreadable_orphan_that_sweep_removes(tmp_path
     data_dir.mkdir(parents=True)
     env = child_env(data_dir, keys_dir)
     photo = jpeg_bytes(color=(250, 1, 250)) + b"CRASHPHOTOPLAINTEXT"
-    done = subprocess.run([sys.executable, "-c", CHILD.format(project=str(PROJECT), photo=photo)], env=env,
-                          cwd=root, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD.format(project=str(PROJECT), photo=photo)],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "committed" and lines[1].startswith("crash "), done.stdout + done.stderr
@@ -180,7 +192,9 @@ def test_hard_crash_leaves_only_an_unreadable_orphan_that_sweep_removes(tmp_path
         for key_uuid, key_id, wrapped, _ref in record_keys:
             data_key = keyring.unwrap(key_id, wrapped)
             with pytest.raises(envelope.SealError):
-                envelope.open_sealed(data_key, sealed, f"{uuid.UUID(key_uuid)}:blob:{uuid.UUID(leftover_uuid)}".encode())
+                envelope.open_sealed(
+                    data_key, sealed, f"{uuid.UUID(key_uuid)}:blob:{uuid.UUID(leftover_uuid)}".encode()
+                )
 
     # The sweep removes the orphan (a young one only once it is old enough) and nothing else.
     sweep = textwrap.dedent(
@@ -192,18 +206,16 @@ def test_hard_crash_leaves_only_an_unreadable_orphan_that_sweep_removes(tmp_path
         call_command("vault", "sweep", "--minutes", "0")
         """
     )
-    done = subprocess.run([sys.executable, "-c", sweep], env=env, cwd=root, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "-c", sweep], env=env, cwd=root, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [
-        "removed 0 orphan blob file(s)", f"removed {len(orphans)} orphan blob file(s)"
-    ]
+    assert done.stdout.splitlines() == ["removed 0 orphan blob file(s)", f"removed {len(orphans)} orphan blob file(s)"]
     assert not orphan.exists()
     assert len(blob_files(data_dir / "blobs")) == 2
     assert len(rows(database, "SELECT id FROM vault_blob")) == 2
 
 
 # --- (c) the sweep itself ----------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_sweep_removes_only_old_orphans_and_partials(staff):
