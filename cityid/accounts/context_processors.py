@@ -12,6 +12,7 @@ NAV = [
     ("retention.dispose", "retention:requests", _("Disposition approvals")),
     ("retention.read", "retention:certificates", _("Destruction certificates")),
     ("retention.read", "retention:holds", _("Legal holds")),
+    ("audit.read", "audit:events", _("Audit log")),
 ]
 
 

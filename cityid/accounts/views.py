@@ -59,7 +59,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             if form.user.must_change_password:
                 return redirect("accounts:password")
             return redirect(target or "home")
-        record_event(actor=None, actor_id="public", action="login.failure", outcome="failed")
+        record_event(actor=request.user, action="login.failure", outcome="failed")
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
 
 

@@ -8,5 +8,8 @@ urlpatterns = [
     path("verifier-key", views.verifier_key, name="verifier_key"),
     path("proof/inclusion", views.inclusion_proof, name="inclusion_proof"),
     path("proof/consistency", views.consistency_proof, name="consistency_proof"),
+    path("events/", views.events, name="events"),
+    path("events/verify/", views.verify, name="verify"),
+    path("events/<int:index>/", views.event, name="event"),
     re_path(r"^tile/(?P<path>.+)$", views.tile, name="tile"),
 ]

@@ -1,15 +1,26 @@
-"""The public, cacheable audit log endpoints: checkpoint, C2SP tlog-tiles, proofs, verifier key.
+"""The audit log over HTTP.
 
-No login and no personal data: entries hold pseudonymous identifiers only.
+* The public, cacheable endpoints: checkpoint, C2SP tlog-tiles, proofs, verifier key. No login
+  and no personal data: entries hold pseudonymous identifiers only.
+* The auditor's pages under ``/audit/events/`` (``audit.read``): search the events, show one
+  with its verified inclusion proof, and run a full verification. They read the log's tables
+  only, so they never decrypt anything.
 """
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.http import require_safe
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
 
+from cityid.accounts.views import requires
 from cityid.audit import selectors
+from cityid.audit.forms import EventSearchForm
 from cityid.audit.merkle import parse_tile_path
+from cityid.audit.services import record_event
+from cityid.audit.verify import VerifyError, verify_log
 
 TEXT = "text/plain; charset=utf-8"
 BINARY = "application/octet-stream"
@@ -75,3 +86,58 @@ def consistency_proof(request: HttpRequest) -> HttpResponse:
         selectors.parse_count(q.get("old"), "old"),
         selectors.parse_count(q.get("new"), "new", required=False),
     ))
+
+
+# --------------------------------------------------------------------------- the auditor's pages
+
+EVENTS_PAGE_SIZE = 50
+
+
+@never_cache
+@require_safe
+@requires("audit.read")
+def events(request: HttpRequest) -> HttpResponse:
+    """Search the events by actor, action, date range and record id; newest first, 50 a page."""
+    searched = any(request.GET.get(name) for name in ("actor", "action", "since", "until", "target"))
+    form = EventSearchForm(request.GET if searched else None)
+    page = None
+    if not searched:
+        page = Paginator(selectors.search_events(), EVENTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    elif form.is_valid():
+        page = Paginator(selectors.search_events(**form.criteria()), EVENTS_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+    return render(request, "audit/events.html", {
+        "form": form, "page_obj": page, "searched": searched, "status": selectors.log_status(),
+    })
+
+
+@never_cache
+@require_safe
+@requires("audit.read")
+def event(request: HttpRequest, index: int) -> HttpResponse:
+    """One event: its canonical bytes, leaf hash, inclusion proof and whether the proof verifies."""
+    proof = selectors.event_proof(index)
+    if proof is None:
+        raise Http404("no such event")
+    return render(request, "audit/event.html", {"proof": proof, "entry": proof.entry})
+
+
+@never_cache
+@require_POST
+@requires("audit.read")
+def verify(request: HttpRequest) -> HttpResponse:
+    """Recompute the whole tree from the stored entries and check every checkpoint (``cityid audit verify``)."""
+    report, problem, bad_index = None, "", None
+    try:
+        report = verify_log()
+    except VerifyError as exc:
+        problem = str(exc)
+        bad_index = getattr(exc, "index", None)
+    record_event(
+        actor=request.user, action="audit.verify", outcome="ok" if report else "failed",
+        target="" if bad_index is None else f"index:{bad_index}",
+    )
+    return render(request, "audit/verify.html", {
+        "report": report, "problem": problem, "bad_index": bad_index, "status": selectors.log_status(),
+    })

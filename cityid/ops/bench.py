@@ -362,6 +362,11 @@ def _rate(count: int, seconds: float) -> float:
     return round(count / seconds, 1) if seconds > 0 else float("inf")
 
 
+def _load() -> float:
+    """The host's 1-minute load average: other work on the machine shows in the figures."""
+    return round(os.getloadavg()[0], 2)
+
+
 def bench_disposition(records: int = 100_000, *, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """A disposition run over a ``records``-record cohort against row-by-row deletion, same run.
 
@@ -414,6 +419,7 @@ def bench_disposition(records: int = 100_000, *, progress: Callable[[int], None]
         if step.startswith("key destroyed") and "key" not in marks:
             marks["key"] = time.perf_counter()
 
+    shred_load = _load()
     started = time.perf_counter()
     certificate = retention.run_disposition(as_of=as_of, approvers=officers, progress=progress,
                                            after_step=after_step)
@@ -429,7 +435,10 @@ def bench_disposition(records: int = 100_000, *, progress: Callable[[int], None]
         "backup_copy_readable_after": _backup_readable(shred_sample),
     }
 
+    shred_load = [shred_load, _load()]
+
     # (b) baseline: row by row and file by file, no key destroyed.
+    base_load = _load()
     started = time.perf_counter()
     deleted = 0
     for record_key in RecordKey.objects.filter(key_id=base_key).order_by("pk"):
@@ -446,6 +455,7 @@ def bench_disposition(records: int = 100_000, *, progress: Callable[[int], None]
     if progress and deleted % 100:
         progress(deleted % 100)
     base_seconds = time.perf_counter() - started
+    base_load = [base_load, _load()]
     base_check = {
         "key_destroyed": not provider.has_key(base_key),
         "records_left": RecordKey.objects.filter(key_id=base_key).count(),
@@ -468,6 +478,7 @@ def bench_disposition(records: int = 100_000, *, progress: Callable[[int], None]
             "records_per_second": _rate(records, shred_seconds),
             "key_destroyed_after_seconds": round(key_seconds, 4),
             "housekeeping_seconds": round(shred_seconds - key_seconds, 3),
+            "load_average_1m_before_after": shred_load,
             **shred_check,
         },
         "baseline_row_by_row": {
@@ -476,6 +487,7 @@ def bench_disposition(records: int = 100_000, *, progress: Callable[[int], None]
             "records_per_second": _rate(deleted, base_seconds),
             "method": "per record, one transaction: unlink the blob file, blob.delete(), "
                       "blind_index.delete(), record_key.delete(); no key destroyed",
+            "load_average_1m_before_after": base_load,
             **base_check,
         },
         "ratio_baseline_to_shred": round(base_seconds / shred_seconds, 2),
@@ -514,10 +526,12 @@ def bench_hold_rewrap(records: int = 100_000, *, progress: Callable[[int], None]
         raise AssertionError(f"{scope} covers {in_scope} records, not the {records} created (other documents?)")
     wrapped = list(RecordKey.objects.filter(key_id=cohort_key).order_by("pk").values_list("wrapped_key", flat=True))
 
+    hold_load = _load()
     started = time.perf_counter()
     hold = retention.place_hold(case_name="Bench v. City of New York", court="Sup. Ct. N.Y. County",
                                 scope=scope, placed_by=counsel, progress=progress)
     hold_seconds = time.perf_counter() - started
+    hold_load = [hold_load, _load()]
     rewrapped = RecordKey.objects.filter(key_id=hold.key_id).count()
     if rewrapped != records:
         raise AssertionError(f"{rewrapped} of {records} records moved under {hold.key_id}")
@@ -542,6 +556,7 @@ def bench_hold_rewrap(records: int = 100_000, *, progress: Callable[[int], None]
             "records_per_second": round(per_second, 1),
             "records_rewrapped": rewrapped,
             "blind_index_rows_after": BlindIndex.objects.filter(record_key__key_id=hold.key_id).count(),
+            "load_average_1m_before_after": hold_load,
         },
         "unwrap_wrap_ceiling": {
             "seconds": round(ceiling_seconds, 3),

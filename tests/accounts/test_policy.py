@@ -424,3 +424,18 @@ def test_denied_page_does_not_leak(staff, enrolled):
     assert response.status_code == 403
     assert b"Canaryname" not in response.content
     assert not AuditEntry.objects.filter(action="personal.read").exists()
+
+
+@pytest.mark.django_db
+def test_role_change_command_is_admin_only_and_audited(staff):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from cityid.audit.models import AuditEntry
+
+    with pytest.raises(CommandError, match="permission"):
+        call_command("staff", "role", "clerk1", "--role", "supervisor", "--actor", "clerk1")
+    call_command("staff", "role", "clerk1", "--role", "supervisor", "--actor", "admin1")
+    staff["clerk"].refresh_from_db()
+    assert staff["clerk"].role == "supervisor"
+    assert AuditEntry.objects.filter(action="staff.role_change", target=f"staff:{staff['clerk'].pk}").exists()

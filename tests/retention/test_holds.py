@@ -124,14 +124,16 @@ def test_release_returns_records_to_the_cohort_they_belong_to_now(population, st
         assert_readable(person)
 
 
-@pytest.mark.parametrize("role", ["records_officer", "clerk", "supervisor", "admin", "auditor"])
-def test_only_counsel_places_and_releases_holds(population, staff, role):
-    with pytest.raises(PermissionDenied):
-        place("class:documents", staff[role])
+def test_only_counsel_places_and_releases_holds(population, staff):
+    others = ["records_officer", "clerk", "supervisor", "admin", "auditor", "fraud_analyst", "foil_officer"]
+    for role in others:
+        with pytest.raises(PermissionDenied):
+            place("class:documents", staff[role])
     assert not LegalHold.objects.exists()
     hold = place("class:documents", staff["counsel"])
-    with pytest.raises(PermissionDenied):
-        retention.release_hold(hold_id=hold.pk, released_by=staff[role])
+    for role in others:
+        with pytest.raises(PermissionDenied):
+            retention.release_hold(hold_id=hold.pk, released_by=staff[role])
     hold.refresh_from_db()
     assert hold.active
     assert RecordKey.objects.filter(key_id=hold.key_id).count() == len(population)

@@ -13,39 +13,127 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from cityid.ops.base import CityidCommand
 
+#: The suites the issues ask for, in the order they run. ``disposition`` and ``hold`` run once per
+#: key provider, each provider in its own scratch process (a process loads one SoftHSM config).
+SUITES = ("enrollment", "disposition", "hold")
+PROVIDER_SUITES = ("disposition", "hold")
+PROVIDERS = ("local", "pkcs11")
+
+
+def _csv(text: str, allowed: tuple[str, ...], option: str) -> list[str]:
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    unknown = [item for item in items if item not in allowed]
+    if unknown or not items:
+        raise CommandError(f"{option}: unknown {', '.join(unknown) or '(none)'}; choose from {','.join(allowed)}")
+    return [item for item in allowed if item in items]
+
 
 class Command(CityidCommand):
-    help = "Run the benchmark suite on a scratch database: `bench --people N --out FILE.json`."
+    help = (
+        "Run the benchmark suite on a scratch database: `bench --people N --out FILE.json` "
+        "[--suite enrollment,disposition,hold] [--records N] [--providers local,pkcs11]."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
-        parser.add_argument("--people", type=int, default=1000)
+        parser.add_argument("--people", type=int, default=1000, help="enrollments (suite enrollment)")
         parser.add_argument("--out", type=Path, required=True)
+        parser.add_argument("--suite", default=",".join(SUITES), help=f"comma-separated, of {','.join(SUITES)}")
+        parser.add_argument("--records", type=int, default=100_000,
+                            help="records per cohort (suites disposition and hold)")
+        parser.add_argument("--providers", default=None,
+                            help="key providers for disposition and hold: local,pkcs11 (default: both when "
+                                 "softhsm2-util is installed, else local)")
         parser.add_argument("--in-scratch", action="store_true", help=argparse_suppress())
+        parser.add_argument("--provider", default=None, help=argparse_suppress())
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["people"] < 10:
+        suites = _csv(options["suite"], SUITES, "--suite")
+        if "enrollment" in suites and options["people"] < 10:
             raise CommandError("--people must be at least 10")
+        if set(suites) & set(PROVIDER_SUITES) and options["records"] < 10:
+            raise CommandError("--records must be at least 10")
         if not options["in_scratch"]:
-            self._respawn(options)
+            self._respawn(options, suites)
             return
-        from cityid.ops.bench import bench_enrollment
+        from cityid.ops import bench
 
+        provider = options["provider"]
+        result: dict[str, Any] = {}
+        if provider is not None:  # before anything loads a PKCS#11 library
+            result["key_provider_setup"] = bench.use_key_provider(provider, Path(settings.DATA_DIR).parent)
+        provider = settings.CITYID_KEY_PROVIDER
         call_command("migrate", verbosity=0)
-        with Progress(TextColumn("enrollment"), BarColumn(), MofNCompleteColumn()) as progress:
-            task = progress.add_task("enroll", total=options["people"])
-            enrollment = bench_enrollment(options["people"], lambda n: progress.advance(task, n))
-        result = {
+        result.update({
             "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
             "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
             "key_provider": settings.CITYID_KEY_PROVIDER,
-            "enrollment": enrollment,
-        }
+        })
+        if "enrollment" in suites:
+            with Progress(TextColumn("enrollment"), BarColumn(), MofNCompleteColumn()) as progress:
+                task = progress.add_task("enroll", total=options["people"])
+                result["enrollment"] = bench.bench_enrollment(options["people"], lambda n: progress.advance(task, n))
+        records = options["records"]
+        if "disposition" in suites:
+            label = f"disposition ({provider}): create 2 cohorts, shred one, delete the other row by row"
+            with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn()) as progress:
+                task = progress.add_task("disposition", total=4 * records)
+                result["disposition"] = bench.bench_disposition(
+                    records, progress=lambda n: progress.advance(task, n)
+                )
+        if "hold" in suites:
+            label = f"hold ({provider}): create a cohort, place a hold on it"
+            with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn()) as progress:
+                task = progress.add_task("hold", total=2 * records)
+                result["hold_rewrap"] = bench.bench_hold_rewrap(records, progress=lambda n: progress.advance(task, n))
+        options["out"].write_text(json.dumps(result, indent=2))
+
+    def _respawn(self, options: dict, suites: list[str]) -> None:
+        """Run each part in a fresh process against its own scratch data and key directories, never
+        the live ones: enrollment once, disposition and hold once per key provider."""
+        from cityid.ops.bench import softhsm_available
+
+        if "DATABASE_URL" in os.environ:
+            raise CommandError("unset DATABASE_URL: the benchmark uses its own scratch database")
+        notes = []
+        if options["providers"] is None:
+            providers = list(PROVIDERS) if softhsm_available() else ["local"]
+            if "pkcs11" not in providers:
+                notes.append("softhsm2-util or libsofthsm2.so not found: disposition and hold ran with the "
+                             "local keyring only (apt-get install softhsm2 for the PKCS#11 figures)")
+        else:
+            providers = _csv(options["providers"], PROVIDERS, "--providers")
+            if "pkcs11" in providers and not softhsm_available():
+                raise CommandError("--providers pkcs11 needs SoftHSM2 (apt-get install softhsm2)")
+        parts: list[tuple[list[str], str | None]] = []
+        if "enrollment" in suites:
+            parts.append((["enrollment"], None))
+        provider_suites = [suite for suite in suites if suite in PROVIDER_SUITES]
+        if provider_suites:
+            parts += [(provider_suites, provider) for provider in providers]
+
+        result: dict[str, Any] = {}
+        for part_suites, provider in parts:
+            partial = self._run_part(options, part_suites, provider)
+            setup = partial.pop("key_provider_setup", None)
+            if provider is None:
+                result.update(partial)
+                continue
+            for key in ("machine", "database"):
+                result.setdefault(key, partial.pop(key))
+            partial.pop("key_provider", None)
+            for key in ("disposition", "hold_rewrap"):
+                if key in partial:
+                    figures = partial[key]
+                    if setup and provider == "pkcs11":
+                        figures["token"] = {k: setup[k] for k in ("library", "token")}
+                    result.setdefault(key, {})[provider] = figures
+        if notes:
+            result["notes"] = notes
         options["out"].write_text(json.dumps(result, indent=2))
         self.stdout.write(json.dumps(result, indent=2))
 
-    def _respawn(self, options: dict) -> None:
-        """Run in a fresh process against scratch data and key directories, never the live ones."""
+    def _run_part(self, options: dict, suites: list[str], provider: str | None) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="cityid-bench-") as scratch:
             env = dict(os.environ)
             env.update(
@@ -55,13 +143,16 @@ class Command(CityidCommand):
                 CITYID_SECRET_KEY="bench-only",
             )
             Path(env["CITYID_DATA_DIR"]).mkdir()
-            if "DATABASE_URL" in env:
-                raise CommandError("unset DATABASE_URL: the benchmark uses its own scratch database")
-            command = [sys.executable, "-m", "cityid", "bench", "--in-scratch",
-                       "--people", str(options["people"]), "--out", str(options["out"].resolve())]
+            partial = Path(scratch) / "result.json"
+            command = [sys.executable, "-m", "cityid", "bench", "--in-scratch", "--suite", ",".join(suites),
+                       "--people", str(options["people"]), "--records", str(options["records"]),
+                       "--out", str(partial)]
+            if provider is not None:
+                command += ["--provider", provider]
             completed = subprocess.run(command, env=env)
             if completed.returncode != 0:
-                raise CommandError("benchmark failed")
+                raise CommandError(f"benchmark failed ({','.join(suites)}{f', {provider}' if provider else ''})")
+            return json.loads(partial.read_text())
 
 
 def argparse_suppress() -> str:

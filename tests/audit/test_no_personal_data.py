@@ -1,0 +1,229 @@
+"""No leaf of the audit log carries personal data (issue 4 item 5, DESIGN.md §7).
+
+Canary applicants are imported with recorded decisions, then read, searched, exported, held,
+released and partly destroyed, and staff sign in (and fail to). Every one of those steps writes
+events; none of them may carry a canary's name, address, birth date or document number, in the
+stored entries nor in the tiles and entry bundles ``cityid audit export`` publishes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import unicodedata
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from cityid.audit.models import AuditEntry, Checkpoint
+from cityid.cards.models import Card
+from cityid.enrollment.models import Applicant
+from tests.audit.helpers import LOGIN_URL, sign_in
+from tests.conftest import jpeg_bytes
+
+pytestmark = pytest.mark.django_db
+
+CANARIES = [
+    # external id, given, family, birth date, street, postcode, passport, bill, decision
+    ("CAN-1", "Zephyrine", "Quillfeatherby", date(1990, 4, 12), "4471 Zanzibarine Boulevard", "11372",
+     "ZQPASS4471", "ZQBILL8820", "approved"),
+    ("CAN-2", "Anaïs", "Oyelaran-Núñez", date(1983, 11, 5), "58 Whistlewood Terrace", "10463",
+     "AOPASS5813", "AOBILL0659", "denied"),
+    ("CAN-3", "Bartholomeus", "Vandersloot", date(1975, 1, 30), "902 Marigoldcrest Lane", "11209",
+     "BVPASS9020", "BVBILL3017", "approved"),
+    ("CAN-4", "Perpetua", "Kittlewhistle", date(2001, 9, 9), "17 Obsidianview Court", "10301",
+     "PKPASS1717", "PKBILL2929", "pending"),
+]
+
+#: Every kind of event the steps below must have written (the action names the code uses).
+EXPECTED_ACTIONS = {
+    "login.success", "login.failure", "logout", "access.denied", "mfa.enrol", "staff.create", "staff.role_change",
+    "personal.read", "personal.read_photo", "personal.read_scan", "personal.decrypt", "personal.search",
+    "subject.export", "enrollment.import", "application.approve", "application.deny", "card.issue",
+    "retention.schedule", "hold.place", "hold.release", "disposition.approve", "disposition.destroy_key",
+    "disposition.certificate",
+}
+
+
+def _line(external_id, given, family, born, street, postcode, passport, bill, decision) -> dict:
+    application = {"type": "new", "submitted": "2015-03-10", "decision": decision}
+    if decision != "pending":
+        application["decided"] = "2015-03-20"
+    return {
+        "external_id": external_id,
+        "given_name": given,
+        "family_name": family,
+        "date_of_birth": born.isoformat(),
+        "gender": "X",
+        "languages": ["en"],
+        "address": {"kind": "residential", "line1": street, "city": "Queens", "postcode": postcode,
+                    "borough": "queens"},
+        "documents": [
+            {"type": "foreign_passport", "number": passport, "issuer": "Mexico", "expires": "2031-05-01",
+             "scan_path": "scans/passport.jpg"},
+            {"type": "utility_bill", "number": bill, "issuer": "Con Edison"},
+        ],
+        "photo_path": "photos/face.jpg",
+        "application": application,
+    }
+
+
+def _date_forms(born: date) -> list[str]:
+    """A birth date as it might be written anywhere."""
+    month = born.strftime("%B")
+    return [
+        born.isoformat(), born.strftime("%Y%m%d"), born.strftime("%m/%d/%Y"), born.strftime("%d/%m/%Y"),
+        born.strftime("%d.%m.%Y"), born.strftime("%Y/%m/%d"), f"{born.month}/{born.day}/{born.year}",
+        f"{month} {born.day}, {born.year}", f"{born.day} {month} {born.year}", f"{month} {born.day:02d}, {born.year}",
+    ]
+
+
+def _needles() -> dict[str, bytes]:
+    """Each canary string (lower-cased), as UTF-8 and as the ASCII JSON escape the entries would use."""
+    out: dict[str, bytes] = {}
+    for _ext, given, family, born, street, postcode, passport, bill, _decision in CANARIES:
+        street_name = street.split(" ", 1)[1]
+        texts = [given, family, f"{given} {family}", street, street_name, f"{street}, {postcode}",
+                 f"{street} {postcode}", f"{postcode} {street}", passport, bill, *_date_forms(born)]
+        for text in texts:
+            for variant in {text, text.upper()}:
+                out[f"{variant!r} (utf-8)"] = variant.lower().encode()
+                escaped = json.dumps(variant, ensure_ascii=True)[1:-1]
+                out[f"{variant!r} (json)"] = escaped.lower().encode()
+        for text in (given, family):  # accent-folded, as a blind index would normalise it
+            folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+            out[f"{text!r} (folded)"] = folded.encode()
+    return out
+
+
+def _leaks(data: bytes, needles: dict[str, bytes]) -> list[str]:
+    lowered = data.lower()
+    return [label for label, needle in needles.items() if needle in lowered]
+
+
+@pytest.fixture
+def import_dir(tmp_path) -> Path:
+    base = tmp_path / "import"
+    (base / "scans").mkdir(parents=True)
+    (base / "photos").mkdir()
+    (base / "scans" / "passport.jpg").write_bytes(jpeg_bytes(color=(10, 20, 30)))
+    (base / "photos" / "face.jpg").write_bytes(jpeg_bytes(color=(200, 150, 100)))
+    path = base / "canaries.jsonl"
+    path.write_text("".join(json.dumps(_line(*canary), ensure_ascii=False) + "\n" for canary in CANARIES),
+                    encoding="utf-8")
+    return path
+
+
+def _everything_that_writes_events(staff, import_dir: Path, tmp_path: Path) -> None:
+    from cityid.accounts.services import change_role, create_staff
+    from cityid.enrollment.exports import export_subject
+    from cityid.enrollment.selectors import read_applicant, read_photo, read_scan, search_applicants
+    from cityid.retention import services as retention
+
+    clerk, officer, counsel = staff["clerk"], staff["records_officer"], staff["counsel"]
+    second_officer = create_staff(username="records_officer2", role="records_officer").user
+    temporary = create_staff(username="temp1", role="clerk").user
+    change_role(user=temporary, role="supervisor", changed_by=None)
+
+    # Import with recorded decisions (approved: a card and a decryption; denied; pending).
+    out = io.StringIO()
+    call_command("import", "applicants", str(import_dir), stdout=out, stderr=io.StringIO())
+    assert "imported 4, skipped 0, rejected 0" in out.getvalue()
+    people = {a.external_id: a for a in Applicant.objects.all()}
+    assert len(people) == 4 and Card.objects.count() == 2
+
+    # Staff reads, each for a purpose, and a search by name and birth date.
+    for external_id in ("CAN-1", "CAN-2"):
+        applicant = people[external_id]
+        application = applicant.applications.get()
+        view = read_applicant(applicant=applicant, actor=clerk, purpose=application.ref)
+        assert view.profile["given_name"] == next(c[1] for c in CANARIES if c[0] == external_id)
+        assert read_photo(applicant=applicant, actor=clerk, purpose=application.ref) is not None
+        assert read_scan(application=application, position=0, actor=clerk, purpose=application.ref) is not None
+    _ext, given, family, born, *_ = CANARIES[0]
+    assert search_applicants(actor=clerk, given_name=given, family_name=family, date_of_birth=born) == [
+        people["CAN-1"]]
+
+    # A subject-access export (the folder holds personal data; the log must not).
+    exported = export_subject(identifier=str(people["CAN-3"].public_id), out_dir=tmp_path / "subject-export",
+                              actor=officer)
+    assert CANARIES[2][1] in (exported / "subject.json").read_text(encoding="utf-8")
+
+    # Retention: a schedule, a hold kept, a hold released, then a two-person disposition run.
+    retention.set_schedule(record_class="documents", approved_by=officer, fixed_date=date(2016, 12, 31))
+    retention.apply_schedule(record_class="documents")
+    kept = retention.place_hold(case_name="Canary v. City", court="Supreme Court, Queens County",
+                                scope=f"subject:{people['CAN-1'].public_id}", placed_by=counsel)
+    released = retention.place_hold(case_name="Other v. City", court="Supreme Court, Kings County",
+                                    scope=f"class:documents,subject:{people['CAN-2'].external_id}", placed_by=counsel)
+    retention.release_hold(hold_id=released.pk, released_by=counsel)
+    certificate = retention.run_disposition(as_of=date(2017, 1, 2), approvers=[officer, second_officer])
+    assert certificate is not None
+    assert kept.released_at is None
+
+    # Sign-ins through the real login view: a success, failures (one with a canary as the username),
+    # a refused page and a sign-out.
+    client = sign_in(staff["supervisor"])
+    assert client.get("/retention/holds/").status_code == 403  # access.denied
+    assert client.post("/accounts/logout/").status_code == 302
+    for username, password in ((staff["clerk"].username, "wrong password 1"), (given, family),
+                               (f"{given} {family}", born.isoformat())):
+        response = Client().post(LOGIN_URL, {"username": username, "password": password, "otp_token": "123456"})
+        assert response.status_code == 200
+
+
+def test_no_personal_data_in_any_leaf_or_exported_tile(staff, import_dir, tmp_path):
+    _everything_that_writes_events(staff, import_dir, tmp_path)
+
+    actions = set(AuditEntry.objects.values_list("action", flat=True))
+    missing = EXPECTED_ACTIONS - actions
+    assert not missing, f"no event written for: {sorted(missing)}"
+    assert AuditEntry.objects.filter(action="login.failure").count() == 3
+
+    needles = _needles()
+    card_numbers = list(Card.objects.values_list("number", flat=True))
+    for number in card_numbers:
+        needles[f"card number {number}"] = number.encode()
+    assert len(needles) > 100
+
+    # Every stored entry, byte for byte, and every column an auditor searches.
+    for index, entry, *columns in AuditEntry.objects.values_list(
+        "index", "entry", "actor", "role", "action", "target", "purpose", "outcome"
+    ):
+        found = _leaks(bytes(entry), needles) + _leaks("\n".join(columns).encode(), needles)
+        assert not found, f"entry {index} carries personal data: {found}: {bytes(entry)!r}"
+
+    # The published log: checkpoint, verifier key, hash tiles and entry bundles.
+    out_dir = tmp_path / "published"
+    call_command("audit", "export", str(out_dir), stdout=io.StringIO())
+    files = [p for p in out_dir.rglob("*") if p.is_file()]
+    bundles = [p for p in files if "entries" in p.parts]
+    assert (out_dir / "checkpoint").is_file() and (out_dir / "verifier-key").is_file() and bundles
+    exported_entries = 0
+    for path in files:
+        data = path.read_bytes()
+        found = _leaks(data, needles)
+        assert not found, f"{path.relative_to(out_dir)} carries personal data: {found}"
+        if path in bundles:
+            position = 0
+            while position < len(data):
+                length = int.from_bytes(data[position : position + 2], "big")
+                position += 2 + length
+                exported_entries += 1
+    assert exported_entries == Checkpoint.objects.order_by("-size").first().size == AuditEntry.objects.count()
+    for checkpoint in Checkpoint.objects.all():
+        assert not _leaks(checkpoint.note.encode(), needles)
+
+
+def test_the_needles_would_catch_a_leak(staff):
+    """The scan is not vacuous: an entry naming a canary is found, however it is written."""
+    from cityid.audit.services import record_event
+
+    needles = _needles()
+    _ext, given, family, born, street, postcode, passport, _bill, _ = CANARIES[1]
+    for leaked in (given, family.upper(), born.strftime("%m/%d/%Y"), f"{street}, {postcode}", passport):
+        entry = record_event(actor=None, action="test.leak", purpose=leaked[:80])
+        assert _leaks(bytes(entry.entry), needles), leaked
