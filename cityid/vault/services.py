@@ -211,7 +211,7 @@ def delete_blob_files(blob_uuids: list[uuid.UUID]) -> None:
     root = os.fspath(settings.BLOB_DIR)
     paths = [os.path.join(root, name[:2], name) for name in (blob_uuid.hex for blob_uuid in blob_uuids)]
     if len(paths) > 1:
-        for _ in _file_pool().map(_unlink, paths, chunksize=64):  # re-raises the first failure
+        for _ in _file_pool().map(_unlink, paths):  # re-raises the first failure
             pass
     else:
         for path in paths:
@@ -322,12 +322,12 @@ def delete_records(record_key_ids: list[int]) -> int:
 
 def delete_records_of_key(key_id: str, *, limit: int = 10_000) -> int:
     """Delete, as ``delete_records`` does, the ``limit`` lowest-numbered records wrapped by ``key_id``
-    (a destroyed key). Returns how many were deleted: 0 once none is left. The statements select the
+    (a destroyed key). Returns the size of that batch: 0 once none is left. The statements select the
     rows by key and id range, not by a list of ids, so a large batch stays cheap."""
     ids = list(RecordKey.objects.filter(key_id=key_id).order_by("id").values_list("id", flat=True)[:limit])
-    if not ids:
-        return 0
-    return _delete_records(RecordKey.objects.filter(key_id=key_id, id__range=(ids[0], ids[-1])))
+    if ids:
+        _delete_records(RecordKey.objects.filter(key_id=key_id, id__range=(ids[0], ids[-1])))
+    return len(ids)
 
 
 def _delete_records(keys: Any) -> int:
