@@ -94,6 +94,18 @@ class DocumentType:
     expired_points: int | None
     all_points_with_city_address: bool
     requires_expiry: bool = False
+    #: Spanish label (``label_es`` in the rules file), or ``None`` if the rules give none.
+    label_es: str | None = None
+
+    def label_for(self, language_code: str) -> str:
+        """The label to show in ``language_code`` ("es", "es-us", "en"…).
+
+        The Spanish label for Spanish when the rules give one; the (English) ``label`` otherwise.
+        """
+        primary = (language_code or "").replace("_", "-").split("-", 1)[0].lower()
+        if primary == "es" and self.label_es:
+            return self.label_es
+        return self.label
 
 
 @dataclass(frozen=True)
@@ -133,9 +145,15 @@ class Rules:
                 return years
         return None
 
-    def choices(self) -> list[tuple[str, str]]:
-        """``(code, label)`` pairs in catalogue order, for form select widgets."""
-        return [(code, doc.label) for code, doc in self.catalogue.items()]
+    def choices(self, language_code: str | None = None) -> list[tuple[str, str]]:
+        """``(code, label)`` pairs in catalogue order, for form select widgets.
+
+        Labels are in ``language_code`` when given (see :meth:`DocumentType.label_for`), else English.
+        """
+        return [
+            (code, doc.label_for(language_code) if language_code else doc.label)
+            for code, doc in self.catalogue.items()
+        ]
 
 
 @dataclass(frozen=True)
@@ -188,7 +206,7 @@ _DOCUMENT_BOOL_KEYS = (
     "requires_expiry",
 )
 _DOCUMENT_KEYS = frozenset(
-    {"label", "identity_points", "residency_points", "expired_points", *_DOCUMENT_BOOL_KEYS}
+    {"label", "label_es", "identity_points", "residency_points", "expired_points", *_DOCUMENT_BOOL_KEYS}
 )
 
 
@@ -218,6 +236,13 @@ def _str(mapping: Mapping[str, Any], key: str, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise RulesError(f"{where}.{key} must be a non-empty string, got {value!r}")
     return value
+
+
+def _optional_str(mapping: Mapping[str, Any], key: str, where: str) -> str | None:
+    """An optional non-empty string: ``None`` when the key is absent or null."""
+    if mapping.get(key) is None:
+        return None
+    return _str(mapping, key, where)
 
 
 def _bool(mapping: Mapping[str, Any], key: str, where: str) -> bool:
@@ -257,6 +282,7 @@ def _document(code: str, entry: Any) -> DocumentType:
     return DocumentType(
         code=code,
         label=_str(entry, "label", where),
+        label_es=_optional_str(entry, "label_es", where),
         identity_points=identity,
         residency_points=residency,
         expired_points=expired_points,

@@ -7,6 +7,7 @@ from datetime import date
 from django import forms
 from django.conf import settings
 from django.forms import formset_factory
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cityid.enrollment.inputs import LANGUAGE_CODES, DocumentInput, EnrollmentInput
@@ -101,7 +102,10 @@ class DocumentForm(UswdsMixin, forms.Form):
 
     def __init__(self, *args, catalogue: dict | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        choices = [("", _("— choose —"))] + [(code, doc.label) for code, doc in (catalogue or {}).items()]
+        language = get_language()
+        choices = [("", _("— choose —"))] + [
+            (code, doc.label_for(language)) for code, doc in (catalogue or {}).items()
+        ]
         self.fields["type"].choices = choices
         self._style()
         self.fields["scan"].widget.attrs["accept"] = "image/jpeg,image/png,application/pdf"

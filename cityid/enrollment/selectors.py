@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import get_language
 
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event
@@ -79,6 +80,7 @@ def decrypt_applicant(applicant: Applicant) -> ApplicantView:
         destroyed.append("application")
     applications = []
     catalogue = current_rules().catalogue
+    language = get_language()
     for application in applicant.applications.prefetch_related("documents").order_by("-submitted_on"):
         details = (
             personal.open_json(f"application:{application.public_id}", application.sealed_details)
@@ -92,7 +94,7 @@ def decrypt_applicant(applicant: Applicant) -> ApplicantView:
             DocumentView(
                 position=doc.position,
                 type=doc.type,
-                label=catalogue[doc.type].label if doc.type in catalogue else doc.type,
+                label=catalogue[doc.type].label_for(language) if doc.type in catalogue else doc.type,
                 identity_points=doc.identity_points,
                 residency_points=doc.residency_points,
                 accepted=doc.accepted,

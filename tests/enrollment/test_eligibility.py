@@ -154,6 +154,45 @@ def test_choices_in_catalogue_order(rules: Rules, raw: dict) -> None:
     assert dict(choices)["utility_bill"] == rules.catalogue["utility_bill"].label
 
 
+def test_every_shipped_document_has_a_spanish_label(rules: Rules) -> None:
+    for code, entry in rules.catalogue.items():
+        assert entry.label_es and entry.label_es.strip(), code
+        assert entry.label_es != entry.label, code
+    assert rules.catalogue["foreign_passport"].label_es == "Pasaporte extranjero (lectura mecánica)"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("es", "label_es"), ("es-us", "label_es"), ("es_MX", "label_es"), ("ES", "label_es"), ("en", "label"),
+     ("en-us", "label"), ("fr", "label"), ("", "label")],
+)
+def test_label_for(rules: Rules, language: str, expected: str) -> None:
+    entry = rules.catalogue["utility_bill"]
+    assert entry.label_for(language) == getattr(entry, expected)
+
+
+def test_label_for_falls_back_to_english_without_label_es(rules: Rules) -> None:
+    entry = DocumentType("lease", "Residential lease", 0, 1, False, False, False, None, False)
+    assert entry.label_es is None
+    assert entry.label_for("es") == "Residential lease"
+
+
+def test_choices_in_a_language(rules: Rules) -> None:
+    assert dict(rules.choices("es"))["utility_bill"] == rules.catalogue["utility_bill"].label_es
+    assert dict(rules.choices("en"))["utility_bill"] == rules.catalogue["utility_bill"].label
+
+
+@pytest.mark.parametrize("absent", [True, False], ids=["absent", "null"])
+def test_label_es_is_optional(tmp_path: Path, raw: dict, absent: bool) -> None:
+    """Rules files written before label_es existed still load; the Spanish UI then shows the English label."""
+    value = _DELETE if absent else None
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps(_mutate(raw, "documents.utility_bill.label_es", value)), encoding="utf-8")
+    entry = load_rules(path).catalogue["utility_bill"]
+    assert entry.label_es is None
+    assert entry.label_for("es") == entry.label
+
+
 def test_load_rules_accepts_str_path(rules: Rules) -> None:
     assert load_rules(str(DEFAULT_RULES_PATH)).catalogue == rules.catalogue
 
@@ -209,6 +248,8 @@ _DELETE = object()
         ("documents.Bad-Code", {}, "lower_snake_case"),
         ("documents.utility_bill", "1 point", "must be an object"),
         ("documents.utility_bill.label", _DELETE, "missing required key 'label'"),
+        ("documents.utility_bill.label_es", "", "label_es must be a non-empty string"),
+        ("documents.utility_bill.label_es", 3, "label_es must be a non-empty string"),
         ("documents.utility_bill.identity_points", "1", "identity_points must be an integer"),
         ("documents.utility_bill.residency_points", -1, "residency_points must be at least 0"),
         ("documents.utility_bill.shows_photo", "no", "shows_photo must be true or false"),

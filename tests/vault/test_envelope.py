@@ -30,7 +30,7 @@ def test_round_trip(key, plaintext):
     assert open_sealed(key, sealed, AAD) == plaintext
     assert sealed[:1] == VERSION
     assert len(sealed) == 1 + NONCE_BYTES + len(plaintext) + 16
-    if plaintext:
+    if len(plaintext) >= 8:  # shorter strings turn up in random bytes by chance
         assert plaintext not in sealed
 
 
