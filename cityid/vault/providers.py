@@ -186,7 +186,11 @@ class Pkcs11Provider:
         self._pkcs11 = pkcs11
         self._lock = threading.RLock()
         token = pkcs11.lib(library).get_token(token_label=token_label)
-        self._session = token.open(user_pin=pin, rw=True)
+        try:
+            self._session = token.open(user_pin=pin, rw=True)
+        except pkcs11.UserAlreadyLoggedIn:
+            # PKCS#11 logins belong to the application: another session of this process logged in.
+            self._session = token.open(rw=True)
         self._handles: dict[str, Any] = {}
 
     def _find(self, label: str) -> Any:
