@@ -75,14 +75,14 @@ class Command(CityidCommand):
                 result["enrollment"] = bench.bench_enrollment(options["people"], lambda n: progress.advance(task, n))
         records = options["records"]
         if "disposition" in suites:
-            label = f"disposition ({provider}): create 2 cohorts, shred one, delete the other row by row"
+            label = f"disposition, {provider}"
             with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn()) as progress:
                 task = progress.add_task("disposition", total=4 * records)
                 result["disposition"] = bench.bench_disposition(
                     records, progress=lambda n: progress.advance(task, n)
                 )
         if "hold" in suites:
-            label = f"hold ({provider}): create a cohort, place a hold on it"
+            label = f"hold re-wrap, {provider}"
             with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn()) as progress:
                 task = progress.add_task("hold", total=2 * records)
                 result["hold_rewrap"] = bench.bench_hold_rewrap(records, progress=lambda n: progress.advance(task, n))
