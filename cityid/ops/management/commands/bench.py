@@ -15,7 +15,7 @@ from cityid.ops.base import CityidCommand
 
 #: The suites the issues ask for, in the order they run. ``disposition`` and ``hold`` run once per
 #: key provider, each provider in its own scratch process (a process loads one SoftHSM config).
-SUITES = ("enrollment", "disposition", "hold")
+SUITES = ("enrollment", "disposition", "hold", "audit")
 PROVIDER_SUITES = ("disposition", "hold")
 PROVIDERS = ("local", "pkcs11")
 
@@ -31,7 +31,7 @@ def _csv(text: str, allowed: tuple[str, ...], option: str) -> list[str]:
 class Command(CityidCommand):
     help = (
         "Run the benchmark suite on a scratch database: `bench --people N --out FILE.json` "
-        "[--suite enrollment,disposition,hold] [--records N] [--providers local,pkcs11]."
+        "[--suite enrollment,disposition,hold,audit] [--records N] [--entries N] [--providers local,pkcs11]."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -41,6 +41,7 @@ class Command(CityidCommand):
         parser.add_argument("--suite", default=",".join(SUITES), help=f"comma-separated, of {','.join(SUITES)}")
         parser.add_argument("--records", type=int, default=100_000,
                             help="records per cohort (suites disposition and hold)")
+        parser.add_argument("--entries", type=int, default=1_000_000, help="audit log entries (suite audit)")
         parser.add_argument("--providers", default=None,
                             help="key providers for disposition and hold: local,pkcs11 (default: both when "
                                  "softhsm2-util is installed, else local)")
@@ -86,6 +87,12 @@ class Command(CityidCommand):
             with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn()) as progress:
                 task = progress.add_task("hold", total=2 * records)
                 result["hold_rewrap"] = bench.bench_hold_rewrap(records, progress=lambda n: progress.advance(task, n))
+        if "audit" in suites:
+            with Progress(TextColumn("audit log"), BarColumn(), MofNCompleteColumn()) as progress:
+                task = progress.add_task("audit", total=options["entries"])
+                result["audit"] = bench.bench_audit(
+                    entries=options["entries"], progress=lambda n: progress.advance(task, n)
+                )
         options["out"].write_text(json.dumps(result, indent=2))
 
     def _respawn(self, options: dict, suites: list[str]) -> None:
@@ -106,8 +113,9 @@ class Command(CityidCommand):
             if "pkcs11" in providers and not softhsm_available():
                 raise CommandError("--providers pkcs11 needs SoftHSM2 (apt-get install softhsm2)")
         parts: list[tuple[list[str], str | None]] = []
-        if "enrollment" in suites:
-            parts.append((["enrollment"], None))
+        plain = [suite for suite in suites if suite not in PROVIDER_SUITES]
+        if plain:
+            parts.append((plain, None))
         provider_suites = [suite for suite in suites if suite in PROVIDER_SUITES]
         if provider_suites:
             parts += [(provider_suites, provider) for provider in providers]
@@ -146,6 +154,7 @@ class Command(CityidCommand):
             partial = Path(scratch) / "result.json"
             command = [sys.executable, "-m", "cityid", "bench", "--in-scratch", "--suite", ",".join(suites),
                        "--people", str(options["people"]), "--records", str(options["records"]),
+                       "--entries", str(options["entries"]),
                        "--out", str(partial)]
             if provider is not None:
                 command += ["--provider", provider]
