@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event
+from cityid.enrollment.eligibility import add_years
 from cityid.retention import certificate as certificates
 from cityid.retention import signing
 from cityid.retention.models import (
@@ -64,13 +65,6 @@ def _end_of_month(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
 def current_rule(record_class: str) -> Rule:
     schedule = Schedule.objects.filter(record_class=record_class).order_by("-version").first()
     if schedule is not None:
@@ -87,11 +81,7 @@ def due_on(rule: Rule, *, submitted: date, decided: date | None = None, card_exp
     if rule.fixed_date is not None:
         return rule.fixed_date
     base = {Trigger.DECIDED: decided, Trigger.CARD_EXPIRED: card_expires}.get(rule.trigger) or submitted
-    return _end_of_month(_add_years(base, rule.years))
-
-
-def cohort_key_id(cohort: str) -> str:
-    return vault.cohort_key_id(cohort)
+    return _end_of_month(add_years(base, rule.years))
 
 
 def set_schedule(
@@ -182,7 +172,7 @@ def refresh_due_dates(keys: list[RecordKey]) -> int:
             key.save(update_fields=["cohort", "due_on"])
             continue
         try:
-            vault.rewrap(key, key_id=cohort_key_id(cohort), cohort=cohort, due_on=new_due)
+            vault.rewrap(key, key_id=vault.cohort_key_id(cohort), cohort=cohort, due_on=new_due)
         except vault.RecordDestroyed:
             continue
         moved += 1
@@ -331,7 +321,7 @@ def release_hold(*, hold_id: int, released_by: Any, progress: Progress = None) -
             for key in keys:
                 if key.key_id != hold.key_id:
                     continue
-                target = f"hold:{others[key.pk]}" if key.pk in others else cohort_key_id(key.cohort)
+                target = f"hold:{others[key.pk]}" if key.pk in others else vault.cohort_key_id(key.cohort)
                 vault.rewrap(key, key_id=target)
             HeldRecord.objects.filter(pk__in=[m.pk for m in memberships]).delete()
         if progress:
