@@ -268,7 +268,9 @@ def place_hold(
             order_date=order_date, scope=scope.strip(), notes=notes, placed_by=placed_by,
         )
         get_provider().ensure_key(hold.key_id)
-        record_event(actor=placed_by, action="hold.place", target=f"hold:{hold.pk}", purpose=scope.strip()[:80])
+        # The scope may name a subject by a legacy external id: the leaf keeps only the kinds of terms.
+        kinds = ",".join(sorted({term.strip().split(":", 1)[0] for term in scope.split(",") if term.strip()}))
+        record_event(actor=placed_by, action="hold.place", target=f"hold:{hold.pk}", purpose=f"scope:{kinds}")
     last = 0
     while True:
         with transaction.atomic():
