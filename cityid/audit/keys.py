@@ -8,8 +8,6 @@ verifier key will not trust: back it up with the other keys.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -17,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from cityid.audit import note
+from cityid.vault.keyfiles import create_secret_file
 
 KEY_FILE = "audit-log.key"
 
@@ -30,22 +29,9 @@ def key_path() -> Path:
 
 
 def _create(path: Path, name: str) -> None:
-    """Write a new signer key atomically; a concurrent creator's key wins if it got there first."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Write a new signer key; a concurrent creator's key wins if it got there first."""
     skey, _ = note.generate_signer_key(name)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".audit-log.key.")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(skey + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)  # fails if the key exists: never overwrite a log's key
-        except FileExistsError:
-            pass
-    finally:
-        os.unlink(tmp)
+    create_secret_file(path, (skey + "\n").encode())
 
 
 def signer(create: bool = True) -> tuple[str, Ed25519PrivateKey]:

@@ -41,6 +41,3 @@ def issue_cards(issues: list[tuple[Any, date, date]], *, issued_by: Any) -> list
         return cards
     raise RuntimeError("could not draw unused card numbers")
 
-
-def issue_card(*, application: Any, issued_on: date, expires_on: date, issued_by: Any) -> Card:
-    return issue_cards([(application, issued_on, expires_on)], issued_by=issued_by)[0]

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cityid.accounts.services import authorize
-from cityid.audit.services import record_event, record_events
+from cityid.audit.services import record_events
 from cityid.cards.services import issue_cards
 from cityid.enrollment import eligibility
 from cityid.enrollment.inputs import EnrollmentInput, EnrollmentInvalid, sniff_content_type, validate
@@ -329,12 +329,13 @@ def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = 
         record_events(events)
         issue_cards(cards, issued_by=decided_by)
         # A decision or a card can be the trigger of a schedule: move the records if their date moved.
-        record_keys = RecordKey.objects.filter(
-            Q(id__in=[a.documents_record_id for a in decided])
-            | Q(id__in=[a.applicant.personal_record_id for a in decided])
-            | Q(id__in=[a.applicant.photo_record_id for a in decided if a.applicant.photo_record_id])
-        )
-        retention.refresh_due_dates(list(record_keys))
+        if retention.decisions_move_dates(("application", "documents", "photo")):
+            record_keys = RecordKey.objects.filter(
+                Q(id__in=[a.documents_record_id for a in decided])
+                | Q(id__in=[a.applicant.personal_record_id for a in decided])
+                | Q(id__in=[a.applicant.photo_record_id for a in decided if a.applicant.photo_record_id])
+            )
+            retention.refresh_due_dates(list(record_keys))
     return decided
 
 
@@ -361,9 +362,3 @@ def _update_rows(model: Any, field_names: list[str], rows: list[Any]) -> None:
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
 
-
-def applicant_profile_for_service(applicant: Applicant, *, purpose: str, actor: Any) -> dict:
-    """Decrypt a profile for a service step (not shown to anyone); logged as a decryption."""
-    record = vault.open_record(applicant.personal_record)
-    record_event(actor=actor, action="personal.decrypt", target=applicant.ref, purpose=purpose)
-    return record.open_json("profile", applicant.sealed_profile)

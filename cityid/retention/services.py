@@ -39,7 +39,7 @@ from cityid.retention.models import (
 from cityid.retention.scope import CLASSES, ScopeInvalid, parse_scope
 from cityid.vault import services as vault
 from cityid.vault.models import RecordKey
-from cityid.vault.providers import KeyUnavailable, get_provider
+from cityid.vault.providers import get_provider
 
 BATCH = 1000
 DELETE_BATCH = 10_000  # records deleted per transaction once their cohort key is destroyed
@@ -72,6 +72,14 @@ def current_rule(record_class: str) -> Rule:
     from cityid.enrollment.services import current_rules  # the rules file is the version-0 schedule
 
     return Rule(Trigger.SUBMITTED, current_rules().retention_years(record_class))
+
+
+def decisions_move_dates(record_classes: Iterable[str]) -> bool:
+    """Whether a decision or a new card can move the due date of records of these classes."""
+    return any(
+        rule.fixed_date is None and rule.trigger != Trigger.SUBMITTED
+        for rule in map(current_rule, record_classes)
+    )
 
 
 def due_on(rule: Rule, *, submitted: date, decided: date | None = None, card_expires: date | None = None) -> date:
@@ -526,5 +534,3 @@ def destroyed_for_subject(subject_refs: list[str]) -> list[dict[str, Any]]:
                         "certificate": f"run-{cohort.run_id}"})
     return out
 
-
-__all__ = ["KeyUnavailable"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import unicodedata
 import uuid
 from collections.abc import Iterator
@@ -79,10 +80,6 @@ def create_records(specs: list[tuple[str, str, date]]) -> list[OpenRecord]:
     return opened
 
 
-def create_record(*, record_class: str, subject_ref: str, due_on: date) -> OpenRecord:
-    return create_records([(record_class, subject_ref, due_on)])[0]
-
-
 def open_record(record_key: RecordKey) -> OpenRecord:
     try:
         data_key = get_provider().unwrap(record_key.key_id, record_key.wrapped_key)
@@ -98,7 +95,15 @@ def blob_path(blob_uuid: uuid.UUID) -> Path:
     return Path(settings.BLOB_DIR) / name[:2] / name
 
 
-_written_in_attempt: list[list[Path]] = []
+class _Attempts(threading.local):
+    """Per thread: the blob files written by each open ``atomic_with_blobs`` (innermost last).
+    Thread-local, so a rollback in one request never removes another request's files."""
+
+    def __init__(self) -> None:
+        self.stack: list[list[Path]] = []
+
+
+_attempts = _Attempts()
 _known_dirs: set[Path] = set()
 
 
@@ -112,18 +117,18 @@ def atomic_with_blobs() -> Iterator[None]:
     (unreadable), and ``cityid vault sweep`` removes them.
     """
     written: list[Path] = []
-    _written_in_attempt.append(written)
+    _attempts.stack.append(written)
     try:
         with transaction.atomic():
             yield
     except BaseException:
-        _written_in_attempt.pop()
+        _attempts.stack.pop()
         for path in written:
             path.unlink(missing_ok=True)
         raise
-    _written_in_attempt.pop()
-    if _written_in_attempt:  # nested: the outer transaction can still roll these back
-        _written_in_attempt[-1].extend(written)
+    _attempts.stack.pop()
+    if _attempts.stack:  # nested: the outer transaction can still roll these back
+        _attempts.stack[-1].extend(written)
 
 
 def _write_sealed_file(path: Path, sealed: bytes) -> None:
@@ -179,23 +184,15 @@ def store_blobs(items: list[tuple[OpenRecord, bytes, str]]) -> list[Blob]:
             except OSError as exc:
                 errors.append(exc)
     written = [path for (path, _), error in zip(jobs, errors, strict=True) if error is None]
-    if _written_in_attempt:
-        _written_in_attempt[-1].extend(written)
+    if _attempts.stack:
+        _attempts.stack[-1].extend(written)
     failure = next((error for error in errors if error is not None), None)
     if failure is not None:
-        if not _written_in_attempt:
+        if not _attempts.stack:
             for path in written:
                 path.unlink(missing_ok=True)
         raise failure
     return blobs
-
-
-def store_blob(*, record: OpenRecord, data: bytes, content_type: str, save: bool = True) -> Blob:
-    """Seal ``data`` into a new blob file (fsynced) and, unless ``save`` is off, insert its row."""
-    blob = store_blobs([(record, data, content_type)])[0]
-    if save:
-        blob.save()
-    return blob
 
 
 def read_blob(*, record: OpenRecord, blob: Blob) -> bytes:
@@ -264,18 +261,10 @@ def blind_index(*, record: OpenRecord, kind: str, value: bytes) -> BlindIndex:
     return BlindIndex(record_key=record.key, kind=kind, digest=digest)
 
 
-def add_blind_index(*, record: OpenRecord, kind: str, value: bytes) -> BlindIndex:
-    row = blind_index(record=record, kind=kind, value=value)
-    row.save()
-    return row
-
-
 # --- re-wrapping and destruction ---------------------------------------------------------------
 # The vault does not know which rows hold a record's ciphertexts or which values its blind
 # indexes hash: the app that owns the record registers that (enrollment does, in its AppConfig).
 
-Indexer = "Callable[[OpenRecord], list[tuple[str, bytes]]]"
-Eraser = "Callable[[list[int]], None]"
 _indexers: dict[str, Any] = {}
 _erasers: dict[str, Any] = {}
 
