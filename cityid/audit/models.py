@@ -36,12 +36,23 @@ class LogIndexField(models.PositiveBigIntegerField):
 
 
 class AuditEntry(models.Model):
+    """One logged event: its canonical bytes (``entry``) and, for searching, the same fields as columns.
+
+    Exact searches by record id go through ``target_hash`` rather than an index on ``target``:
+    record ids are random, so every append lands on a random page of that index, and an 8-byte
+    key halves that cost against a ~46-character one on a bulk append.
+    """
+
     index = LogIndexField(primary_key=True)
     at = models.DateTimeField(db_index=True)
     actor = models.CharField(max_length=64, db_index=True, help_text="staff:<id>, system:<name> or public")
     role = models.CharField(max_length=32)
     action = models.CharField(max_length=48, db_index=True)
-    target = models.CharField(max_length=80, db_index=True, blank=True, help_text="pseudonymous record id")
+    target = models.CharField(max_length=80, blank=True, help_text="pseudonymous record id")
+    target_hash = models.BigIntegerField(
+        db_index=True, default=0,
+        help_text="64-bit hash of target: what an exact search by record id looks up (services.target_hash)",
+    )
     purpose = models.CharField(max_length=80, blank=True)
     outcome = models.CharField(max_length=16, default="ok")
     entry = models.BinaryField(help_text="the canonical bytes hashed into the Merkle tree")

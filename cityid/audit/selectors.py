@@ -225,7 +225,7 @@ def search_events(
         entries = entries.filter(at__lt=_day_start(until + dt.timedelta(days=1)))
     if target:
         if match == "exact":
-            entries = entries.filter(target=target)
+            entries = entries.filter(target_hash=services.target_hash(target), target=target)
         elif match == "contains":
             entries = entries.filter(target__contains=target)
         elif match == "any":

@@ -39,9 +39,8 @@ INTEGRATE_BATCH = 10_000
 #: The entry columns besides ``index`` and ``entry``, with their defaults; each is also a key
 #: of the canonical entry.
 ENTRY_FIELDS = ("at", "actor", "role", "action", "target", "purpose", "outcome")
-_DEFAULTS = {"role": "", "target": "", "purpose": "", "outcome": "ok"}
 _STRING_FIELDS = ("actor", "role", "action", "target", "purpose", "outcome")
-_MAX_LENGTHS = {name: AuditEntry._meta.get_field(name).max_length for name in _STRING_FIELDS}
+_LIMITS = tuple(AuditEntry._meta.get_field(name).max_length for name in _STRING_FIELDS)
 
 _ITEM_KEYS = frozenset(ENTRY_FIELDS)
 _ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=True)
@@ -59,6 +58,11 @@ def actor_ref(user: Any) -> tuple[str, str]:
     if not getattr(user, "is_authenticated", False):
         return "public", "public"
     return f"staff:{user.pk}", getattr(user, "role", "") or "none"
+
+
+def target_hash(target: str) -> int:
+    """The signed 64-bit BLAKE2b of an entry's target: the indexed key of exact searches by record id."""
+    return int.from_bytes(hashlib.blake2b(target.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 def canonical_entry(fields: dict[str, Any]) -> bytes:
@@ -100,15 +104,25 @@ def _at_text(at: dt.datetime) -> str:
 
 def _columns(values: dict[str, Any]) -> tuple[str, ...]:
     """The string columns of an entry, checked (before any write, so a bad call breaks no transaction)."""
-    columns = []
-    for name in _STRING_FIELDS:
-        value = values.get(name, _DEFAULTS.get(name))
-        if value.__class__ is not str or len(value) > _MAX_LENGTHS[name]:
-            raise ValueError(
-                f"audit entry field {name!r} must be a string of at most {_MAX_LENGTHS[name]} characters"
-            )
-        columns.append(value)
-    return tuple(columns)
+    get = values.get
+    columns = (get("actor"), get("role", ""), get("action"), get("target", ""), get("purpose", ""),
+               get("outcome", "ok"))
+    try:
+        "".join(columns)  # the quickest check that every column is a string
+        fits = all(map(int.__ge__, _LIMITS, map(len, columns)))
+    except TypeError:
+        fits = False
+    if not fits:
+        _reject(columns)
+    return columns
+
+
+def _reject(columns: tuple[Any, ...]) -> None:
+    if columns[0] is None or columns[2] is None:
+        raise ValueError("an audit entry needs an actor and an action")
+    for name, value, limit in zip(_STRING_FIELDS, columns, _LIMITS, strict=True):
+        if not isinstance(value, str) or len(value) > limit:
+            raise ValueError(f"audit entry field {name!r} must be a string of at most {limit} characters")
 
 
 def entry_bytes(index: int, at_text: str, columns: tuple[str, ...]) -> bytes:
@@ -124,6 +138,31 @@ def entry_bytes(index: int, at_text: str, columns: tuple[str, ...]) -> bytes:
         f'"outcome":{_escape(outcome)},"purpose":{_escape(purpose)},"role":{_escape(role)},'
         f'"target":{_escape(target)}}}'
     ).encode("ascii")
+
+
+_INSERT_COLUMNS = ("index", *ENTRY_FIELDS, "target_hash", "entry")
+_COPY_TYPES = ("int8", "timestamptz", *["varchar"] * len(_STRING_FIELDS), "int8", "bytea")
+
+
+def _insert_rows(rows: list[tuple[Any, ...]]) -> None:
+    """Insert entry rows (``_INSERT_COLUMNS``): ``COPY`` on PostgreSQL, one prepared ``INSERT`` elsewhere.
+
+    PostgreSQL runs a multi-row ``executemany`` statement by statement, three to four times
+    slower than ``COPY`` for a batch of thousands.
+    """
+    qn = connection.ops.quote_name
+    table = qn(AuditEntry._meta.db_table)
+    columns = ", ".join(map(qn, _INSERT_COLUMNS))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(_COPY_TYPES)
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(_INSERT_COLUMNS))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)
 
 
 def record_event(
@@ -150,8 +189,8 @@ def record_event(
         at = timezone.now()
         entry = entry_bytes(index, _at_text(at), columns)
         return AuditEntry.objects.create(
-            index=index, at=at, actor=ref, role=role, action=action, target=target, purpose=purpose,
-            outcome=outcome, entry=entry,
+            index=index, at=at, actor=ref, role=role, action=action, target=target,
+            target_hash=target_hash(target), purpose=purpose, outcome=outcome, entry=entry,
         )
 
 
@@ -177,17 +216,13 @@ def append_entries(items: Iterable[dict[str, Any]]) -> Appended:
     items = list(items)
     if not items:
         return Appended(0, [])
-    for item in items:
-        unknown = item.keys() - _ITEM_KEYS
-        if unknown:
-            raise ValueError(f"unknown audit entry field(s): {', '.join(sorted(unknown))}")
-        if "actor" not in item or "action" not in item:
-            raise ValueError("an audit entry needs an actor and an action")
     now = timezone.now()
     ops = connection.ops
     times: dict[dt.datetime, tuple[str, Any]] = {}  # at -> (entry text, database value), computed once each
     prepared = []
     for item in items:
+        if not _ITEM_KEYS.issuperset(item):
+            raise ValueError(f"unknown audit entry field(s): {', '.join(sorted(item.keys() - _ITEM_KEYS))}")
         at = item.get("at") or now
         known = times.get(at)
         if known is None:
@@ -200,14 +235,8 @@ def append_entries(items: Iterable[dict[str, Any]]) -> Appended:
         for index, ((at_text, at_value), columns) in enumerate(prepared, start):
             entry = entry_bytes(index, at_text, columns)
             entries.append(entry)
-            rows.append((index, at_value, *columns, entry))
-        names = ("index", *ENTRY_FIELDS, "entry")
-        sql = (
-            f"INSERT INTO {ops.quote_name(AuditEntry._meta.db_table)} "
-            f"({', '.join(ops.quote_name(c) for c in names)}) VALUES ({', '.join(['%s'] * len(names))})"
-        )
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
+            rows.append((index, at_value, *columns, target_hash(columns[3]), entry))
+        _insert_rows(rows)
     return Appended(start, entries)
 
 

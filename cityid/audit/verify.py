@@ -4,7 +4,7 @@ Checks, stopping at the first failure (:class:`LogBroken` names the first bad en
 
 * entry indexes run 0, 1, 2 ... with no gap, and match the two heads;
 * each entry is JSON whose ``index`` is its row's index, and whose fields are its columns
-  (the columns are what auditors search);
+  (the columns are what auditors search), and its ``target_hash`` is the hash of its target;
 * the RFC 6962 tree recomputed from the entries with :func:`cityid.audit.merkle.append_leaves`
   (independently of the tile builder that wrote them) equals every stored node, and the
   stored tiles are exactly the tiles of the integrated tree;
@@ -171,7 +171,7 @@ class _Entries:
             # The stored text ("YYYY-MM-DD HH:MM:SS[.ffffff]", naive UTC unless the database has a
             # TIME_ZONE setting), skipping the per-row datetime parsing of Django's converter.
             at = f"CAST({at} AS TEXT)"
-        names = ", ".join([qn("index"), qn("entry"), at, *(qn(c) for c in COLUMNS)])
+        names = ", ".join([qn("index"), qn("entry"), at, qn("target_hash"), *(qn(c) for c in COLUMNS)])
         table = qn(AuditEntry._meta.db_table)
         self.sql = f"SELECT {names} FROM {table} WHERE {qn('index')} >= %s ORDER BY {qn('index')} LIMIT %s"
         self.utc = connection.timezone_name == "UTC"
@@ -272,6 +272,7 @@ def verify_log(
     checker = _CheckingStore(tree_size)
     reader = _Entries()
     encode = services.entry_bytes
+    search_key = services.target_hash
     border: list[bytes] = []
     count = 0
     sha = hashlib.sha256
@@ -286,10 +287,12 @@ def verify_log(
             if index != count + len(hashes):
                 raise LogBroken(count + len(hashes), f"the entry is missing (the next stored one is {index})")
             entry = bytes(row[1])
-            columns = row[3:]
+            columns = row[4:]
             at = at_text(row[2])
             if at is None or encode(index, at, columns) != entry:
                 _diagnose_entry(index, entry, reader.at_value(row[2]), columns)
+            if row[3] != search_key(columns[3]):
+                raise LogBroken(index, "column 'target_hash' does not match the entry's target (a search misses it)")
             hashes.append(sha(b"\x00" + entry).digest())
         checker.check_leaves(count, hashes)
         # Feed the leaves, stopping at each size whose root a checkpoint needs.

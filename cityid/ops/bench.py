@@ -136,12 +136,14 @@ def bench_audit(
     """
     import hashlib
     import random
+    import uuid
 
     from cityid.audit import merkle, selectors, services
     from cityid.audit.store import TileStore
     from cityid.audit.verify import verify_log
 
     actions = ["personal.read", "personal.decrypt", "application.decision", "card.issue", "login.success"]
+    kinds = ["applicant", "application", "card"]  # targets shaped as the real ones: kind:uuid
     rng = random.Random(7)
     append_seconds = integrate_seconds = ceiling_seconds = 0.0
     written = 0
@@ -150,7 +152,8 @@ def bench_audit(
         n = min(batch, entries - written)
         items = [
             {"actor": f"staff:{rng.randrange(200)}", "role": "clerk", "action": actions[(written + i) % 5],
-             "target": f"app:{rng.getrandbits(64):016x}", "purpose": "review"}
+             "target": f"{kinds[i % 3]}:{uuid.UUID(int=rng.getrandbits(128), version=4)}",
+             "purpose": "review"}
             for i in range(n)
         ]
         t0 = time.perf_counter()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import stat
 
 import pytest
@@ -75,12 +76,37 @@ def test_append_entries_validates_and_numbers(db):
     first = AuditEntry.objects.get(index=1)
     assert first.at == at and b'"at":"2026-01-02T08:04:05.000006+00:00"' in bytes(first.entry)
     assert services.append_entries([]) == services.Appended(0, [])
-    for bad in ({"actor": "a"}, {"actor": "a", "action": "b", "name": "x"}, {"actor": "a", "action": "b" * 49},
-                {"actor": "a", "action": "b", "at": dt.datetime(2026, 1, 1)}, {"actor": 5, "action": "b"}):
-        with pytest.raises(ValueError):
-            services.append_entries([bad])
+    for bad, message in (
+        ({"actor": "a"}, "an audit entry needs an actor and an action"),
+        ({"action": "b"}, "an audit entry needs an actor and an action"),
+        ({"actor": "a", "action": "b", "name": "x", "zone": "y"}, "unknown audit entry field(s): name, zone"),
+        ({"actor": "a", "action": "b" * 49}, "audit entry field 'action' must be a string of at most 48 characters"),
+        ({"actor": "a", "action": "b", "purpose": "p" * 81},
+         "audit entry field 'purpose' must be a string of at most 80 characters"),
+        ({"actor": "a", "action": "b", "at": dt.datetime(2026, 1, 1)}, "audit entry times must be timezone-aware"),
+        ({"actor": 5, "action": "b"}, "audit entry field 'actor' must be a string"),
+        ({"actor": "a", "action": "b", "target": b"app:1"}, "audit entry field 'target' must be a string"),
+    ):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            services.append_entries([{"actor": "ok", "action": "fine"}, bad])
     assert LogHead.objects.get(pk=1).size == 3
     verify_log()
+
+
+def test_exact_target_search_goes_through_the_target_hash(db):
+    services.record_event(actor=None, action="personal.read", target="applicant:aaa")
+    services.append_entries([{"actor": "staff:1", "action": "personal.read", "target": t}
+                             for t in ("applicant:bbb", "applicant:aaa", "")])
+    stored = dict(AuditEntry.objects.values_list("index", "target_hash"))
+    assert stored == {0: services.target_hash("applicant:aaa"), 1: services.target_hash("applicant:bbb"),
+                      2: services.target_hash("applicant:aaa"), 3: services.target_hash("")}
+    assert len(set(stored.values())) == 3
+    assert services.target_hash("applicant:aaa") == services.target_hash("applicant:aaa")
+    assert -(2**63) <= services.target_hash("applicant:aaa") < 2**63
+    assert [e.index for e in selectors.search_events(target="applicant:aaa")] == [2, 0]
+    # A colliding hash alone does not match: the target itself is compared too.
+    AuditEntry.objects.filter(index=1).update(target_hash=services.target_hash("applicant:aaa"))
+    assert [e.index for e in selectors.search_events(target="applicant:aaa")] == [2, 0]
 
 
 def test_integrate_in_batches_matches_the_reference_tree(db):

@@ -64,6 +64,12 @@ def test_changed_column_is_caught(log):
     _broken_at(42)
 
 
+def test_changed_target_hash_is_caught(log):
+    """An entry whose search key was changed would be hidden from an exact search by its record id."""
+    AuditEntry.objects.filter(index=44).update(target_hash=services.target_hash("rec:other"))
+    _broken_at(44)
+
+
 def test_changed_time_column_is_caught(log):
     entry = AuditEntry.objects.get(index=43)
     AuditEntry.objects.filter(index=43).update(at=entry.at + dt.timedelta(microseconds=1))

@@ -1,10 +1,14 @@
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.management import call_command
@@ -31,7 +35,8 @@ def _csv(text: str, allowed: tuple[str, ...], option: str) -> list[str]:
 class Command(CityidCommand):
     help = (
         "Run the benchmark suite on a scratch database: `bench --people N --out FILE.json` "
-        "[--suite enrollment,disposition,hold,audit] [--records N] [--entries N] [--providers local,pkcs11]."
+        "[--suite enrollment,disposition,hold,audit] [--records N] [--entries N] [--providers local,pkcs11] "
+        "[--postgres URL]."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -45,6 +50,9 @@ class Command(CityidCommand):
         parser.add_argument("--providers", default=None,
                             help="key providers for disposition and hold: local,pkcs11 (default: both when "
                                  "softhsm2-util is installed, else local)")
+        parser.add_argument("--postgres", metavar="URL", default=None,
+                            help="run on a scratch database created on this PostgreSQL server (and dropped "
+                                 "afterwards) instead of a scratch SQLite file, e.g. postgres://postgres@127.0.0.1/")
         parser.add_argument("--in-scratch", action="store_true", help=argparse_suppress())
         parser.add_argument("--provider", default=None, help=argparse_suppress())
 
@@ -151,17 +159,47 @@ class Command(CityidCommand):
                 CITYID_SECRET_KEY="bench-only",
             )
             Path(env["CITYID_DATA_DIR"]).mkdir()
-            partial = Path(scratch) / "result.json"
-            command = [sys.executable, "-m", "cityid", "bench", "--in-scratch", "--suite", ",".join(suites),
-                       "--people", str(options["people"]), "--records", str(options["records"]),
-                       "--entries", str(options["entries"]),
-                       "--out", str(partial)]
-            if provider is not None:
-                command += ["--provider", provider]
-            completed = subprocess.run(command, env=env)
-            if completed.returncode != 0:
-                raise CommandError(f"benchmark failed ({','.join(suites)}{f', {provider}' if provider else ''})")
-            return json.loads(partial.read_text())
+            if options["postgres"]:
+                with scratch_postgres(options["postgres"]) as url:
+                    env["DATABASE_URL"] = url
+                    return self._run_child(options, suites, provider, env, Path(scratch))
+            return self._run_child(options, suites, provider, env, Path(scratch))
+
+    def _run_child(
+        self, options: dict, suites: list[str], provider: str | None, env: dict[str, str], scratch: Path
+    ) -> dict[str, Any]:
+        partial = scratch / "result.json"
+        command = [sys.executable, "-m", "cityid", "bench", "--in-scratch", "--suite", ",".join(suites),
+                   "--people", str(options["people"]), "--records", str(options["records"]),
+                   "--entries", str(options["entries"]), "--out", str(partial)]
+        if provider is not None:
+            command += ["--provider", provider]
+        completed = subprocess.run(command, env=env)
+        if completed.returncode != 0:
+            raise CommandError(f"benchmark failed ({','.join(suites)}{f', {provider}' if provider else ''})")
+        return json.loads(partial.read_text())
+
+
+@contextmanager
+def scratch_postgres(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server at ``server_url`` for one run; dropped afterwards."""
+    import psycopg
+
+    parts = urlsplit(server_url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise CommandError(f"--postgres: not a PostgreSQL URL: {parts.scheme or '(no scheme)'}://...")
+    name = f"cityid_bench_{secrets.token_hex(4)}"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as exc:
+        raise CommandError(f"--postgres: cannot create a scratch database: {str(exc).splitlines()[0]}") from None
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def argparse_suppress() -> str:
