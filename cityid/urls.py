@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/", include("cityid.accounts.urls")),
     path("enrollment/", include("cityid.enrollment.urls")),
     path("audit/", include("cityid.audit.urls")),
+    path("cards/", include("cityid.cards.urls")),
     path("retention/", include("cityid.retention.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -1,12 +1,13 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from cityid.accounts.policy import ROLES, allowed
+from cityid.accounts.policy import POLICY, ROLES, allowed
 
 NAV = [
     ("enrollment.create", "enrollment:new", _("Enroll")),
     ("enrollment.search", "enrollment:search", _("Search")),
     ("enrollment.queue", "enrollment:queue", _("Decision queue")),
+    ("cards.read", "cards:list", _("Cards")),
     ("retention.read", "retention:schedules", _("Retention schedules")),
     ("retention.read", "retention:preview", _("Disposition preview")),
     ("retention.dispose", "retention:requests", _("Disposition approvals")),
@@ -25,4 +26,9 @@ def staff_role(request) -> dict:
         if allowed(user.role, action):
             url = reverse(name)
             items.append({"url": url, "label": label, "active": request.path.startswith(url)})
-    return {"staff_role": ROLES.get(user.role, user.role), "nav_items": items, "program_name": _("the city")}
+    return {
+        "staff_role": ROLES.get(user.role, user.role),
+        "nav_items": items,
+        "allowed_actions": frozenset(action for action in POLICY if allowed(user.role, action)),
+        "program_name": _("the city"),
+    }

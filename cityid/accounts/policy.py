@@ -2,7 +2,9 @@
 
 Roles follow DESIGN.md §2. Separation of duties is written here, once: the administrator
 manages accounts but reads no personal data; the auditor reads the log but no personal
-data; card production never reads documents.
+data; card production never reads documents. Card production sees card records (number,
+status, dates: no name, no document) but does not change a card's status: revoking,
+suspending and reinstating are supervisors' decisions.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ POLICY: dict[str, frozenset[str]] = {
     "staff.manage": frozenset({"admin"}),
     "audit.read": frozenset({"auditor"}),
     "cards.produce": frozenset({"card_production"}),
+    "cards.read": frozenset({"supervisor", "card_production"}),
+    "cards.status": frozenset({"supervisor"}),
     "retention.read": frozenset({"records_officer", "counsel", "auditor"}),
     "retention.schedule": frozenset({"records_officer"}),
     "retention.dispose": frozenset({"records_officer"}),

@@ -1,5 +1,6 @@
-"""Card records. Printing and signed credentials come with the cards issue."""
+"""Card records and their status history. Printing and signed credentials come with the cards issue."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -20,3 +21,67 @@ class Card(models.Model):
 
     def __str__(self) -> str:
         return f"card {self.number}"
+
+    @property
+    def ref(self) -> str:
+        """The pseudonymous id the audit log uses (never the number)."""
+        return f"card:{self.pk}"
+
+
+class StatusChangeKind(models.TextChoices):
+    REVOKE = "revoke", _("Revoke")
+    SUSPEND = "suspend", _("Suspend")
+    REINSTATE = "reinstate", _("Reinstate")
+
+
+class StatusReason(models.TextChoices):
+    LOST = "lost", _("Lost")
+    STOLEN = "stolen", _("Stolen")
+    DAMAGED = "damaged", _("Damaged")
+    FRAUD = "fraud", _("Suspected or confirmed fraud")
+    DECEASED = "deceased", _("Cardholder deceased")
+    CARDHOLDER_REQUEST = "cardholder_request", _("At the cardholder's request")
+    ERROR = "error", _("Made in error")
+    RECOVERED = "recovered", _("Card recovered")
+    CLEARED = "cleared", _("Investigation closed, no fraud found")
+    OTHER = "other", _("Other (explain in the note)")
+
+
+#: The reasons that fit each kind of change: a card is not reinstated because it was stolen.
+REASONS_FOR: dict[str, tuple[str, ...]] = {
+    StatusChangeKind.REVOKE: (
+        StatusReason.LOST, StatusReason.STOLEN, StatusReason.DAMAGED, StatusReason.FRAUD, StatusReason.DECEASED,
+        StatusReason.CARDHOLDER_REQUEST, StatusReason.ERROR, StatusReason.OTHER,
+    ),
+    StatusChangeKind.SUSPEND: (
+        StatusReason.LOST, StatusReason.STOLEN, StatusReason.FRAUD, StatusReason.CARDHOLDER_REQUEST,
+        StatusReason.OTHER,
+    ),
+    StatusChangeKind.REINSTATE: (
+        StatusReason.RECOVERED, StatusReason.CLEARED, StatusReason.ERROR, StatusReason.CARDHOLDER_REQUEST,
+        StatusReason.OTHER,
+    ),
+}
+
+NOTE_MAX_LENGTH = 200
+
+
+class CardStatusChange(models.Model):
+    """One change of a card's status. The note stays here: the audit log carries only the reason code."""
+
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=16, choices=CardStatus.choices)
+    to_status = models.CharField(max_length=16, choices=CardStatus.choices)
+    reason = models.CharField(max_length=32, choices=StatusReason.choices)
+    note = models.CharField(max_length=NOTE_MAX_LENGTH, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="card_status_changes",
+        help_text="empty for the host operator",
+    )
+    changed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"card {self.card_id}: {self.from_status} -> {self.to_status}"

@@ -29,6 +29,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "staff.manage": frozenset({"admin"}),
     "audit.read": frozenset({"auditor"}),
     "cards.produce": frozenset({"card_production"}),
+    "cards.read": frozenset({"supervisor", "card_production"}),
+    "cards.status": frozenset({"supervisor"}),
     "retention.read": frozenset({"records_officer", "counsel", "auditor"}),
     "retention.schedule": frozenset({"records_officer"}),
     "retention.dispose": frozenset({"records_officer"}),

@@ -1,7 +1,8 @@
 """No leaf of the audit log carries personal data (issue 4 item 5, DESIGN.md §7).
 
 Canary applicants are imported with recorded decisions, then read, searched, exported, held,
-released and partly destroyed, and staff sign in (and fail to). Every one of those steps writes
+released and partly destroyed; a canary's card is suspended, reinstated and revoked (with notes
+naming the canary), and staff sign in (and fail to). Every one of those steps writes
 events; none of them may carry a canary's name, address, birth date or document number, in the
 stored entries nor in the tiles and entry bundles ``cityid audit export`` publishes.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,7 @@ EXPECTED_ACTIONS = {
     "personal.read", "personal.read_photo", "personal.read_scan", "personal.decrypt", "personal.search",
     "subject.export", "enrollment.import", "application.approve", "application.deny", "card.issue",
     "retention.schedule", "hold.place", "hold.release", "disposition.approve", "disposition.destroy_key",
-    "disposition.certificate",
+    "disposition.certificate", "card.suspend", "card.reinstate", "card.revoke",
 }
 
 
@@ -164,9 +165,31 @@ def _everything_that_writes_events(staff, import_dir: Path, tmp_path: Path) -> N
     assert certificate is not None
     assert kept.released_at is None
 
+    # Card status: a canary's card (its 2015 expiry moved past today, so that it can be suspended) is
+    # suspended by the service, reinstated by the command and revoked through the staff page, each with
+    # a note naming the canary. The notes stay in the card's history; the log gets the card id and the
+    # reason code.
+    from cityid.cards.services import suspend_card
+
+    supervisor = staff["supervisor"]
+    _ext, card_given, card_family, *_rest = CANARIES[2]
+    card = people["CAN-3"].cards.get()
+    Card.objects.filter(pk=card.pk).update(expires_on=date.today() + timedelta(days=365))
+    card.refresh_from_db()
+    suspend_card(card, reason="lost", changed_by=supervisor, note=f"{card_given} {card_family} called")
+    call_command("card", "reinstate", " ".join(card.number[i : i + 4] for i in range(0, 16, 4)),
+                 "--reason", "recovered", "--note", f"found by {card_family}", "--actor", supervisor.username,
+                 stdout=io.StringIO(), stderr=io.StringIO())
+
     # Sign-ins through the real login view: a success, failures (one with a canary as the username),
     # a refused page and a sign-out.
-    client = sign_in(staff["supervisor"])
+    client = sign_in(supervisor)
+    response = client.post(f"/cards/{card.pk}/status/", {"change": "revoke", "revoke-reason": "fraud",
+                                                         "revoke-note": f"{card_given} reported fraud"})
+    assert response.status_code == 302
+    card.refresh_from_db()
+    assert card.status == "revoked"
+    assert card.status_changes.filter(note__contains=card_given).count() == 2
     assert client.get("/retention/holds/").status_code == 403  # access.denied
     assert client.post("/accounts/logout/").status_code == 302
     for username, password in ((staff["clerk"].username, "wrong password 1"), (given, family),

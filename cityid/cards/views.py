@@ -1,0 +1,145 @@
+"""Thin staff views over the card selectors and services.
+
+Supervisors and card production see cards (number, status, dates, history: no name, no
+document); only supervisors change a card's status. Card numbers travel in POST bodies and
+pages, never in URLs, so they stay out of access logs: a card's page is addressed by its id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from cityid.accounts.policy import allowed
+from cityid.accounts.views import requires
+from cityid.cards import selectors, services
+from cityid.cards.forms import FindCardForm, StatusChangeForm
+from cityid.cards.models import Card, CardStatus, StatusChangeKind
+
+STATUS_FILTERS = ("all", *CardStatus.values)
+
+CHANGE_TITLES = {
+    StatusChangeKind.SUSPEND: gettext_lazy("Suspend the card"),
+    StatusChangeKind.REINSTATE: gettext_lazy("Reinstate the card"),
+    StatusChangeKind.REVOKE: gettext_lazy("Revoke the card"),
+}
+CHANGE_HINTS = {
+    StatusChangeKind.SUSPEND: gettext_lazy("The card stops verifying until it is reinstated or revoked."),
+    StatusChangeKind.REINSTATE: gettext_lazy("The card verifies again until it expires."),
+    StatusChangeKind.REVOKE: gettext_lazy("Revoking is final: the card never verifies again. "
+                                          "The cardholder needs a replacement card."),
+}
+CHANGE_DONE = {
+    StatusChangeKind.SUSPEND: gettext_lazy("The card is suspended."),
+    StatusChangeKind.REINSTATE: gettext_lazy("The card is reinstated."),
+    StatusChangeKind.REVOKE: gettext_lazy("The card is revoked."),
+}
+
+
+@dataclass
+class ChangeOption:
+    kind: str
+    title: str
+    hint: str
+    form: StatusChangeForm
+
+
+def _can(request: HttpRequest, action: str) -> bool:
+    return allowed(getattr(request.user, "role", None), action)
+
+
+def lookup_message(error: selectors.CardLookupError) -> str:
+    return {
+        "malformed": _("A card number has 16 digits."),
+        "check_digit": _("That is not a valid card number: the check digit does not match. Look for a mistyped digit."),
+        "not_found": _("No card has that number."),
+    }.get(error.code, str(error))
+
+
+def refusal_message(error: services.CardStatusError) -> str:
+    if error.code == "revoked":
+        return _("This card is revoked, and a revoked card cannot be changed. Issue a replacement card instead.")
+    if error.code == "wrong_status":
+        if error.params.get("kind") == StatusChangeKind.REINSTATE:
+            return _("Only a suspended card can be reinstated.")
+        return _("Only an issued card can be suspended.")
+    if error.code == "expired":
+        return _("This card expired on %(date)s; an expired card can only be revoked.") % {
+            "date": date_format(error.params["expired_on"], "Y-m-d")}
+    if error.code == "reason":
+        return _("Choose one of the reasons offered for this change.")
+    if error.code == "note":
+        return _("The note is longer than 200 characters.")
+    return str(error)
+
+
+@never_cache
+@requires("cards.read")
+def card_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "all")
+    if status not in STATUS_FILTERS:
+        status = "all"
+    form = FindCardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            card = selectors.find_card(form.cleaned_data["number"])
+        except selectors.CardLookupError as error:
+            form.add_error("number", lookup_message(error))
+        else:
+            return redirect("cards:card", pk=card.pk)
+    page = selectors.card_page(status=None if status == "all" else status, page=request.GET.get("page"))
+    return render(request, "cards/list.html",
+                  {"page_obj": page, "status": status, "form": form, "today": timezone.localdate()})
+
+
+def _card_page(request: HttpRequest, card: Card, bound: StatusChangeForm | None = None) -> HttpResponse:
+    changes = []
+    if _can(request, "cards.status"):
+        for kind in services.available_changes(card):
+            form = bound if bound is not None and bound.kind == kind else StatusChangeForm(kind=kind)
+            changes.append(ChangeOption(kind, CHANGE_TITLES[kind], CHANGE_HINTS[kind], form))
+    return render(request, "cards/card.html", {
+        "card": card,
+        "history": selectors.card_history(card),
+        "changes": changes,
+        "expired": card.expires_on < timezone.localdate(),
+        "can_read_applicant": _can(request, "enrollment.read_personal"),
+    })
+
+
+@never_cache
+@requires("cards.read")
+def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    card = get_object_or_404(Card.objects.select_related("application", "applicant"), pk=pk)
+    return _card_page(request, card)
+
+
+@never_cache
+@require_POST
+@requires("cards.status")
+def card_change(request: HttpRequest, pk: int) -> HttpResponse:
+    card = get_object_or_404(Card.objects.select_related("application", "applicant"), pk=pk)
+    kind = request.POST.get("change", "")
+    if kind not in StatusChangeKind.values:
+        messages.error(request, _("Choose whether to revoke, suspend or reinstate the card."))
+        return redirect("cards:card", pk=card.pk)
+    form = StatusChangeForm(request.POST, kind=kind)
+    if not form.is_valid():
+        return _card_page(request, card, bound=form)
+    try:
+        services.change_status(card, kind, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"],
+                               changed_by=request.user)
+    except services.CardStatusError as error:
+        messages.error(request, refusal_message(error))
+    else:
+        messages.success(request, CHANGE_DONE[kind])
+    return redirect("cards:card", pk=card.pk)
