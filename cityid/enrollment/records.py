@@ -17,21 +17,39 @@ def document_number_index_value(doc_type: str, number: str) -> bytes:
     return normalize_for_index(doc_type, number.replace(" ", ""))
 
 
-def application_indexes(record: OpenRecord) -> list[tuple[str, bytes]]:
-    applicant = Applicant.objects.filter(personal_record=record.key).first()
-    if applicant is None or applicant.sealed_profile is None:
-        return []
-    profile = record.open_json("profile", applicant.sealed_profile)
-    born = date.fromisoformat(profile["date_of_birth"])
-    return [("name_dob", name_dob_index_value(profile["given_name"], profile["family_name"], born))]
+def application_indexes(records: list[OpenRecord]) -> list[list[tuple[str, bytes]]]:
+    """The name and birth date index of each ``application`` record, from its applicant's profile."""
+    profiles: dict[int, bytes | None] = {}
+    for record_id, sealed in (
+        Applicant.objects.filter(personal_record__in=[record.key.pk for record in records])
+        .order_by("-pk")
+        .values_list("personal_record_id", "sealed_profile")
+    ):
+        profiles[record_id] = sealed  # the lowest-numbered applicant comes last and wins
+    out = []
+    for record in records:
+        sealed = profiles.get(record.key.pk)
+        if sealed is None:
+            out.append([])
+            continue
+        profile = record.open_json("profile", sealed)
+        born = date.fromisoformat(profile["date_of_birth"])
+        out.append([("name_dob", name_dob_index_value(profile["given_name"], profile["family_name"], born))])
+    return out
 
 
-def document_indexes(record: OpenRecord) -> list[tuple[str, bytes]]:
-    values = []
-    for doc in PresentedDocument.objects.filter(application__documents_record=record.key).exclude(sealed_details=None):
-        details = record.open_json(f"document:{doc.position}", doc.sealed_details)
-        values.append(("docnum", document_number_index_value(doc.type, details["number"])))
-    return values
+def document_indexes(records: list[OpenRecord]) -> list[list[tuple[str, bytes]]]:
+    """The document number index of each presented document of each ``documents`` record."""
+    values: dict[int, list[tuple[str, bytes]]] = {record.key.pk: [] for record in records}
+    by_pk = {record.key.pk: record for record in records}
+    for record_id, position, doc_type, sealed in (
+        PresentedDocument.objects.filter(application__documents_record__in=list(by_pk))
+        .exclude(sealed_details=None)
+        .values_list("application__documents_record_id", "position", "type", "sealed_details")
+    ):
+        details = by_pk[record_id].open_json(f"document:{position}", sealed)
+        values[record_id].append(("docnum", document_number_index_value(doc_type, details["number"])))
+    return [values[record.key.pk] for record in records]
 
 
 def erase_application(record_key_ids: list[int]) -> None:

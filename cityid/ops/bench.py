@@ -509,8 +509,8 @@ def bench_hold_rewrap(records: int = 100_000, *, progress: Callable[[int], None]
 
     A cohort of ``records`` ``documents`` records (one blind-index row each; no blob files, which
     re-wrapping never touches) is created, then ``place_hold`` re-wraps every data key under the
-    hold's key. The ceiling, measured in the same run, is the provider's raw ``unwrap`` + ``wrap``
-    of the same data keys. The hold scope must cover exactly these records: run it on a database
+    hold's key. The ceiling, measured in the same run, is the provider's raw re-wrap
+    (``rewrap_many``: unwrap and wrap again, inside the token for PKCS#11) of the same data keys. The hold scope must cover exactly these records: run it on a database
     with no other ``documents`` records. ``progress(n)``: 2 × ``records`` (created, then re-wrapped).
     """
     from cityid.accounts.services import create_staff
@@ -542,8 +542,7 @@ def bench_hold_rewrap(records: int = 100_000, *, progress: Callable[[int], None]
     ceiling_key = f"bench:ceiling:{time.time_ns()}"
     provider.ensure_key(ceiling_key)
     started = time.perf_counter()
-    for blob in wrapped:
-        provider.wrap(ceiling_key, provider.unwrap(cohort_key, blob))
+    provider.rewrap_many((cohort_key, blob, ceiling_key) for blob in wrapped)
     ceiling_seconds = time.perf_counter() - started
     provider.destroy_key(ceiling_key)
 

@@ -166,7 +166,8 @@ def refresh_due_dates(keys: list[RecordKey]) -> int:
     rules = {record_class: current_rule(record_class) for record_class in {k.record_class for k in keys}}
     dates = _trigger_dates(keys)
     held = _held_ids(k.pk for k in keys)
-    moved = 0
+    redated: list[RecordKey] = []
+    moves: list[vault.Move] = []
     for key in keys:
         if key.pk not in dates:
             continue
@@ -177,14 +178,13 @@ def refresh_due_dates(keys: list[RecordKey]) -> int:
             continue
         if key.pk in held or not key.key_id.startswith("cohort:"):
             key.cohort, key.due_on = cohort, new_due
-            key.save(update_fields=["cohort", "due_on"])
-            continue
-        try:
-            vault.rewrap(key, key_id=vault.cohort_key_id(cohort), cohort=cohort, due_on=new_due)
-        except vault.RecordDestroyed:
-            continue
-        moved += 1
-    return moved
+            redated.append(key)
+        else:
+            moves.append(vault.Move(key, vault.cohort_key_id(cohort), cohort, new_due))
+    if redated:
+        RecordKey.objects.bulk_update(redated, ["cohort", "due_on"])
+    destroyed = vault.rewrap_moves(moves)  # records whose key is gone stay where they are
+    return len(moves) - len(destroyed)
 
 
 def apply_schedule(*, record_class: str, progress: Progress = None) -> int:
@@ -289,12 +289,9 @@ def place_hold(
             HeldRecord.objects.bulk_create(
                 [HeldRecord(hold=hold, record_key=key) for key in keys], ignore_conflicts=True
             )
-            for key in keys:
-                if key.key_id.startswith("cohort:"):
-                    try:
-                        vault.rewrap(key, key_id=hold.key_id)
-                    except vault.RecordDestroyed:
-                        HeldRecord.objects.filter(hold=hold, record_key=key).delete()
+            destroyed = vault.rewrap_many([key for key in keys if key.key_id.startswith("cohort:")], key_id=hold.key_id)
+            if destroyed:
+                HeldRecord.objects.filter(hold=hold, record_key__in=destroyed).delete()
         last = keys[-1].pk
         if progress:
             progress(len(keys))
@@ -328,11 +325,14 @@ def release_hold(*, hold_id: int, released_by: Any, progress: Progress = None) -
                 record_key__in=keys, hold__released_at=None
             ).exclude(hold=hold).values_list("record_key_id", "hold_id"):
                 others.setdefault(key_pk, other_hold)
-            for key in keys:
-                if key.key_id != hold.key_id:
-                    continue
-                target = f"hold:{others[key.pk]}" if key.pk in others else vault.cohort_key_id(key.cohort)
-                vault.rewrap(key, key_id=target)
+            moves = [
+                vault.Move(key, f"hold:{others[key.pk]}" if key.pk in others else vault.cohort_key_id(key.cohort))
+                for key in keys
+                if key.key_id == hold.key_id
+            ]
+            destroyed = vault.rewrap_moves(moves)
+            if destroyed:
+                raise vault.RecordDestroyed(str(destroyed[0]))
             HeldRecord.objects.filter(pk__in=[m.pk for m in memberships]).delete()
         if progress:
             progress(len(memberships))

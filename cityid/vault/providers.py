@@ -17,7 +17,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,6 +41,7 @@ class KeyProvider(Protocol):
     def key_ids(self) -> list[str]: ...
     def wrap(self, key_id: str, data_key: bytes) -> bytes: ...
     def unwrap(self, key_id: str, wrapped: bytes) -> bytes: ...
+    def rewrap_many(self, items: Iterable[tuple[str, bytes, str]]) -> list[tuple[bytes, bytes] | None]: ...
     def keyed_hash(self, key_id: str, message: bytes) -> bytes: ...
     def destroy_key(self, key_id: str) -> None: ...
 
@@ -158,6 +159,23 @@ class LocalKeyring:
             return aes_key_unwrap_with_padding(self._material(key_id)[0], bytes(wrapped))
         except InvalidUnwrap as exc:
             raise KeyUnavailable(f"{key_id}: wrapped key does not belong to this key") from exc
+
+    def rewrap_many(self, items: Iterable[tuple[str, bytes, str]]) -> list[tuple[bytes, bytes] | None]:
+        """For each ``(key_id, wrapped, new_key_id)``: the data key and the data key wrapped under
+        ``new_key_id`` (created on first use), or None where ``key_id`` cannot unwrap it (destroyed)."""
+        out: list[tuple[bytes, bytes] | None] = []
+        ensured: set[str] = set()
+        for key_id, wrapped, new_key_id in items:
+            try:
+                data_key = self.unwrap(key_id, wrapped)
+            except KeyUnavailable:
+                out.append(None)
+                continue
+            if new_key_id not in ensured:
+                self.ensure_key(new_key_id)
+                ensured.add(new_key_id)
+            out.append((data_key, self.wrap(new_key_id, data_key)))
+        return out
 
     def keyed_hash(self, key_id: str, message: bytes) -> bytes:
         return hmac.new(self._material(key_id)[1], message, hashlib.sha256).digest()
@@ -286,6 +304,36 @@ class Pkcs11Provider:
                 return bytes(session_key[Attribute.VALUE])
             finally:
                 session_key.destroy()
+
+    def rewrap_many(self, items: Iterable[tuple[str, bytes, str]]) -> list[tuple[bytes, bytes] | None]:
+        """As ``LocalKeyring.rewrap_many``. Each data key is unwrapped into a session object and wrapped
+        from there under its new key, instead of being unwrapped, destroyed and created again to wrap."""
+        from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
+
+        out: list[tuple[bytes, bytes] | None] = []
+        ensured: set[str] = set()
+        for key_id, wrapped, new_key_id in items:
+            with self._lock:
+                try:
+                    session_key = self._find(key_id).unwrap_key(
+                        ObjectClass.SECRET_KEY,
+                        KeyType.AES,
+                        bytes(wrapped),
+                        mechanism=Mechanism.AES_KEY_WRAP_PAD,
+                        template={Attribute.EXTRACTABLE: True, Attribute.SENSITIVE: False, Attribute.TOKEN: False},
+                    )
+                except (KeyUnavailable, self._pkcs11.PKCS11Error):
+                    out.append(None)
+                    continue
+                try:
+                    if new_key_id not in ensured:
+                        self.ensure_key(new_key_id)
+                        ensured.add(new_key_id)
+                    rewrapped = self._find(new_key_id).wrap_key(session_key, mechanism=Mechanism.AES_KEY_WRAP_PAD)
+                    out.append((bytes(session_key[Attribute.VALUE]), rewrapped))
+                finally:
+                    session_key.destroy()
+        return out
 
     def keyed_hash(self, key_id: str, message: bytes) -> bytes:
         from pkcs11 import Mechanism

@@ -12,14 +12,14 @@ import os
 import threading
 import unicodedata
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
 
 from cityid.vault import envelope
 from cityid.vault.models import BlindIndex, Blob, RecordKey
@@ -270,34 +270,103 @@ _erasers: dict[str, Any] = {}
 
 
 def register_record_owner(record_class: str, *, indexer: Any = None, eraser: Any = None) -> None:
-    """``indexer(open_record)`` gives the (kind, value) blind indexes of a record; ``eraser(record_key_ids)``
-    removes the owner's ciphertext columns of those records before their keys' rows are deleted."""
+    """``indexer(open_records)`` gives, for each of those records in turn, its (kind, value) blind indexes;
+    ``eraser(record_key_ids)`` removes the owner's ciphertext columns of those records before their keys'
+    rows are deleted. Both are given a batch, so each can read its rows in one query."""
     if indexer is not None:
         _indexers[record_class] = indexer
     if eraser is not None:
         _erasers[record_class] = eraser
 
 
-def rewrap(record_key: RecordKey, *, key_id: str, cohort: str | None = None, due_on: date | None = None) -> None:
-    """Move a record's data key under another provider key (a new cohort, a hold, back again).
+class Move(NamedTuple):
+    """Where ``rewrap_moves`` puts one record: under ``key_id``, with a new cohort and due date if given."""
 
-    Its blind indexes are recomputed under the new key, so searches keep finding it and the old
-    key's destruction leaves nothing testable behind.
+    record_key: RecordKey
+    key_id: str
+    cohort: str | None = None
+    due_on: date | None = None
+
+
+def rewrap(record_key: RecordKey, *, key_id: str, cohort: str | None = None, due_on: date | None = None) -> None:
+    """Move one record's data key under another provider key (see ``rewrap_moves``); raises
+    ``RecordDestroyed`` if its key is gone, writing nothing."""
+    if rewrap_many([record_key], key_id=key_id, cohort=cohort, due_on=due_on):
+        raise RecordDestroyed(str(record_key))
+
+
+def rewrap_many(
+    record_keys: Iterable[RecordKey], *, key_id: str, cohort: str | None = None, due_on: date | None = None
+) -> list[RecordKey]:
+    """``rewrap_moves`` with the same target for every record. Returns the records found destroyed."""
+    return rewrap_moves([Move(record_key, key_id, cohort, due_on) for record_key in record_keys])
+
+
+def rewrap_moves(moves: Iterable[Move]) -> list[RecordKey]:
+    """Move each record's data key under its target provider key (a new cohort, a hold, back again).
+
+    Their blind indexes are recomputed under the new keys, so searches keep finding them and the old
+    keys' destruction leaves nothing testable behind. Set-based: one UPDATE statement (executemany) for
+    the keys, one DELETE of their old index rows, one query per owner to read what the new rows hash, and
+    one bulk insert, in one transaction: the records move together or not at all.
+
+    A record whose data key cannot be unwrapped (its key was destroyed) is left untouched, its rows
+    included, and returned; the ``RecordKey`` objects of the others are updated in place.
     """
-    provider = get_provider()
-    record = open_record(record_key)
-    provider.ensure_key(key_id)
-    record_key.key_id = key_id
-    record_key.wrapped_key = provider.wrap(key_id, record.data_key)
-    if cohort is not None:
-        record_key.cohort = cohort
-    if due_on is not None:
-        record_key.due_on = due_on
-    record_key.save(update_fields=["key_id", "wrapped_key", "cohort", "due_on"])
-    indexer = _indexers.get(record_key.record_class)
-    BlindIndex.objects.filter(record_key=record_key).delete()
-    if indexer is not None:
-        BlindIndex.objects.bulk_create([blind_index(record=record, kind=k, value=v) for k, v in indexer(record)])
+    moves = list(moves)
+    results = get_provider().rewrap_many([(m.record_key.key_id, m.record_key.wrapped_key, m.key_id) for m in moves])
+    records: list[OpenRecord] = []
+    destroyed: list[RecordKey] = []
+    for move, result in zip(moves, results, strict=True):
+        key = move.record_key
+        if result is None:
+            destroyed.append(key)
+            continue
+        data_key, key.wrapped_key = result
+        key.key_id = move.key_id
+        if move.cohort is not None:
+            key.cohort = move.cohort
+        if move.due_on is not None:
+            key.due_on = move.due_on
+        records.append(OpenRecord(key, data_key))
+    if not records:
+        return destroyed
+    with transaction.atomic():
+        _update_keys([record.key for record in records], ["key_id", "wrapped_key", "cohort", "due_on"])
+        BlindIndex.objects.filter(record_key_id__in=[record.key.pk for record in records]).delete()
+        BlindIndex.objects.bulk_create(_recomputed_indexes(records))
+    return destroyed
+
+
+def _recomputed_indexes(records: list[OpenRecord]) -> list[BlindIndex]:
+    by_class: dict[str, list[OpenRecord]] = {}
+    for record in records:
+        if record.key.record_class in _indexers:
+            by_class.setdefault(record.key.record_class, []).append(record)
+    rows = []
+    for record_class, members in by_class.items():
+        for record, values in zip(members, _indexers[record_class](members), strict=True):
+            rows.extend(blind_index(record=record, kind=kind, value=value) for kind, value in values)
+    return rows
+
+
+def _update_keys(record_keys: list[RecordKey], field_names: list[str]) -> None:
+    """UPDATE these rows' fields with one prepared statement run for each (``bulk_update`` would build a
+    CASE expression per row and field)."""
+    connection = connections[router.db_for_write(RecordKey)]
+    fields = [RecordKey._meta.get_field(name) for name in field_names]
+    quote = connection.ops.quote_name
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(
+        quote(RecordKey._meta.db_table),
+        ", ".join(f"{quote(field.column)} = %s" for field in fields),
+        quote(RecordKey._meta.pk.column),
+    )
+    params = [
+        [field.get_db_prep_save(getattr(key, field.attname), connection) for field in fields] + [key.pk]
+        for key in record_keys
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def delete_records(record_key_ids: list[int]) -> int:
