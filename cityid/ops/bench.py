@@ -510,8 +510,9 @@ def bench_hold_rewrap(records: int = 100_000, *, progress: Callable[[int], None]
     A cohort of ``records`` ``documents`` records (one blind-index row each; no blob files, which
     re-wrapping never touches) is created, then ``place_hold`` re-wraps every data key under the
     hold's key. The ceiling, measured in the same run, is the provider's raw re-wrap
-    (``rewrap_many``: unwrap and wrap again, inside the token for PKCS#11) of the same data keys. The hold scope must cover exactly these records: run it on a database
-    with no other ``documents`` records. ``progress(n)``: 2 × ``records`` (created, then re-wrapped).
+    (``rewrap_many``: unwrap and wrap again, inside the token for PKCS#11) of the same data keys.
+    The hold scope must cover exactly these records: run it on a database with no other
+    ``documents`` records. ``progress(n)``: 2 × ``records`` (created, then re-wrapped).
     """
     from cityid.accounts.services import create_staff
     from cityid.retention import services as retention

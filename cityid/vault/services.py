@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import transaction
 
+from cityid.bulk import update_rows
 from cityid.vault import envelope
 from cityid.vault.models import BlindIndex, Blob, RecordKey
 from cityid.vault.providers import KeyUnavailable, get_provider
@@ -332,7 +333,7 @@ def rewrap_moves(moves: Iterable[Move]) -> list[RecordKey]:
     if not records:
         return destroyed
     with transaction.atomic():
-        _update_keys([record.key for record in records], ["key_id", "wrapped_key", "cohort", "due_on"])
+        update_rows(RecordKey, ["key_id", "wrapped_key", "cohort", "due_on"], [record.key for record in records])
         BlindIndex.objects.filter(record_key_id__in=[record.key.pk for record in records]).delete()
         BlindIndex.objects.bulk_create(_recomputed_indexes(records))
     return destroyed
@@ -348,25 +349,6 @@ def _recomputed_indexes(records: list[OpenRecord]) -> list[BlindIndex]:
         for record, values in zip(members, _indexers[record_class](members), strict=True):
             rows.extend(blind_index(record=record, kind=kind, value=value) for kind, value in values)
     return rows
-
-
-def _update_keys(record_keys: list[RecordKey], field_names: list[str]) -> None:
-    """UPDATE these rows' fields with one prepared statement run for each (``bulk_update`` would build a
-    CASE expression per row and field)."""
-    connection = connections[router.db_for_write(RecordKey)]
-    fields = [RecordKey._meta.get_field(name) for name in field_names]
-    quote = connection.ops.quote_name
-    sql = "UPDATE {} SET {} WHERE {} = %s".format(
-        quote(RecordKey._meta.db_table),
-        ", ".join(f"{quote(field.column)} = %s" for field in fields),
-        quote(RecordKey._meta.pk.column),
-    )
-    params = [
-        [field.get_db_prep_save(getattr(key, field.attname), connection) for field in fields] + [key.pk]
-        for key in record_keys
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
 
 
 def delete_records(record_key_ids: list[int]) -> int:
