@@ -418,6 +418,15 @@ def run_disposition(
         raise RetentionError("the as-of date is in the future")
     run = DispositionRun.objects.filter(as_of=as_of, status=RunStatus.EXECUTING).first()
     if run is None:
+        unfinished = DispositionRun.objects.filter(status=RunStatus.EXECUTING).order_by("started_at", "pk").first()
+        if unfinished is not None:
+            # Its destroyed keys are not certified until it finishes, and a run as of another date
+            # would not finish it: refuse rather than leave a destruction without its certificate.
+            day = unfinished.as_of.isoformat()
+            raise RetentionError(
+                f"disposition run #{unfinished.pk} as of {day} was interrupted and is unfinished: "
+                f"run again as of {day} to finish and certify it first"
+            )
         cohorts = due_cohorts(as_of)
         if not cohorts:
             return Certificate.objects.filter(run__as_of=as_of).order_by("-run__started_at", "-run_id").first()

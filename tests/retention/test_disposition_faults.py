@@ -223,6 +223,25 @@ def test_crash_after_a_step_then_resume(population, officers, monkeypatch, step)
 
 
 @pytest.mark.django_db
+def test_an_interrupted_run_must_be_finished_before_a_run_as_of_another_date(population, officers, monkeypatch):
+    small_batches(monkeypatch, 1)
+    expected = expected_certificate(RUN_AS_OF)
+    with pytest.raises(Crash):
+        retention.run_disposition(as_of=RUN_AS_OF, approvers=officers, after_step=crash_at(4, []))
+    interrupted = DispositionRun.objects.get()
+    later = RUN_AS_OF + timedelta(days=1)
+
+    with pytest.raises(RetentionError, match=rf"^disposition run #{interrupted.pk} as of 2017-12-31 was "
+                                             r"interrupted and is unfinished: run again as of 2017-12-31"):
+        retention.run_disposition(as_of=later, approvers=officers)
+    assert DispositionRun.objects.get() == interrupted and not Certificate.objects.exists()
+
+    certificate = retention.run_disposition(as_of=RUN_AS_OF, approvers=officers)
+    assert_run_complete(certificate, expected, population)
+    assert retention.run_disposition(as_of=later, approvers=officers) is None  # the first run left nothing due
+
+
+@pytest.mark.django_db
 def test_crash_at_every_step_in_turn(population, officers, monkeypatch):
     """Die after each new step in turn (as often as there are steps) and resume each time."""
     small_batches(monkeypatch, 1)
