@@ -1,4 +1,5 @@
-"""A clerk signs in with MFA and enrolls an applicant in real headless Chromium; a supervisor approves."""
+"""A clerk signs in with MFA and enrolls an applicant in real headless Chromium; a supervisor approves,
+then finds the card by its number and suspends it."""
 
 from __future__ import annotations
 
@@ -131,5 +132,22 @@ def test_clerk_enrolls_and_supervisor_approves(browser, live_server, tmp_path):
     page.wait_for_url("**/enrollment/queue/")
     application.refresh_from_db()
     assert application.status == ApplicationStatus.APPROVED
-    assert application.card.number
+    card = application.card
+    assert card.number
+
+    # The cardholder reports the card lost: the supervisor finds it by number and suspends it.
+    page.click("nav >> text=Cards")
+    page.wait_for_url("**/cards/")
+    page.fill("#id_number", f"{card.number[:4]} {card.number[4:]}")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"**/cards/{card.pk}/")
+    assert card.number not in page.url  # found by POST: the number never appears in a URL
+    page.select_option("#id_suspend-reason", "lost")
+    page.click("#suspend-form button[type=submit]")
+    page.wait_for_url(f"**/cards/{card.pk}/")
+    assert "Suspended" in page.locator("#card-status").text_content()
+    assert "Lost" in page.locator("#card-history").inner_text()
+    assert page.locator("#suspend-form").count() == 0 and page.locator("#reinstate-form").count() == 1
+    card.refresh_from_db()
+    assert card.status == "suspended"
     context.close()
