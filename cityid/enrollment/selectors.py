@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import get_language
 
 from cityid.accounts.services import authorize
-from cityid.audit.services import record_event
+from cityid.audit.services import record_event, record_events
 from cityid.enrollment.models import Applicant, Application, ApplicationStatus
 from cityid.enrollment.records import name_dob_index_value
 from cityid.enrollment.services import current_rules
@@ -134,7 +134,11 @@ def read_scan(*, application: Application, position: int, actor: Any, purpose: s
 
 
 def search_applicants(*, actor: Any, given_name: str, family_name: str, date_of_birth: date) -> list[Applicant]:
-    """Exact (normalised) name and date-of-birth search through the blind index. Logged."""
+    """Exact (normalised) name and date-of-birth search through the blind index.
+
+    Logged so that an auditor can tell whose records a search revealed: one ``personal.search``
+    event per applicant found (their pseudonymous id), or one with target ``results:0``.
+    """
     authorize(actor, "enrollment.search")
     keys = record_keys_matching(
         record_class="application",
@@ -142,5 +146,7 @@ def search_applicants(*, actor: Any, given_name: str, family_name: str, date_of_
         value=name_dob_index_value(given_name, family_name, date_of_birth),
     )
     found = list(Applicant.objects.filter(personal_record__in=keys).order_by("created_at"))
-    record_event(actor=actor, action="personal.search", target=f"results:{len(found)}", purpose="search")
+    targets = [applicant.ref for applicant in found] or ["results:0"]
+    record_events([dict(actor=actor, action="personal.search", target=target, purpose="search:name_dob")
+                   for target in targets])
     return found
