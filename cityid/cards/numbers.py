@@ -16,7 +16,10 @@ def luhn_check_digit(digits: str) -> str:
 
 
 def is_valid_card_number(number: str) -> bool:
-    return len(number) == 16 and number.isdigit() and luhn_check_digit(number[:-1]) == number[-1]
+    return (
+        len(number) == 16 and number.isascii() and number.isdigit()  # isdigit() alone admits "²", which int() refuses
+        and luhn_check_digit(number[:-1]) == number[-1]
+    )
 
 
 def new_card_number() -> str:

@@ -23,7 +23,7 @@ class CardLookupError(ValueError):
 def normalise_number(number: str) -> str:
     """The 16 digits of a card number as printed or typed (``1234 5678-9012 3456``)."""
     digits = (number or "").strip().translate(NUMBER_SEPARATORS)
-    if len(digits) != 16 or not digits.isdigit():
+    if len(digits) != 16 or not (digits.isascii() and digits.isdigit()):  # isdigit() alone admits "²", "①"
         raise CardLookupError(f"{number!r} is not a card number: a card number has 16 digits", code="malformed")
     if not is_valid_card_number(digits):
         raise CardLookupError(f"{number!r} is not a card number: its check digit is wrong (mistyped?)",

@@ -164,6 +164,10 @@ def import_records(items: list[tuple[EnrollmentInput, dict]], *, actor: Any) -> 
         for data, block in items
     ]
     with atomic_with_blobs():
+        if any(block["decision"] != "pending" for _data, block in items):
+            # decide_many may take the retention lock; take it before storing writes audit events, in the
+            # order holds and disposition runs take the two (else they could deadlock with this import).
+            services.lock_if_decisions_move_dates()
         applications = services.store_enrollments(checked, enrolled_by=actor, imported=True)
         decisions = [
             services.Decision(

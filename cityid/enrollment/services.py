@@ -263,6 +263,15 @@ def decide(
     return decide_many([decision], decided_by=decided_by, imported=imported)[0]
 
 
+def lock_if_decisions_move_dates() -> bool:
+    """Whether decisions can move records' due dates (a re-wrap of their keys); if so, the retention lock
+    is taken for the rest of the caller's transaction. Take it before locking rows or writing audit events."""
+    if not retention.decisions_move_dates(("application", "documents", "photo")):
+        return False
+    retention.lock_for_rewrap()
+    return True
+
+
 def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = False) -> list[Application]:
     """Record decisions in one transaction; refuse them all if one is not allowed (DecisionRefused)."""
     action = "enrollment.import" if imported else "enrollment.decide"
@@ -272,6 +281,10 @@ def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = 
     appeal_days = int(rules.raw.get("appeal_days", APPEAL_DAYS_DEFAULT))
     today = timezone.localdate()
     with transaction.atomic():
+        # A decision can move records' due dates (a re-wrap): first of all, take the lock under which
+        # holds and disposition runs re-wrap and destroy keys, so neither happens between reading the
+        # records and moving them.
+        moves_dates = lock_if_decisions_move_dates()
         pks = [d.application.pk for d in decisions]
         locked = Application.objects.select_for_update().select_related("applicant").in_bulk(pks)
         decided, events, cards = [], [], []
@@ -330,7 +343,7 @@ def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = 
         record_events(events)
         issue_cards(cards, issued_by=decided_by)
         # A decision or a card can be the trigger of a schedule: move the records if their date moved.
-        if retention.decisions_move_dates(("application", "documents", "photo")):
+        if moves_dates:
             record_keys = RecordKey.objects.filter(
                 Q(id__in=[a.documents_record_id for a in decided])
                 | Q(id__in=[a.applicant.personal_record_id for a in decided])

@@ -162,7 +162,10 @@ def _held_ids(keys: Iterable[int]) -> set[int]:
 
 def refresh_due_dates(keys: list[RecordKey]) -> int:
     """Recompute the due date of each record under its class's schedule; re-wrap those whose cohort
-    changes (held records keep their hold key and get the new date only). Returns records moved."""
+    changes (held records keep their hold key and get the new date only). Returns records moved.
+
+    The caller holds the retention lock (:func:`lock_for_rewrap`) and read ``keys`` under it, so that
+    no hold re-wraps them, and no run destroys their keys, between that read and this re-wrap."""
     rules = {record_class: current_rule(record_class) for record_class in {k.record_class for k in keys}}
     dates = _trigger_dates(keys)
     held = _held_ids(k.pk for k in keys)
@@ -210,6 +213,13 @@ def apply_schedule(*, record_class: str, progress: Progress = None) -> int:
 def _lock() -> None:
     RetentionLock.objects.get_or_create(pk=1)
     RetentionLock.objects.select_for_update().get(pk=1)
+
+
+def lock_for_rewrap() -> None:
+    """Take the retention lock that holds, releases, schedule changes and disposition runs take, until the
+    caller's transaction ends. Take it before locking other rows or writing audit events (they take it
+    first, then the audit log head), then read the records to re-wrap."""
+    _lock()
 
 
 def scope_query(text: str) -> QuerySet[RecordKey]:

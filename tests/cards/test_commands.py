@@ -59,6 +59,7 @@ def test_host_operator_without_actor(card):
 def test_refusals_are_one_line(staff, card):
     supervisor = ("--actor", "supervisor1")
     assert "has 16 digits" in refused("revoke", "1234", "--reason", "lost", *supervisor)
+    assert "has 16 digits" in refused("revoke", "\u00b2234567890123456", "--reason", "lost", *supervisor)
     assert "check digit is wrong" in refused("revoke", wrong_check_digit(card.number), "--reason", "lost",
                                              *supervisor)
     assert f"no card has the number {unused_number()}" in refused("revoke", unused_number(), "--reason", "lost",

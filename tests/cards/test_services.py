@@ -225,6 +225,11 @@ def test_find_card(card):
     ("1234", "malformed", "has 16 digits"),
     ("12345678901234567", "malformed", "has 16 digits"),
     ("abcdefghijklmnop", "malformed", "has 16 digits"),
+    # Characters that str.isdigit() accepts but int() does not, or that are not ASCII digits.
+    ("\u00b2234 5678 9012 3456", "malformed", "has 16 digits"),
+    ("\u2460234567890123456", "malformed", "has 16 digits"),
+    ("\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19\uff10\uff11\uff12\uff13\uff14\uff15\uff16",
+     "malformed", "has 16 digits"),
 ])
 def test_find_card_malformed(db, number, code, message):
     with pytest.raises(selectors.CardLookupError, match=message) as refused:

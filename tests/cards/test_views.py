@@ -145,7 +145,8 @@ def test_find_a_card_by_number(staff, card):
     response = client.post("/cards/", {"number": spaced})
     assert response.status_code == 302 and response["Location"] == f"/cards/{card.pk}/"
     for number, message in ((wrong_check_digit(card.number), "the check digit does not match"),
-                            (unused_number(), "No card has that number."), ("12ab", "A card number has 16 digits.")):
+                            (unused_number(), "No card has that number."), ("12ab", "A card number has 16 digits."),
+                            ("\u00b2234 5678 9012 3456", "A card number has 16 digits.")):
         response = client.post("/cards/", {"number": number})
         assert response.status_code == 200
         assert message in page_text(response), number

@@ -15,7 +15,7 @@ from cityid.enrollment.records import document_number_index_value
 from cityid.enrollment.selectors import decrypt_applicant
 from cityid.enrollment.services import decide
 from cityid.retention import services as retention
-from cityid.retention.models import Schedule
+from cityid.retention.models import HeldRecord, Schedule
 from cityid.retention.services import RetentionError
 from cityid.vault import services as vault
 from cityid.vault.models import RecordKey
@@ -216,3 +216,69 @@ def test_versions_increment_per_class_and_record_who_approved(staff):
     events = AuditEntry.objects.filter(action="retention.schedule").order_by("index")
     assert [(e.target, e.purpose) for e in events] == [
         (f"schedule:{s.pk}", f"{s.record_class} v{s.version}") for s in made]
+
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_decision_cannot_move_a_record_off_a_hold_placed_meanwhile(staff, tmp_path, monkeypatch):
+    """A decision that moves a record's due date re-wraps it; a hold's batch that re-wraps the same record
+    from another connection meanwhile must not be undone by the decision (the record would go back under
+    a cohort key, and be destroyed with that cohort despite the hold)."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs concurrent connections to one database: PostgreSQL run only")
+    officer, supervisor, counsel = staff["records_officer"], staff["supervisor"], staff["counsel"]
+    persons = people(1)
+    persons[0].decision = "pending"
+    import_people(persons, tmp_path / "import", supervisor)
+    (pending,) = persons
+    retention.set_schedule(record_class="application", trigger="decided", years=3, approved_by=officer)
+    retention.apply_schedule(record_class="application")
+    decision_day = date(2019, 8, 14)
+
+    deciding, placed, errors = threading.Event(), threading.Event(), []
+    real_held_ids, real_lock = retention._held_ids, retention._lock
+    locks = []
+
+    def held_ids_then_wait(keys):
+        held = real_held_ids(keys)
+        deciding.set()
+        placed.wait(3)  # the hold's batch, if it can, re-wraps the record and commits now
+        return held
+
+    def decision() -> None:
+        try:
+            decide(application=pending.application(), approve=True, decided_by=supervisor, decided_on=decision_day)
+        except BaseException as exc:  # reported by the test thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=decision)
+
+    def lock_after_the_decision_started() -> None:
+        if threading.current_thread() is threading.main_thread():
+            locks.append(1)
+            if len(locks) == 2:  # the hold is placed and committed; its first batch starts here
+                thread.start()
+                assert deciding.wait(30)
+        real_lock()
+
+    monkeypatch.setattr(retention, "_held_ids", held_ids_then_wait)
+    monkeypatch.setattr(retention, "_lock", lock_after_the_decision_started)
+    try:
+        hold = retention.place_hold(case_name="Meanwhile", court="Court", scope=f"subject:{pending.external_id}",
+                                    placed_by=counsel)
+    finally:
+        placed.set()
+        if thread.is_alive():
+            thread.join(60)
+    assert not errors, errors
+    key = key_of(pending, "application")
+    assert HeldRecord.objects.filter(hold=hold, record_key=key).exists()
+    assert key.key_id == hold.key_id  # still under the hold's key, not under its new cohort's
+    assert key.due_on == expected_due(decision_day, 3)  # with the decision's date
+    assert_readable(pending)
