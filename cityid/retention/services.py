@@ -319,6 +319,8 @@ def release_hold(*, hold_id: int, released_by: Any, progress: Progress = None) -
     with transaction.atomic():
         _lock()
         hold = LegalHold.objects.select_for_update().get(pk=hold_id)
+        returning = RecordKey.objects.filter(holds__hold=hold, key_id=hold.key_id)
+        _refuse_while_deleting(set(returning.values_list("cohort", flat=True).distinct()), hold)
         if hold.released_at is None:
             hold.released_at, hold.released_by = timezone.now(), released_by
             hold.save(update_fields=["released_at", "released_by"])
@@ -340,6 +342,8 @@ def release_hold(*, hold_id: int, released_by: Any, progress: Progress = None) -
                 for key in keys
                 if key.key_id == hold.key_id
             ]
+            returning = {move.record_key.cohort for move in moves if move.key_id.startswith("cohort:")}
+            _refuse_while_deleting(returning, hold)
             destroyed = vault.rewrap_moves(moves)
             if destroyed:
                 raise vault.RecordDestroyed(str(destroyed[0]))
@@ -349,6 +353,21 @@ def release_hold(*, hold_id: int, released_by: Any, progress: Progress = None) -
     if not RecordKey.objects.filter(key_id=hold.key_id).exists():
         get_provider().destroy_key(hold.key_id)
     return hold
+
+
+def _refuse_while_deleting(cohorts: set[str], hold: LegalHold) -> None:
+    """Refuse to return records to a cohort whose key an unfinished run destroyed: its deletion, which
+    goes by key, would take them too, though its certificate does not list them. Call under the lock."""
+    busy = (
+        DestroyedCohort.objects.filter(state=CohortState.KEY_DESTROYED, run__status=RunStatus.EXECUTING,
+                                       cohort__in=cohorts)
+        .order_by("run_id", "cohort").first()
+    )
+    if busy is not None:
+        raise RetentionError(
+            f"disposition run #{busy.run_id} is deleting cohort {busy.cohort}, to which records of hold "
+            f"{hold.pk} would return: release the hold again once that run has finished"
+        )
 
 
 # --- disposition -------------------------------------------------------------------------------
@@ -426,21 +445,23 @@ def run_disposition(
     _check_approvers(approvers)
     if as_of > timezone.localdate():
         raise RetentionError("the as-of date is in the future")
-    run = DispositionRun.objects.filter(as_of=as_of, status=RunStatus.EXECUTING).first()
-    if run is None:
-        unfinished = DispositionRun.objects.filter(status=RunStatus.EXECUTING).order_by("started_at", "pk").first()
-        if unfinished is not None:
-            # Its destroyed keys are not certified until it finishes, and a run as of another date
-            # would not finish it: refuse rather than leave a destruction without its certificate.
-            day = unfinished.as_of.isoformat()
-            raise RetentionError(
-                f"disposition run #{unfinished.pk} as of {day} was interrupted and is unfinished: "
-                f"run again as of {day} to finish and certify it first"
-            )
-        cohorts = due_cohorts(as_of)
-        if not cohorts:
-            return Certificate.objects.filter(run__as_of=as_of).order_by("-run__started_at", "-run_id").first()
-        with transaction.atomic():
+    created = False
+    with transaction.atomic():
+        _lock()  # one starter at a time: two approvals at once must not start two runs over the same cohorts
+        run = DispositionRun.objects.filter(as_of=as_of, status=RunStatus.EXECUTING).first()
+        if run is None:
+            unfinished = DispositionRun.objects.filter(status=RunStatus.EXECUTING).order_by("started_at", "pk").first()
+            if unfinished is not None:
+                # Its destroyed keys are not certified until it finishes, and a run as of another date
+                # would not finish it: refuse rather than leave a destruction without its certificate.
+                day = unfinished.as_of.isoformat()
+                raise RetentionError(
+                    f"disposition run #{unfinished.pk} as of {day} was interrupted and is unfinished: "
+                    f"run again as of {day} to finish and certify it first"
+                )
+            cohorts = due_cohorts(as_of)
+            if not cohorts:
+                return Certificate.objects.filter(run__as_of=as_of).order_by("-run__started_at", "-run_id").first()
             run = DispositionRun.objects.create(
                 as_of=as_of, first_approver=approvers[0], second_approver=approvers[1],
                 started_at=timezone.now().replace(microsecond=0),
@@ -449,8 +470,9 @@ def run_disposition(
             )
             record_event(actor=approvers[0], action="disposition.approve", target=f"run:{run.pk}")
             record_event(actor=approvers[1], action="disposition.approve", target=f"run:{run.pk}")
-        if after_step:
-            after_step("run created")
+            created = True
+    if created and after_step:
+        after_step("run created")
     provider = get_provider()
     for planned in run.cohorts:
         done = DestroyedCohort.objects.filter(run=run, cohort=planned["cohort"]).first()
@@ -459,20 +481,12 @@ def run_disposition(
             # either moved its records off this key before, or finds them destroyed after.
             with transaction.atomic():
                 _lock()
-                records = RecordKey.objects.filter(key_id=planned["key_id"])
-                record_ids = sorted(str(u) for u in records.values_list("uuid", flat=True))
-                subjects = sorted(set(records.values_list("subject_ref", flat=True)))
-                provider.destroy_key(planned["key_id"])
-                if after_step:
-                    after_step(f"key destroyed {planned['cohort']}")
-                done = DestroyedCohort.objects.create(
-                    run=run, cohort=planned["cohort"], record_class=planned["record_class"],
-                    key_id=planned["key_id"], records=len(record_ids), record_ids=record_ids, subjects=subjects,
-                    state=CohortState.KEY_DESTROYED, destroyed_at=timezone.now(),
-                )
-                record_event(actor=None, action="disposition.destroy_key", target=f"run:{run.pk}",
-                             purpose=planned["key_id"])
-            if after_step:
+                # Looked up again under the lock: another process finishing this run may have done it.
+                done = DestroyedCohort.objects.filter(run=run, cohort=planned["cohort"]).first()
+                recorded_now = done is None
+                if recorded_now:
+                    done = _destroy_cohort(run, planned, provider, after_step)
+            if recorded_now and after_step:
                 after_step(f"cohort recorded {planned['cohort']}")
         if done.state != CohortState.DELETED:
             while True:
@@ -488,13 +502,32 @@ def run_disposition(
     return _certify(run)
 
 
+def _destroy_cohort(
+    run: DispositionRun, planned: dict[str, str], provider: Any, after_step: Callable[[str], None] | None
+) -> DestroyedCohort:
+    records = RecordKey.objects.filter(key_id=planned["key_id"])
+    record_ids = sorted(str(u) for u in records.values_list("uuid", flat=True))
+    subjects = sorted(set(records.values_list("subject_ref", flat=True)))
+    provider.destroy_key(planned["key_id"])
+    if after_step:
+        after_step(f"key destroyed {planned['cohort']}")
+    done = DestroyedCohort.objects.create(
+        run=run, cohort=planned["cohort"], record_class=planned["record_class"],
+        key_id=planned["key_id"], records=len(record_ids), record_ids=record_ids, subjects=subjects,
+        state=CohortState.KEY_DESTROYED, destroyed_at=timezone.now(),
+    )
+    record_event(actor=None, action="disposition.destroy_key", target=f"run:{run.pk}", purpose=planned["key_id"])
+    return done
+
+
 def _certify(run: DispositionRun) -> Certificate:
-    existing = Certificate.objects.filter(run=run).first()
-    if existing is not None:
-        return existing
-    destroyed = list(run.destroyed.order_by("cohort"))
-    all_ids = [rid for cohort in destroyed for rid in cohort.record_ids]
     with transaction.atomic():
+        _lock()  # one certificate per run, even when two processes finish the same run
+        existing = Certificate.objects.filter(run=run).first()
+        if existing is not None:
+            return existing
+        destroyed = list(run.destroyed.order_by("cohort"))
+        all_ids = [rid for cohort in destroyed for rid in cohort.record_ids]
         entry = record_event(actor=None, action="disposition.certificate", target=f"run:{run.pk}")
         body = {
             "type": "cityid destruction certificate",

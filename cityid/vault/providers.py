@@ -17,7 +17,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -162,7 +162,11 @@ class LocalKeyring:
 
     def rewrap_many(self, items: Iterable[tuple[str, bytes, str]]) -> list[tuple[bytes, bytes] | None]:
         """For each ``(key_id, wrapped, new_key_id)``: the data key and the data key wrapped under
-        ``new_key_id`` (created on first use), or None where ``key_id`` cannot unwrap it (destroyed)."""
+        ``new_key_id`` (created on first use), or None where ``key_id`` cannot unwrap it (destroyed).
+
+        Looks at the file first: re-wraps run under the retention lock, right after a disposition run
+        in another process may have destroyed a key, and must not use this process's older copy."""
+        self._reload()
         out: list[tuple[bytes, bytes] | None] = []
         ensured: set[str] = set()
         for key_id, wrapped, new_key_id in items:
@@ -211,15 +215,51 @@ class Pkcs11Provider:
             self._session = token.open(rw=True)
         self._handles: dict[str, Any] = {}
 
-    def _find(self, label: str) -> Any:
-        handle = self._handles.get(label)
+    def _find(self, label: str, *, fresh: bool = False) -> Any:
+        handle = None if fresh else self._handles.get(label)
         if handle is None:
+            self._handles.pop(label, None)
             try:
                 handle = self._session.get_key(label=label, object_class=self._pkcs11.ObjectClass.SECRET_KEY)
             except self._pkcs11.NoSuchKey:
                 raise KeyUnavailable(label) from None
             self._handles[label] = handle
         return handle
+
+    def _using(self, label: str, operation: Callable[[Any], Any]) -> Any:
+        """``operation(handle)`` on the key labelled ``label``. A cached handle can name an object that
+        another process destroyed (and perhaps created again under the same label): the token says
+        so with a handle error, and the key is looked up afresh once."""
+        exceptions = self._pkcs11.exceptions
+        stale = (exceptions.ObjectHandleInvalid, exceptions.KeyHandleInvalid,
+                 exceptions.UnwrappingKeyHandleInvalid, exceptions.WrappingKeyHandleInvalid)
+        try:
+            return operation(self._find(label))
+        except stale:
+            return operation(self._find(label, fresh=True))
+
+    def _unwrap_session_key(self, key_id: str, wrapped: bytes) -> Any:
+        """The data key wrapped under ``key_id`` as a session object (the caller destroys it).
+
+        KeyUnavailable when the key is gone or the wrapped bytes are not of this key; any other
+        token error (a device fault, a closed session) propagates, so that it is never taken for
+        a destroyed key. SoftHSM2 reports a failed integrity check as CKR_GENERAL_ERROR.
+        """
+        from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
+
+        exceptions = self._pkcs11.exceptions
+        not_this_key = (exceptions.WrappedKeyInvalid, exceptions.WrappedKeyLenRange, exceptions.EncryptedDataInvalid,
+                        exceptions.EncryptedDataLenRange, exceptions.GeneralError)
+        try:
+            return self._using(key_id, lambda kek: kek.unwrap_key(
+                ObjectClass.SECRET_KEY, KeyType.AES, bytes(wrapped), mechanism=Mechanism.AES_KEY_WRAP_PAD,
+                template={Attribute.EXTRACTABLE: True, Attribute.SENSITIVE: False, Attribute.TOKEN: False},
+            ))
+        except not_this_key as exc:
+            raise KeyUnavailable(f"{key_id}: wrapped key does not belong to this key") from exc
+        except (exceptions.ObjectHandleInvalid, exceptions.KeyHandleInvalid,
+                exceptions.UnwrappingKeyHandleInvalid) as exc:
+            raise KeyUnavailable(f"{key_id}: destroyed") from exc
 
     def ensure_key(self, key_id: str) -> None:
         from pkcs11 import Attribute, KeyType
@@ -250,9 +290,10 @@ class Pkcs11Provider:
             )
 
     def has_key(self, key_id: str) -> bool:
+        """Asks the token, not the handle cache: another process may have destroyed the key."""
         with self._lock:
             try:
-                self._find(key_id)
+                self._find(key_id, fresh=True)
             except KeyUnavailable:
                 return False
             return True
@@ -269,7 +310,6 @@ class Pkcs11Provider:
         from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 
         with self._lock:
-            kek = self._find(key_id)
             session_key = self._session.create_object(
                 {
                     Attribute.CLASS: ObjectClass.SECRET_KEY,
@@ -281,25 +321,15 @@ class Pkcs11Provider:
                 }
             )
             try:
-                return kek.wrap_key(session_key, mechanism=Mechanism.AES_KEY_WRAP_PAD)
+                return self._using(key_id, lambda kek: kek.wrap_key(session_key, mechanism=Mechanism.AES_KEY_WRAP_PAD))
             finally:
                 session_key.destroy()
 
     def unwrap(self, key_id: str, wrapped: bytes) -> bytes:
-        from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
+        from pkcs11 import Attribute
 
         with self._lock:
-            kek = self._find(key_id)
-            try:
-                session_key = kek.unwrap_key(
-                    ObjectClass.SECRET_KEY,
-                    KeyType.AES,
-                    bytes(wrapped),
-                    mechanism=Mechanism.AES_KEY_WRAP_PAD,
-                    template={Attribute.EXTRACTABLE: True, Attribute.SENSITIVE: False, Attribute.TOKEN: False},
-                )
-            except self._pkcs11.PKCS11Error as exc:
-                raise KeyUnavailable(f"{key_id}: wrapped key does not belong to this key") from exc
+            session_key = self._unwrap_session_key(key_id, wrapped)
             try:
                 return bytes(session_key[Attribute.VALUE])
             finally:
@@ -308,28 +338,25 @@ class Pkcs11Provider:
     def rewrap_many(self, items: Iterable[tuple[str, bytes, str]]) -> list[tuple[bytes, bytes] | None]:
         """As ``LocalKeyring.rewrap_many``. Each data key is unwrapped into a session object and wrapped
         from there under its new key, instead of being unwrapped, destroyed and created again to wrap."""
-        from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
+        from pkcs11 import Attribute, Mechanism
 
         out: list[tuple[bytes, bytes] | None] = []
         ensured: set[str] = set()
         for key_id, wrapped, new_key_id in items:
             with self._lock:
                 try:
-                    session_key = self._find(key_id).unwrap_key(
-                        ObjectClass.SECRET_KEY,
-                        KeyType.AES,
-                        bytes(wrapped),
-                        mechanism=Mechanism.AES_KEY_WRAP_PAD,
-                        template={Attribute.EXTRACTABLE: True, Attribute.SENSITIVE: False, Attribute.TOKEN: False},
-                    )
-                except (KeyUnavailable, self._pkcs11.PKCS11Error):
+                    session_key = self._unwrap_session_key(key_id, wrapped)
+                except KeyUnavailable:
                     out.append(None)
                     continue
                 try:
                     if new_key_id not in ensured:
                         self.ensure_key(new_key_id)
                         ensured.add(new_key_id)
-                    rewrapped = self._find(new_key_id).wrap_key(session_key, mechanism=Mechanism.AES_KEY_WRAP_PAD)
+                    rewrapped = self._using(
+                        new_key_id,
+                        lambda kek, key=session_key: kek.wrap_key(key, mechanism=Mechanism.AES_KEY_WRAP_PAD),
+                    )
                     out.append((bytes(session_key[Attribute.VALUE]), rewrapped))
                 finally:
                     session_key.destroy()
@@ -339,14 +366,15 @@ class Pkcs11Provider:
         from pkcs11 import Mechanism
 
         with self._lock:
-            return bytes(self._find(key_id + self.INDEX_SUFFIX).sign(message, mechanism=Mechanism.SHA256_HMAC))
+            return bytes(self._using(key_id + self.INDEX_SUFFIX,
+                                     lambda key: key.sign(message, mechanism=Mechanism.SHA256_HMAC)))
 
     def destroy_key(self, key_id: str) -> None:
         """C_DestroyObject on the key and its index key: afterwards no one can use either."""
         with self._lock:
             for label in (key_id, key_id + self.INDEX_SUFFIX):
                 try:
-                    handle = self._find(label)
+                    handle = self._find(label, fresh=True)
                 except KeyUnavailable:
                     continue
                 handle.destroy()

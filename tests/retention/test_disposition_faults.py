@@ -502,3 +502,59 @@ def test_a_hold_placed_from_another_connection_during_a_run(staff, tmp_path):
             assert_documents_readable(person)
         else:
             assert_documents_gone(person)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_running_the_same_disposition_at_once_make_one_run_and_one_certificate(staff, tmp_path):
+    """Both officers press "run" at once (or a rerun starts while the first is still going): one run, each
+    cohort destroyed once, one certificate listing every record."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs concurrent connections to one database: PostgreSQL run only")
+    persons = people(6)
+    import_people(persons, tmp_path / "import", staff["supervisor"])
+    officers = [staff["records_officer"], second_officer()]
+    everything = set(documents_uuids())
+    start, errors, certificates = threading.Barrier(2), [], []
+
+    def run() -> None:
+        start.wait(30)
+        certificates.append(retention.run_disposition(as_of=RUN_AS_OF, approvers=officers))
+
+    threads = [_in_thread(run, errors) for _ in range(2)]
+    for thread in threads:
+        thread.join(120)
+    assert not errors, errors
+    assert len(certificates) == 2 and certificates[0] == certificates[1]
+    assert DispositionRun.objects.count() == 1 and Certificate.objects.count() == 1
+    assert sorted(DestroyedCohort.objects.values_list("cohort", flat=True)) == COHORTS
+    assert retention.verify_certificate(certificates[0].document)["records"] == len(everything) == 6
+    assert AuditEntry.objects.filter(action="disposition.destroy_key").count() == len(COHORTS)
+    assert not documents_uuids()
+
+
+@pytest.mark.django_db
+def test_a_hold_cannot_return_records_to_a_cohort_an_unfinished_run_is_deleting(population, officers, staff,
+                                                                                 monkeypatch):
+    """The run deletes by key: records released back under the re-created key of a cohort it is still
+    deleting would go with the rest, though its certificate does not list them."""
+    small_batches(monkeypatch, 1)
+    held = population[0]
+    record = str(held.application().documents_record.uuid)
+    assert record in documents_uuids(cohort=COHORTS[0])
+    hold = retention.place_hold(case_name="Pending v. City", court="Court", scope=f"subject:{held.external_id}",
+                                placed_by=staff["counsel"])
+    with pytest.raises(Crash):  # the first cohort's key destroyed and recorded, its rows not deleted yet
+        retention.run_disposition(as_of=RUN_AS_OF, approvers=officers, after_step=crash_at(3, []))
+
+    with pytest.raises(RetentionError, match=rf"^disposition run #\d+ is deleting cohort {COHORTS[0]}, to which "
+                                             rf"records of hold {hold.pk} would return"):
+        retention.release_hold(hold_id=hold.pk, released_by=staff["counsel"])
+    hold.refresh_from_db()
+    assert hold.released_at is None and HeldRecord.objects.filter(hold=hold).exists()
+    assert_documents_readable(held)
+
+    certificate = retention.run_disposition(as_of=RUN_AS_OF, approvers=officers)
+    assert record not in {rid for cohort in certificate.run.destroyed.all() for rid in cohort.record_ids}
+    retention.release_hold(hold_id=hold.pk, released_by=staff["counsel"])
+    assert_documents_readable(held)  # back under its cohort's key, created again: due at the next run
+    assert RecordKey.objects.get(uuid=record).key_id == f"cohort:{COHORTS[0]}"

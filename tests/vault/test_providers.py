@@ -84,3 +84,49 @@ def test_hsm_key_material_cannot_be_read(key_provider):
     key_provider.ensure_key(key_id)
     with pytest.raises(pkcs11.AttributeSensitive):
         key_provider._find(key_id)[Attribute.VALUE]
+
+
+def _second_instance(key_provider, settings):
+    """Another instance over the same key store, as another process (a web worker, a command) has."""
+    from cityid.vault.providers import Pkcs11Provider
+
+    if key_provider.name == "pkcs11":
+        return Pkcs11Provider(settings.CITYID_PKCS11_LIBRARY, settings.CITYID_PKCS11_TOKEN, settings.CITYID_PKCS11_PIN)
+    return LocalKeyring(settings.KEYS_DIR)
+
+
+def test_a_key_destroyed_elsewhere_is_gone_here_at_once_for_rewrapping(key_provider, settings):
+    """A hold or schedule re-wrap runs right after a disposition run in another process destroyed a key:
+    it must not move a record off that key with a copy (or a handle) this process still holds."""
+    key_id, target = _key_id(), _key_id()
+    key_provider.ensure_key(key_id)
+    wrapped = key_provider.wrap(key_id, b"d" * 32)
+    assert key_provider.unwrap(key_id, wrapped) == b"d" * 32  # this process now holds the key (or its handle)
+
+    _second_instance(key_provider, settings).destroy_key(key_id)
+
+    assert key_provider.rewrap_many([(key_id, wrapped, target)]) == [None]
+    assert not key_provider.has_key(key_id)
+    key_provider.ensure_key(key_id)  # created again (a released hold's records return to their cohort)
+    assert key_provider.has_key(key_id)
+    assert key_provider.unwrap(key_id, key_provider.wrap(key_id, b"n" * 32)) == b"n" * 32
+    assert key_provider.rewrap_many([(key_id, wrapped, target)]) == [None]  # the old wrapped key stays dead
+
+
+def test_a_token_fault_is_not_taken_for_a_destroyed_key(key_provider, settings):
+    if key_provider.name != "pkcs11":
+        pytest.skip("a token fault exists only with an HSM")
+    import pkcs11
+
+    key_id = _key_id()
+    key_provider.ensure_key(key_id)
+    wrapped = key_provider.wrap(key_id, b"d" * 32)
+    broken = _second_instance(key_provider, settings)
+    assert broken.unwrap(key_id, wrapped) == b"d" * 32
+    broken._session.close()  # the token drops the session under it, as on a device fault
+
+    with pytest.raises(pkcs11.PKCS11Error):
+        broken.rewrap_many([(key_id, wrapped, _key_id())])  # not [None]: a hold must not skip the record
+    with pytest.raises(pkcs11.PKCS11Error):
+        broken.unwrap(key_id, wrapped)
+    assert key_provider.unwrap(key_id, wrapped) == b"d" * 32  # the other session is untouched
