@@ -8,7 +8,12 @@ BATCH = 10_000
 
 
 def fill_target_hashes(apps, schema_editor):
+    """One prepared UPDATE per 10,000 entries (``bulk_update``'s CASE expressions are far slower on a big log)."""
     AuditEntry = apps.get_model("audit", "AuditEntry")
+    connection = schema_editor.connection
+    quote = connection.ops.quote_name
+    sql = (f"UPDATE {quote(AuditEntry._meta.db_table)} SET {quote('target_hash')} = %s "
+           f"WHERE {quote('index')} = %s")
     last = -1
     while True:
         rows = list(
@@ -16,12 +21,12 @@ def fill_target_hashes(apps, schema_editor):
         )
         if not rows:
             return
-        updates = [
-            AuditEntry(index=index, target_hash=int.from_bytes(
-                hashlib.blake2b(target.encode(), digest_size=8).digest(), "big", signed=True))
+        params = [
+            (int.from_bytes(hashlib.blake2b(target.encode(), digest_size=8).digest(), "big", signed=True), index)
             for index, target in rows
         ]
-        AuditEntry.objects.bulk_update(updates, ["target_hash"], batch_size=1000)
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
         last = rows[-1][0]
 
 
