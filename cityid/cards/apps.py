@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class CardsConfig(AppConfig):
     name = "cityid.cards"
     label = "cards"
+
+    def ready(self) -> None:
+        from cityid.cards.notes import erase_notes
+        from cityid.vault.services import register_record_owner
+
+        # Status-change notes are sealed under the applicant's application record: disposition erases them too.
+        register_record_owner("application", eraser=erase_notes)

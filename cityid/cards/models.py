@@ -1,5 +1,7 @@
 """Card records and their status history. Printing and signed credentials come with the cards issue."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -67,13 +69,26 @@ NOTE_MAX_LENGTH = 200
 
 
 class CardStatusChange(models.Model):
-    """One change of a card's status. The note stays here: the audit log carries only the reason code."""
+    """One change of a card's status. The audit log carries only the reason code.
 
+    The optional note is free text that may name or locate a person ("reported stolen by her brother
+    at ..."), so it is personal data: it is sealed under the data key of the applicant's ``application``
+    record (``Applicant.personal_record``), with associated data naming this change
+    (``card_note:<uuid>``). It is read only by roles allowed ``enrollment.read_personal`` (a logged read),
+    and it is destroyed with the applicant's application data: the cohort key's destruction makes it
+    unreadable, and disposition then erases the ciphertext (``cityid.cards.notes.erase_notes``).
+    ``has_note`` stays, so a page can say that a note existed.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=16, choices=CardStatus.choices)
     to_status = models.CharField(max_length=16, choices=CardStatus.choices)
     reason = models.CharField(max_length=32, choices=StatusReason.choices)
-    note = models.CharField(max_length=NOTE_MAX_LENGTH, blank=True)
+    has_note = models.BooleanField(default=False)
+    sealed_note = models.BinaryField(
+        null=True, blank=True, help_text="the note, sealed under the applicant's 'application' record"
+    )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="card_status_changes",
         help_text="empty for the host operator",

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
+from cityid.accounts.policy import allowed
+from cityid.accounts.services import role_of
+from cityid.audit.services import record_event
 from cityid.cards.models import Card, CardStatus, CardStatusChange
+from cityid.cards.notes import open_notes
 from cityid.cards.numbers import is_valid_card_number
 
 PAGE_SIZE = 25
@@ -43,6 +50,51 @@ def find_card(number: str) -> Card:
 def card_history(card: Card) -> QuerySet[CardStatusChange]:
     """The card's status changes, newest first, with who made them."""
     return card.status_changes.select_related("changed_by").order_by("-changed_at", "-id")
+
+
+class NoteState:
+    """What a reader of a card's history sees of one change's note."""
+
+    NONE = "none"            # no note was written
+    SHOWN = "shown"          # the note's text (the reader may read personal data; the read is logged)
+    WITHHELD = "withheld"    # a note exists, but the reader may not read personal data
+    DESTROYED = "destroyed"  # a note was written, and destroyed with the applicant's application data
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    change: CardStatusChange
+    note_state: str
+    note: str = ""  # the text, only when ``note_state`` is SHOWN
+
+
+def read_history(card: Card, *, actor: Any) -> list[HistoryEntry]:
+    """The card's status changes, newest first, with each note as far as ``actor`` may read it.
+
+    A note is personal data sealed under the applicant's application record. Roles allowed
+    ``enrollment.read_personal`` (and the host operator) read it: when at least one note is decrypted,
+    one ``personal.read`` event is logged with the applicant's pseudonymous id as target and the card's
+    as purpose. Everyone else learns only that a note exists, and nothing is decrypted for them; nor is
+    anything when the history holds no note.
+    """
+    changes = list(card_history(card))
+    if not any(change.has_note for change in changes):
+        return [HistoryEntry(change, NoteState.NONE) for change in changes]
+    if not allowed(role_of(actor), "enrollment.read_personal"):
+        return [HistoryEntry(change, NoteState.WITHHELD if change.has_note else NoteState.NONE)
+                for change in changes]
+    notes = open_notes(changes, record_key=card.applicant.personal_record)
+    if any(text is not None for text in notes.values()):
+        record_event(actor=actor, action="personal.read", target=card.applicant.ref, purpose=card.ref)
+    entries = []
+    for change in changes:
+        if not change.has_note:
+            entries.append(HistoryEntry(change, NoteState.NONE))
+        elif notes[change.pk] is None:
+            entries.append(HistoryEntry(change, NoteState.DESTROYED))
+        else:
+            entries.append(HistoryEntry(change, NoteState.SHOWN, notes[change.pk]))
+    return entries
 
 
 def cards(status: str | None = None) -> QuerySet[Card]:

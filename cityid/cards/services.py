@@ -2,8 +2,9 @@
 
 Status rules: revoked is final; only an issued card is suspended; only a suspended card is
 reinstated; an expired card may still be revoked but not suspended or reinstated. Every change
-is authorised (``cards.status``), kept in :class:`CardStatusChange` with its note, and written to
-the audit log as ``card.<change>`` with the card's id and the reason code only.
+is authorised (``cards.status``), kept in :class:`CardStatusChange` with its note (sealed under the
+applicant's application record: see :mod:`cityid.cards.notes`), and written to the audit log as
+``card.<change>`` with the card's id and the reason code only.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from cityid.cards.models import (
     CardStatusChange,
     StatusChangeKind,
 )
+from cityid.cards.notes import NoteNotKept, seal_note
 from cityid.cards.numbers import new_card_number
+from cityid.enrollment.models import Applicant
 
 
 def issue_cards(issues: list[tuple[Any, date, date]], *, issued_by: Any) -> list[Card]:
@@ -135,10 +138,19 @@ def _change_status(
     with transaction.atomic():
         locked = Card.objects.select_for_update().get(pk=card.pk)
         to_status = _check_transition(locked, kind, today)
-        change = CardStatusChange.objects.create(
-            card=locked, from_status=locked.status, to_status=to_status, reason=reason, note=note,
-            changed_by=changed_by,
+        change = CardStatusChange(
+            card=locked, from_status=locked.status, to_status=to_status, reason=reason, changed_by=changed_by,
         )
+        if note:
+            applicant = Applicant.objects.select_related("personal_record").get(pk=locked.applicant_id)
+            try:
+                seal_note(change, note, record_key=applicant.personal_record)
+            except NoteNotKept:
+                raise CardStatusError(
+                    "the applicant's application data is destroyed, so a note cannot be kept: "
+                    "change the status without one", code="note_destroyed",
+                ) from None
+        change.save()
         locked.status = to_status
         locked.save(update_fields=["status"])
         record_event(actor=changed_by, action=f"card.{kind}", target=locked.ref, purpose=f"reason:{reason}")

@@ -1,7 +1,9 @@
 """Thin staff views over the card selectors and services.
 
 Supervisors and card production see cards (number, status, dates, history: no name, no
-document); only supervisors change a card's status. Card numbers travel in POST bodies and
+document); only supervisors change a card's status. A status change's note is personal data: the
+history shows it only to roles that may read personal data (a logged read), and to others only
+that there is one. Card numbers travel in POST bodies and
 pages, never in URLs, so they stay out of access logs: a card's page is addressed by its id.
 """
 
@@ -79,6 +81,9 @@ def refusal_message(error: services.CardStatusError) -> str:
         return _("Choose one of the reasons offered for this change.")
     if error.code == "note":
         return _("The note is longer than 200 characters.")
+    if error.code == "note_destroyed":
+        return _("The applicant's application data has been destroyed, so a note can no longer be kept "
+                 "with this card. Make the change without a note.")
     return str(error)
 
 
@@ -109,7 +114,7 @@ def _card_page(request: HttpRequest, card: Card, bound: StatusChangeForm | None 
             changes.append(ChangeOption(kind, CHANGE_TITLES[kind], CHANGE_HINTS[kind], form))
     return render(request, "cards/card.html", {
         "card": card,
-        "history": selectors.card_history(card),
+        "history": selectors.read_history(card, actor=request.user),
         "changes": changes,
         "expired": card.expires_on < timezone.localdate(),
         "can_read_applicant": _can(request, "enrollment.read_personal"),
@@ -119,7 +124,7 @@ def _card_page(request: HttpRequest, card: Card, bound: StatusChangeForm | None 
 @never_cache
 @requires("cards.read")
 def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    card = get_object_or_404(Card.objects.select_related("application", "applicant"), pk=pk)
+    card = get_object_or_404(Card.objects.select_related("application", "applicant__personal_record"), pk=pk)
     return _card_page(request, card)
 
 
@@ -127,7 +132,7 @@ def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @requires("cards.status")
 def card_change(request: HttpRequest, pk: int) -> HttpResponse:
-    card = get_object_or_404(Card.objects.select_related("application", "applicant"), pk=pk)
+    card = get_object_or_404(Card.objects.select_related("application", "applicant__personal_record"), pk=pk)
     kind = request.POST.get("change", "")
     if kind not in StatusChangeKind.values:
         messages.error(request, _("Choose whether to revoke, suspend or reinstate the card."))

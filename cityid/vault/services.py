@@ -264,20 +264,26 @@ def blind_index(*, record: OpenRecord, kind: str, value: bytes) -> BlindIndex:
 
 # --- re-wrapping and destruction ---------------------------------------------------------------
 # The vault does not know which rows hold a record's ciphertexts or which values its blind
-# indexes hash: the app that owns the record registers that (enrollment does, in its AppConfig).
+# indexes hash: the apps that keep values in a record register that in their AppConfig (enrollment
+# for all three classes; cards for the status-change notes sealed in an applicant's application record).
 
 _indexers: dict[str, Any] = {}
-_erasers: dict[str, Any] = {}
+_erasers: dict[str, list[Any]] = {}
 
 
 def register_record_owner(record_class: str, *, indexer: Any = None, eraser: Any = None) -> None:
     """``indexer(open_records)`` gives, for each of those records in turn, its (kind, value) blind indexes;
     ``eraser(record_key_ids)`` removes the owner's ciphertext columns of those records before their keys'
-    rows are deleted. Both are given a batch, so each can read its rows in one query."""
+    rows are deleted. Both are given a batch, so each can read its rows in one query.
+
+    A class has one indexer (registering another replaces it) but any number of erasers: every app that
+    seals values under a class's records registers its own, and all of them run."""
     if indexer is not None:
         _indexers[record_class] = indexer
     if eraser is not None:
-        _erasers[record_class] = eraser
+        erasers = _erasers.setdefault(record_class, [])
+        if eraser not in erasers:
+            erasers.append(eraser)
 
 
 class Move(NamedTuple):
@@ -377,8 +383,7 @@ def _delete_records(keys: Any) -> int:
         for key_pk, record_class in keys.values_list("id", "record_class"):
             by_class.setdefault(record_class, []).append(key_pk)
         for record_class, ids in by_class.items():
-            eraser = _erasers.get(record_class)
-            if eraser is not None:
+            for eraser in _erasers.get(record_class, ()):
                 eraser(ids)
         # Cascades to the blob rows (clearing references to them), blind indexes and hold memberships,
         # and clears the owners' references to the keys, as RecordKey's foreign keys' on_delete say.

@@ -12,6 +12,7 @@ from django.utils import timezone
 from cityid.audit.models import AuditEntry
 from cityid.cards.management.commands.card import Command
 from cityid.cards.models import Card, CardStatus, CardStatusChange
+from cityid.cards.selectors import read_history
 from tests.cards.test_services import unused_number, wrong_check_digit
 
 
@@ -35,7 +36,9 @@ def test_revoke_prints_one_line_and_is_audited(staff, card):
     card.refresh_from_db()
     assert card.status == CardStatus.REVOKED
     change = CardStatusChange.objects.get()
-    assert (change.reason, change.note, change.changed_by) == ("stolen", "police report", staff["supervisor"])
+    assert (change.reason, change.has_note, change.changed_by) == ("stolen", True, staff["supervisor"])
+    assert read_history(card, actor=staff["supervisor"])[0].note == "police report"
+    assert b"police report" not in bytes(change.sealed_note)
     event = AuditEntry.objects.get(action="card.revoke")
     assert (event.actor, event.target, event.purpose) == (
         f"staff:{staff['supervisor'].pk}", f"card:{card.pk}", "reason:stolen")

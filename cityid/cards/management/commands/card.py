@@ -22,7 +22,8 @@ HELP = f"""Cards: list them, and revoke, suspend or reinstate one (a supervisor'
             suspend    {', '.join(REASONS_FOR[StatusChangeKind.SUSPEND])}
             reinstate  {', '.join(REASONS_FOR[StatusChangeKind.REINSTATE])}
   An expired card can be revoked but not suspended or reinstated. The note (at most 200 characters,
-  no personal details) stays in the card's history; the audit log records only the card id and reason.
+  no personal details) stays in the card's history, sealed with the applicant's application data and
+  destroyed with it; the audit log records only the card id and reason. No listing prints notes.
 """
 
 ACTIONS = {"list": "cards.read", **{kind: "cards.status" for kind in StatusChangeKind.values}}
