@@ -11,6 +11,9 @@ from django.db.models import Q
 
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event
+from cityid.cards.models import Card
+from cityid.cards.notes import open_notes
+from cityid.cards.selectors import card_history
 from cityid.enrollment.models import Applicant
 from cityid.enrollment.selectors import decrypt_applicant
 from cityid.vault import services as vault
@@ -50,6 +53,25 @@ def _destroyed(applicant: Applicant, view: Any) -> list[dict]:
     found = destroyed_for_subject(refs)
     named = {entry["class"] for entry in found}
     return found + [{"class": name} for name in view.destroyed if name not in named]
+
+
+def _card(card: Card, personal_record: Any) -> dict[str, Any]:
+    """The card and its status history, oldest first, with the staff notes (sealed in the subject's own
+    application record: ``note_destroyed`` when that record is gone)."""
+    changes = list(reversed(card_history(card)))
+    notes = open_notes(changes, record_key=personal_record)
+    return {
+        "number": card.number,
+        "issued": card.issued_on.isoformat(),
+        "expires": card.expires_on.isoformat(),
+        "status": card.status,
+        "status_history": [
+            {"at": change.changed_at.isoformat(), "from": change.from_status, "to": change.to_status,
+             "reason": change.reason, "note": notes.get(change.pk),
+             "note_destroyed": change.has_note and notes.get(change.pk) is None}
+            for change in changes
+        ],
+    }
 
 
 def export_subject(*, identifier: str, out_dir: Path, actor: Any) -> Path:
@@ -103,14 +125,7 @@ def export_subject(*, identifier: str, out_dir: Path, actor: Any) -> Path:
                 "appeal_deadline": application.appeal_deadline.isoformat() if application.appeal_deadline else None,
                 "details": details,
                 "documents": documents,
-                "card": {
-                    "number": card.number,
-                    "issued": card.issued_on.isoformat(),
-                    "expires": card.expires_on.isoformat(),
-                    "status": card.status,
-                }
-                if card
-                else None,
+                "card": _card(card, applicant.personal_record) if card else None,
             }
         )
     document = {

@@ -120,3 +120,22 @@ def test_export_needs_records_officer(approved, tmp_path):
     with pytest.raises(CommandError, match="permission"):
         export("EXP-1", tmp_path / "out", actor="supervisor1")
     assert not (tmp_path / "out").exists()
+
+
+def test_export_holds_the_card_history_with_its_notes(staff, approved, tmp_path):
+    from cityid.cards.services import reinstate_card, suspend_card
+
+    application, _data, _originals = approved
+    card = Card.objects.get(application=application)
+    suspend_card(card, reason="lost", changed_by=staff["supervisor"], note="Left it at the Bronx library")
+    reinstate_card(card, reason="recovered", changed_by=staff["supervisor"])
+
+    export("EXP-1", tmp_path / "out")
+    subject = json.loads((tmp_path / "out" / str(application.applicant.public_id) / "subject.json").read_text())
+
+    history = subject["applications"][0]["card"]["status_history"]
+    assert [(h["from"], h["to"], h["reason"]) for h in history] == [("issued", "suspended", "lost"),
+                                                                     ("suspended", "issued", "recovered")]
+    assert [h["note"] for h in history] == ["Left it at the Bronx library", None]
+    assert [h["note_destroyed"] for h in history] == [False, False]
+    assert subject["applications"][0]["card"]["status"] == "issued"
