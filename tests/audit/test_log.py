@@ -194,3 +194,10 @@ def test_bench_audit_runs_on_a_small_log(db):
     assert result["append"]["entries_per_second"] > 0 and result["verify"]["seconds"] > 0
     assert result["inclusion_proof_ms"]["p95"] >= result["inclusion_proof_ms"]["p50"] > 0
     assert 0 < result["append_ratio_to_sha256"] < 1
+
+
+def test_distinct_actions_lists_each_action_once_sorted(db):
+    assert selectors.distinct_actions() == []
+    services.append_entries([{"actor": "staff:1", "action": action} for action in
+                             ("personal.read", "card.issue", "personal.read", "login.success", "card.issue")])
+    assert selectors.distinct_actions() == ["card.issue", "login.success", "personal.read"]
