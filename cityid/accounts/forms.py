@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import authenticate
+from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
 from django_otp import match_token
@@ -45,4 +46,16 @@ class StaffLoginForm(forms.Form):
         if not user.is_active:
             raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
         self.user, self.device = user, device
+        return data
+
+
+class NewPasswordForm(SetPasswordForm):
+    """The staff member's own password: not the current one, which may be the one-time password
+    the administrator was given (with the TOTP secret) when the account was created."""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        password = data.get("new_password2")
+        if password and "new_password2" not in self.errors and self.user.check_password(password):
+            self.add_error("new_password2", _("Choose a password different from your current one."))
         return data

@@ -5,7 +5,6 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
-from django.contrib.auth.forms import SetPasswordForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from cityid.accounts.forms import StaffLoginForm
+from cityid.accounts.forms import NewPasswordForm, StaffLoginForm
 from cityid.accounts.policy import PermissionDenied, allowed
 from cityid.audit.services import record_event
 
@@ -75,7 +74,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def password_view(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated or not request.user.is_verified():
         return redirect("accounts:login")
-    form = SetPasswordForm(request.user, request.POST or None)
+    form = NewPasswordForm(request.user, request.POST or None)
     for field in form.fields.values():
         field.widget.attrs.setdefault("class", "usa-input")
     if request.method == "POST" and form.is_valid():

@@ -90,6 +90,11 @@ class EnrollmentForm(UswdsMixin, forms.Form):
         data = super().clean()
         if data.get("with_caretaker") and not data.get("caretaker_name"):
             self.add_error("caretaker_name", _("Name the caretaker who signs the application."))
+        photo = data.get("photo")
+        max_bytes = settings.CITYID_MAX_SCAN_BYTES
+        if photo is not None and photo.size > max_bytes:
+            # Refused here, before to_input() reads the upload into memory.
+            self.add_error("photo", _("The photo is larger than %(mb)d MB.") % {"mb": max_bytes // 2**20})
         return data
 
 

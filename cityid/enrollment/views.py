@@ -34,9 +34,11 @@ def _attach_service_errors(form: EnrollmentForm, formset: DocumentFormSet, error
     for name, messages_ in errors.items():
         target_form, field = form, name
         if name.startswith("documents[") and "]." in name:
+            # documents[i] counts the documents to_input() kept, which skips the blocks left empty.
             index = int(name[len("documents[") : name.index("]")])
             field = name.split("].", 1)[1]
-            target_form = formset.forms[index] if index < len(formset.forms) else form
+            filled = [doc for doc in formset.forms if (getattr(doc, "cleaned_data", None) or {}).get("type")]
+            target_form = filled[index] if index < len(filled) else form
         elif name.startswith("address."):
             field = name.split(".", 1)[1]
             field = "address_kind" if field == "kind" else field
@@ -79,7 +81,11 @@ def points(request: HttpRequest) -> HttpResponse:
 
     rules = services.current_rules()
     documents = []
-    for index in range(int(request.POST.get("doc-TOTAL_FORMS", "0") or 0)):
+    try:
+        total = int(request.POST.get("doc-TOTAL_FORMS", "0") or 0)
+    except ValueError:
+        total = 0
+    for index in range(max(0, min(total, DocumentFormSet.max_num))):
         code = request.POST.get(f"doc-{index}-type", "")
         if not code:
             continue

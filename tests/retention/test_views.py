@@ -266,6 +266,14 @@ def test_certificate_pages_and_download(staff, scheduled, second_officer):
     assert sign_in(staff["clerk"]).get(f"/retention/certificates/{certificate.run_id}/download/").status_code == 403
 
 
+def test_certificate_number_beyond_any_run_is_not_found(staff):
+    """A run id too large for the database's integer column is a 404, not a server error."""
+    client = sign_in(staff["auditor"])
+    huge = "9" * 25
+    assert client.get(f"/retention/certificates/{huge}/").status_code == 404
+    assert client.get(f"/retention/certificates/{huge}/download/").status_code == 404
+
+
 def test_certificates_empty_state(staff):
     page = sign_in(staff["records_officer"]).get("/retention/certificates/")
     assert b"there are no certificates" in page.content
