@@ -14,6 +14,7 @@ NAV = [
     ("retention.read", "retention:certificates", _("Destruction certificates")),
     ("retention.read", "retention:holds", _("Legal holds")),
     ("audit.read", "audit:events", _("Audit log")),
+    ("staff.manage", "accounts:staff_list", _("Staff")),
 ]
 
 

@@ -1,0 +1,308 @@
+"""The administrator manages staff: leavers are deactivated (sessions ended), returners reactivated.
+
+Services, the ``cityid staff`` subcommands and the ``/accounts/staff/`` pages. Audit events name
+staff only pseudonymously (``staff:<id>``) and carry a reason code, never a username.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from cityid.accounts import services
+from cityid.accounts.management.commands.staff import Command
+from cityid.accounts.policy import ROLES, PermissionDenied
+from cityid.accounts.services import StaffRefused, deactivate_staff, reactivate_staff, reset_mfa, set_role
+from cityid.audit.models import AuditEntry
+from tests.audit.helpers import LOGIN_URL, PASSWORD, sign_in
+
+pytestmark = pytest.mark.django_db
+
+STAFF_URL = "/accounts/staff/"
+
+
+def _sessions_of(user) -> int:
+    return sum(1 for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") == str(user.pk))
+
+
+def _assert_pseudonymous(entry, *usernames: str) -> None:
+    for field in ("actor", "target", "purpose", "role", "action", "outcome"):
+        for name in usernames:
+            assert name not in getattr(entry, field)
+    for name in usernames:
+        assert name.encode() not in bytes(entry.entry)
+
+
+# --- services ------------------------------------------------------------------------------
+
+def test_deactivate_ends_sessions_and_is_audited(staff):
+    clerk, admin = staff["clerk"], staff["admin"]
+    clerk_client, admin_client = sign_in(clerk), sign_in(admin)
+    assert clerk_client.get("/").status_code == 200
+    assert _sessions_of(clerk) == 1
+
+    assert deactivate_staff(clerk, by=admin, reason="left") == 1
+
+    clerk.refresh_from_db()
+    assert not clerk.is_active
+    assert _sessions_of(clerk) == 0
+    response = clerk_client.get("/")
+    assert response.status_code == 302 and response["Location"].startswith(LOGIN_URL)
+    assert clerk_client.get("/enrollment/search/").status_code == 302
+    assert admin_client.get(STAFF_URL).status_code == 200  # other people's sessions are untouched
+
+    entry = AuditEntry.objects.get(action="staff.deactivate")
+    assert (entry.actor, entry.target, entry.purpose) == (f"staff:{admin.pk}", f"staff:{clerk.pk}", "left")
+    _assert_pseudonymous(entry, clerk.username, admin.username)
+
+
+def test_deactivated_staff_cannot_sign_in(staff):
+    clerk = staff["clerk"]
+    sign_in(clerk)
+    deactivate_staff(clerk, by=staff["admin"], reason="transfer")
+    response = Client().post(LOGIN_URL, {"username": clerk.username, "password": PASSWORD, "otp_token": "000000"})
+    assert response.status_code == 200  # the form again, not a redirect into the portal
+
+
+def test_refusals(staff):
+    admin = staff["admin"]
+    with pytest.raises(StaffRefused, match="your own account"):
+        deactivate_staff(admin, by=admin, reason="left")
+    with pytest.raises(StaffRefused, match="last active administrator"):
+        deactivate_staff(admin, by=None, reason="left")  # the host operator, the only admin
+    with pytest.raises(StaffRefused, match="last active administrator"):
+        set_role(admin, role="clerk", by=None)
+    with pytest.raises(StaffRefused, match="reason"):
+        deactivate_staff(staff["clerk"], by=admin, reason="fired for stealing from Jane Doe")
+    with pytest.raises(PermissionDenied):
+        deactivate_staff(staff["clerk"], by=staff["supervisor"], reason="left")
+    with pytest.raises(PermissionDenied):
+        reactivate_staff(staff["clerk"], by=staff["auditor"])
+    with pytest.raises(StaffRefused, match="already active"):
+        reactivate_staff(staff["clerk"], by=admin)
+    deactivate_staff(staff["clerk"], by=admin, reason="left")
+    with pytest.raises(StaffRefused, match="already deactivated"):
+        deactivate_staff(staff["clerk"], by=admin, reason="left")
+    with pytest.raises(StaffRefused, match="reactivate it first"):
+        reset_mfa(staff["clerk"], by=admin)
+    assert AuditEntry.objects.filter(action="staff.deactivate").count() == 1
+    assert AuditEntry.objects.filter(action="access.denied", purpose="staff.manage").count() == 2
+
+
+def test_an_admin_may_be_deactivated_while_another_remains(staff):
+    second = services.create_staff(username="admin2", role="admin").user
+    deactivate_staff(staff["admin"], by=second, reason="leave")
+    staff["admin"].refresh_from_db()
+    assert not staff["admin"].is_active
+
+
+def test_reactivate_forces_a_new_password(staff):
+    clerk, admin = staff["clerk"], staff["admin"]
+    deactivate_staff(clerk, by=admin, reason="leave")
+    password = reactivate_staff(clerk, by=admin)
+    clerk.refresh_from_db()
+    assert clerk.is_active and clerk.must_change_password and clerk.check_password(password)
+    entry = AuditEntry.objects.get(action="staff.reactivate")
+    assert entry.target == f"staff:{clerk.pk}"
+    _assert_pseudonymous(entry, clerk.username, password)
+
+
+def test_reset_mfa_replaces_the_device(staff):
+    clerk = staff["clerk"]
+    old = TOTPDevice.objects.get(user=clerk)
+    new = reset_mfa(clerk, by=staff["admin"])
+    devices = list(TOTPDevice.objects.filter(user=clerk))
+    assert len(devices) == 1 and devices[0].pk != old.pk
+    assert new.totp_secret and new.totp_secret != clerk.totp_secret
+    assert AuditEntry.objects.filter(action="mfa.enrol", target=f"staff:{clerk.pk}", purpose="reset").exists()
+
+
+# --- commands ------------------------------------------------------------------------------
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command("staff", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_commands(staff):
+    listing = run("list", "--actor", "admin1").splitlines()
+    assert listing[0].split() == ["username", "role", "active", "last", "sign-in"]
+    assert len(listing) == 1 + len(ROLES)
+    assert run("list", "--role", "clerk").splitlines()[1].split()[:3] == ["clerk1", "clerk", "yes"]
+
+    out = run("deactivate", "clerk1", "--reason", "left", "--actor", "admin1")
+    assert "active:             no (left)" in out
+    assert "clerk1  " in run("list", "--role", "clerk") and " no " in run("list", "--role", "clerk")
+
+    out = run("reactivate", "clerk1", "--actor", "admin1")
+    password = out.split("one-time password:")[1].split()[0]
+    staff["clerk"].refresh_from_db()
+    assert staff["clerk"].check_password(password) and staff["clerk"].is_active
+
+    assert "TOTP secret:" in run("reset-mfa", "clerk1")
+
+
+def test_command_refusals_are_one_line(staff):
+    cases = [
+        (("deactivate", "admin1", "--reason", "left", "--actor", "admin1"), "You cannot deactivate your own account."),
+        (("deactivate", "admin1", "--reason", "left"), "last active administrator"),
+        (("reactivate", "clerk1"), "This account is already active."),
+        (("deactivate", "nobody", "--reason", "left"), "no staff account named 'nobody'"),
+        (("deactivate", "clerk1", "--reason", "left", "--actor", "clerk1"), "permission denied"),
+        (("list", "--actor", "auditor1"), "permission denied"),
+    ]
+    for args, message in cases:
+        with pytest.raises(CommandError) as refused:
+            call_command("staff", *args, stdout=io.StringIO())
+        assert message in str(refused.value) and "\n" not in str(refused.value)
+    staff["admin"].refresh_from_db()
+    assert staff["admin"].is_active
+
+
+def test_exit_status_from_the_command_line(staff, capsys, monkeypatch):
+    from django.core.management import base
+
+    monkeypatch.setattr(base.connections, "close_all", lambda: None)  # keep the test's transaction open
+    with pytest.raises(SystemExit) as exited:
+        Command().run_from_argv(["cityid", "staff", "deactivate", "admin1", "--reason", "left", "--actor", "admin1"])
+    assert exited.value.code == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == ["CommandError: You cannot deactivate your own account."]
+    assert captured.out == ""
+    Command().run_from_argv(["cityid", "staff", "deactivate", "clerk1", "--reason", "left", "--actor", "admin1"])
+    assert "sessions ended:" in capsys.readouterr().out
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", sorted(set(ROLES) - {"admin"}))
+def test_pages_are_admin_only(staff, role):
+    client = sign_in(staff[role])
+    clerk = staff["clerk"]
+    assert client.get(STAFF_URL).status_code == 403
+    assert client.get(f"{STAFF_URL}new/").status_code == 403
+    assert client.get(f"{STAFF_URL}{clerk.pk}/").status_code == 403
+    assert client.post(f"{STAFF_URL}{clerk.pk}/deactivate/", {"reason": "left"}).status_code == 403
+    clerk.refresh_from_db()
+    assert clerk.is_active
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(staff):
+    response = Client().get(STAFF_URL)
+    assert response.status_code == 302 and response["Location"].startswith(LOGIN_URL)
+
+
+def test_admin_sees_the_staff_list_with_a_role_filter(staff):
+    client = sign_in(staff["admin"])
+    home = client.get("/").content.decode()
+    assert f'href="{STAFF_URL}"' in home
+    page = client.get(STAFF_URL).content.decode()
+    assert "clerk1" in page and "auditor1" in page
+    filtered = client.get(STAFF_URL, {"role": "auditor"}).content.decode()
+    assert "auditor1" in filtered and "clerk1" not in filtered
+    for n in range(30):
+        services.create_staff(username=f"extra{n:02d}", role="clerk")
+    first = client.get(STAFF_URL, {"role": "clerk"})
+    assert first.context["page_obj"].paginator.count == 31
+    assert "extra29" in client.get(STAFF_URL, {"role": "clerk", "page": 2}).content.decode()
+
+
+def test_admin_creates_staff_and_sees_the_secrets_once(staff):
+    client = sign_in(staff["admin"])
+    assert client.get(f"{STAFF_URL}new/").status_code == 200
+    response = client.post(f"{STAFF_URL}new/", {"username": "newclerk", "role": "clerk"})
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    new = response.context["new"]
+    body = response.content.decode()
+    assert new.one_time_password in body and new.totp_secret in body
+    assert new.user.role == "clerk" and new.user.must_change_password
+    assert AuditEntry.objects.filter(action="staff.create", target=f"staff:{new.user.pk}").exists()
+    # not shown again: neither on the account's page nor in the list
+    again = client.get(f"{STAFF_URL}{new.user.pk}/").content.decode()
+    assert new.one_time_password not in again and new.totp_secret not in again
+    assert new.totp_secret not in client.get(STAFF_URL).content.decode()
+
+    duplicate = client.post(f"{STAFF_URL}new/", {"username": "NewClerk", "role": "clerk"})
+    assert duplicate.status_code == 200 and "already exists" in duplicate.content.decode()
+    assert client.post(f"{STAFF_URL}new/", {"username": "x y", "role": "clerk"}).context.get("new") is None
+
+
+def test_admin_changes_role_deactivates_and_reactivates(staff):
+    admin, clerk = staff["admin"], staff["clerk"]
+    client = sign_in(admin)
+    clerk_client = sign_in(clerk)
+    detail = f"{STAFF_URL}{clerk.pk}/"
+
+    response = client.post(f"{detail}role/", {"role": "supervisor"}, follow=True)
+    assert "is now: Supervisor" in response.content.decode()
+    clerk.refresh_from_db()
+    assert clerk.role == "supervisor"
+
+    assert client.post(f"{detail}deactivate/", {"reason": ""}).status_code == 200  # form error, nothing done
+    response = client.post(f"{detail}deactivate/", {"reason": "left"}, follow=True)
+    assert "deactivated and has been signed out" in response.content.decode()
+    clerk.refresh_from_db()
+    assert not clerk.is_active
+    assert clerk_client.get("/").status_code == 302
+
+    response = client.post(f"{detail}reactivate/")
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    password = response.context["one_time_password"]
+    assert password in response.content.decode()
+    clerk.refresh_from_db()
+    assert clerk.is_active and clerk.must_change_password and clerk.check_password(password)
+    assert password not in client.get(detail).content.decode()
+
+    response = client.post(f"{detail}reset-mfa/")
+    assert response.context["authenticator"].totp_secret in response.content.decode()
+
+
+def test_admin_is_refused_on_their_own_account(staff):
+    admin = staff["admin"]
+    client = sign_in(admin)
+    page = client.get(f"{STAFF_URL}{admin.pk}/").content.decode()
+    assert f'action="{STAFF_URL}{admin.pk}/deactivate/"' not in page
+    response = client.post(f"{STAFF_URL}{admin.pk}/deactivate/", {"reason": "left"}, follow=True)
+    assert "You cannot deactivate your own account." in response.content.decode()
+    response = client.post(f"{STAFF_URL}{admin.pk}/role/", {"role": "clerk"}, follow=True)
+    assert "last active administrator" in response.content.decode()
+    admin.refresh_from_db()
+    assert admin.is_active and admin.role == "admin"
+
+
+def test_posts_need_a_csrf_token(staff):
+    admin, clerk = staff["admin"], staff["clerk"]
+    client = sign_in(admin)
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies = client.cookies
+    url = f"{STAFF_URL}{clerk.pk}/deactivate/"
+    assert strict.post(url, {"reason": "left"}).status_code == 403
+    clerk.refresh_from_db()
+    assert clerk.is_active
+    page = strict.get(f"{STAFF_URL}{clerk.pk}/").content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    assert strict.post(url, {"reason": "left", "csrfmiddlewaretoken": token}).status_code == 302
+    clerk.refresh_from_db()
+    assert not clerk.is_active
+
+
+def test_pages_show_no_applicant_data(staff, enrolled):
+    client = sign_in(staff["admin"])
+    for url in (STAFF_URL, f"{STAFF_URL}new/", f"{STAFF_URL}{staff['clerk'].pk}/"):
+        body = client.get(url).content
+        assert b"Canaryname" not in body and b"Testperson" not in body
+
+
+def test_spanish_pages(staff):
+    client = sign_in(staff["admin"])
+    client.post("/i18n/setlang/", {"language": "es", "next": STAFF_URL})
+    response = client.post(f"{STAFF_URL}{staff['admin'].pk}/deactivate/", {"reason": "left"}, follow=True)
+    assert "No puede desactivar su propia cuenta." in response.content.decode()
