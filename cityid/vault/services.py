@@ -141,6 +141,11 @@ def _write_sealed_file(path: Path, sealed: bytes) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, path)
+    directory = os.open(path.parent, os.O_RDONLY)  # the rename itself survives a power cut only once
+    try:                                           # its directory is on disk too
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
 _file_writers = None
@@ -231,7 +236,10 @@ def sweep_orphan_blobs(*, older_than_seconds: float = 3600) -> int:
     cutoff = time.time() - older_than_seconds
     removed = 0
     for path in root.glob("*/*"):
-        if path.stat().st_mtime > cutoff:
+        try:
+            if path.stat().st_mtime > cutoff:
+                continue
+        except FileNotFoundError:  # removed meanwhile (its transaction rolled back, or a run deleted it)
             continue
         name = path.name.split(".")[0]
         try:

@@ -253,3 +253,24 @@ def test_sweep_removes_only_old_orphans_and_partials(staff):
     assert not young_orphan.exists()
     assert all(path.exists() for path in committed)
     assert Blob.objects.count() == 2
+
+
+def test_a_blob_file_and_its_directory_entry_are_on_disk_before_its_row(staff, monkeypatch):
+    """fsync of the file, then of its directory (which holds the rename into place), before the row exists."""
+    from cityid.enrollment.services import enroll
+
+    synced: list[tuple[str, bool]] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        real_fsync(fd)
+        synced.append((os.readlink(f"/proc/self/fd/{fd}"), Blob.objects.exists()))
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    application = enroll(data=make_input(), enrolled_by=staff["clerk"], today=date(2026, 11, 20))
+
+    final = vault.blob_path(application.applicant.photo.uuid)
+    paths = [path for path, _ in synced]
+    file_synced = paths.index(str(final.with_suffix(".partial")))
+    directory_synced = paths.index(str(final.parent), file_synced)
+    assert not synced[directory_synced][1]  # no blob row had been inserted yet
