@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -48,8 +49,28 @@ def pending_applications() -> QuerySet[Application]:
 
 
 def purposes_for(applicant: Applicant) -> list[Application]:
-    """The open cases a staff member may name as the purpose of reading this applicant."""
+    """The applicant's cases (applications, whatever their status: a replacement card serves an approved
+    one): what a staff member may name as the purpose of reading this applicant."""
     return list(applicant.applications.order_by("-submitted_on"))
+
+
+class PurposeInvalid(ValueError):
+    """The purpose named for a read is not one of the applicant's cases."""
+
+
+def _require_case(applicant: Applicant, purpose: str) -> None:
+    if not purpose:
+        raise PurposeInvalid("a purpose is required to read personal data")
+    if not applicant.applications.filter(public_id__in=_case_ids(purpose)).exists():
+        raise PurposeInvalid(f"{purpose!r} is not a case of this applicant: name one of theirs as the purpose")
+
+
+def _case_ids(purpose: str) -> list[str]:
+    kind, _, value = purpose.partition(":")
+    try:
+        return [str(uuid.UUID(value))] if kind == "application" else []
+    except ValueError:
+        return []
 
 
 def _open(record_key: Any) -> vault.OpenRecord | None:
@@ -64,8 +85,7 @@ def _open(record_key: Any) -> vault.OpenRecord | None:
 def read_applicant(*, applicant: Applicant, actor: Any, purpose: str) -> ApplicantView:
     """Decrypt an applicant's records for a person to see, for the named purpose (logged)."""
     authorize(actor, "enrollment.read_personal", target=applicant.ref)
-    if not purpose:
-        raise ValueError("a purpose is required to read personal data")
+    _require_case(applicant, purpose)
     view = decrypt_applicant(applicant)
     record_event(actor=actor, action="personal.read", target=applicant.ref, purpose=purpose)
     return view
@@ -112,6 +132,7 @@ def decrypt_applicant(applicant: Applicant) -> ApplicantView:
 
 def read_photo(*, applicant: Applicant, actor: Any, purpose: str) -> tuple[bytes, str] | None:
     authorize(actor, "enrollment.read_personal", target=applicant.ref)
+    _require_case(applicant, purpose)
     if applicant.photo is None:
         return None
     record = _open(applicant.photo_record)
@@ -123,6 +144,7 @@ def read_photo(*, applicant: Applicant, actor: Any, purpose: str) -> tuple[bytes
 
 def read_scan(*, application: Application, position: int, actor: Any, purpose: str) -> tuple[bytes, str] | None:
     authorize(actor, "enrollment.read_personal", target=application.ref)
+    _require_case(application.applicant, purpose)
     doc = application.documents.filter(position=position).select_related("scan").first()
     if doc is None or doc.scan is None:
         return None

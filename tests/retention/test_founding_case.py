@@ -159,8 +159,9 @@ def test_founding_case(founding, staff, key_provider, tmp_path):
         assert_documents_destroyed(person)
         assert_rest_readable(person)
     application = persons[0].application()
-    assert read_scan(application=application, position=0, actor=staff["clerk"], purpose="case") is None
-    assert read_photo(applicant=persons[0].applicant(), actor=staff["clerk"], purpose="case")[0] == persons[0].photo
+    assert read_scan(application=application, position=0, actor=staff["clerk"], purpose=application.ref) is None
+    assert read_photo(applicant=persons[0].applicant(), actor=staff["clerk"],
+                      purpose=application.ref)[0] == persons[0].photo
 
     # The certificate verifies, says what was destroyed, and holds no personal data.
     body = retention.verify_certificate(certificate.document)
