@@ -256,21 +256,28 @@ def test_sweep_removes_only_old_orphans_and_partials(staff):
 
 
 def test_a_blob_file_and_its_directory_entry_are_on_disk_before_its_row(staff, monkeypatch):
-    """fsync of the file, then of its directory (which holds the rename into place), before the row exists."""
-    from cityid.enrollment.services import enroll
+    """fsync of the file, then of its directory (which holds the rename into place), before
+    ``store_blobs`` returns and its caller inserts the rows."""
+    from cityid.enrollment import services as enrollment
 
-    synced: list[tuple[str, bool]] = []
-    real_fsync = os.fsync
+    synced: list[str] = []
+    real_fsync, real_store = os.fsync, vault.store_blobs
+    returned_at: list[int] = []
 
-    def recording_fsync(fd: int) -> None:
+    def recording_fsync(fd: int) -> None:  # runs in the blob-writer threads: no database here
         real_fsync(fd)
-        synced.append((os.readlink(f"/proc/self/fd/{fd}"), Blob.objects.exists()))
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+
+    def store_blobs(items):
+        blobs = real_store(items)
+        returned_at.append(len(synced))
+        return blobs
 
     monkeypatch.setattr(os, "fsync", recording_fsync)
-    application = enroll(data=make_input(), enrolled_by=staff["clerk"], today=date(2026, 11, 20))
+    monkeypatch.setattr(vault, "store_blobs", store_blobs)
+    application = enrollment.enroll(data=make_input(), enrolled_by=staff["clerk"], today=date(2026, 11, 20))
 
     final = vault.blob_path(application.applicant.photo.uuid)
-    paths = [path for path, _ in synced]
-    file_synced = paths.index(str(final.with_suffix(".partial")))
-    directory_synced = paths.index(str(final.parent), file_synced)
-    assert not synced[directory_synced][1]  # no blob row had been inserted yet
+    file_synced = synced.index(str(final.with_suffix(".partial")))
+    directory_synced = synced.index(str(final.parent), file_synced)
+    assert directory_synced < returned_at[0]
