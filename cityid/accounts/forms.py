@@ -1,9 +1,14 @@
 from django import forms
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 from django_otp import match_token
+
+from cityid.accounts.policy import ROLES
+from cityid.accounts.services import DEACTIVATION_REASONS
+from cityid.enrollment.forms import UswdsMixin
 
 
 class StaffLoginForm(forms.Form):
@@ -59,3 +64,31 @@ class NewPasswordForm(SetPasswordForm):
         if password and "new_password2" not in self.errors and self.user.check_password(password):
             self.add_error("new_password2", _("Choose a password different from your current one."))
         return data
+
+
+class _StyledForm(UswdsMixin, forms.Form):
+    """A form whose widgets carry the USWDS classes."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._style()
+
+
+class NewStaffForm(_StyledForm):
+    username = forms.CharField(label=_("Username"), max_length=150, validators=[UnicodeUsernameValidator()],
+                               help_text=_("Letters, digits and @ . + - _ only."))
+    role = forms.ChoiceField(label=_("Role"), choices=[("", "—")] + list(ROLES.items()))
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("A staff account with this username already exists."))
+        return username
+
+
+class RoleForm(_StyledForm):
+    role = forms.ChoiceField(label=_("Role"), choices=list(ROLES.items()))
+
+
+class DeactivateForm(_StyledForm):
+    reason = forms.ChoiceField(label=_("Reason"), choices=[("", "—")] + list(DEACTIVATION_REASONS.items()))

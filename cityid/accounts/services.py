@@ -17,6 +17,12 @@ from cityid.audit.services import record_event
 
 
 @dataclass(frozen=True)
+class NewAuthenticator:
+    totp_secret: str
+    totp_uri: str
+
+
+@dataclass(frozen=True)
 class NewStaff:
     user: Any
     one_time_password: str
@@ -46,14 +52,24 @@ def create_staff(*, username: str, role: str, created_by: Any = None) -> NewStaf
     User = get_user_model()
     if User.objects.filter(username=username).exists():
         raise ValueError(f"a staff account named {username!r} already exists")
-    password = secrets.token_urlsafe(12)
+    password = _one_time_password()
     with transaction.atomic():
         user = User.objects.create_user(username=username, password=password, role=role)
-        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+        authenticator = _new_authenticator(user)
         record_event(actor=created_by, action="staff.create", target=f"staff:{user.pk}", purpose=role)
         record_event(actor=created_by, action="mfa.enrol", target=f"staff:{user.pk}")
-    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
-    return NewStaff(user, password, secret, device.config_url)
+    return NewStaff(user, password, authenticator.totp_secret, authenticator.totp_uri)
+
+
+def _one_time_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def _new_authenticator(user: Any) -> NewAuthenticator:
+    """A new TOTP device for ``user`` (any old one removed): its secret and otpauth URI, shown once."""
+    TOTPDevice.objects.filter(user=user).delete()
+    device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    return NewAuthenticator(base64.b32encode(device.bin_key).decode().rstrip("="), device.config_url)
 
 
 def change_role(*, user: Any, role: str, changed_by: Any) -> None:
@@ -113,12 +129,6 @@ class StaffRefused(ValueError):
 
     def __str__(self) -> str:
         return str(_REFUSALS[self.code])
-
-
-@dataclass(frozen=True)
-class NewAuthenticator:
-    totp_secret: str
-    totp_uri: str
 
 
 def _lock_active_admins(User: Any) -> list[int]:
@@ -187,7 +197,7 @@ def reactivate_staff(user: Any, *, by: Any) -> str:
     """Reactivate an account with a new one-time password (returned), to be changed at sign-in."""
     authorize(by, "staff.manage", target=f"staff:{user.pk}")
     User = get_user_model()
-    password = secrets.token_urlsafe(12)
+    password = _one_time_password()
     with transaction.atomic():
         if User.objects.select_for_update().get(pk=user.pk).is_active:
             raise StaffRefused("active")
@@ -205,7 +215,6 @@ def reset_mfa(user: Any, *, by: Any) -> NewAuthenticator:
     if not user.is_active:
         raise StaffRefused("deactivated")
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=user).delete()
-        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+        authenticator = _new_authenticator(user)
         record_event(actor=by, action="mfa.enrol", target=f"staff:{user.pk}", purpose="reset")
-    return NewAuthenticator(base64.b32encode(device.bin_key).decode().rstrip("="), device.config_url)
+    return authenticator

@@ -7,53 +7,21 @@ them (never in a URL, a message or a log), and no page here is cached.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cityid.accounts import services
+from cityid.accounts.forms import DeactivateForm, NewStaffForm, RoleForm
 from cityid.accounts.policy import ROLES
 from cityid.accounts.views import requires
 
 PAGE_SIZE = 25
-
-
-class _UswdsForm(forms.Form):
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "usa-select" if isinstance(field, forms.ChoiceField)
-                                          else "usa-input")
-
-
-class NewStaffForm(_UswdsForm):
-    username = forms.CharField(label=gettext_lazy("Username"), max_length=150,
-                               validators=[UnicodeUsernameValidator()],
-                               help_text=gettext_lazy("Letters, digits and @ . + - _ only."))
-    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=[("", "—")] + list(ROLES.items()))
-
-    def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
-        if get_user_model().objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError(gettext_lazy("A staff account with this username already exists."))
-        return username
-
-
-class RoleForm(_UswdsForm):
-    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=list(ROLES.items()))
-
-
-class DeactivateForm(_UswdsForm):
-    reason = forms.ChoiceField(label=gettext_lazy("Reason"),
-                               choices=[("", "—")] + list(services.DEACTIVATION_REASONS.items()))
 
 
 def _staff(pk: int):

@@ -60,7 +60,6 @@ def issue_cards(issues: list[tuple[Any, date, date]], *, issued_by: Any) -> list
     raise RuntimeError("could not draw unused card numbers")
 
 
-
 class CardStatusError(ValueError):
     """A status change that the rules refuse: a one-line message for an operator, and a ``code``
     (with ``params``) from which the staff pages word it in the reader's language."""
@@ -128,9 +127,10 @@ def available_changes(card: Card, today: date | None = None) -> list[str]:
     return possible
 
 
-def _change_status(
-    card: Card, kind: str, *, reason: str, changed_by: Any, note: str, today: date | None
+def change_status(
+    card: Card, kind: str, *, reason: str, changed_by: Any, note: str = "", today: date | None = None
 ) -> CardStatusChange:
+    """One of revoke, suspend or reinstate by name (the command and the staff page name it)."""
     authorize(changed_by, "cards.status", target=card.ref)
     note = " ".join(note.split())
     _check_request(kind, reason, note)
@@ -163,14 +163,14 @@ def revoke_card(
 ) -> CardStatusChange:
     """Revoke a card for good: from issued or suspended, expired or not (a revocation is still worth
     publishing for an expired card that was stolen or forged)."""
-    return _change_status(card, StatusChangeKind.REVOKE, reason=reason, changed_by=changed_by, note=note, today=today)
+    return change_status(card, StatusChangeKind.REVOKE, reason=reason, changed_by=changed_by, note=note, today=today)
 
 
 def suspend_card(
     card: Card, *, reason: str, changed_by: Any, note: str = "", today: date | None = None
 ) -> CardStatusChange:
     """Suspend an issued, unexpired card until it is reinstated or revoked."""
-    return _change_status(card, StatusChangeKind.SUSPEND, reason=reason, changed_by=changed_by, note=note,
+    return change_status(card, StatusChangeKind.SUSPEND, reason=reason, changed_by=changed_by, note=note,
                           today=today)
 
 
@@ -178,12 +178,5 @@ def reinstate_card(
     card: Card, *, reason: str, changed_by: Any, note: str = "", today: date | None = None
 ) -> CardStatusChange:
     """Return a suspended, unexpired card to issued."""
-    return _change_status(card, StatusChangeKind.REINSTATE, reason=reason, changed_by=changed_by, note=note,
+    return change_status(card, StatusChangeKind.REINSTATE, reason=reason, changed_by=changed_by, note=note,
                           today=today)
-
-
-def change_status(
-    card: Card, kind: str, *, reason: str, changed_by: Any, note: str = "", today: date | None = None
-) -> CardStatusChange:
-    """One of revoke, suspend or reinstate by name (for the command and the staff page)."""
-    return _change_status(card, kind, reason=reason, changed_by=changed_by, note=note, today=today)
