@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
     import django
     from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
     try:
@@ -34,13 +35,16 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as exc:
         sys.exit(f"cityid: cannot create the data directory {settings.DATA_DIR}: {exc.strerror}")
 
-    if len(argv) < 2 or argv[1] in {"-h", "--help"} or argv[1:] == ["help"]:
-        django.setup()
-        print(_project_help())
-        return
-    if argv[1:3] == ["help", "--all"]:
-        argv = [argv[0], "help"]
-    execute_from_command_line(argv)
+    try:
+        if len(argv) < 2 or argv[1] in {"-h", "--help"} or argv[1:] == ["help"]:
+            django.setup()
+            print(_project_help())
+            return
+        if argv[1:3] == ["help", "--all"]:
+            argv = [argv[0], "help"]
+        execute_from_command_line(argv)
+    except ImproperlyConfigured as exc:
+        sys.exit(f"cityid: configuration error: {str(exc).splitlines()[0]}")
 
 
 if __name__ == "__main__":

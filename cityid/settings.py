@@ -166,7 +166,9 @@ CITYID_MAX_SCAN_BYTES = 10 * 1024 * 1024
 # Program configuration (DESIGN.md §3): rules are data; the IDNYC file is the shipped default.
 CITYID_RULES_FILE = os.environ.get("CITYID_RULES_FILE", str(PACKAGE_DIR / "enrollment" / "rules" / "idnyc.json"))
 CITYID_DOCUMENT_COPIES = os.environ.get("CITYID_DOCUMENT_COPIES", "")  # "keep" | "none" | "" (use the rules file)
-CITYID_KEY_PROVIDER = os.environ.get("CITYID_KEY_PROVIDER", "local")  # "local" | "pkcs11"
+CITYID_KEY_PROVIDER = os.environ.get("CITYID_KEY_PROVIDER", "local")  # "local" | "pkcs11" | a dotted class path
+# Where the keys that sign checkpoints and certificates live: "file" | "pkcs11" (follows the key provider).
+CITYID_SIGNER = os.environ.get("CITYID_SIGNER") or ("pkcs11" if CITYID_KEY_PROVIDER == "pkcs11" else "file")
 CITYID_PKCS11_LIBRARY = os.environ.get("CITYID_PKCS11_LIBRARY", "/usr/lib/softhsm/libsofthsm2.so")
 CITYID_PKCS11_TOKEN = os.environ.get("CITYID_PKCS11_TOKEN", "cityid")
 CITYID_PKCS11_PIN = os.environ.get("CITYID_PKCS11_PIN", "")

@@ -35,6 +35,7 @@ POLICY: dict[str, frozenset[str]] = {
     "enrollment.decide": frozenset({"supervisor"}),
     "enrollment.import": frozenset({"supervisor"}),
     "enrollment.seed": frozenset(),
+    "keys.rotate": frozenset(),  # the host operator only: whoever holds the key store
     "subject.export": frozenset({"records_officer"}),
     "staff.manage": frozenset({"admin"}),
     "audit.read": frozenset({"auditor"}),

@@ -67,5 +67,6 @@ def export_log(directory: Path, progress: Callable[[int], None] | None = None) -
         if progress:
             progress(1)
     _write(directory, "verifier-key", selectors.verifier_key_text().encode())
+    _write(directory, "verifier-keys", selectors.verifier_keys_text().encode())
     _write(directory, "checkpoint", checkpoint.note.encode())  # last: it points at the tiles above
     return checkpoint

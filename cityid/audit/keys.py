@@ -1,46 +1,36 @@
-"""The log's Ed25519 checkpoint-signing key: a file in the key directory, never in the database.
+"""The log's checkpoint-signing key, used through the vault's :class:`~cityid.vault.signers.Signer`.
 
-``KEYS_DIR/audit-log.key`` holds the signed-note signer key (``PRIVATE+KEY+<origin>+...``,
-mode 0600). It is created on first use; its name is the log's origin (``CITYID_LOG_ORIGIN``).
-Losing it means the next checkpoints are signed by a new key that holders of the old
-verifier key will not trust: back it up with the other keys.
+The private key lives in the signing-key store (``CITYID_SIGNER``: a key file in the key directory
+by default, the HSM with ``CITYID_KEY_PROVIDER=pkcs11``), never in the database. The signed-note
+key name is the log's origin (``CITYID_LOG_ORIGIN``). ``cityid audit rotate-key`` makes a new key
+that signs from then on; every public key that ever signed stays listed (``verifier_keys``), so old
+checkpoints still verify. Installations older than rotation kept the key in
+``KEYS_DIR/audit-log.key``; it is adopted as the first key on first use.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from cityid.audit import note
-from cityid.vault.keyfiles import create_secret_file
+from cityid.vault import selectors as vault_selectors
+from cityid.vault import services as vault
+from cityid.vault.signers import LegacyKeyFile
 
-KEY_FILE = "audit-log.key"
+PURPOSE = "audit-log"
+LEGACY_KEY_FILE = "audit-log.key"
 
 
 def origin() -> str:
     return settings.CITYID_LOG_ORIGIN
 
 
-def key_path() -> Path:
-    return Path(settings.KEYS_DIR) / KEY_FILE
-
-
-def _create(path: Path, name: str) -> None:
-    """Write a new signer key; a concurrent creator's key wins if it got there first."""
-    skey, _ = note.generate_signer_key(name)
-    create_secret_file(path, (skey + "\n").encode())
-
-
-def signer(create: bool = True) -> tuple[str, Ed25519PrivateKey]:
-    """``(key name, private key)``, creating the key on first use."""
-    path = key_path()
-    if not path.exists():
-        if not create:
-            raise FileNotFoundError(f"no audit log signing key at {path}")
-        _create(path, origin())
+def _load_legacy(path: Path) -> Ed25519PrivateKey:
     try:
         name, private_key = note.parse_signer_key(path.read_text().strip())
     except note.NoteError as exc:
@@ -49,10 +39,26 @@ def signer(create: bool = True) -> tuple[str, Ed25519PrivateKey]:
         raise ImproperlyConfigured(
             f"{path} signs for {name!r} but CITYID_LOG_ORIGIN is {origin()!r}: a log keeps its origin"
         )
-    return name, private_key
+    return private_key
+
+
+def signer(create: bool = True) -> Any:
+    """The :class:`~cityid.vault.signers.Signer` of new checkpoints (made on first use)."""
+    legacy = LegacyKeyFile(Path(settings.KEYS_DIR) / LEGACY_KEY_FILE, _load_legacy)
+    return vault.current_signer(purpose=PURPOSE, legacy=legacy, create=create)
 
 
 def verifier_key(create: bool = True) -> str:
-    """The signed-note verifier key (``name+hash+base64``) that checks this log's checkpoints."""
-    name, private_key = signer(create=create)
-    return note.verifier_key(name, private_key.public_key())
+    """The signed-note verifier key (``name+hash+base64``) of the key that signs now."""
+    return note.verifier_key(origin(), signer(create=create).public_key())
+
+
+def verifier_keys() -> list[str]:
+    """Verifier keys of every key that has signed this log, the current one first."""
+    return [note.verifier_key(origin(), public) for public in vault_selectors.signing_public_keys(PURPOSE)]
+
+
+def rotate() -> Any:
+    """A new checkpoint-signing key from now on (the caller records the event)."""
+    signer()  # an installation's first key (or its adopted key file) is recorded before it retires
+    return vault.rotate_signer(purpose=PURPOSE)

@@ -19,7 +19,7 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -225,10 +225,17 @@ def sign_note(body: str, name: str, private_key: Ed25519PrivateKey | bytes) -> s
     ``private_key`` is an ``Ed25519PrivateKey`` or its 32-byte seed. Ed25519 is
     deterministic, so the same inputs always give the same note.
     """
-    _check_body(body)
     sk = _private_key(private_key)
-    kid = key_id(name, sk.public_key())
-    signature = sk.sign(body.encode("utf-8"))
+    return sign_note_with(body, name, sk.public_key(), sk.sign)
+
+
+def sign_note_with(body: str, name: str, public_key: Ed25519PublicKey | bytes, sign: Callable[[bytes], bytes]) -> str:
+    """:func:`sign_note` with the signature made by ``sign(message)`` (a key held in an HSM, say)."""
+    _check_body(body)
+    kid = key_id(name, public_key)
+    signature = sign(body.encode("utf-8"))
+    if len(signature) != 64:
+        raise NoteError("an Ed25519 signature is 64 bytes")
     return f"{body}\n{_SIG_PREFIX}{name} {_b64encode(kid + signature)}\n"
 
 

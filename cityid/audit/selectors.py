@@ -47,6 +47,12 @@ def verifier_key_text() -> str:
     return keys.verifier_key() + "\n"
 
 
+def verifier_keys_text() -> str:
+    """Every key that has signed this log, one a line, the current one first (older checkpoints)."""
+    keys.signer()
+    return "".join(vkey + "\n" for vkey in keys.verifier_keys())
+
+
 def _covering_size(level: int, index: int, width: int) -> int:
     """Smallest tree size in which the first ``width`` hashes of tile ``(level, index)`` exist."""
     return (index * TILE_WIDTH + width) << (TILE_HEIGHT * level)
@@ -343,8 +349,8 @@ def event_proof(index: int) -> EventProof | None:
         result.problem = f"no signed checkpoint of size {result.size}"
         return result
     try:
-        signed = note.open_checkpoint(result.checkpoint, keys.verifier_key(create=False), origin=keys.origin())
-    except (note.NoteError, FileNotFoundError) as exc:
+        signed = note.open_checkpoint(result.checkpoint, keys.verifier_keys(), origin=keys.origin())
+    except note.NoteError as exc:
         result.problem = f"the checkpoint does not verify: {exc}"
         return result
     result.signature_ok = True

@@ -358,8 +358,8 @@ def make_checkpoint() -> Checkpoint:
     latest checkpoint instead of storing an identical one.
     """
     integrate()
-    name, private_key = keys.signer()
-    vkey = note.verifier_key(name, private_key.public_key())
+    signer = keys.signer()
+    vkeys = keys.verifier_keys()
     origin = keys.origin()
     with transaction.atomic():
         head = _locked_tree_head()  # one checkpointer at a time, and no integration meanwhile
@@ -372,7 +372,7 @@ def make_checkpoint() -> Checkpoint:
         latest = Checkpoint.objects.order_by("-size", "-pk").first()
         if latest is not None:
             try:
-                signed = note.open_checkpoint(latest.note, vkey, origin=origin)
+                signed = note.open_checkpoint(latest.note, vkeys, origin=origin)
             except note.NoteError as exc:
                 raise LogInconsistent(f"latest checkpoint (#{latest.pk}) does not verify: {exc}") from None
             if signed.size != latest.size or signed.root != bytes(latest.root):
@@ -389,7 +389,7 @@ def make_checkpoint() -> Checkpoint:
                 )
             if signed.size == size:
                 return latest
-        text = note.sign_note(note.checkpoint_body(origin, size, root), name, private_key)
+        text = note.sign_note_with(note.checkpoint_body(origin, size, root), origin, signer.public_key(), signer.sign)
         return Checkpoint.objects.create(size=size, root=root, note=text)
 
 

@@ -6,6 +6,7 @@ app_name = "audit"
 urlpatterns = [
     path("checkpoint", views.checkpoint, name="checkpoint"),
     path("verifier-key", views.verifier_key, name="verifier_key"),
+    path("verifier-keys", views.verifier_keys, name="verifier_keys"),
     path("proof/inclusion", views.inclusion_proof, name="inclusion_proof"),
     path("proof/consistency", views.consistency_proof, name="consistency_proof"),
     path("events/", views.events, name="events"),

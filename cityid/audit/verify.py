@@ -254,13 +254,12 @@ def verify_log(
     notes += [(label, text, None) for label, text in checkpoints]
     opened = []
     if notes:
-        try:
-            vkey = keys.verifier_key(create=False)
-        except FileNotFoundError as exc:
-            raise VerifyError(f"cannot check the checkpoints: {exc}") from None
+        vkeys = keys.verifier_keys()
+        if not vkeys:
+            raise VerifyError("cannot check the checkpoints: the log has no signing key")
         for label, text, row in notes:
             try:
-                signed = note.open_checkpoint(text, vkey, origin=keys.origin())
+                signed = note.open_checkpoint(text, vkeys, origin=keys.origin())
             except note.NoteError as exc:
                 raise VerifyError(f"{label} does not verify with the log's key: {exc}") from None
             if row is not None and (signed.size != row.size or signed.root != bytes(row.root)):

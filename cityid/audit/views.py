@@ -48,6 +48,11 @@ def verifier_key(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+def verifier_keys(request: HttpRequest) -> HttpResponse:
+    return _cached(HttpResponse(selectors.verifier_keys_text(), content_type=TEXT), KEY)
+
+
+@require_safe
 def tile(request: HttpRequest, path: str) -> HttpResponse:
     try:
         ref = parse_tile_path("tile/" + path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -28,8 +29,11 @@ def canonical(body: dict[str, Any]) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
-def sign(body: dict[str, Any], private_key: Ed25519PrivateKey, public_key_pem: str) -> str:
-    signature = private_key.sign(canonical(body))
+def sign(body: dict[str, Any], private_key: Ed25519PrivateKey | Callable[[bytes], bytes], public_key_pem: str) -> str:
+    """The signed certificate document. ``private_key`` is a key or a ``sign(message)`` callable
+    (a key held in an HSM)."""
+    sign_message = private_key.sign if isinstance(private_key, Ed25519PrivateKey) else private_key
+    signature = sign_message(canonical(body))
     document = {
         "certificate": body,
         "signature": {

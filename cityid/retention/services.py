@@ -549,7 +549,8 @@ def _certify(run: DispositionRun) -> Certificate:
             "key_provider": get_provider().name,
             "audit_log_index": entry.index,
         }
-        document = certificates.sign(body, signing.signing_key(), signing.public_key_pem())
+        signer = signing.signer()
+        document = certificates.sign(body, signer.sign, signing.pem(signer.public_key()))
         certificate = Certificate.objects.create(run=run, document=document, audit_index=entry.index)
         run.status, run.finished_at = RunStatus.DONE, timezone.now()
         run.save(update_fields=["status", "finished_at"])
@@ -560,11 +561,23 @@ def verify_certificate(text: str) -> dict[str, Any]:
     """Check a certificate against this installation's signing key and audit log; return its body."""
     from cityid.audit.models import AuditEntry
 
-    public_key_pem = signing.public_key_pem()
-    body = certificates.verify(text, signing.load_public_key(public_key_pem))
+    try:
+        named = json.loads(text)["signature"]["public_key"]
+    except (ValueError, KeyError, TypeError):
+        named = None
+    known = signing.known_public_key_pems()
+    body, refusal = None, None
+    for candidate in [named] if named in known else known:  # ours: the current key or a retired one
+        try:
+            body = certificates.verify(text, signing.load_public_key(candidate))
+            break
+        except certificates.CertificateInvalid as exc:
+            refusal = refusal or exc
+    if body is None:
+        raise refusal or certificates.CertificateInvalid("this installation has no certificate key")
     # The signature covers the body only: the key and digest printed beside it must be ours too.
     signature = json.loads(text)["signature"]
-    if signature.get("public_key") != public_key_pem:
+    if named not in known:
         raise certificates.CertificateInvalid("the certificate names a public key that is not this installation's")
     if signature.get("signed_sha256") != hashlib.sha256(certificates.canonical(body)).hexdigest():
         raise certificates.CertificateInvalid("the certificate's signed_sha256 does not match its content")

@@ -1,45 +1,69 @@
-"""The Ed25519 key that signs destruction certificates: a file in the key directory, never in the database."""
+"""The key that signs destruction certificates, used through the vault's :class:`~cityid.vault.signers.Signer`.
+
+The private key lives in the signing-key store (a key file by default, the HSM with
+``CITYID_KEY_PROVIDER=pkcs11``), never in the database. ``cityid certificate rotate-key`` makes a new
+key; certificates signed by a retired key still verify against its recorded public key.
+Installations older than rotation kept the key in ``KEYS_DIR/certificate-signing.pem``; it is adopted
+as the first key on first use.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
-from cityid.vault.keyfiles import create_secret_file
+from cityid.vault import selectors as vault_selectors
+from cityid.vault import services as vault
+from cityid.vault.signers import LegacyKeyFile
 
-KEY_FILE = "certificate-signing.pem"
+PURPOSE = "certificate"
+LEGACY_KEY_FILE = "certificate-signing.pem"
 
 
-def _path() -> Path:
-    return Path(settings.KEYS_DIR) / KEY_FILE
-
-
-def signing_key() -> Ed25519PrivateKey:
-    path = _path()
-    if not path.exists():
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        create_secret_file(path, pem)
+def _load_legacy(path: Path) -> Ed25519PrivateKey:
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    assert isinstance(key, Ed25519PrivateKey)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ImproperlyConfigured(f"{path} is not an Ed25519 private key")
     return key
 
 
-def public_key_pem() -> str:
+def signer() -> Any:
+    """The :class:`~cityid.vault.signers.Signer` of new certificates (made on first use)."""
+    legacy = LegacyKeyFile(Path(settings.KEYS_DIR) / LEGACY_KEY_FILE, _load_legacy)
+    return vault.current_signer(purpose=PURPOSE, legacy=legacy)
+
+
+def pem(public_key: bytes) -> str:
     return (
-        signing_key()
-        .public_key()
+        Ed25519PublicKey.from_public_bytes(public_key)
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
 
 
-def load_public_key(pem: str) -> Ed25519PublicKey:
-    key = serialization.load_pem_public_key(pem.encode())
+def public_key_pem() -> str:
+    """The PEM public key of the key that signs now."""
+    return pem(signer().public_key())
+
+
+def known_public_key_pems() -> list[str]:
+    """Every public key that has signed certificates here, the current one first."""
+    signer()
+    return [pem(public) for public in vault_selectors.signing_public_keys(PURPOSE)]
+
+
+def rotate() -> Any:
+    signer()
+    return vault.rotate_signer(purpose=PURPOSE)
+
+
+def load_public_key(text: str) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(text.encode())
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError("not an Ed25519 public key")
     return key

@@ -1,6 +1,23 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class VaultConfig(AppConfig):
     name = "cityid.vault"
     label = "vault"
+
+    def ready(self) -> None:
+        from cityid.core import backends
+        from cityid.vault.providers import PROVIDERS, KeyProvider
+        from cityid.vault.signers import STORES, SigningKeyStore
+
+        backends.register_part(setting="CITYID_KEY_PROVIDER", protocol=KeyProvider, aliases=PROVIDERS)
+        backends.register_part(setting="CITYID_SIGNER", protocol=SigningKeyStore, aliases=STORES)
+        checks.register(swappable_parts_check, checks.Tags.compatibility)
+        backends.check_all()  # a wrong setting stops the server and every command at start
+
+
+def swappable_parts_check(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
+    from cityid.core import backends
+
+    return [checks.Error(problem, id="cityid.E001") for problem in backends.problems()]

@@ -65,3 +65,28 @@ class BlindIndex(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} index of {self.record_key_id}"
+
+
+class SigningKey(models.Model):
+    """A key that signs (audit checkpoints, destruction certificates): its public half only.
+
+    The private half lives in the signing-key store (a key file or the HSM). Retired keys stay
+    listed so that what they signed still verifies; their private halves are destroyed.
+    """
+
+    purpose = models.CharField(max_length=32, db_index=True)
+    key_id = models.CharField(max_length=64, unique=True, help_text="the private key's label in its store")
+    algorithm = models.CharField(max_length=16)
+    public_key = models.BinaryField()
+    store = models.CharField(max_length=16, help_text="the store that holds (or held) the private key")
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["purpose"], condition=models.Q(retired_at=None),
+                                    name="one_current_signing_key_per_purpose"),
+        ]
+
+    def __str__(self) -> str:
+        return f"signing key {self.key_id}"

@@ -33,8 +33,15 @@ class KeyUnavailable(Exception):
 
 
 class KeyProvider(Protocol):
+    """What a key provider does. ``CITYID_KEY_PROVIDER`` names the class (``local``, ``pkcs11`` or a
+    dotted path); :mod:`cityid.core.backends` checks it against this protocol at start-up."""
+
     name: str
 
+    @classmethod
+    def from_settings(cls) -> KeyProvider: ...
+    @classmethod
+    def instance_key(cls) -> str: ...
     def ensure_key(self, key_id: str) -> None: ...
     def has_key(self, key_id: str) -> bool: ...
     def key_ids(self) -> list[str]: ...
@@ -57,6 +64,18 @@ class LocalKeyring:
     """
 
     name = "local"
+
+    @classmethod
+    def from_settings(cls) -> LocalKeyring:
+        from django.conf import settings
+
+        return cls(settings.KEYS_DIR)
+
+    @classmethod
+    def instance_key(cls) -> str:
+        from django.conf import settings
+
+        return str(settings.KEYS_DIR)
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
@@ -186,6 +205,19 @@ class Pkcs11Provider:
 
     name = "pkcs11"
     INDEX_SUFFIX = "#index"
+
+    @classmethod
+    def from_settings(cls) -> Pkcs11Provider:
+        from django.conf import settings
+
+        return cls(settings.CITYID_PKCS11_LIBRARY, settings.CITYID_PKCS11_TOKEN, settings.CITYID_PKCS11_PIN)
+
+    @classmethod
+    def instance_key(cls) -> str:
+        # One PKCS#11 login per process and token: a second C_Login on the same token is refused.
+        from django.conf import settings
+
+        return str(settings.CITYID_PKCS11_TOKEN)
 
     def __init__(self, library: str, token_label: str, pin: str) -> None:
         import pkcs11
@@ -366,23 +398,17 @@ class Pkcs11Provider:
                 self._handles.pop(label, None)
 
 
-_providers: dict[tuple[str, str], KeyProvider] = {}
+PROVIDERS = {"local": "cityid.vault.providers.LocalKeyring", "pkcs11": "cityid.vault.providers.Pkcs11Provider"}
+
+_providers: dict[tuple[type, str], KeyProvider] = {}
 
 
 def get_provider() -> KeyProvider:
-    """The configured provider (``CITYID_KEY_PROVIDER``), one instance per process."""
-    from django.conf import settings
+    """The configured provider (``CITYID_KEY_PROVIDER``), one instance per process and configuration."""
+    from cityid.core.backends import backend_class
 
-    kind = settings.CITYID_KEY_PROVIDER
-    # One PKCS#11 login per process and token: a second C_Login on the same token is refused.
-    cache_key = (kind, str(settings.CITYID_PKCS11_TOKEN if kind == "pkcs11" else settings.KEYS_DIR))
+    cls = backend_class("CITYID_KEY_PROVIDER")
+    cache_key = (cls, cls.instance_key())
     if cache_key not in _providers:
-        if kind == "local":
-            _providers[cache_key] = LocalKeyring(settings.KEYS_DIR)
-        elif kind == "pkcs11":
-            _providers[cache_key] = Pkcs11Provider(
-                settings.CITYID_PKCS11_LIBRARY, settings.CITYID_PKCS11_TOKEN, settings.CITYID_PKCS11_PIN
-            )
-        else:
-            raise KeyUnavailable(f"unknown key provider {kind!r} (CITYID_KEY_PROVIDER)")
+        _providers[cache_key] = cls.from_settings()
     return _providers[cache_key]

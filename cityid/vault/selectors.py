@@ -29,3 +29,12 @@ def cohort_sizes() -> list[dict]:
     from django.db.models import Count
 
     return list(RecordKey.objects.values("record_class", "cohort").annotate(records=Count("id")).order_by("cohort"))
+
+
+def signing_public_keys(purpose: str) -> list[bytes]:
+    """Every public key that has signed for ``purpose``, the current one first."""
+    from cityid.vault.models import SigningKey
+
+    keys = list(SigningKey.objects.filter(purpose=purpose).order_by("-pk"))
+    current = [bytes(k.public_key) for k in keys if k.retired_at is None]
+    return current + [bytes(k.public_key) for k in keys if k.retired_at is not None]

@@ -446,3 +446,89 @@ def _bulk_delete_rows(queryset: Any) -> int:
         elif relation.on_delete is SET_NULL:
             referring.update(**{field.name: None})
     return queryset._raw_delete(queryset.db)
+
+
+# --- signing keys ----------------------------------------------------------------------------
+
+
+def _signer_of(key: Any) -> Any:
+    from cityid.vault.signers import StoredSigner, get_store
+
+    return StoredSigner(get_store(), key.key_id, bytes(key.public_key))
+
+
+def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> Any:
+    """The key that signs for ``purpose`` now (a :class:`cityid.vault.signers.Signer`).
+
+    Made on first use. ``legacy`` names a key file of an older installation (made before keys were
+    recorded): the file store adopts its key as the first key; another store records its public half
+    as retired, so that what it signed still verifies, and makes a new key. Either way the old file
+    is then removed: a signing key sits in one place only.
+    Concurrent first uses agree on one key: labels are ``<purpose>-<n>`` and a store keeps the first
+    key made under a label.
+    """
+    from django.db import IntegrityError
+
+    from cityid.vault.models import SigningKey
+    from cityid.vault.signers import ED25519, FileKeyStore, SigningKeyMissing, get_store
+
+    for _ in range(3):
+        key = SigningKey.objects.filter(purpose=purpose, retired_at=None).first()
+        if key is not None:
+            return _signer_of(key)
+        if not create:
+            raise SigningKeyMissing(f"no {purpose} signing key yet")
+        store = get_store()
+        old = legacy.read() if legacy else None
+        try:
+            with transaction.atomic():
+                if old is not None and not SigningKey.objects.filter(purpose=purpose).exists():
+                    public = old.public_key().public_bytes_raw()
+                    if isinstance(store, FileKeyStore):
+                        store.adopt(f"{purpose}-1", old)
+                        SigningKey.objects.create(purpose=purpose, key_id=f"{purpose}-1", algorithm=ED25519,
+                                                  public_key=public, store=store.name)
+                        transaction.on_commit(lambda: legacy.path.unlink(missing_ok=True))
+                        continue
+                    SigningKey.objects.create(purpose=purpose, key_id=f"{purpose}-1", algorithm=ED25519,
+                                              public_key=public, store="file", retired_at=_now())
+                if old is not None:
+                    transaction.on_commit(lambda: legacy.path.unlink(missing_ok=True))
+                label = f"{purpose}-{SigningKey.objects.filter(purpose=purpose).count() + 1}"
+                public = store.create(label)
+                SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=ED25519, public_key=public,
+                                          store=store.name)
+        except IntegrityError:
+            continue  # another process recorded the key first: read theirs
+    key = SigningKey.objects.filter(purpose=purpose, retired_at=None).first()
+    if key is None:
+        raise SigningKeyMissing(f"could not record a {purpose} signing key")
+    return _signer_of(key)
+
+
+def _now() -> Any:
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def rotate_signer(*, purpose: str) -> Any:
+    """Make a new key for ``purpose`` that signs from now on; retire the old one and destroy its
+    private half (its public half stays recorded, so everything it signed still verifies)."""
+    from cityid.vault.models import SigningKey
+    from cityid.vault.signers import ED25519, get_store
+
+    store = get_store()
+    with transaction.atomic():
+        current = SigningKey.objects.select_for_update().filter(purpose=purpose, retired_at=None).first()
+        if current is not None:
+            current.retired_at = _now()
+            current.save(update_fields=["retired_at"])
+        label = f"{purpose}-{SigningKey.objects.filter(purpose=purpose).count() + 1}"
+        public = store.create(label)
+        new = SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=ED25519, public_key=public,
+                                        store=store.name)
+        if current is not None and current.store == store.name:
+            retired = current.key_id
+            transaction.on_commit(lambda: store.destroy(retired))
+    return _signer_of(new)

@@ -154,13 +154,28 @@ def test_empty_log_checkpoint(db, settings):
 
 
 def test_signing_key_file(db, settings):
-    path = settings.KEYS_DIR / "audit-log.key"
+    path = settings.KEYS_DIR / "signing" / "audit-log-1.pem"
     assert not path.exists()
     vkey = keys.verifier_key()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert path.read_text().startswith(f"PRIVATE+KEY+{settings.CITYID_LOG_ORIGIN}+")
     assert keys.verifier_key() == vkey  # reused, not regenerated
-    settings.CITYID_LOG_ORIGIN = "other.example"
+    assert keys.verifier_keys() == [vkey]
+
+
+def test_an_older_installations_key_file_is_adopted(db, settings, django_capture_on_commit_callbacks):
+    """A key file from before rotation keeps signing: checkpoints it signed still verify."""
+    old_key, old_vkey = note.generate_signer_key(settings.CITYID_LOG_ORIGIN)
+    settings.KEYS_DIR.mkdir(parents=True, exist_ok=True)
+    (settings.KEYS_DIR / "audit-log.key").write_text(old_key + "\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert keys.verifier_key() == old_vkey
+    assert not (settings.KEYS_DIR / "audit-log.key").exists()  # moved into the key store, not copied
+
+
+def test_an_older_key_file_of_another_origin_is_refused(db, settings):
+    other_key, _ = note.generate_signer_key("other.example")
+    settings.KEYS_DIR.mkdir(parents=True, exist_ok=True)
+    (settings.KEYS_DIR / "audit-log.key").write_text(other_key + "\n")
     with pytest.raises(ImproperlyConfigured, match="keeps its origin"):
         keys.signer()
 

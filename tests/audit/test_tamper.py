@@ -153,21 +153,23 @@ def test_rewritten_history_is_refused_by_the_next_checkpoint(log):
     assert Checkpoint.objects.count() == 1
 
 
+def _signed_with_the_log_key(body: str) -> str:
+    signer = keys.signer()
+    return note.sign_note_with(body, keys.origin(), signer.public_key(), signer.sign)
+
+
 def test_forged_checkpoint_with_the_log_key_is_caught(log, settings):
     """A validly signed checkpoint whose root is not the log's at its size (a key thief's fork)."""
-    name, private_key = keys.signer()
     fake_root = merkle.leaf_hash(b"fork")
     body = note.checkpoint_body(settings.CITYID_LOG_ORIGIN, 300, fake_root)
-    Checkpoint.objects.create(size=300, root=fake_root, note=note.sign_note(body, name, private_key))
+    Checkpoint.objects.create(size=300, root=fake_root, note=_signed_with_the_log_key(body))
     with pytest.raises(CommandError, match=r"^audit log broken at index 0: checkpoint #\d+ \(size 300\)"):
         call_command("audit", "verify")
 
 
 def test_forged_checkpoint_beyond_the_log_blocks_signing(log, settings):
-    name, private_key = keys.signer()
     body = note.checkpoint_body(settings.CITYID_LOG_ORIGIN, 700, merkle.leaf_hash(b"future"))
-    Checkpoint.objects.create(size=700, root=merkle.leaf_hash(b"future"),
-                              note=note.sign_note(body, name, private_key))
+    Checkpoint.objects.create(size=700, root=merkle.leaf_hash(b"future"), note=_signed_with_the_log_key(body))
     with pytest.raises(services.LogInconsistent, match="700 entries but the tree holds 600"):
         services.make_checkpoint()
     _broken_at(600)  # covers entries the log does not hold
@@ -199,8 +201,7 @@ def test_external_checkpoint_of_a_forked_log(log, settings, tmp_path):
     kept = tmp_path / "kept-checkpoint"
     kept.write_text(log.note)
     call_command("audit", "verify", "--checkpoint", str(kept))
-    name, private_key = keys.signer()
     body = note.checkpoint_body(settings.CITYID_LOG_ORIGIN, SIZE, merkle.leaf_hash(b"fork"))
-    kept.write_text(note.sign_note(body, name, private_key))
+    kept.write_text(_signed_with_the_log_key(body))
     with pytest.raises(CommandError, match=rf"^audit log broken at index 0: {kept} \(size {SIZE}\)"):
         call_command("audit", "verify", "--checkpoint", str(kept))

@@ -369,7 +369,7 @@ def test_certificate_without_audit_entry_fails(certificate_file):
     body = json.loads(certificate_file.read_text())["certificate"]
     body["audit_log_index"] = 987654
     resigned = certificate_file.with_name("resigned.json")
-    resigned.write_text(certificates.sign(body, signing.signing_key(), signing.public_key_pem()))
+    resigned.write_text(certificates.sign(body, signing.signer().sign, signing.public_key_pem()))
     with pytest.raises(CommandError, match="audit log index 987654 does not record this certificate"):
         run("certificate", "verify", str(resigned))
 

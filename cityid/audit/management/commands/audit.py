@@ -3,12 +3,15 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError
+from django.db import transaction
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from cityid.accounts.services import authorize, resolve_command_actor
 from cityid.audit import keys, merkle, note, selectors, services
 from cityid.audit.export import export_log, tile_refs
 from cityid.audit.models import AuditEntry
+from cityid.audit.services import record_event
 from cityid.audit.verify import VerifyError, verify_log
 from cityid.ops.base import CityidCommand
 
@@ -39,10 +42,12 @@ class Command(CityidCommand):
         sub.add_parser("integrate", help="hash entries not yet in the tree")
         export = sub.add_parser("export", help="write the log as static files")
         export.add_argument("directory", type=Path)
+        sub.add_parser("rotate-key", help="a new checkpoint-signing key signs from now on; the old one is destroyed "
+                                          "and its public key kept, so old checkpoints still verify (host operator)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            getattr(self, "_" + options["subcommand"])(options)
+            getattr(self, "_" + options["subcommand"].replace("-", "_"))(options)
         except services.LogInconsistent as exc:
             raise CommandError(f"audit log inconsistent: {exc}") from None
         except VerifyError as exc:
@@ -74,6 +79,15 @@ class Command(CityidCommand):
             f"{report.checkpoints} checkpoint(s) consistent; root {report.root.hex()}"
         )
 
+    def _rotate_key(self, options: dict) -> None:
+        actor = resolve_command_actor(options.get("actor"))
+        authorize(actor, "keys.rotate")
+        with transaction.atomic():
+            new = keys.rotate()
+            record_event(actor=actor, action="keys.rotate", target=f"signing-key:{new.key_id}")
+        vkey = note.verifier_key(keys.origin(), new.public_key())
+        self.stdout.write(f"new checkpoint-signing key {new.key_id}: {vkey}")
+
     def _checkpoint(self, options: dict) -> None:
         self.stdout.write(services.make_checkpoint().note, ending="")
 
@@ -90,7 +104,7 @@ class Command(CityidCommand):
         root = selectors.decode_hashes([proof["root"]])[0]
         against = "the tree root"
         if proof["checkpoint"]:
-            root = note.open_checkpoint(proof["checkpoint"], keys.verifier_key(), origin=keys.origin()).root
+            root = note.open_checkpoint(proof["checkpoint"], keys.verifier_keys(), origin=keys.origin()).root
             against = "the signed checkpoint"
         ok = merkle.verify_inclusion(
             merkle.leaf_hash(bytes(entry)), proof["index"], proof["size"],

@@ -2,10 +2,12 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError
+from django.db import transaction
 from rich.table import Table
 
+from cityid.audit.services import record_event
 from cityid.ops.base import CityidCommand
-from cityid.retention import selectors, services
+from cityid.retention import selectors, services, signing
 from cityid.retention.approvals import write_certificate_file
 from cityid.retention.certificate import CertificateInvalid
 from cityid.retention.management.progress import RawHelp, render
@@ -15,6 +17,7 @@ HELP = """Destruction certificates (signed, no personal data, publishable).
   certificate verify FILE    check the signature and the audit-log entry that records it
   certificate list           every certificate: run, date, records, keys destroyed
   certificate export RUN     (re)write DATA_DIR/certificates/run-RUN.json and print its path
+  certificate rotate-key     a new signing key from now on (host operator); old certificates still verify
 """
 
 
@@ -31,11 +34,18 @@ class Command(RawHelp, CityidCommand):
         sub.add_parser("list", help="list the certificates")
         export = sub.add_parser("export", help="write a run's certificate file and print its path")
         export.add_argument("run", type=int)
+        sub.add_parser("rotate-key", help="a new certificate-signing key signs from now on (host operator)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.action = None if options["subcommand"] == "verify" else "retention.read"
-        self.actor(options)
-        getattr(self, "_" + options["subcommand"])(options)
+        self.action = {"verify": None, "rotate-key": "keys.rotate"}.get(options["subcommand"], "retention.read")
+        self._acting = self.actor(options)
+        getattr(self, "_" + options["subcommand"].replace("-", "_"))(options)
+
+    def _rotate_key(self, options: dict) -> None:
+        with transaction.atomic():
+            new = signing.rotate()
+            record_event(actor=self._acting, action="keys.rotate", target=f"signing-key:{new.key_id}")
+        self.stdout.write(f"new certificate-signing key {new.key_id}")
 
     def _verify(self, options: dict) -> None:
         path: Path = options["file"]
