@@ -161,7 +161,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 HTTPS = _env_bool("CITYID_HTTPS")
 _proxy_header = os.environ.get("CITYID_PROXY_SSL_HEADER", "X-Forwarded-Proto: https")
 if HTTPS:
-    _name, _, _value = _proxy_header.partition(":")
+    _name, _sep, _value = _proxy_header.partition(":")
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _name.strip().upper().replace("-", "_"), _value.strip())
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("CITYID_HSTS_SECONDS", str(365 * 24 * 3600)))
