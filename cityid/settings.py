@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "csp",
     "cityid.accounts",
     "cityid.vault",
     "cityid.audit",
@@ -57,7 +58,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: refuses an oversized body (413) or one without a length (411) before anything reads it.
+    "cityid.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "cityid.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -126,9 +131,16 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 
+# Sign-in limits (cityid/accounts/lockout.py): a username is locked from one client address after
+# CITYID_LOCKOUT_FAILURES failures, so an attacker elsewhere cannot lock a staff member out; and a client
+# address is locked for every username after CITYID_LOCKOUT_CLIENT_FAILURES failures in all (password
+# spraying). Higher than the first because clerks of one enrollment center share an address.
 AXES_FAILURE_LIMIT = int(os.environ.get("CITYID_LOCKOUT_FAILURES", "5"))
+CITYID_LOCKOUT_CLIENT_FAILURES = int(os.environ.get("CITYID_LOCKOUT_CLIENT_FAILURES", "20"))
 AXES_COOLOFF_TIME = timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "cityid.accounts.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "cityid.accounts.lockout.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
@@ -139,10 +151,48 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env_bool("CITYID_HTTPS")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Production runs behind a TLS proxy (README, "Production"). CITYID_HTTPS=1 says so: the proxy
+# terminates TLS, sets the header below on every request it forwards (overwriting any a client
+# sent) and appends the client's address to X-Forwarded-For; cityid is reachable only through it.
+HTTPS = _env_bool("CITYID_HTTPS")
+_proxy_header = os.environ.get("CITYID_PROXY_SSL_HEADER", "X-Forwarded-Proto: https")
+if HTTPS:
+    _name, _sep, _value = _proxy_header.partition(":")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _name.strip().upper().replace("-", "_"), _value.strip())
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("CITYID_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("CITYID_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _env_bool("CITYID_HSTS_PRELOAD", True)
+    # Off only when the proxy itself redirects plain HTTP (then Django's check need not say so).
+    SECURE_SSL_REDIRECT = _env_bool("CITYID_SSL_REDIRECT", True)
+# The proxies in front that append to X-Forwarded-For: the client address a lockout counts is the
+# one the nearest of them saw (lockout.client_ip). 0 without CITYID_HTTPS: REMOTE_ADDR is the client.
+CITYID_PROXY_COUNT = int(os.environ.get("CITYID_PROXY_COUNT", "1" if HTTPS else "0"))
+# Other origins (scheme://host[:port]) a form may be posted from, e.g. when the proxy's public name
+# differs from the Host header it forwards.
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CITYID_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+
+# Content-Security-Policy (django-csp 4): scripts and styles only from the vendored static files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
+# No browser feature is needed today; a page that takes a photo with the camera would allow it there.
+CITYID_PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 OTP_TOTP_ISSUER = os.environ.get("CITYID_PROGRAM_NAME", "cityid")
 
@@ -162,6 +212,9 @@ WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
 CITYID_MAX_SCAN_BYTES = 10 * 1024 * 1024
+# The largest request body accepted at all (cityid.middleware): the enrollment form's photo and eight
+# scans at their limit, plus 4 MiB for the other fields and the multipart framing.
+CITYID_MAX_REQUEST_BYTES = int(os.environ.get("CITYID_MAX_REQUEST_BYTES", str(9 * CITYID_MAX_SCAN_BYTES + 4 * 2**20)))
 
 # Program configuration (DESIGN.md §3): rules are data; the IDNYC file is the shipped default.
 CITYID_RULES_FILE = os.environ.get("CITYID_RULES_FILE", str(PACKAGE_DIR / "enrollment" / "rules" / "idnyc.json"))
@@ -179,7 +232,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CITYID_LOG_LEVEL", "WARNING")},
 }
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]  # lockout is per username on purpose: clerks share a center IP
+SILENCED_SYSTEM_CHECKS = []
+if HTTPS and not SECURE_SSL_REDIRECT:
+    SILENCED_SYSTEM_CHECKS.append("security.W008")  # CITYID_SSL_REDIRECT=0: the proxy redirects plain HTTP
 
 # Audit transparency log (DESIGN.md §7): the checkpoint origin, also the name of its signing key
 # (KEYS_DIR/audit-log.key, created on first use). A log keeps its origin for life.

@@ -66,6 +66,28 @@ class NewPasswordForm(SetPasswordForm):
         return data
 
 
+class ChangePasswordForm(NewPasswordForm):
+    """A voluntary change: the current password first. A wrong one counts towards the sign-in lockout
+    (it goes through authentication), so a session left open cannot be used to guess it."""
+
+    old_password = forms.CharField(
+        label=_("Current password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+    field_order = ["old_password", "new_password1", "new_password2"]
+
+    def __init__(self, user, *args, request=None, **kwargs) -> None:
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+        self.order_fields(self.field_order)
+
+    def clean_old_password(self) -> str:
+        old_password = self.cleaned_data["old_password"]
+        if authenticate(self.request, username=self.user.get_username(), password=old_password) != self.user:
+            raise forms.ValidationError(_("Your current password is not correct."), code="password_incorrect")
+        return old_password
+
+
 class _StyledForm(UswdsMixin, forms.Form):
     """A form whose widgets carry the USWDS classes."""
 

@@ -13,3 +13,15 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+
+class UnknownSignInFailures(models.Model):
+    """Failed sign-ins naming no staff account (or none), counted per day instead of logged one audit
+    entry each: anyone can send them, and they carry nothing an auditor could follow up. Failures
+    against a real account are audit-log entries (``login.failure``)."""
+
+    day = models.DateField(unique=True)
+    count = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.count}"

@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import secrets
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -218,3 +221,18 @@ def reset_mfa(user: Any, *, by: Any) -> NewAuthenticator:
         authenticator = _new_authenticator(user)
         record_event(actor=by, action="mfa.enrol", target=f"staff:{user.pk}", purpose="reset")
     return authenticator
+
+
+def count_unknown_sign_in_failure(*, day: date | None = None) -> None:
+    """Add one to the day's tally of failed sign-ins that named no staff account (no audit entry)."""
+    from cityid.accounts.models import UnknownSignInFailures
+
+    day = day or timezone.localdate()
+    with transaction.atomic():
+        if UnknownSignInFailures.objects.filter(day=day).update(count=F("count") + 1):
+            return
+        try:
+            with transaction.atomic():
+                UnknownSignInFailures.objects.create(day=day, count=1)
+        except IntegrityError:  # another request created the day's row first
+            UnknownSignInFailures.objects.filter(day=day).update(count=F("count") + 1)

@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from cityid.accounts.forms import NewPasswordForm, StaffLoginForm
+from cityid.accounts.forms import ChangePasswordForm, NewPasswordForm, StaffLoginForm
 from cityid.accounts.policy import PermissionDenied, allowed
+from cityid.accounts.selectors import is_staff_username
+from cityid.accounts.services import count_unknown_sign_in_failure
 from cityid.audit.services import record_event
 
 
@@ -58,7 +60,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
             if form.user.must_change_password:
                 return redirect("accounts:password")
             return redirect(target or "home")
-        record_event(actor=request.user, action="login.failure", outcome="failed")
+        if is_staff_username(request.POST.get("username", "")):
+            record_event(actor=request.user, action="login.failure", outcome="failed")
+        else:
+            # Anyone can send these, as many as they like: a daily count, not an audit entry each.
+            count_unknown_sign_in_failure()
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
 
 
@@ -74,7 +80,12 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def password_view(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated or not request.user.is_verified():
         return redirect("accounts:login")
-    form = NewPasswordForm(request.user, request.POST or None)
+    # A voluntary change proves the current password (a session left open is not enough); the
+    # forced first change replaces a one-time password the staff member has just signed in with.
+    if request.user.must_change_password:
+        form = NewPasswordForm(request.user, request.POST or None)
+    else:
+        form = ChangePasswordForm(request.user, request.POST or None, request=request)
     for field in form.fields.values():
         field.widget.attrs.setdefault("class", "usa-input")
     if request.method == "POST" and form.is_valid():

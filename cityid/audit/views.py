@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from cityid.accounts.selectors import unknown_sign_in_failures
 from cityid.accounts.views import requires
 from cityid.audit import selectors
 from cityid.audit.forms import EventSearchForm
@@ -114,6 +115,7 @@ def events(request: HttpRequest) -> HttpResponse:
         )
     return render(request, "audit/events.html", {
         "form": form, "page_obj": page, "searched": searched, "status": selectors.log_status(),
+        "unknown_sign_ins": unknown_sign_in_failures(),
     })
 
 

@@ -378,7 +378,7 @@ def test_five_failures_lock_the_account(staff, settings, failure):
         if attempt < 4:
             assert response.status_code == 200, attempt
     _assert_locked(response)
-    # Even the right password and a current code now fail, from any client.
+    # Even the right password and a current code now fail, from any client at this address.
     for other in (client, Client()):
         response = _post_login(other, user)
         _assert_locked(response)
