@@ -162,6 +162,13 @@ WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
 CITYID_MAX_SCAN_BYTES = 10 * 1024 * 1024
+# Uploads are decoded only within these limits (checked from the header, before decoding), then
+# re-encoded without metadata (cityid/enrollment/uploads.py). A 600-dpi A4 or Letter page is ~35 MP;
+# a 12-MP phone photo passes and is kept at most CITYID_PHOTO_MAX_SIDE pixels on its longer side.
+CITYID_MAX_SCAN_PIXELS = 40_000_000
+CITYID_MAX_PHOTO_PIXELS = 16_000_000
+CITYID_PHOTO_MAX_SIDE = 1600
+CITYID_MAX_PDF_PAGES = 50
 
 # Program configuration (DESIGN.md §3): rules are data; the IDNYC file is the shipped default.
 CITYID_RULES_FILE = os.environ.get("CITYID_RULES_FILE", str(PACKAGE_DIR / "enrollment" / "rules" / "idnyc.json"))
