@@ -35,6 +35,7 @@ POLICY: dict[str, frozenset[str]] = {
     "enrollment.decide": frozenset({"supervisor"}),
     "enrollment.import": frozenset({"supervisor"}),
     "enrollment.seed": frozenset(),
+    "enrollment.clean": frozenset(),  # re-seals and re-encodes everything stored: the host operator only
     "subject.export": frozenset({"records_officer"}),
     "staff.manage": frozenset({"admin"}),
     "audit.read": frozenset({"auditor"}),

@@ -15,7 +15,16 @@ from cityid.enrollment.eligibility import Rules
 from cityid.enrollment.models import AddressKind, ApplicationType, Borough, Gender
 from cityid.text import clean_strings
 
+#: The names and addresses of a profile and of an application's details, kept in one normal form
+#: (``cityid.text.clean_text``): on entry here, and for what was stored before by ``cityid enrollment clean``.
+PROFILE_TEXT = ("given_name", "family_name", "address")
+DETAILS_TEXT = ("caretaker", "emergency_contact")
 LANGUAGE_CODES = {"en", "es", "zh", "ru", "bn", "ht", "ko", "ar", "fr", "pl", "ur", "it", "yi", "other"}
+
+
+def clean_sealed_text(values: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """A stored profile or details dictionary with its names and addresses in the normal form."""
+    return {key: clean_strings(value) if key in fields else value for key, value in values.items()}
 
 
 class EnrollmentInvalid(Exception):
@@ -58,11 +67,8 @@ class EnrollmentInput:
 
     def __post_init__(self) -> None:
         # Names and addresses in one normal form before anything is checked, sealed or indexed.
-        self.given_name = clean_strings(self.given_name)
-        self.family_name = clean_strings(self.family_name)
-        self.address = clean_strings(self.address)
-        self.caretaker = clean_strings(self.caretaker)
-        self.emergency_contact = clean_strings(self.emergency_contact)
+        for name in PROFILE_TEXT + DETAILS_TEXT:
+            setattr(self, name, clean_strings(getattr(self, name)))
 
     def profile(self) -> dict[str, Any]:
         """The sealed personal part of the applicant."""

@@ -355,6 +355,16 @@ def rewrap_moves(moves: Iterable[Move]) -> list[RecordKey]:
     return destroyed
 
 
+def reindex(records: list[OpenRecord]) -> None:
+    """Recompute the blind indexes of these records from their owners' current values (after the owner
+    re-sealed a value in a new normal form), in one transaction."""
+    if not records:
+        return
+    with transaction.atomic():
+        BlindIndex.objects.filter(record_key_id__in=[record.key.pk for record in records]).delete()
+        BlindIndex.objects.bulk_create(_recomputed_indexes(records))
+
+
 def _recomputed_indexes(records: list[OpenRecord]) -> list[BlindIndex]:
     by_class: dict[str, list[OpenRecord]] = {}
     for record in records:

@@ -25,6 +25,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "enrollment.decide": frozenset({"supervisor"}),
     "enrollment.import": frozenset({"supervisor"}),
     "enrollment.seed": frozenset(),
+    "enrollment.clean": frozenset(),
     "subject.export": frozenset({"records_officer"}),
     "staff.manage": frozenset({"admin"}),
     "audit.read": frozenset({"auditor"}),
