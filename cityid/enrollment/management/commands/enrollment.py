@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from cityid.enrollment.selectors import files_left_unclean
 from cityid.enrollment.services import CLEAN_TASKS, clean_stored_batch, cleanup_remaining
 from cityid.ops.base import CityidCommand
 from cityid.vault.services import sweep_orphan_blobs
@@ -59,5 +60,11 @@ class Command(CityidCommand):
                 break
         removed = sweep_orphan_blobs()
         self.stdout.write(f"removed {removed} superseded blob file(s)")
-        if not stopped:
+        if stopped:
+            return
+        unclean = files_left_unclean()
+        if unclean:
+            self.stdout.write(f"done; {unclean} stored file(s) could not be cleaned (named when found): "
+                              "they are served only as downloads")
+        else:
             self.stdout.write("all stored names, photos and scans are clean")
