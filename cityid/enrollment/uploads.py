@@ -14,7 +14,7 @@ Images (JPEG, PNG):
   orientation, and written anew from its pixels alone: no EXIF (GPS position, device serial, time),
   no XMP, no ICC profile, no comment, no text chunks, no embedded thumbnail. ICC profiles are
   dropped (they can name the device; a card photo needs no colour management).
-* Photos are always written as JPEG (RGB, quality 90) and shrunk to at most ``max_side`` pixels on
+* Photos are always written as JPEG (grey or RGB, quality 90) and shrunk to at most ``max_side`` pixels on
   their longer side (a card photo needs no more; less is kept). Scans keep their format: a JPEG
   scan is written as JPEG (grey or RGB, quality 90), a PNG scan as PNG (lossless; only the IHDR,
   PLTE, IDAT and IEND chunks), at their full size so they stay legible.
@@ -140,47 +140,44 @@ def _megapixels(pixels: int) -> int:
 
 
 def _upright(image: Any, image_ops: Any) -> Any:
-    """The image turned by its EXIF orientation; as it is when that tag is missing or unreadable."""
+    """The image turned by its EXIF orientation (in place: a 40-MP scan is not copied for it); as it is
+    when that tag is missing or unreadable."""
     try:
-        return image_ops.exif_transpose(image)
+        image_ops.exif_transpose(image, in_place=True)
     except Exception:  # a malformed EXIF block: the orientation is unknown, the pixels are fine
-        return image
+        pass
+    return image
 
 
 def _pixels_only(image: Any, output: str) -> Any:
-    """A new image holding only the pixels, in a mode ``output`` can store, with no info dictionary
+    """The pixels alone, in a mode ``output`` can store, with no info dictionary
     (Pillow writes ``info``'s EXIF, ICC, XMP, comment and text chunks back out when saving)."""
     from PIL import Image
 
     mode = image.mode
-    if output == "JPEG":
-        if mode in {"RGBA", "LA", "PA"} or (mode == "P" and "transparency" in image.info):
-            rgba = image.convert("RGBA")
-            flat = Image.new("RGB", rgba.size, (255, 255, 255))
-            flat.paste(rgba, mask=rgba.getchannel("A"))
-            clean = flat
-        elif mode in {"L", "1"} or mode.startswith("I;16") or mode == "I":
-            clean = image.convert("L") if mode != "I" and not mode.startswith("I;16") else _to_grey(image)
-        else:
-            clean = image.convert("RGB")
+    target = _target_mode(image, output)
+    if target == mode:
+        clean = image  # ours alone (opened here): its info is cleared below, its pixels not copied
+    elif target == "RGB" and mode in {"RGBA", "LA", "PA", "P"}:
+        rgba = image.convert("RGBA")
+        clean = Image.new("RGB", rgba.size, (255, 255, 255))
+        clean.paste(rgba, mask=rgba.getchannel("A"))
+    elif target == "L" and (mode == "I" or mode.startswith("I;16")):
+        clean = image.convert("I").point(lambda value: value / 256).convert("L")  # 16-bit grey as 8-bit
     else:
-        if mode in {"RGBA", "LA", "PA"} or (mode == "P" and "transparency" in image.info):
-            clean = image.convert("RGBA")
-        elif mode in {"L", "1"}:
-            clean = image.convert("L")
-        elif mode == "I" or mode.startswith("I;16"):
-            clean = _to_grey(image)
-        else:
-            clean = image.convert("RGB")
-    if clean is image:
-        clean = image.copy()
+        clean = image.convert(target)
     clean.info = {}
     return clean
 
 
-def _to_grey(image: Any) -> Any:
-    """A 16-bit grey image as 8-bit grey."""
-    return image.convert("I").point(lambda value: value / 256).convert("L")
+def _target_mode(image: Any, output: str) -> str:
+    mode = image.mode
+    transparent = mode in {"RGBA", "LA", "PA"} or (mode == "P" and "transparency" in image.info)
+    if mode in {"L", "1", "I"} or mode.startswith("I;16"):
+        return "L"
+    if output == "PNG" and transparent:
+        return "RGBA"
+    return "RGB"
 
 
 # --- PDF ---------------------------------------------------------------------------------------
