@@ -550,8 +550,7 @@ def _clean_scans(ids: list[int], actor: Any, progress: CleanupProgress) -> Clean
         except UploadRefused as refused:
             batch.refused.append(f"{application.ref} document {document.position}: {refused.code}")
             continue
-        if cleaned.content_type != "application/pdf":  # a PDF that passed its check is kept as it is
-            found.append((document, record, cleaned))
+        found.append((document, record, cleaned))
     _replace_blobs(found, ids, batch, list(events.values()), progress, model=PresentedDocument, field="scan")
     return batch
 

@@ -22,7 +22,9 @@ Images (JPEG, PNG):
 PDFs are parsed with pypdf and refused when encrypted, unreadable, over ``max_pages``, or when any
 object reachable from the trailer holds JavaScript, an automatic action, a launch or remote action,
 embedded files, rich media or an XFA form (and when such a name appears anywhere in the raw file).
-An accepted PDF is stored as given and served only as a download.
+An accepted PDF is written anew from its pages alone (no document information, XMP, outline,
+annotations or page metadata); the images drawn on its pages are kept as they are, metadata inside
+them included, so PDFs are served only as downloads.
 """
 
 from __future__ import annotations
@@ -84,8 +86,7 @@ def clean_upload(
     PDF), or UploadRefused."""
     content_type = sniff(data)
     if content_type == "application/pdf" and kind == SCAN:
-        check_pdf(data, max_pages=max_pages)
-        return Cleaned(data, content_type)
+        return Cleaned(clean_pdf(data, max_pages=max_pages), content_type)
     if content_type not in {"image/jpeg", "image/png"}:
         raise UploadRefused("type")
     if kind == PHOTO:
@@ -181,6 +182,31 @@ def _target_mode(image: Any, output: str) -> str:
 
 
 # --- PDF ---------------------------------------------------------------------------------------
+
+def clean_pdf(data: bytes, *, max_pages: int) -> bytes:
+    """A checked PDF (``check_pdf``) written anew from its pages alone: no document information dictionary
+    (author, producer, dates), no XMP packet, no outline, no names tree, no page annotations, thumbnails or
+    page metadata. What the pages draw — their content streams, fonts and images — is kept as it is."""
+    check_pdf(data, max_pages=max_pages)
+    from pypdf import PdfReader, PdfWriter
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        writer = PdfWriter()
+        for page in reader.pages:
+            copy = writer.add_page(page)
+            for key in ("/Annots", "/Metadata", "/PieceInfo", "/Thumb", "/AA", "/B"):
+                if key in copy:
+                    del copy[key]
+        writer.metadata = None
+        buffer = io.BytesIO()
+        writer.write(buffer)
+    except Exception:  # pypdf raises many kinds on malformed input; each one is a refusal
+        raise UploadRefused("pdf_unreadable") from None
+    clean = buffer.getvalue()
+    check_pdf(clean, max_pages=max_pages)  # what is stored is checked, not only what was given
+    return clean
+
 
 def check_pdf(data: bytes, *, max_pages: int) -> None:
     """Refuse an encrypted, unreadable, too long or active PDF (UploadRefused); return quietly otherwise."""

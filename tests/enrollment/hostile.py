@@ -61,7 +61,7 @@ def jpeg_with_exif(size: tuple[int, int] = (64, 48), orientation: int | None = N
     return buffer.getvalue()
 
 
-def _pdf(objects: list[bytes], root: int = 1) -> bytes:
+def _pdf(objects: list[bytes], root: int = 1, info: int | None = None) -> bytes:
     out = bytearray(b"%PDF-1.7\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -70,26 +70,31 @@ def _pdf(objects: list[bytes], root: int = 1) -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, root, xref)
+    info_ref = b" /Info %d 0 R" % info if info else b""
+    out += b"trailer\n<< /Size %d /Root %d 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, root, info_ref, xref)
     return bytes(out)
 
 
 def pdf(open_action: bytes | None = None, extra: list[bytes] | None = None) -> bytes:
-    """A one-page PDF; ``open_action`` the catalog's /OpenAction value, ``extra`` more objects (5 ...)."""
+    """A one-page PDF carrying an author and a title (metadata); ``open_action`` the catalog's /OpenAction
+    value, ``extra`` more objects (numbered from 6)."""
     catalog = b"<< /Type /Catalog /Pages 2 0 R" + (b" /OpenAction " + open_action if open_action else b"") + b" >>"
+    info = b"<< /Author (%s) /Title (passport scan) >>" % CANARY.encode()
     return _pdf([
         catalog,
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
         b"<< /Length 0 >>\nstream\n\nendstream",
+        info,
         *(extra or []),
-    ])
+    ], info=5)
 
 
 def pdf_open_action_javascript() -> bytes:
-    return pdf(b"5 0 R", [b"<< /Type /Action /S /JavaScript /JS (app.alert\\('x'\\)) >>"])
+    return pdf(b"6 0 R", [b"<< /Type /Action /S /JavaScript /JS (app.alert\\('x'\\)) >>"])
 
 
 def pdf_hidden_javascript() -> bytes:
     """The same action with its names written in #xx escapes, so no plain ``/JavaScript`` is in the file."""
-    return pdf(b"5 0 R", [b"<< /Type /Action /S /Java#53cript /J#53 (app.alert\\('x'\\)) >>"])
+    return pdf(b"6 0 R", [b"<< /Type /Action /S /Java#53cript /J#53 (app.alert\\('x'\\)) >>"])

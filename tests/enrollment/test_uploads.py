@@ -157,13 +157,13 @@ def test_pdf_with_open_action_javascript_is_refused():
 
 @pytest.mark.parametrize("extra", [
     b"<< /Type /Action /S /Launch /F (cmd.exe) >>",
-    b"<< /Type /Filespec /EF << /F 6 0 R >> /EmbeddedFile 6 0 R >>",
-    b"<< /Type /Action /S /URI /URI (http://x) /AA << /O 5 0 R >> >>",
+    b"<< /Type /Filespec /EF << /F 7 0 R >> /EmbeddedFile 7 0 R >>",
+    b"<< /Type /Action /S /URI /URI (http://x) /AA << /O 6 0 R >> >>",
     b"<< /XFA [(template) 4 0 R] >>",
 ], ids=["launch", "embedded file", "additional actions", "XFA"])
 def test_pdf_with_other_active_content_is_refused(extra):
     with pytest.raises(uploads.UploadRefused) as caught:
-        uploads.check_pdf(hostile.pdf(b"5 0 R", [extra, b"<< /Length 0 >>\nstream\n\nendstream"]), max_pages=50)
+        uploads.check_pdf(hostile.pdf(b"6 0 R", [extra, b"<< /Length 0 >>\nstream\n\nendstream"]), max_pages=50)
     assert caught.value.code == "pdf_active"
 
 
@@ -188,8 +188,16 @@ def test_encrypted_unreadable_and_long_pdfs_are_refused():
         uploads.check_pdf(buffer.getvalue(), max_pages=2)
 
 
-def test_plain_pdfs_are_accepted():
-    assert uploads.clean_upload(hostile.pdf(), kind=uploads.SCAN, max_pixels=1).content_type == "application/pdf"
+def test_plain_pdfs_are_accepted_and_written_anew_without_their_metadata():
+    from pypdf import PdfReader
+
+    raw = hostile.pdf()
+    assert hostile.CANARY.encode() in raw and PdfReader(io.BytesIO(raw)).metadata["/Author"] == hostile.CANARY
+    cleaned = uploads.clean_upload(raw, kind=uploads.SCAN, max_pixels=1)
+    assert cleaned.content_type == "application/pdf"
+    assert hostile.CANARY.encode() not in cleaned.data
+    reader = PdfReader(io.BytesIO(cleaned.data))
+    assert len(reader.pages) == 1 and not reader.metadata and "/Metadata" not in reader.trailer["/Root"]
     uploads.check_pdf(hostile.pdf(b"[3 0 R /Fit]"), max_pages=50)  # open at a page: no action
 
 
