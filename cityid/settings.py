@@ -215,6 +215,13 @@ CITYID_MAX_SCAN_BYTES = 10 * 1024 * 1024
 # The largest request body accepted at all (cityid.middleware): the enrollment form's photo and eight
 # scans at their limit, plus 4 MiB for the other fields and the multipart framing.
 CITYID_MAX_REQUEST_BYTES = int(os.environ.get("CITYID_MAX_REQUEST_BYTES", str(9 * CITYID_MAX_SCAN_BYTES + 4 * 2**20)))
+# Uploads are decoded only within these limits (checked from the header, before decoding), then
+# re-encoded without metadata (cityid/enrollment/uploads.py). A 600-dpi A4 or Letter page is ~35 MP;
+# a 12-MP phone photo passes and is kept at most CITYID_PHOTO_MAX_SIDE pixels on its longer side.
+CITYID_MAX_SCAN_PIXELS = 40_000_000
+CITYID_MAX_PHOTO_PIXELS = 16_000_000
+CITYID_PHOTO_MAX_SIDE = 1600
+CITYID_MAX_PDF_PAGES = 50
 
 # Program configuration (DESIGN.md §3): rules are data; the IDNYC file is the shipped default.
 CITYID_RULES_FILE = os.environ.get("CITYID_RULES_FILE", str(PACKAGE_DIR / "enrollment" / "rules" / "idnyc.json"))

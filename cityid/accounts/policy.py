@@ -36,6 +36,7 @@ POLICY: dict[str, frozenset[str]] = {
     "enrollment.import": frozenset({"supervisor"}),
     "enrollment.seed": frozenset(),
     "keys.rotate": frozenset(),  # the host operator only: whoever holds the key store
+    "enrollment.clean": frozenset(),  # re-seals and re-encodes everything stored: the host operator only
     "subject.export": frozenset({"records_officer"}),
     "staff.manage": frozenset({"admin"}),
     "audit.read": frozenset({"auditor"}),

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from cityid.enrollment import services
@@ -63,6 +64,9 @@ def _read_file(base_dir: Path, value: Any, name: str) -> bytes | None:
     path = (base_dir / value).resolve()
     if not path.is_file():
         raise LineInvalid(f"{name}: file {value!r} not found")
+    limit = settings.CITYID_MAX_SCAN_BYTES
+    if path.stat().st_size > limit:  # refused before it is read into memory
+        raise LineInvalid(f"{name}: file {value!r} is larger than {limit // 2**20} MB")
     return path.read_bytes()
 
 

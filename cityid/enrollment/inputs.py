@@ -3,7 +3,6 @@ benchmark, and its validation. Errors name the field they concern."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -11,12 +10,21 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from cityid.enrollment import uploads
 from cityid.enrollment.eligibility import Rules
 from cityid.enrollment.models import AddressKind, ApplicationType, Borough, Gender
+from cityid.text import clean_strings
 
-SCAN_TYPES = {"image/jpeg", "image/png", "application/pdf"}
-PHOTO_TYPES = {"image/jpeg", "image/png"}
+#: The names and addresses of a profile and of an application's details, kept in one normal form
+#: (``cityid.text.clean_text``): on entry here, and for what was stored before by ``cityid enrollment clean``.
+PROFILE_TEXT = ("given_name", "family_name", "address")
+DETAILS_TEXT = ("caretaker", "emergency_contact")
 LANGUAGE_CODES = {"en", "es", "zh", "ru", "bn", "ht", "ko", "ar", "fr", "pl", "ur", "it", "yi", "other"}
+
+
+def clean_sealed_text(values: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """A stored profile or details dictionary with its names and addresses in the normal form."""
+    return {key: clean_strings(value) if key in fields else value for key, value in values.items()}
 
 
 class EnrollmentInvalid(Exception):
@@ -57,6 +65,11 @@ class EnrollmentInput:
     phone: str = ""
     external_id: str | None = None
 
+    def __post_init__(self) -> None:
+        # Names and addresses in one normal form before anything is checked, sealed or indexed.
+        for name in PROFILE_TEXT + DETAILS_TEXT:
+            setattr(self, name, clean_strings(getattr(self, name)))
+
     def profile(self) -> dict[str, Any]:
         """The sealed personal part of the applicant."""
         return {
@@ -80,30 +93,47 @@ class EnrollmentInput:
 
 def sniff_content_type(data: bytes) -> str | None:
     """The real type of an upload from its first bytes; the client's claim is not trusted."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    return None
+    return uploads.sniff(data)
 
 
-def _check_photo(photo: bytes) -> str | None:
-    if sniff_content_type(photo) not in PHOTO_TYPES:
-        return _("The photo must be a JPEG or PNG image.")
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(photo)) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+def _refusal_message(refused: uploads.UploadRefused, kind: str) -> str:
+    code, params = refused.code, refused.params
+    if code == "type":
+        return _("The photo must be a JPEG or PNG image.") if kind == uploads.PHOTO else _(
+            "The scan must be a JPEG, PNG or PDF file.")
+    if code == "pixels":
+        if kind == uploads.PHOTO:
+            return _("The photo is larger than %(mp)d megapixels.") % {"mp": params["max_mp"]}
+        return _("The scan is larger than %(mp)d megapixels.") % {"mp": params["max_mp"]}
+    if code == "pdf_encrypted":
+        return _("The PDF is encrypted: scan the document to a PDF without a password.")
+    if code == "pdf_active":
+        return _("The PDF contains scripts, automatic actions or attached files: scan the document to a plain "
+                 "PDF or an image.")
+    if code == "pdf_pages":
+        return _("The PDF has more than %(pages)d pages.") % {"pages": params["max_pages"]}
+    if code == "pdf_unreadable":
+        return _("The PDF could not be read.")
+    if kind == uploads.PHOTO:
         return _("The photo could not be read as an image.")
-    return None
+    return _("The scan could not be read as an image.")
+
+
+def clean_file(data: bytes, kind: str) -> uploads.Cleaned:
+    """A photo (``uploads.PHOTO``) or scan (``uploads.SCAN``) decoded within the configured limits and
+    re-encoded without metadata (a PDF checked); raises UploadRefused."""
+    if kind == uploads.PHOTO:
+        return uploads.clean_upload(data, kind=kind, max_pixels=settings.CITYID_MAX_PHOTO_PIXELS,
+                                    max_side=settings.CITYID_PHOTO_MAX_SIDE)
+    return uploads.clean_upload(data, kind=kind, max_pixels=settings.CITYID_MAX_SCAN_PIXELS,
+                                max_pages=settings.CITYID_MAX_PDF_PAGES)
 
 
 def validate(data: EnrollmentInput, rules: Rules, *, today: date) -> None:
-    """Raise EnrollmentInvalid naming every bad field; return quietly when the input is well formed."""
+    """Raise EnrollmentInvalid naming every bad field; return quietly when the input is well formed.
+
+    The photo and the scans are replaced by their clean form (``clean_file``): what is stored is
+    what was decoded within the pixel limits and re-encoded without metadata, never the upload."""
     errors: dict[str, list[str]] = {}
 
     def add(name: str, message: str) -> None:
@@ -154,12 +184,18 @@ def validate(data: EnrollmentInput, rules: Rules, *, today: date) -> None:
         if doc.scan is not None:
             if len(doc.scan) > max_scan:
                 add(f"documents[{index}].scan", _("The scan is larger than %(mb)d MB.") % {"mb": max_scan // 2**20})
-            elif sniff_content_type(doc.scan) not in SCAN_TYPES:
-                add(f"documents[{index}].scan", _("The scan must be a JPEG, PNG or PDF file."))
+            else:
+                try:
+                    doc.scan = clean_file(doc.scan, uploads.SCAN).data
+                except uploads.UploadRefused as refused:
+                    add(f"documents[{index}].scan", _refusal_message(refused, uploads.SCAN))
     if data.photo is not None:
         if len(data.photo) > max_scan:
             add("photo", _("The photo is larger than %(mb)d MB.") % {"mb": max_scan // 2**20})
-        elif (problem := _check_photo(data.photo)) is not None:
-            add("photo", problem)
+        else:
+            try:
+                data.photo = clean_file(data.photo, uploads.PHOTO).data
+            except uploads.UploadRefused as refused:
+                add("photo", _refusal_message(refused, uploads.PHOTO))
     if errors:
         raise EnrollmentInvalid(errors)

@@ -141,3 +141,22 @@ class PresentedDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} #{self.position}"
+
+
+class CleanupProgress(models.Model):
+    """How far ``cityid enrollment clean`` has gone through one kind of stored value, so that a run
+    stopped anywhere goes on where it stopped and a finished task is not done twice.
+
+    ``until_id``: the highest row id when the task first started; rows above it were stored by code
+    that already cleans its input."""
+
+    task = models.CharField(max_length=32, unique=True)
+    last_id = models.BigIntegerField(default=0)
+    until_id = models.BigIntegerField()
+    checked = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"cleanup {self.task}"

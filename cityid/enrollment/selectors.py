@@ -172,3 +172,14 @@ def search_applicants(*, actor: Any, given_name: str, family_name: str, date_of_
     record_events([dict(actor=actor, action="personal.search", target=target, purpose="search:name_dob")
                    for target in targets])
     return found
+
+
+def files_left_unclean() -> int:
+    """Stored files that ``cityid enrollment clean`` found it could not clean (not images, active PDFs)."""
+    from django.db.models import Sum
+
+    from cityid.enrollment.models import CleanupProgress
+    from cityid.enrollment.services import CLEAN_VERSION
+
+    found = CleanupProgress.objects.filter(task__endswith=f"-{CLEAN_VERSION}").aggregate(total=Sum("refused"))
+    return found["total"] or 0

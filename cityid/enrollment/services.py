@@ -26,6 +26,7 @@ from cityid.enrollment.models import (
     Applicant,
     Application,
     ApplicationStatus,
+    CleanupProgress,
     DenialReason,
     PresentedDocument,
 )
@@ -352,3 +353,248 @@ def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = 
             retention.refresh_due_dates(list(record_keys))
     return decided
 
+
+
+# --- cleaning what was stored before names and uploads were cleaned on entry ----------------------
+# ``cityid enrollment clean``: re-seals stored names and addresses in their normal form (and re-indexes
+# them), re-encodes stored photos and image scans without metadata, and checks stored PDF scans. Batch
+# by batch, each in one transaction with its progress, so a run stopped anywhere goes on where it stopped.
+
+CLEAN_TASKS = ("names", "photos", "scans")
+CLEAN_VERSION = "v1"  # a new version of the cleaning runs every task again from the start
+
+
+@dataclass
+class CleanBatch:
+    """What one batch did: rows looked at, values re-sealed or files re-encoded, and the pseudonymous
+    references of stored files that could not be cleaned (each with the reason code)."""
+
+    checked: int = 0
+    changed: int = 0
+    refused: list[str] | None = None
+    finished: bool = False
+
+
+def _task_rows(task: str) -> Any:
+    if task == "names":
+        return Applicant.objects.all()
+    if task == "photos":
+        return Applicant.objects.exclude(photo=None)
+    if task == "scans":
+        return PresentedDocument.objects.exclude(scan=None)
+    raise ValueError(f"unknown cleaning task {task!r}: one of {', '.join(CLEAN_TASKS)}")
+
+
+def cleanup_progress(task: str) -> CleanupProgress:
+    """The task's progress row, created (with the rows to go through fixed) when the task first starts."""
+    from django.db.models import Max
+
+    rows = _task_rows(task)
+    progress, _created = CleanupProgress.objects.get_or_create(
+        task=f"{task}-{CLEAN_VERSION}", defaults={"until_id": rows.aggregate(top=Max("pk"))["top"] or 0}
+    )
+    return progress
+
+
+def cleanup_remaining(task: str) -> int:
+    progress = cleanup_progress(task)
+    return _task_rows(task).filter(pk__gt=progress.last_id, pk__lte=progress.until_id).count()
+
+
+def clean_stored_batch(*, task: str, actor: Any, size: int = 50) -> CleanBatch:
+    """Clean the next ``size`` rows of ``task`` (``names``, ``photos`` or ``scans``) and record the progress.
+
+    Every decryption is written to the audit log (``personal.decrypt``, pseudonymous target, purpose
+    ``maintenance:clean``), in bulk with the batch. Files are decoded and re-encoded outside the
+    transaction; the rows are then re-read under the retention lock (so no hold or disposition run moves
+    or destroys them meanwhile) and a row changed or destroyed in between is left for the next run."""
+    authorize(actor, "enrollment.clean")
+    progress = cleanup_progress(task)
+    if progress.finished_at is not None:
+        return CleanBatch(finished=True, refused=[])
+    ids = list(
+        _task_rows(task).filter(pk__gt=progress.last_id, pk__lte=progress.until_id)
+        .order_by("pk").values_list("pk", flat=True)[:size]
+    )
+    if not ids:
+        progress.finished_at = timezone.now()
+        progress.save(update_fields=["finished_at"])
+        return CleanBatch(finished=True, refused=[])
+    cleaner = {"names": _clean_names, "photos": _clean_photos, "scans": _clean_scans}[task]
+    batch = cleaner(ids, actor, progress)
+    return batch
+
+
+def _open_or_none(record_key: Any) -> vault.OpenRecord | None:
+    if record_key is None:
+        return None
+    try:
+        return vault.open_record(record_key)
+    except vault.RecordDestroyed:
+        return None
+
+
+def _advance(progress: CleanupProgress, ids: list[int], batch: CleanBatch) -> None:
+    progress.last_id = ids[-1]
+    progress.checked += batch.checked
+    progress.changed += batch.changed
+    progress.refused += len(batch.refused or [])
+    progress.save(update_fields=["last_id", "checked", "changed", "refused"])
+
+
+def _decrypt_event(actor: Any, target: str) -> dict[str, Any]:
+    return dict(actor=actor, action="personal.decrypt", target=target, purpose="maintenance:clean")
+
+
+def _clean_names(ids: list[int], actor: Any, progress: CleanupProgress) -> CleanBatch:
+    from cityid.enrollment.inputs import DETAILS_TEXT, PROFILE_TEXT, clean_sealed_text
+
+    batch = CleanBatch(refused=[])
+    with transaction.atomic():
+        retention.lock_for_rewrap()
+        applicants = list(
+            Applicant.objects.select_for_update(of=("self",)).filter(pk__in=ids).select_related("personal_record")
+            .order_by("pk")
+        )
+        applications = {}
+        for application in Application.objects.filter(applicant_id__in=ids).order_by("pk"):
+            applications.setdefault(application.applicant_id, []).append(application)
+        profiles, details, changed_records, events = [], [], [], []
+        for applicant in applicants:
+            batch.checked += 1
+            record = _open_or_none(applicant.personal_record)
+            if record is None or applicant.sealed_profile is None:
+                continue
+            events.append(_decrypt_event(actor, applicant.ref))
+            changed = False
+            profile = record.open_json("profile", applicant.sealed_profile)
+            clean = clean_sealed_text(profile, PROFILE_TEXT)
+            if clean != profile:
+                applicant.sealed_profile = record.seal_json("profile", clean)
+                profiles.append(applicant)
+                changed = True
+            for application in applications.get(applicant.pk, []):
+                if application.sealed_details is None:
+                    continue
+                field = f"application:{application.public_id}"
+                values = record.open_json(field, application.sealed_details)
+                clean = clean_sealed_text(values, DETAILS_TEXT)
+                if clean != values:
+                    application.sealed_details = record.seal_json(field, clean)
+                    details.append(application)
+                    changed = True
+            if changed:
+                batch.changed += 1
+                changed_records.append(record)
+        update_rows(Applicant, ["sealed_profile"], profiles)
+        update_rows(Application, ["sealed_details"], details)
+        vault.reindex(changed_records)  # the name and birth-date index of the new normal form
+        record_events(events)
+        _advance(progress, ids, batch)
+    return batch
+
+
+def _clean_photos(ids: list[int], actor: Any, progress: CleanupProgress) -> CleanBatch:
+    from cityid.enrollment.inputs import clean_file
+    from cityid.enrollment.uploads import PHOTO, UploadRefused
+
+    batch = CleanBatch(refused=[])
+    found = []  # (applicant, old blob id, cleaned)
+    events = []
+    for applicant in Applicant.objects.filter(pk__in=ids).select_related("photo", "photo_record").order_by("pk"):
+        batch.checked += 1
+        record = _open_or_none(applicant.photo_record)
+        if record is None or applicant.photo is None:
+            continue
+        try:
+            data = vault.read_blob(record=record, blob=applicant.photo)
+        except FileNotFoundError:  # removed meanwhile (a disposition run): nothing left to clean
+            continue
+        events.append(_decrypt_event(actor, applicant.ref))
+        try:
+            found.append((applicant, record, clean_file(data, PHOTO)))
+        except UploadRefused as refused:
+            batch.refused.append(f"{applicant.ref} photo: {refused.code}")
+    _replace_blobs(found, ids, batch, events, progress, model=Applicant, field="photo")
+    return batch
+
+
+def _clean_scans(ids: list[int], actor: Any, progress: CleanupProgress) -> CleanBatch:
+    from cityid.enrollment.inputs import clean_file
+    from cityid.enrollment.uploads import SCAN, UploadRefused
+
+    batch = CleanBatch(refused=[])
+    found = []
+    events: dict[str, dict] = {}
+    documents = (
+        PresentedDocument.objects.filter(pk__in=ids)
+        .select_related("scan", "application", "application__documents_record")
+        .order_by("pk")
+    )
+    records: dict[int, vault.OpenRecord | None] = {}
+    for document in documents:
+        batch.checked += 1
+        application = document.application
+        if application.documents_record_id not in records:
+            records[application.documents_record_id] = _open_or_none(application.documents_record)
+        record = records[application.documents_record_id]
+        if record is None or document.scan is None:
+            continue
+        try:
+            data = vault.read_blob(record=record, blob=document.scan)
+        except FileNotFoundError:
+            continue
+        events.setdefault(application.ref, _decrypt_event(actor, application.ref))
+        try:
+            cleaned = clean_file(data, SCAN)
+        except UploadRefused as refused:
+            batch.refused.append(f"{application.ref} document {document.position}: {refused.code}")
+            continue
+        found.append((document, record, cleaned))
+    _replace_blobs(found, ids, batch, list(events.values()), progress, model=PresentedDocument, field="scan")
+    return batch
+
+
+def _replace_blobs(
+    found: list[tuple[Any, vault.OpenRecord, Any]],
+    ids: list[int],
+    batch: CleanBatch,
+    events: list[dict],
+    progress: CleanupProgress,
+    *,
+    model: Any,
+    field: str,
+) -> None:
+    """Store each cleaned file as a new blob of the same record, point the row at it and delete the old
+    blob, in one transaction with the batch's audit events and progress; then unlink the old files.
+
+    A row whose blob or record changed since it was read (cleaned by another run, or destroyed) is left.
+    Killed after the commit and before the unlink, the old files are orphans that ``vault sweep`` (and
+    the end of ``cityid enrollment clean``) removes: no row refers to them any more."""
+    old_uuids = []
+    with vault.atomic_with_blobs():
+        retention.lock_for_rewrap()
+        current = {
+            row.pk: (getattr(row, f"{field}_id"), row)
+            for row in model.objects.select_for_update().filter(pk__in=[row.pk for row, _r, _c in found])
+        }
+        live_keys = set(
+            RecordKey.objects.filter(pk__in=[record.key.pk for _row, record, _c in found]).values_list("pk", flat=True)
+        )
+        still = [
+            (row, record, cleaned) for row, record, cleaned in found
+            if current.get(row.pk, (None,))[0] == getattr(row, f"{field}_id") and record.key.pk in live_keys
+        ]
+        blobs = vault.store_blobs([(record, cleaned.data, cleaned.content_type) for _row, record, cleaned in still])
+        Blob.objects.bulk_create(blobs)
+        old = []
+        for (row, _record, _cleaned), blob in zip(still, blobs, strict=True):
+            old.append(getattr(row, field))
+            setattr(row, field, blob)
+        update_rows(model, [field], [row for row, _r, _c in still])
+        old_uuids = [blob.uuid for blob in old]
+        Blob.objects.filter(pk__in=[blob.pk for blob in old]).delete()
+        batch.changed += len(still)
+        record_events(events)
+        _advance(progress, ids, batch)
+    vault.delete_blob_files(old_uuids)

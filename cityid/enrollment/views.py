@@ -61,7 +61,9 @@ def new_application(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Application submitted for a supervisor's decision."))
             return redirect("enrollment:submitted", public_id=application.public_id)
-    return render(request, "enrollment/new.html", {"form": form, "formset": formset})
+    # A refused POST is a 400 with the form shown again, what was typed kept and each error on its field.
+    status = 400 if request.method == "POST" else 200
+    return render(request, "enrollment/new.html", {"form": form, "formset": formset}, status=status)
 
 
 @never_cache
@@ -178,7 +180,8 @@ def photo(request: HttpRequest, public_id: str) -> HttpResponse:
     found = selectors.read_photo(applicant=applicant, actor=request.user, purpose=_purpose_or_404(request, applicant))
     if found is None:
         raise Http404
-    return HttpResponse(found[0], content_type=found[1])
+    # Shown inline (an <img> on the record): only ever a JPEG or PNG, typed as such and never sniffed.
+    return _file_response(found[0], found[1], disposition="inline", filename="photo")
 
 
 @never_cache
@@ -189,9 +192,25 @@ def scan(request: HttpRequest, public_id: str, position: int) -> HttpResponse:
     found = selectors.read_scan(application=application, position=position, actor=request.user, purpose=purpose)
     if found is None:
         raise Http404
-    response = HttpResponse(found[0], content_type=found[1])
-    response["Content-Disposition"] = "inline"
+    # A download, never a page: a PDF's viewer or a file stored before uploads were cleaned runs nothing here.
+    return _file_response(found[0], found[1], disposition="attachment", filename=f"scan-{position}")
+
+
+SERVED_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
+
+
+def _file_response(data: bytes, content_type: str, *, disposition: str, filename: str) -> HttpResponse:
+    """A stored file: its own type (else a download of bytes), a neutral name, no sniffing, and a sandbox
+    CSP so that even a browser that renders it runs no script, submits no form and loads nothing."""
+    if content_type not in SERVED_TYPES:
+        content_type, disposition = "application/octet-stream", "attachment"
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}{SERVED_TYPES.get(content_type, ".bin")}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
+
 
 
 @never_cache

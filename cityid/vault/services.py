@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 
 from cityid.bulk import update_rows
+from cityid.text import clean_text
 from cityid.vault import envelope
 from cityid.vault.models import BlindIndex, Blob, RecordKey
 from cityid.vault.providers import KeyUnavailable, get_provider
@@ -255,10 +256,11 @@ def sweep_orphan_blobs(*, older_than_seconds: float = 3600) -> int:
 # --- blind indexes ----------------------------------------------------------------------
 
 def normalize_for_index(*parts: str) -> bytes:
-    """Case-, accent- and spacing-insensitive form of a search value."""
+    """Case-, accent- and spacing-insensitive form of a search value, blind to invisible, format and
+    bidi control characters and to compatibility forms (``cityid.text.clean_text``)."""
     out = []
     for part in parts:
-        text = unicodedata.normalize("NFKD", str(part)).casefold()
+        text = unicodedata.normalize("NFKD", clean_text(str(part), keep_joiners=False)).casefold()
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
         out.append(" ".join(text.replace("-", " ").split()))
     return "\x1f".join(out).encode()
@@ -351,6 +353,16 @@ def rewrap_moves(moves: Iterable[Move]) -> list[RecordKey]:
         BlindIndex.objects.filter(record_key_id__in=[record.key.pk for record in records]).delete()
         BlindIndex.objects.bulk_create(_recomputed_indexes(records))
     return destroyed
+
+
+def reindex(records: list[OpenRecord]) -> None:
+    """Recompute the blind indexes of these records from their owners' current values (after the owner
+    re-sealed a value in a new normal form), in one transaction."""
+    if not records:
+        return
+    with transaction.atomic():
+        BlindIndex.objects.filter(record_key_id__in=[record.key.pk for record in records]).delete()
+        BlindIndex.objects.bulk_create(_recomputed_indexes(records))
 
 
 def _recomputed_indexes(records: list[OpenRecord]) -> list[BlindIndex]:

@@ -26,6 +26,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "enrollment.import": frozenset({"supervisor"}),
     "enrollment.seed": frozenset(),
     "keys.rotate": frozenset(),
+    "enrollment.clean": frozenset(),
     "subject.export": frozenset({"records_officer"}),
     "staff.manage": frozenset({"admin"}),
     "audit.read": frozenset({"auditor"}),

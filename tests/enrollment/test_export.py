@@ -72,10 +72,10 @@ def test_export_approved_applicant(staff, approved, tmp_path):
     assert entry["card"]["number"] == card.number and is_valid_card_number(card.number)
     assert entry["card"]["expires"] == card.expires_on.isoformat()
 
-    # The files: the photo and each scan, byte for byte.
-    assert (target / "photo.jpg").read_bytes() == originals["photo"]
-    for document, original in zip(entry["documents"], originals["scans"], strict=True):
-        assert (target / document["scan_file"]).read_bytes() == original
+    # The files: the photo and each scan as stored, byte for byte (the uploads' clean re-encodings).
+    assert (target / "photo.jpg").read_bytes() == data.photo != originals["photo"]
+    for document, stored in zip(entry["documents"], [doc.scan for doc in data.documents], strict=True):
+        assert (target / document["scan_file"]).read_bytes() == stored
     assert sorted(subject["files"]) == sorted(p.name for p in target.iterdir() if p.name != "subject.json")
     assert len(subject["files"]) == 3
     for path in target.iterdir():

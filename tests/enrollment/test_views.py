@@ -60,7 +60,7 @@ def test_scan_error_is_shown_on_the_document_it_concerns(staff):
         "doc-2-type": "utility_bill", "doc-2-number": "CANARYBILL9", "doc-2-issuer": "Con Edison",
         "doc-2-scan": not_an_image,
     }))
-    assert response.status_code == 200
+    assert response.status_code == 400
     errors = _errors_by_document(response.content.decode())
     assert errors[2] == ["The scan must be a JPEG, PNG or PDF file."]
     assert errors[1] == [] and errors[0] == []
@@ -77,7 +77,7 @@ def test_oversized_photo_is_refused_by_the_form_before_it_is_read(staff, setting
 
     monkeypatch.setattr("cityid.enrollment.views.to_input", must_not_build_the_input)
     response = client.post(NEW_URL, _form(photo=photo))
-    assert response.status_code == 200
+    assert response.status_code == 400
     html = response.content.decode()
     assert "The photo is larger than 2 MB." in html
     assert 'value="Canaryname"' in html  # what was typed is kept

@@ -10,7 +10,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from cityid.enrollment.imports import import_lines
+from cityid.enrollment.inputs import clean_file
 from cityid.enrollment.models import Applicant
+from cityid.enrollment.uploads import PHOTO, SCAN
 from tests.conftest import jpeg_bytes
 
 AS_OF = date(2017, 1, 2)
@@ -26,9 +28,10 @@ class Person:
     submitted: date
     passport_number: str
     bill_number: str
-    passport_scan: bytes
+    passport_scan: bytes  # as stored: the clean re-encoding of the upload (the canary after it is gone)
     bill_scan: bytes
     photo: bytes
+    uploads: tuple[bytes, bytes, bytes]  # passport scan, bill scan, photo as the import file gives them
     decision: str = "approved"  # or "pending": no decision, no card
 
     @property
@@ -70,6 +73,9 @@ def people(count: int, dates: list[date] | None = None, prefix: str = "FC") -> l
     out = []
     for i, submitted in enumerate(dates):
         external_id = f"{prefix}-{i:03d}"
+        uploads = (jpeg_bytes(color=(i % 250, 10, 20)) + f"SCANCANARY-{external_id}".encode(),
+                   jpeg_bytes(size=(40, 30), color=(30, i % 250, 40)) + f"SCANCANARY-{external_id}".encode(),
+                   jpeg_bytes(color=(200, 150, i % 250)))
         out.append(
             Person(
                 external_id=external_id,
@@ -79,9 +85,10 @@ def people(count: int, dates: list[date] | None = None, prefix: str = "FC") -> l
                 submitted=submitted,
                 passport_number=f"CANARYPASS{prefix}{i:03d}",
                 bill_number=f"CANARYBILL{prefix}{i:03d}",
-                passport_scan=jpeg_bytes(color=(i % 250, 10, 20)) + f"SCANCANARY-{external_id}".encode(),
-                bill_scan=jpeg_bytes(size=(40, 30), color=(30, i % 250, 40)) + f"SCANCANARY-{external_id}".encode(),
-                photo=jpeg_bytes(color=(200, 150, i % 250)),
+                passport_scan=clean_file(uploads[0], SCAN).data,
+                bill_scan=clean_file(uploads[1], SCAN).data,
+                photo=clean_file(uploads[2], PHOTO).data,
+                uploads=uploads,
             )
         )
     return out
@@ -92,9 +99,8 @@ def import_people(persons: list[Person], directory: Path, actor) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     lines = []
     for person in persons:
-        for name, data in ((f"{person.external_id}-passport.jpg", person.passport_scan),
-                           (f"{person.external_id}-bill.jpg", person.bill_scan),
-                           (f"{person.external_id}-photo.jpg", person.photo)):
+        for name, data in zip((f"{person.external_id}-passport.jpg", f"{person.external_id}-bill.jpg",
+                                f"{person.external_id}-photo.jpg"), person.uploads, strict=True):
             (directory / name).write_bytes(data)
         lines.append(json.dumps({
             "external_id": person.external_id,
