@@ -1,0 +1,43 @@
+"""Django's SQLite backend, with a database file that only its owner can read.
+
+SQLite creates a database file with the process's umask (usually 0644: readable by every account on the
+host) and gives its ``-wal`` and ``-shm`` files the database file's mode. Here the file is created 0600
+before SQLite opens it, and an existing file (of an older installation) is narrowed to 0600 with its
+companions, so a copy of the host's files taken by another account reads nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.db.backends.sqlite3 import base
+
+PRIVATE_FILE = 0o600
+
+
+def make_private(name: Any) -> None:
+    """Create the database file ``name`` mode 0600 if it is missing; narrow it and its -wal/-shm to 0600."""
+    path = os.fspath(name)
+    if not path or path == ":memory:" or path.startswith("file:"):  # in-memory (tests) or a URI: nothing on disk
+        return
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+    except FileNotFoundError:  # no such directory: SQLite reports it as it always does
+        return
+    try:
+        if os.fstat(fd).st_mode & 0o777 != PRIVATE_FILE:
+            os.fchmod(fd, PRIVATE_FILE)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm", "-journal"):
+        try:
+            os.chmod(path + suffix, PRIVATE_FILE)
+        except FileNotFoundError:
+            pass
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        make_private(conn_params.get("database", ""))
+        return super().get_new_connection(conn_params)
