@@ -7,7 +7,6 @@ TOTP code included, with the user name in clear. These tests script those attack
 
 from __future__ import annotations
 
-import pytest
 from axes.models import AccessAttempt, AccessLog
 from django.conf import settings
 from django.contrib.sessions.models import Session
