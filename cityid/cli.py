@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> None:
             settings.DATA_DIR.chmod(0o700)
     except OSError as exc:
         sys.exit(f"cityid: cannot create the data directory {settings.DATA_DIR}: {exc.strerror}")
+    from cityid.vault.dbfile import make_private_database
+
+    make_private_database()
 
     if len(argv) < 2 or argv[1] in {"-h", "--help"} or argv[1:] == ["help"]:
         django.setup()

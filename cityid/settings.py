@@ -98,9 +98,8 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            # Django's SQLite backend, but the database file is created mode 0600 before SQLite opens it
-            # (its -wal and -shm files take the same mode): a copy of the host's files is not readable.
-            "ENGINE": "cityid.vault.sqlite3",
+            # Created mode 0600 before SQLite opens it (cityid.vault.dbfile; -wal and -shm take its mode).
+            "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "cityid.sqlite3",
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",

@@ -121,7 +121,7 @@ def test_founding_case(founding, staff, key_provider, tmp_path):
     assert report["destroy_total"] == 0 and report["cohorts"] == []
     assert report["held_total"] == 20 == RecordKey.objects.filter(record_class="documents").count()
     assert report["held_by_class"] == {"documents": 20}
-    assert report["holds"] == [{"hold": hold.pk, "case": "Doe v. City of New York", "records": 20,
+    assert report["holds"] == [{"hold": hold.pk, "court": hold.court, "records": 20,
                                 "classes": {"documents": 20}}]
     for person in persons:
         assert_documents_readable(person)

@@ -1,8 +1,9 @@
-"""Django's SQLite backend, with a database file that only its owner can read.
+"""The SQLite database file, readable by its owner only.
 
 SQLite creates a database file with the process's umask (usually 0644: readable by every account on the
 host) and gives its ``-wal`` and ``-shm`` files the database file's mode. Here the file is created 0600
-before SQLite opens it, and an existing file (of an older installation) is narrowed to 0600 with its
+before SQLite first opens it (``cityid`` and the WSGI entry point call :func:`make_private` before
+Django connects), and an existing file (of an older installation) is narrowed to 0600 with its
 companions, so a copy of the host's files taken by another account reads nothing.
 """
 
@@ -10,8 +11,6 @@ from __future__ import annotations
 
 import os
 from typing import Any
-
-from django.db.backends.sqlite3 import base
 
 PRIVATE_FILE = 0o600
 
@@ -37,7 +36,10 @@ def make_private(name: Any) -> None:
             pass
 
 
-class DatabaseWrapper(base.DatabaseWrapper):
-    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
-        make_private(conn_params.get("database", ""))
-        return super().get_new_connection(conn_params)
+def make_private_database() -> None:
+    """:func:`make_private` for the default database when it is an SQLite file."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        make_private(database["NAME"])
