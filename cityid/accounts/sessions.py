@@ -17,7 +17,7 @@ from typing import Any
 
 from django.contrib.sessions.backends import db
 
-from cityid.vault.providers import get_provider
+from cityid.vault.providers import KeyUnavailable, get_provider
 
 #: The key provider's key whose index secret keys the session and lockout digests.
 ACCOUNTS_KEY = "accounts"
@@ -26,9 +26,12 @@ STORED_KEY_LENGTH = 40
 
 def accounts_digest(kind: str, value: str) -> str:
     """A keyed hash (hex) of ``value`` under the provider's ``accounts`` key, separated by ``kind``."""
-    provider = get_provider()
-    provider.ensure_key(ACCOUNTS_KEY)
-    return provider.keyed_hash(ACCOUNTS_KEY, kind.encode() + b"\x00" + value.encode()).hex()
+    provider, message = get_provider(), kind.encode() + b"\x00" + value.encode()
+    try:
+        return provider.keyed_hash(ACCOUNTS_KEY, message).hex()
+    except KeyUnavailable:  # the first use: created once (asking the provider at every request costs an HSM)
+        provider.ensure_key(ACCOUNTS_KEY)
+        return provider.keyed_hash(ACCOUNTS_KEY, message).hex()
 
 
 def stored_key(session_key: str) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from cityid.vault import services as vault
-from cityid.vault.providers import get_provider
+from cityid.vault.providers import KeyUnavailable, get_provider
 
 #: The key provider's key whose index secret keys the card-number digests.
 CARDS_KEY = "cards"
@@ -31,9 +31,12 @@ class NumberNotKept(Exception):
 
 def number_digest(number: str) -> bytes:
     """The keyed hash a card with this (normalised, 16-digit) number is stored and found under."""
-    provider = get_provider()
-    provider.ensure_key(CARDS_KEY)
-    return provider.keyed_hash(CARDS_KEY, b"card-number\x00" + number.encode())
+    provider, message = get_provider(), b"card-number\x00" + number.encode()
+    try:
+        return provider.keyed_hash(CARDS_KEY, message)
+    except KeyUnavailable:  # the first use: created once
+        provider.ensure_key(CARDS_KEY)
+        return provider.keyed_hash(CARDS_KEY, message)
 
 
 def number_field(application_public_id: Any) -> str:
