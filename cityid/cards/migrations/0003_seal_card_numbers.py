@@ -41,6 +41,30 @@ def seal_numbers(apps, schema_editor):
             Card.objects.bulk_update(batch, ["sealed_number", "number_digest", "number"])
 
 
+def unseal_numbers(apps, schema_editor):
+    """Back to the clear column (to run the code before this migration): each number still readable, and a
+    placeholder (``gone-<id>``: no card number, still unique) for one destroyed with its record."""
+    from cityid.cards.sealing import number_field
+    from cityid.vault import envelope
+    from cityid.vault.providers import KeyUnavailable, get_provider
+
+    Card = apps.get_model("cards", "Card")
+    provider = get_provider()
+    for card in Card.objects.select_related("application", "applicant__personal_record").iterator():
+        record_key = card.applicant.personal_record
+        card.number = f"gone-{card.pk}"
+        if card.sealed_number is not None and record_key is not None:
+            try:
+                data_key = provider.unwrap(record_key.key_id, record_key.wrapped_key)
+            except KeyUnavailable:
+                pass
+            else:
+                field = number_field(card.application.public_id)
+                card.number = envelope.open_sealed(data_key, bytes(card.sealed_number),
+                                                   f"{record_key.uuid}:{field}".encode()).decode()
+        card.save(update_fields=["number"])
+
+
 class Migration(migrations.Migration):
     atomic = False
 
@@ -66,6 +90,6 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.AlterField(model_name="card", name="number", field=models.CharField(max_length=16, blank=True)),
-        migrations.RunPython(seal_numbers, migrations.RunPython.noop),
+        migrations.RunPython(seal_numbers, unseal_numbers),
         migrations.RemoveField(model_name="card", name="number"),
     ]
