@@ -139,7 +139,6 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 # cityid.accounts.lockout blanks them. The user name is stored as a keyed hash, not in clear.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
-AXES_SENSITIVE_PARAMETERS = ["username", "password", "otp_token", "otp_device", "csrfmiddlewaretoken"]
 AXES_USERNAME_CALLABLE = "cityid.accounts.lockout.lockout_username"
 
 # Sessions are rows keyed by a keyed hash of the cookie's key (cityid.accounts.sessions): a copy of the

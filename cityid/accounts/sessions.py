@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.sessions.backends import db
+from django.utils import timezone
 
 from cityid.vault.providers import KeyUnavailable, get_provider
 
@@ -47,7 +48,7 @@ class SessionStore(db.SessionStore):
             self._session_key = None
             return None
         found = self.model.objects.filter(
-            session_key=stored_key(self.session_key), expire_date__gt=db.timezone.now()
+            session_key=stored_key(self.session_key), expire_date__gt=timezone.now()
         ).first()
         if found is None:
             self._session_key = None
@@ -58,7 +59,7 @@ class SessionStore(db.SessionStore):
             self._session_key = None
             return None
         found = await self.model.objects.filter(
-            session_key=stored_key(self.session_key), expire_date__gt=db.timezone.now()
+            session_key=stored_key(self.session_key), expire_date__gt=timezone.now()
         ).afirst()
         if found is None:
             self._session_key = None

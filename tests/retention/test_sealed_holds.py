@@ -55,3 +55,16 @@ def test_counsel_reads_the_details_logged(staff, hold):
     assert CASE in html and INDEX in html and NOTES in html and subject in html
     entry = AuditEntry.objects.get(action="hold.read")
     assert entry.target == f"hold:{placed.pk}"
+
+
+def test_the_disposition_preview_names_a_hold_by_id_and_court(staff, hold):
+    import io
+
+    from django.core.management import call_command
+
+    placed, subject = hold
+    page = sign_in(staff["records_officer"]).get("/retention/preview/?as_of=2017-01-02").content.decode()
+    assert f"/retention/holds/{placed.pk}/" in page and "Supreme Court" in page and CASE not in page
+    out = io.StringIO()
+    call_command("retention", "preview", "--as-of", "2017-01-02", "--actor", "records_officer1", stdout=out)
+    assert "Supreme Court" in out.getvalue() and CASE not in out.getvalue()
