@@ -1,4 +1,4 @@
-"""The SQLite database file, readable by its owner only.
+"""The SQLite database file (and the blob directories), readable by their owner only.
 
 SQLite creates a database file with the process's umask (usually 0644: readable by every account on the
 host) and gives its ``-wal`` and ``-shm`` files the database file's mode. Here the file is created 0600
@@ -36,10 +36,26 @@ def make_private(name: Any) -> None:
             pass
 
 
+def make_private_directories(root: Any) -> None:
+    """``root`` and the directories directly in it narrowed to 0700 (blob directories of an older installation;
+    new ones are created so, and blob files always were 0600)."""
+    root = os.fspath(root)
+    try:
+        directories = [root] + [entry.path for entry in os.scandir(root) if entry.is_dir(follow_symlinks=False)]
+    except FileNotFoundError:
+        return
+    for directory in directories:
+        found = os.stat(directory)
+        if found.st_mode & 0o077 and found.st_uid == os.getuid():
+            os.chmod(directory, 0o700)
+
+
 def make_private_database() -> None:
-    """:func:`make_private` for the default database when it is an SQLite file."""
+    """At start: :func:`make_private` for the default database when it is an SQLite file, and
+    :func:`make_private_directories` for the blob store."""
     from django.conf import settings
 
     database = settings.DATABASES["default"]
     if database["ENGINE"].endswith("sqlite3"):
         make_private(database["NAME"])
+    make_private_directories(settings.BLOB_DIR)

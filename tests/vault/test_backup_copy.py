@@ -374,3 +374,20 @@ def test_no_totp_seed_in_the_copy_yields_a_staff_members_codes(deployment):
         except (ValueError, TypeError):
             continue
         assert computed not in expected, "a TOTP seed in the copy gives a staff member's current code"
+
+
+def test_an_older_installations_files_are_narrowed_at_start(tmp_path):
+    """A database file and blob directories left 0644/0755 by the code before are the owner's after start."""
+    from cityid.vault.dbfile import make_private, make_private_directories
+
+    data = tmp_path / "old"
+    (data / "blobs" / "ab").mkdir(parents=True, mode=0o755)
+    os.chmod(data / "blobs", 0o755)
+    database = data / "cityid.sqlite3"
+    with sqlite3.connect(database) as db:
+        db.execute("CREATE TABLE t (x)")
+    os.chmod(database, 0o644)
+    make_private(database)
+    make_private_directories(data / "blobs")
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    assert {stat.S_IMODE(p.stat().st_mode) for p in (data / "blobs", data / "blobs" / "ab")} == {0o700}
