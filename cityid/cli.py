@@ -31,9 +31,15 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     try:
-        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        # The data directory is the owner's alone (0700), as its database file (0600) and blob directories are.
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if settings.DATA_DIR.stat().st_mode & 0o077 and settings.DATA_DIR.stat().st_uid == os.getuid():
+            settings.DATA_DIR.chmod(0o700)
     except OSError as exc:
         sys.exit(f"cityid: cannot create the data directory {settings.DATA_DIR}: {exc.strerror}")
+    from cityid.vault.dbfile import make_private_database
+
+    make_private_database()
 
     try:
         if len(argv) < 2 or argv[1] in {"-h", "--help"} or argv[1:] == ["help"]:

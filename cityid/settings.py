@@ -31,10 +31,11 @@ if not SECRET_KEY:
     else:
         from django.core.management.utils import get_random_secret_key
 
-        _secret_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        SECRET_KEY = get_random_secret_key()
-        _secret_file.write_text(SECRET_KEY)
-        _secret_file.chmod(0o600)
+        from cityid.vault.keyfiles import create_secret_file
+
+        # Created with its final mode (0600) and fsynced before it appears; a concurrent first start wins.
+        create_secret_file(_secret_file, get_random_secret_key().encode())
+        SECRET_KEY = _secret_file.read_text().strip()
 
 ALLOWED_HOSTS = [h for h in os.environ.get("CITYID_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
@@ -102,6 +103,7 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
+            # Created mode 0600 before SQLite opens it (cityid.vault.dbfile; -wal and -shm take its mode).
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "cityid.sqlite3",
             "OPTIONS": {
@@ -144,6 +146,16 @@ AXES_CLIENT_IP_CALLABLE = "cityid.accounts.lockout.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# What the lockout tables keep: no successful sign-ins (the audit log has them), no failure log, and for each
+# failure neither the query string nor the form (a TOTP code, a password typed into the user name field):
+# cityid.accounts.lockout blanks them. The user name is stored as a keyed hash, not in clear.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_USERNAME_CALLABLE = "cityid.accounts.lockout.lockout_username"
+
+# Sessions are rows keyed by a keyed hash of the cookie's key (cityid.accounts.sessions): a copy of the
+# session table holds no cookie that signs anyone in.
+SESSION_ENGINE = "cityid.accounts.sessions"
 
 SESSION_COOKIE_AGE = int(os.environ.get("CITYID_SESSION_SECONDS", str(30 * 60)))
 SESSION_SAVE_EVERY_REQUEST = True  # idle timeout, not absolute

@@ -53,6 +53,14 @@ def make_input(**overrides):
     return EnrollmentInput(**data)
 
 
+def with_number(card):
+    """The card with its sealed number opened (``card.number``), as a reader allowed to see it gets it."""
+    from cityid.cards.sealing import open_numbers
+
+    open_numbers([card])
+    return card
+
+
 @pytest.fixture
 def staff(db):
     """One verified staff account per role, keyed by role."""

@@ -14,15 +14,26 @@ class CardStatus(models.TextChoices):
 
 
 class Card(models.Model):
-    number = models.CharField(max_length=16, unique=True)
+    """A card. Its number is sealed under the applicant's ``application`` record and found by a keyed hash
+    (:mod:`cityid.cards.sealing`); ``number`` is the plaintext once a selector has opened it for a reader
+    allowed to see it, else ``None``."""
+
+    sealed_number = models.BinaryField(
+        null=True, help_text="the number, sealed under the applicant's 'application' record"
+    )
+    number_digest = models.BinaryField(
+        max_length=32, null=True, unique=True, help_text="HMAC of the number under the provider's 'cards' key"
+    )
     applicant = models.ForeignKey("enrollment.Applicant", on_delete=models.CASCADE, related_name="cards")
     application = models.OneToOneField("enrollment.Application", on_delete=models.CASCADE, related_name="card")
     issued_on = models.DateField()
     expires_on = models.DateField(db_index=True)
     status = models.CharField(max_length=16, choices=CardStatus.choices, default=CardStatus.ISSUED)
 
+    number: str | None = None  # not a column: the plaintext, set when a selector opens it
+
     def __str__(self) -> str:
-        return f"card {self.number}"
+        return f"card {self.pk}"
 
     @property
     def ref(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,10 +11,11 @@ from django.db.models import QuerySet
 
 from cityid.accounts.policy import allowed
 from cityid.accounts.services import role_of
-from cityid.audit.services import record_event
+from cityid.audit.services import record_event, record_events
 from cityid.cards.models import Card, CardStatus, CardStatusChange
 from cityid.cards.notes import open_notes
 from cityid.cards.numbers import is_valid_card_number
+from cityid.cards.sealing import number_digest, open_numbers
 
 PAGE_SIZE = 25
 NUMBER_SEPARATORS = str.maketrans("", "", " -")
@@ -41,10 +43,28 @@ def normalise_number(number: str) -> str:
 def find_card(number: str) -> Card:
     """The card with this number; CardLookupError for a malformed number or one no card has."""
     digits = normalise_number(number)
-    card = Card.objects.filter(number=digits).first()
+    card = (Card.objects.select_related("application", "applicant__personal_record")
+            .filter(number_digest=number_digest(digits)).first())
     if card is None:
         raise CardLookupError(f"no card has the number {digits}", code="not_found")
+    card.number = digits  # the reader typed it
     return card
+
+
+def reveal_numbers(cards: Iterable[Card], *, actor: Any) -> list[Card]:
+    """The cards, each with its ``number`` opened if ``actor`` may see card numbers (``cards.read``), else
+    left ``None``. Opening is logged: one ``card.read_number`` event per card whose number was shown
+    (the card's pseudonymous id; never the number)."""
+    cards = list(cards)
+    if not allowed(role_of(actor), "cards.read"):
+        for card in cards:
+            card.number = None
+        return cards
+    open_numbers(cards)
+    shown = [card for card in cards if card.number is not None]
+    if shown:
+        record_events([dict(actor=actor, action="card.read_number", target=card.ref) for card in shown])
+    return cards
 
 
 def card_history(card: Card) -> QuerySet[CardStatusChange]:
@@ -99,7 +119,7 @@ def read_history(card: Card, *, actor: Any) -> list[HistoryEntry]:
 
 def cards(status: str | None = None) -> QuerySet[Card]:
     """Cards, most recently issued first, optionally of one status."""
-    query = Card.objects.all()
+    query = Card.objects.select_related("application", "applicant__personal_record")
     if status:
         if status not in CardStatus.values:
             raise ValueError(f"unknown card status {status!r}; one of: {', '.join(CardStatus.values)}")

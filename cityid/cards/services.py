@@ -27,6 +27,7 @@ from cityid.cards.models import (
 )
 from cityid.cards.notes import NoteNotKept, seal_note
 from cityid.cards.numbers import new_card_number
+from cityid.cards.sealing import open_record_of, seal_number
 from cityid.enrollment.models import Applicant
 
 
@@ -34,17 +35,19 @@ def issue_cards(issues: list[tuple[Any, date, date]], *, issued_by: Any) -> list
     """A card record for each ``(application, issued_on, expires_on)``, with fresh random numbers."""
     if not issues:
         return []
+    # Each number is sealed under its applicant's application record: one unwrap per applicant.
+    applicants = Applicant.objects.select_related("personal_record").in_bulk(
+        {application.applicant_id for application, _issued, _expires in issues}
+    )
+    records = {pk: open_record_of(applicant.personal_record) for pk, applicant in applicants.items()}
     for _attempt in range(5):
-        cards = [
-            Card(
-                number=new_card_number(),
-                applicant_id=application.applicant_id,
-                application=application,
-                issued_on=issued_on,
-                expires_on=expires_on,
-            )
-            for application, issued_on, expires_on in issues
-        ]
+        cards = []
+        for application, issued_on, expires_on in issues:
+            card = Card(applicant_id=application.applicant_id, application=application, issued_on=issued_on,
+                        expires_on=expires_on)
+            seal_number(card, new_card_number(), record=records[application.applicant_id],
+                        application_public_id=application.public_id)
+            cards.append(card)
         try:
             with transaction.atomic():  # a savepoint: a number collision retries the batch with new numbers
                 Card.objects.bulk_create(cards)

@@ -102,6 +102,7 @@ def card_list(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("cards:card", pk=card.pk)
     page = selectors.card_page(status=None if status == "all" else status, page=request.GET.get("page"))
+    page.object_list = selectors.reveal_numbers(page.object_list, actor=request.user)
     return render(request, "cards/list.html",
                   {"page_obj": page, "status": status, "form": form, "today": timezone.localdate()})
 
@@ -125,6 +126,7 @@ def _card_page(request: HttpRequest, card: Card, bound: StatusChangeForm | None 
 @requires("cards.read")
 def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
     card = get_object_or_404(Card.objects.select_related("application", "applicant__personal_record"), pk=pk)
+    selectors.reveal_numbers([card], actor=request.user)
     return _card_page(request, card)
 
 
@@ -139,6 +141,7 @@ def card_change(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("cards:card", pk=card.pk)
     form = StatusChangeForm(request.POST, kind=kind)
     if not form.is_valid():
+        selectors.reveal_numbers([card], actor=request.user)
         return _card_page(request, card, bound=form)
     try:
         services.change_status(card, kind, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"],

@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event, record_events
+from cityid.cards.sealing import open_numbers
 from cityid.enrollment.models import Applicant, Application, ApplicationStatus
 from cityid.enrollment.records import name_dob_index_value
 from cityid.enrollment.services import current_rules
@@ -107,6 +108,9 @@ def decrypt_applicant(applicant: Applicant) -> ApplicantView:
             if personal and application.sealed_details
             else None
         )
+        card = getattr(application, "card", None)
+        if card is not None:  # its number is sealed in the applicant's application record too
+            open_numbers([card], records={applicant.personal_record_id: personal} if personal else None)
         documents_record = _open(application.documents_record)
         if documents_record is None and "documents" not in destroyed:
             destroyed.append("documents")

@@ -38,12 +38,14 @@ class Schedule(models.Model):
 
 
 class LegalHold(models.Model):
-    case_name = models.CharField(max_length=200)
+    """A legal hold. Its case name, index number, notes and scope are sealed (:mod:`cityid.retention.sealing`);
+    once opened for counsel they are the attributes ``case_name``, ``index_number``, ``notes`` and ``scope``."""
+
     court = models.CharField(max_length=200)
-    index_number = models.CharField(max_length=64, blank=True)
     order_date = models.DateField(null=True, blank=True)
-    scope = models.CharField(max_length=400)
-    notes = models.TextField(blank=True)
+    scope_outline = models.CharField(max_length=400, help_text="the scope without subjects' ids")
+    wrapped_key = models.BinaryField(null=True, help_text="the hold's data key, wrapped by the 'legal-holds' key")
+    sealed_details = models.BinaryField(null=True, help_text="case name, index number, notes, scope")
     placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     placed_at = models.DateTimeField(auto_now_add=True)
     released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
@@ -52,8 +54,14 @@ class LegalHold(models.Model):
     class Meta:
         ordering = ["-placed_at"]
 
+    # Not columns: the sealed details, once opened for a reader allowed to see them.
+    case_name: str | None = None
+    index_number: str | None = None
+    notes: str | None = None
+    scope: str | None = None
+
     def __str__(self) -> str:
-        return f"hold {self.pk}: {self.case_name}"
+        return f"hold {self.pk}"
 
     @property
     def key_id(self) -> str:

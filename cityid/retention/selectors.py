@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.db.models import Count, QuerySet
 
+from cityid.accounts.policy import allowed
+from cityid.accounts.services import role_of
+from cityid.audit.services import record_events
 from cityid.retention import services
 from cityid.retention.models import (
     Certificate,
@@ -19,6 +23,7 @@ from cityid.retention.models import (
     Trigger,
 )
 from cityid.retention.scope import CLASSES
+from cityid.retention.sealing import open_details
 from cityid.vault.models import RecordClass, RecordKey
 
 
@@ -99,6 +104,19 @@ def holds(status: str = "all") -> QuerySet[LegalHold]:
 
 def hold_with_counts(hold_id: int) -> LegalHold | None:
     return holds().filter(pk=hold_id).first()
+
+
+def reveal_details(holds: Iterable[LegalHold], *, actor: Any) -> list[LegalHold]:
+    """The holds, with their sealed case details opened if ``actor`` is counsel (``retention.hold``, or the host
+    operator), else left ``None`` (records officers and auditors see court, dates and the scope's outline).
+    Opening is logged: one ``hold.read`` event per hold whose details were shown (the hold's id only)."""
+    holds = list(holds)
+    if not allowed(role_of(actor), "retention.hold"):
+        return holds
+    open_details(holds)
+    if holds:
+        record_events([dict(actor=actor, action="hold.read", target=f"hold:{hold.pk}") for hold in holds])
+    return holds
 
 
 def held_by_class(hold: LegalHold) -> list[tuple[str, int]]:

@@ -37,6 +37,7 @@ from cityid.retention.models import (
     Trigger,
 )
 from cityid.retention.scope import CLASSES, ScopeInvalid, parse_scope
+from cityid.retention.sealing import seal_details
 from cityid.vault import services as vault
 from cityid.vault.models import RecordKey
 from cityid.vault.providers import get_provider
@@ -281,10 +282,10 @@ def place_hold(
     records = scope_query(scope)  # validates the scope before anything is written
     with transaction.atomic():
         _lock()
-        hold = LegalHold.objects.create(
-            case_name=case_name.strip(), court=court.strip(), index_number=index_number.strip(),
-            order_date=order_date, scope=scope.strip(), notes=notes, placed_by=placed_by,
-        )
+        hold = LegalHold.objects.create(court=court.strip(), order_date=order_date, placed_by=placed_by)
+        seal_details(hold, case_name=case_name.strip(), index_number=index_number.strip(), notes=notes,
+                     scope=scope.strip())
+        hold.save(update_fields=["wrapped_key", "sealed_details", "scope_outline"])
         get_provider().ensure_key(hold.key_id)
         # The scope may name a subject by a legacy external id: the leaf keeps only the kinds of terms.
         kinds = ",".join(sorted({term.strip().split(":", 1)[0] for term in scope.split(",") if term.strip()}))
@@ -395,10 +396,10 @@ def preview(as_of: date) -> dict[str, Any]:
     destroy = due_cohorts(as_of)
     held_keys = RecordKey.objects.filter(key_id__startswith="hold:", due_on__lte=as_of)
     per_hold: dict[int, dict[str, Any]] = {}
-    for hold_id, case_name, record_class in HeldRecord.objects.filter(
+    for hold_id, court, record_class in HeldRecord.objects.filter(
         record_key__in=held_keys, hold__released_at=None
-    ).values_list("hold_id", "hold__case_name", "record_key__record_class"):
-        entry = per_hold.setdefault(hold_id, {"hold": hold_id, "case": case_name, "records": 0, "classes": {}})
+    ).values_list("hold_id", "hold__court", "record_key__record_class"):  # the case name is sealed (counsel's)
+        entry = per_hold.setdefault(hold_id, {"hold": hold_id, "court": court, "records": 0, "classes": {}})
         entry["records"] += 1
         entry["classes"][record_class] = entry["classes"].get(record_class, 0) + 1
     by_class: dict[str, int] = {}

@@ -204,6 +204,7 @@ def holds(request: HttpRequest) -> HttpResponse:
     if status not in HOLD_STATUSES:
         status = "active"
     page = Paginator(selectors.holds(status), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.reveal_details(page.object_list, actor=request.user)
     return render(request, "retention/holds.html",
                   {"page_obj": page, "status": status, "can_hold": _can(request, "retention.hold")})
 
@@ -233,17 +234,18 @@ def hold_new(request: HttpRequest) -> HttpResponse:
     return render(request, "retention/hold_form.html", {"form": form})
 
 
-def _hold_or_404(pk: int):
+def _hold_or_404(request: HttpRequest, pk: int):
     hold = selectors.hold_with_counts(pk)
     if hold is None:
         raise Http404
+    selectors.reveal_details([hold], actor=request.user)  # the case details for counsel only
     return hold
 
 
 @never_cache
 @requires("retention.read")
 def hold(request: HttpRequest, pk: int) -> HttpResponse:
-    found = _hold_or_404(pk)
+    found = _hold_or_404(request, pk)
     return render(request, "retention/hold.html", {
         "hold": found, "by_class": selectors.held_by_class(found), "can_hold": _can(request, "retention.hold"),
     })
@@ -252,7 +254,7 @@ def hold(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @requires("retention.hold")
 def hold_release(request: HttpRequest, pk: int) -> HttpResponse:
-    found = _hold_or_404(pk)
+    found = _hold_or_404(request, pk)
     if not found.active:
         messages.info(request, _("This hold has already been released."))
         return redirect("retention:hold", pk=found.pk)

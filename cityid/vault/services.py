@@ -173,8 +173,9 @@ def store_blobs(items: list[tuple[OpenRecord, bytes, str]]) -> list[Blob]:
     for record, data, content_type in items:
         blob = Blob(record_key=record.key, content_type=content_type, size=len(data))
         path = blob_path(blob.uuid)
-        if path.parent not in _known_dirs:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in _known_dirs:  # 0700, as the data directory: file names are no one else's business
+            path.parent.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path.parent.mkdir(exist_ok=True, mode=0o700)
             _known_dirs.add(path.parent)
         blobs.append(blob)
         jobs.append((path, record.seal(f"blob:{blob.uuid}", data)))

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.conftest import jpeg_bytes
+from tests.conftest import jpeg_bytes, with_number
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -144,7 +144,7 @@ def test_clerk_enrolls_and_supervisor_approves(browser, live_server, tmp_path):
     page.wait_for_url("**/enrollment/queue/")
     application.refresh_from_db()
     assert application.status == ApplicationStatus.APPROVED
-    card = application.card
+    card = with_number(application.card)
     assert card.number
 
     # The cardholder reports the card lost: the supervisor finds it by number and suspends it.

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import with_number
+
 
 @pytest.fixture
 def card(staff, enrolled):
     from cityid.enrollment.services import decide
 
     decide(application=enrolled, approve=True, decided_by=staff["supervisor"])
-    return enrolled.card
+    return with_number(enrolled.card)

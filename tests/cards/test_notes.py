@@ -161,9 +161,10 @@ def test_no_note_no_decryption(staff, card, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("nothing should be decrypted")
 
-    monkeypatch.setattr(notes.vault, "open_record", refuse)
     html = sign_in(staff["supervisor"]).get(f"/cards/{card.pk}/").content.decode()
     assert "Lost" in history_cell(html)
+    monkeypatch.setattr(notes.vault, "open_record", refuse)  # (the page opens the card's number, not a note)
+    assert [entry.note_state for entry in read_history(card, actor=staff["supervisor"])] == [NoteState.NONE]
     assert note_reads(card) == []
 
 

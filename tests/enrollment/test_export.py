@@ -14,7 +14,7 @@ from cityid.cards.models import Card
 from cityid.cards.numbers import is_valid_card_number
 from cityid.enrollment.inputs import DocumentInput
 from cityid.enrollment.services import decide, enroll
-from tests.conftest import jpeg_bytes, make_input
+from tests.conftest import jpeg_bytes, make_input, with_number
 
 TODAY = date(2026, 11, 20)
 
@@ -68,7 +68,7 @@ def test_export_approved_applicant(staff, approved, tmp_path):
     assert [d["number"] for d in entry["documents"]] == ["EXPPASS123", "EXPBILL456"]
     assert [d["issuer"] for d in entry["documents"]] == ["Mexico", "Con Edison"]
     assert entry["documents"][0]["expires"] == "2030-01-01"
-    card = Card.objects.get(application=application)
+    card = with_number(Card.objects.get(application=application))
     assert entry["card"]["number"] == card.number and is_valid_card_number(card.number)
     assert entry["card"]["expires"] == card.expires_on.isoformat()
 
@@ -126,7 +126,7 @@ def test_export_holds_the_card_history_with_its_notes(staff, approved, tmp_path)
     from cityid.cards.services import reinstate_card, suspend_card
 
     application, _data, _originals = approved
-    card = Card.objects.get(application=application)
+    card = with_number(Card.objects.get(application=application))
     suspend_card(card, reason="lost", changed_by=staff["supervisor"], note="Left it at the Bronx library")
     reinstate_card(card, reason="recovered", changed_by=staff["supervisor"])
 

@@ -14,7 +14,7 @@ from cityid.cards.models import Card
 from cityid.cards.numbers import is_valid_card_number
 from cityid.enrollment.models import Applicant, Application, ApplicationStatus, PresentedDocument
 from cityid.vault.models import BlindIndex, Blob, RecordKey
-from tests.conftest import jpeg_bytes
+from tests.conftest import jpeg_bytes, with_number
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +100,7 @@ def test_import_good_lines(files):
     assert approved.status == ApplicationStatus.APPROVED
     assert approved.enrolled_by is None and approved.decided_by is None
     assert str(approved.decided_on) == "2026-10-15"
-    card = Card.objects.get()
+    card = with_number(Card.objects.get())
     assert card.application == approved
     assert is_valid_card_number(card.number) and len(card.number) == 16
     assert Application.objects.get(applicant__external_id="A-2").status == ApplicationStatus.SUBMITTED

@@ -14,6 +14,7 @@ from django.utils import timezone
 from cityid.retention import certificate as certificates
 from cityid.retention import signing
 from cityid.retention.models import Certificate, DispositionRun, HeldRecord, LegalHold, Schedule
+from cityid.retention.sealing import open_details
 from cityid.vault.models import RecordKey
 from tests.conftest import make_input
 
@@ -157,6 +158,7 @@ def test_hold_place_prints_id_last_and_preview_reports_it(applicants):
     printed = place("--scope", "class:documents", "--index-number", "451234/2016", "--order-date", "2016-12-20",
                     "--notes", "restraining order")
     hold = LegalHold.objects.get()
+    open_details([hold])
     assert last_line(printed) == str(hold.pk)
     assert printed.splitlines()[0].startswith(f"hold {hold.pk} placed: People v. Canary")
     assert "3 record(s) held" in printed
@@ -166,10 +168,12 @@ def test_hold_place_prints_id_last_and_preview_reports_it(applicants):
 
     report = json.loads(run("retention", "preview", "--as-of", "2017-01-02", "--json"))
     assert report["destroy_total"] == 0 and report["held_total"] == 3
-    assert report["holds"] == [{"hold": hold.pk, "case": "People v. Canary", "records": 3,
+    assert report["holds"] == [{"hold": hold.pk, "court": hold.court, "records": 3,
                                 "classes": {"documents": 3}}]
 
-    listed = run("hold", "list", "--actor", "auditor1")
+    listed = run("hold", "list", "--actor", "auditor1")  # the auditor: court, dates, scope; not the case
+    assert "People v. Canary" not in listed and "451234/2016" not in listed and "class:documents" in listed
+    listed = run("hold", "list", "--actor", "counsel1")
     assert "People v. Canary" in listed and "class:documents" in listed
     row = next(line for line in listed.splitlines() if "People v. Canary" in line)
     assert row.rstrip(" │|").split()[-1] == "3"

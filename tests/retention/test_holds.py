@@ -213,7 +213,7 @@ def test_a_hold_beats_the_schedule(population, staff):
     later = date(2017, 6, 1)  # the fixed date is long past
     report = retention.preview(later)
     assert report["held_total"] == 1 and report["destroy_total"] == len(population) - 1
-    assert report["holds"] == [{"hold": hold.pk, "case": "Case", "records": 1, "classes": {"documents": 1}}]
+    assert report["holds"] == [{"hold": hold.pk, "court": hold.court, "records": 1, "classes": {"documents": 1}}]
 
     certificate = retention.run_disposition(as_of=later, approvers=officers)
     assert retention.verify_certificate(certificate.document)["records"] == len(population) - 1

@@ -20,6 +20,7 @@ from cityid.retention.models import (
     LegalHold,
     Schedule,
 )
+from cityid.retention.sealing import open_details
 from cityid.vault.models import RecordKey
 from tests.conftest import make_input
 
@@ -358,6 +359,7 @@ def test_hold_place_and_release_flow(staff, scheduled):
         "notes": "restraining order",
     }, follow=True)
     hold = LegalHold.objects.get()
+    open_details([hold])
     assert response.redirect_chain[-1][0] == f"/retention/holds/{hold.pk}/"
     assert any("2 records are held" in m for m in messages_of(response))
     assert (hold.placed_by, hold.order_date, hold.index_number) == (staff["counsel"], date(2016, 12, 20),

@@ -50,7 +50,7 @@ class Command(RawHelp, CityidCommand):
         self.action = ACTIONS[subcommand]
         actor = self.actor(options)
         if subcommand == "list":
-            self._list(options)
+            self._list(options, actor)
             return
         try:
             card = selectors.find_card(options["number"])
@@ -61,7 +61,7 @@ class Command(RawHelp, CityidCommand):
             raise CommandError(f"cannot {subcommand} the card: {exc}") from None
         self.stdout.write(f"card {card.number} {card.status} (was {was}); reason: {options['reason']}")
 
-    def _list(self, options: dict) -> None:
+    def _list(self, options: dict, actor: Any) -> None:
         status = options["status"] or None
         if status is not None and status not in CardStatus.values:
             raise CommandError(f"unknown status {status!r}; one of: {', '.join(CardStatus.values)}")
@@ -72,7 +72,7 @@ class Command(RawHelp, CityidCommand):
         if limit < 1:
             raise CommandError(f"--limit {options['limit']!r} is not a positive whole number")
         query = selectors.cards(status)
-        rows = list(query[:limit])
+        rows = selectors.reveal_numbers(query[:limit], actor=actor)
         if not rows:
             self.stdout.write(f"no {status} cards" if status else "no cards")
             return
@@ -80,7 +80,7 @@ class Command(RawHelp, CityidCommand):
         self.stdout.write(f"{'number':<16}  {'status':<9}  {'issued':<10}  expires")
         for card in rows:
             expired = "  expired" if card.expires_on < today else ""
-            self.stdout.write(f"{card.number:<16}  {card.status:<9}  {card.issued_on.isoformat()}  "
+            self.stdout.write(f"{card.number or '(destroyed)':<16}  {card.status:<9}  {card.issued_on.isoformat()}  "
                               f"{card.expires_on.isoformat()}{expired}")
         total = query.count() if len(rows) == limit else len(rows)
         if total > len(rows):

@@ -63,7 +63,7 @@ class Command(RawHelp, CityidCommand):
                 progress=advance,
             )
         held = HeldRecord.objects.filter(hold=hold).count()
-        self.stdout.write(f"hold {hold.pk} placed: {hold.case_name} ({hold.court}), scope {hold.scope}; "
+        self.stdout.write(f"hold {hold.pk} placed: {hold.case_name} ({hold.court}), scope {hold.scope_outline}; "
                           f"{held} record(s) held")
         self.stdout.write(str(hold.pk))
 
@@ -95,9 +95,10 @@ class Command(RawHelp, CityidCommand):
         table = Table()
         for column in ("id", "case", "court", "index", "scope", "placed", "released", "records held"):
             table.add_column(column, justify="right" if column in {"id", "records held"} else "left")
-        for hold in rows:
+        for hold in selectors.reveal_details(rows, actor=actor):  # case details for counsel only
             table.add_row(
-                str(hold.pk), hold.case_name, hold.court, hold.index_number, hold.scope,
+                str(hold.pk), hold.case_name or "(sealed)", hold.court, hold.index_number or "",
+                hold.scope or hold.scope_outline,
                 hold.placed_at.date().isoformat(),
                 hold.released_at.date().isoformat() if hold.released_at else "-",
                 str(hold.records_held),

@@ -146,11 +146,11 @@ class Command(RawHelp, CityidCommand):
             out += render(cohorts)
         if report["holds"]:
             holds = Table(title="Held by legal holds")
-            for column in ("hold", "case", "records", "classes"):
+            for column in ("hold", "court", "records", "classes"):
                 holds.add_column(column, justify="right" if column in {"hold", "records"} else "left")
             for row in report["holds"]:
                 classes = ", ".join(f"{name} {n}" for name, n in sorted(row["classes"].items()))
-                holds.add_row(str(row["hold"]), row["case"], str(row["records"]), classes)
+                holds.add_row(str(row["hold"]), row["court"], str(row["records"]), classes)
             out += render(holds)
         if not report["destroy_total"] and not report["held_total"]:
             out += "Nothing is due as of this date.\n"
