@@ -57,11 +57,11 @@ def complete_enrolment(new, password: str = "an enrolled staff passphrase 1") ->
     """Finish a new account's enrolment through its one-time link, as its owner would (the real
     services): the user, with ``totp_secret`` set. The code typed is the previous time step's, so a
     sign-in right after (with the current code) is not refused as a replay."""
+    import time
+
     from django_otp.oath import totp
 
     from cityid.accounts import services
-
-    import time
 
     token = new.enrolment_url.rstrip("/").rsplit("/", 1)[1]
     link = services.usable_link(token)
