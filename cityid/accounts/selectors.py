@@ -40,3 +40,9 @@ def recent_changes(*, subject: Any, limit: int = 10) -> list[ChangeRequest]:
 
 def has_authenticator(user: Any) -> bool:
     return user.totpdevice_set.filter(confirmed=True).exists()
+
+
+def never_enrolled(user: Any) -> bool:
+    """Active, and has never finished an enrolment (so a new link may be emailed by one administrator)."""
+    return (user.is_active and not user.has_usable_password()
+            and not EnrolmentLink.objects.filter(user=user).exclude(used_at=None).exists())

@@ -132,6 +132,7 @@ _REFUSALS: dict[str, Any] = {
     "own_account": gettext_lazy("This change concerns your own account: another administrator must approve it."),
     "taken": gettext_lazy("A staff account with this username already exists."),
     "no_request": gettext_lazy("There is no such change request."),
+    "enrolled": gettext_lazy("This account has enrolled already: ask to replace the authenticator instead."),
 }
 
 
@@ -552,6 +553,21 @@ def complete_enrolment(*, link_id: int, password: str, code: str) -> Any:
         # The holder of the link is not signed in: the actor is "public", the account the target.
         record_event(actor=AnonymousUser(), action="mfa.enrol", target=f"staff:{user.pk}", purpose=link.purpose)
     return user
+
+
+def resend_link(user: Any, *, by: Any) -> None:
+    """Email a fresh link to an active account that has never enrolled (the first one expired or
+    was lost). One administrator may: it goes to the address already on the account, not to them."""
+    authorize(by, "staff.manage", target=f"staff:{user.pk}")
+    if not user.is_active:
+        raise StaffRefused("deactivated")
+    if user.has_usable_password() or EnrolmentLink.objects.filter(user=user).exclude(used_at=None).exists():
+        raise StaffRefused("enrolled")
+    if not user.email:
+        raise StaffRefused("email")
+    with transaction.atomic():
+        _issue_link(user, purpose=EnrolmentPurpose.CREATE, issued_by=by, approved_by=None)
+        record_event(actor=by, action="staff.link_resend", target=f"staff:{user.pk}")
 
 
 def reissue_link(user: Any) -> str:

@@ -81,6 +81,7 @@ def _detail(request: HttpRequest, user, **extra) -> HttpResponse:
         "pending": selectors.pending_changes(subject=user),
         "changes": selectors.recent_changes(subject=user),
         "enrolled": selectors.has_authenticator(user),
+        "never_enrolled": selectors.never_enrolled(user),
         **extra,
     }
     return render(request, "accounts/staff_detail.html", context)
@@ -173,6 +174,21 @@ def staff_reset_mfa(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         _requested(request)
+    return redirect("accounts:staff_detail", pk=user.pk)
+
+
+@never_cache
+@require_POST
+@requires("staff.manage")
+def staff_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _staff(pk)
+    try:
+        services.resend_link(user, by=request.user)
+    except services.StaffRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("A new enrolment link has been sent to the staff member by email; the old one "
+                                    "no longer works."))
     return redirect("accounts:staff_detail", pk=user.pk)
 
 

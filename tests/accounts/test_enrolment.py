@@ -181,3 +181,21 @@ def test_a_used_link_finishes_nothing_again(db):
         services.complete_enrolment(link_id=link.pk, password="another passphrase 99", code=_code(device.secret))
     first.refresh_from_db()
     assert first.check_password(PASSWORD)
+
+
+def test_one_admin_may_email_a_new_link_only_to_an_account_that_never_enrolled(
+        staff, mailoutbox, django_capture_on_commit_callbacks):
+    admin = sign_in(staff["admin"])
+    new = services.create_staff(username="newclerk", role="clerk", email="newclerk@staff.example.invalid")
+    with django_capture_on_commit_callbacks(execute=True):
+        page = admin.post(f"/accounts/staff/{new.user.pk}/resend/", follow=True)
+    assert "A new enrolment link has been sent" in page.content.decode()
+    [mail] = mailoutbox
+    assert mail.to == ["newclerk@staff.example.invalid"]
+    assert "/accounts/enrol/" not in page.content.decode()
+    assert _open(Client(), _token(new.enrolment_url)).status_code == 404  # the old link no longer works
+    # An enrolled account's credentials are replaced only with a second administrator.
+    clerk = staff["clerk"]
+    refused = admin.post(f"/accounts/staff/{clerk.pk}/resend/", follow=True)
+    assert "enrolled already" in refused.content.decode()
+    assert len(mailoutbox) == 1
