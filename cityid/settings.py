@@ -45,8 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django_otp",
-    "django_otp.plugins.otp_totp",
+    "django_otp",  # the authenticator model is accounts.TOTPDevice (its seed sealed), not otp_totp's
     "axes",
     "csp",
     "cityid.accounts",
@@ -207,6 +206,24 @@ CONTENT_SECURITY_POLICY = {
 CITYID_PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 OTP_TOTP_ISSUER = os.environ.get("CITYID_PROGRAM_NAME", "cityid")
+
+# Staff enrolment (accounts): one-time links to set one's own password and authenticator, sent by
+# email; staff changes a second administrator must approve expire after CITYID_CHANGE_REQUEST_HOURS.
+CITYID_ENROLMENT_HOURS = int(os.environ.get("CITYID_ENROLMENT_HOURS", "24"))
+CITYID_CHANGE_REQUEST_HOURS = int(os.environ.get("CITYID_CHANGE_REQUEST_HOURS", str(7 * 24)))
+CITYID_BASE_URL = os.environ.get("CITYID_BASE_URL", "http://127.0.0.1:8000")
+DEFAULT_FROM_EMAIL = os.environ.get("CITYID_EMAIL_FROM", "cityid@localhost")
+if os.environ.get("CITYID_EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["CITYID_EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("CITYID_EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("CITYID_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("CITYID_EMAIL_PASSWORD", "")
+    EMAIL_USE_TLS = _env_bool("CITYID_EMAIL_TLS", default=True)
+    EMAIL_TIMEOUT = 30
+else:  # development and the demo: each message is a file in DATA_DIR/mail
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.environ.get("CITYID_EMAIL_DIR", str(DATA_DIR / "mail"))
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]

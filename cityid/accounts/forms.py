@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
@@ -99,6 +100,8 @@ class _StyledForm(UswdsMixin, forms.Form):
 class NewStaffForm(_StyledForm):
     username = forms.CharField(label=_("Username"), max_length=150, validators=[UnicodeUsernameValidator()],
                                help_text=_("Letters, digits and @ . + - _ only."))
+    email = forms.EmailField(label=_("Work email address"),
+                             help_text=_("The enrolment link is sent here, to the staff member only."))
     role = forms.ChoiceField(label=_("Role"), choices=[("", "—")] + list(ROLES.items()))
 
     def clean_username(self) -> str:
@@ -114,3 +117,39 @@ class RoleForm(_StyledForm):
 
 class DeactivateForm(_StyledForm):
     reason = forms.ChoiceField(label=_("Reason"), choices=[("", "—")] + list(DEACTIVATION_REASONS.items()))
+
+
+class EmailForm(_StyledForm):
+    email = forms.EmailField(label=_("New work email address"))
+
+
+class EnrolForm(_StyledForm):
+    """The staff member's own password and a current code from the authenticator they just set up."""
+
+    new_password1 = forms.CharField(label=_("Choose a password"), strip=False,
+                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                    help_text=_("At least 12 characters, not a common password."))
+    new_password2 = forms.CharField(label=_("Type the password again"), strip=False,
+                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    otp_token = forms.RegexField(
+        label=_("Code from your authenticator app"), regex=r"^\d{6}$",
+        error_messages={"invalid": _("Enter the 6-digit code from your authenticator app.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+    def __init__(self, user, *args, **kwargs) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        first, second = data.get("new_password1"), data.get("new_password2")
+        if first and second:
+            if first != second:
+                self.add_error("new_password2", _("The two passwords do not match."))
+            else:
+                try:
+                    validate_password(second, self.user)
+                except forms.ValidationError as exc:
+                    self.add_error("new_password1", exc)
+        return data

@@ -23,6 +23,14 @@ ROLES: dict[str, str] = {
     "admin": _("Administrator"),
 }
 
+#: Roles that a single administrator may not grant: a second, different administrator approves
+#: (``accounts.services.request_change``). The issue's four (records officer, counsel, auditor,
+#: administrator) plus every role that reads applicants' personal data: otherwise one administrator
+#: could create a supervisor with their own email address, enrol it and read applicants.
+PRIVILEGED_ROLES: frozenset[str] = frozenset(
+    {"records_officer", "counsel", "auditor", "admin", "clerk", "supervisor", "fraud_analyst"}
+)
+
 #: The host operator running a command without ``--actor``: whoever holds the host already
 #: holds the keyring, so the policy cannot stop them; their actions are still audited.
 OPERATOR = "operator"

@@ -1,12 +1,52 @@
-"""Reads of the accounts context that other apps may use."""
+"""Reads of the accounts app for other apps (they never read its tables themselves)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+
+from cityid.accounts.models import ChangeRequest, ChangeStatus, EnrolmentLink
+
+
+def role_since(user_id: int) -> datetime | None:
+    """When the account's current role was granted (None for an unknown account)."""
+    return get_user_model().objects.filter(pk=user_id).values_list("role_since", flat=True).first()
+
+
+def credential_issuers(user_id: int, *, since: datetime) -> set[int]:
+    """The staff ids who created, reactivated or reset the account ``user_id`` since ``since``: who
+    issued one of its enrolment links, and who approved that. The host operator is not a staff id."""
+    rows = EnrolmentLink.objects.filter(user_id=user_id, created_at__gte=since) \
+        .values_list("issued_by_id", "approved_by_id")
+    return {staff_id for row in rows for staff_id in row if staff_id is not None}
+
+
+def pending_changes(*, subject: Any = None) -> QuerySet[ChangeRequest]:
+    """Change requests still waiting for a second administrator (expired ones left out)."""
+    changes = ChangeRequest.objects.filter(status=ChangeStatus.PENDING, expires_at__gt=timezone.now()) \
+        .select_related("subject", "requested_by").order_by("requested_at", "pk")
+    return changes if subject is None else changes.filter(subject=subject)
+
+
+def recent_changes(*, subject: Any, limit: int = 10) -> list[ChangeRequest]:
+    """The account's latest change requests, decided or not."""
+    return list(ChangeRequest.objects.filter(Q(subject=subject)).select_related("requested_by", "decided_by")
+                .order_by("-requested_at", "-pk")[:limit])
+
+
+def has_authenticator(user: Any) -> bool:
+    return user.totpdevice_set.filter(confirmed=True).exists()
+
+
+def never_enrolled(user: Any) -> bool:
+    """Active, and has never finished an enrolment (so a new link may be emailed by one administrator)."""
+    return (user.is_active and not user.has_usable_password()
+            and not EnrolmentLink.objects.filter(user=user).exclude(used_at=None).exists())
+
 
 
 def is_staff_username(username: str) -> bool:

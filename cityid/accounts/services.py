@@ -2,35 +2,44 @@
 
 from __future__ import annotations
 
-import base64
+import hashlib
+import logging
+import os
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cityid.accounts.policy import OPERATOR, ROLES, PermissionDenied, allowed
+from cityid.accounts.models import (
+    ChangeKind,
+    ChangeRequest,
+    ChangeStatus,
+    EnrolmentLink,
+    EnrolmentPurpose,
+    TOTPDevice,
+)
+from cityid.accounts.policy import OPERATOR, PRIVILEGED_ROLES, ROLES, PermissionDenied, allowed
 from cityid.audit.services import record_event
 
 
 @dataclass(frozen=True)
-class NewAuthenticator:
-    totp_secret: str
-    totp_uri: str
-
-
-@dataclass(frozen=True)
 class NewStaff:
+    """A new account. ``enrolment_url`` is set only for the host operator, who may print it once;
+    when an administrator asked, the link went by email to the staff member and is ``None`` here."""
+
     user: Any
-    one_time_password: str
-    totp_secret: str
-    totp_uri: str
+    enrolment_url: str | None
 
 
 def role_of(actor: Any) -> str | None:
@@ -49,45 +58,40 @@ def authorize(actor: Any, action: str, *, target: str = "") -> None:
         raise PermissionDenied(f"role {role_of(actor) or 'none'!r} may not {action}")
 
 
-def create_staff(*, username: str, role: str, created_by: Any = None) -> NewStaff:
+def create_staff(*, username: str, role: str, email: str = "", created_by: Any = None,
+                 approved_by: Any = None) -> NewStaff:
+    """Create an account with no usable password and no authenticator, and issue its enrolment link.
+
+    Low level: an administrator goes through ``add_staff`` (a second administrator approves a
+    privileged role); ``created_by=None`` is the host operator (bootstrap, tests, the demo)."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; one of: {', '.join(ROLES)}")
     User = get_user_model()
-    if User.objects.filter(username=username).exists():
+    if User.objects.filter(username__iexact=username).exists():
         raise ValueError(f"a staff account named {username!r} already exists")
-    password = _one_time_password()
+    if created_by is not None and not email:
+        raise StaffRefused("email")
     with transaction.atomic():
-        user = User.objects.create_user(username=username, password=password, role=role)
-        authenticator = _new_authenticator(user)
+        user = User.objects.create_user(username=username, password=None, email=email, role=role,
+                                        must_change_password=False, role_since=timezone.now())
         record_event(actor=created_by, action="staff.create", target=f"staff:{user.pk}", purpose=role)
-        record_event(actor=created_by, action="mfa.enrol", target=f"staff:{user.pk}")
-    return NewStaff(user, password, authenticator.totp_secret, authenticator.totp_uri)
-
-
-def _one_time_password() -> str:
-    return secrets.token_urlsafe(12)
-
-
-def _new_authenticator(user: Any) -> NewAuthenticator:
-    """A new TOTP device for ``user`` (any old one removed): its secret and otpauth URI, shown once."""
-    TOTPDevice.objects.filter(user=user).delete()
-    device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
-    return NewAuthenticator(base64.b32encode(device.bin_key).decode().rstrip("="), device.config_url)
+        url = _issue_link(user, purpose=EnrolmentPurpose.CREATE, issued_by=created_by, approved_by=approved_by)
+    return NewStaff(user, url)
 
 
 def change_role(*, user: Any, role: str, changed_by: Any) -> None:
+    """Set the role and the time it was granted (low level: ``set_role`` and approvals call it)."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     with transaction.atomic():
         user.role = role
-        user.save(update_fields=["role"])
+        user.role_since = timezone.now()
+        user.save(update_fields=["role", "role_since"])
         record_event(actor=changed_by, action="staff.role_change", target=f"staff:{user.pk}", purpose=role)
 
 
 def resolve_command_actor(username: str | None) -> Any:
     """The staff user named by ``--actor`` (or CITYID_ACTOR); ``None`` means the host operator."""
-    import os
-
     username = username or os.environ.get("CITYID_ACTOR") or None
     if username is None:
         return None
@@ -120,6 +124,16 @@ _REFUSALS: dict[str, Any] = {
     "reason": gettext_lazy("Choose a reason from the list."),
     "role": gettext_lazy("Choose a role from the list."),
     "deactivated": gettext_lazy("This account is deactivated: reactivate it first."),
+    "email": gettext_lazy("Enter the staff member's email address: the enrolment link is sent there."),
+    "same_email": gettext_lazy("This is already the account's email address."),
+    "pending": gettext_lazy("A request for this change is already waiting for a second administrator."),
+    "not_pending": gettext_lazy("This request is no longer waiting for approval."),
+    "expired": gettext_lazy("This request has expired: ask again."),
+    "own_request": gettext_lazy("You asked for this change: a different administrator must approve it."),
+    "own_account": gettext_lazy("This change concerns your own account: another administrator must approve it."),
+    "taken": gettext_lazy("A staff account with this username already exists."),
+    "no_request": gettext_lazy("There is no such change request."),
+    "enrolled": gettext_lazy("This account has enrolled already: ask to replace the authenticator instead."),
 }
 
 
@@ -164,13 +178,56 @@ def end_sessions(user: Any) -> int:
     return len(keys)
 
 
-def set_role(user: Any, *, role: str, by: Any) -> None:
-    """Change a role (``staff.manage``), keeping at least one active administrator."""
+def _check_email(email: str) -> None:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise StaffRefused("email") from None
+
+
+def _is_admin(actor: Any) -> bool:
+    return actor is not None and role_of(actor) == "admin"
+
+
+def add_staff(*, username: str, role: str, email: str, by: Any) -> NewStaff | ChangeRequest:
+    """A new account: made at once for an unprivileged role (its link emailed to ``email``), or a
+    change request a second administrator approves for a privileged one (``PRIVILEGED_ROLES``)."""
+    authorize(by, "staff.manage")
+    if role not in ROLES:
+        raise StaffRefused("role")
+    if get_user_model().objects.filter(username__iexact=username).exists():
+        raise StaffRefused("taken")
+    if by is not None or email:
+        _check_email(email)
+    if _is_admin(by) and role in PRIVILEGED_ROLES:
+        return request_change(kind=ChangeKind.CREATE, by=by, username=username, role=role, email=email)
+    return create_staff(username=username, role=role, email=email, created_by=by)
+
+
+def set_role(user: Any, *, role: str, by: Any) -> ChangeRequest | None:
+    """Change a role (``staff.manage``), keeping at least one active administrator. Granting a
+    privileged role needs a second administrator: the change request is returned instead."""
     authorize(by, "staff.manage", target=f"staff:{user.pk}")
     if role not in ROLES:
         raise StaffRefused("role")
     if role == user.role:
-        return
+        return None
+    if not user.is_active:
+        raise StaffRefused("deactivated")
+    User = get_user_model()
+    if user.role == "admin" and list(User.objects.filter(role="admin", is_active=True).values_list("pk", flat=True)) \
+            == [user.pk]:
+        raise StaffRefused("last_admin_role")
+    if _is_admin(by) and role in PRIVILEGED_ROLES:
+        return request_change(kind=ChangeKind.ROLE, by=by, subject=user, role=role)
+    _set_role_now(user, role=role, by=by)
+    return None
+
+
+def _set_role_now(user: Any, *, role: str, by: Any) -> None:
     with transaction.atomic():
         if user.role == "admin" and user.is_active and _lock_active_admins(get_user_model()) == [user.pk]:
             raise StaffRefused("last_admin_role")
@@ -178,7 +235,8 @@ def set_role(user: Any, *, role: str, by: Any) -> None:
 
 
 def deactivate_staff(user: Any, *, by: Any, reason: str) -> int:
-    """Deactivate a leaver's account and end their sessions; the number of sessions ended."""
+    """Deactivate a leaver's account and end their sessions; the number of sessions ended.
+    One administrator may do this alone: it takes access away, it gives none."""
     authorize(by, "staff.manage", target=f"staff:{user.pk}")
     if reason not in DEACTIVATION_REASONS:
         raise StaffRefused("reason")
@@ -194,35 +252,332 @@ def deactivate_staff(user: Any, *, by: Any, reason: str) -> int:
         User.objects.filter(pk=user.pk).update(is_active=False)
         user.is_active = False
         ended = end_sessions(user)
+        _expire_links(user)
         record_event(actor=by, action="staff.deactivate", target=f"staff:{user.pk}", purpose=reason)
     return ended
 
 
-def reactivate_staff(user: Any, *, by: Any) -> str:
-    """Reactivate an account with a new one-time password (returned), to be changed at sign-in."""
+def reactivate_staff(user: Any, *, by: Any) -> ChangeRequest | str | None:
+    """Reactivate an account: a change request when an administrator asks (a second one approves);
+    done at once for the host operator, who gets the enrolment link (returned, printed once)."""
     authorize(by, "staff.manage", target=f"staff:{user.pk}")
+    if user.is_active:
+        raise StaffRefused("active")
+    if by is not None:
+        if not user.email:
+            raise StaffRefused("email")
+        return request_change(kind=ChangeKind.REACTIVATE, by=by, subject=user)
+    return _reactivate_now(user, by=None, approved_by=None)
+
+
+def _reactivate_now(user: Any, *, by: Any, approved_by: Any) -> str | None:
+    """The account becomes active with no password and no authenticator until its owner enrols
+    through the link (emailed, or returned to the host operator)."""
     User = get_user_model()
-    password = _one_time_password()
     with transaction.atomic():
         if User.objects.select_for_update().get(pk=user.pk).is_active:
             raise StaffRefused("active")
-        user.set_password(password)
+        user.set_unusable_password()
         user.is_active = True
-        user.must_change_password = True
+        user.must_change_password = False
         user.save(update_fields=["password", "is_active", "must_change_password"])
+        TOTPDevice.objects.filter(user=user).delete()
         record_event(actor=by, action="staff.reactivate", target=f"staff:{user.pk}", purpose=user.role)
-    return password
+        return _issue_link(user, purpose=EnrolmentPurpose.REACTIVATE, issued_by=by, approved_by=approved_by)
 
 
-def reset_mfa(user: Any, *, by: Any) -> NewAuthenticator:
-    """Replace a staff member's authenticator: the old device stops working at once."""
+def reset_mfa(user: Any, *, by: Any) -> ChangeRequest | str | None:
+    """Replace a lost authenticator: a change request when an administrator asks; done at once for
+    the host operator (the enrolment link returned). Done, the old device stops working at once."""
     authorize(by, "staff.manage", target=f"staff:{user.pk}")
     if not user.is_active:
         raise StaffRefused("deactivated")
+    if by is not None:
+        if not user.email:
+            raise StaffRefused("email")
+        return request_change(kind=ChangeKind.RESET_MFA, by=by, subject=user)
+    return _reset_mfa_now(user, by=None, approved_by=None)
+
+
+def _reset_mfa_now(user: Any, *, by: Any, approved_by: Any) -> str | None:
+    """Remove the authenticator and the password, end the sessions, and issue an enrolment link."""
     with transaction.atomic():
-        authenticator = _new_authenticator(user)
-        record_event(actor=by, action="mfa.enrol", target=f"staff:{user.pk}", purpose="reset")
-    return authenticator
+        TOTPDevice.objects.filter(user=user).delete()
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        end_sessions(user)
+        record_event(actor=by, action="mfa.reset", target=f"staff:{user.pk}")
+        return _issue_link(user, purpose=EnrolmentPurpose.RESET, issued_by=by, approved_by=approved_by)
+
+
+def change_email(user: Any, *, email: str, by: Any) -> ChangeRequest | None:
+    """A new email address (where enrolment links go): a second administrator approves it."""
+    authorize(by, "staff.manage", target=f"staff:{user.pk}")
+    _check_email(email)
+    if email.lower() == (user.email or "").lower():
+        raise StaffRefused("same_email")
+    if by is not None:
+        return request_change(kind=ChangeKind.EMAIL, by=by, subject=user, email=email)
+    _change_email_now(user, email=email, by=None)
+    return None
+
+
+def _change_email_now(user: Any, *, email: str, by: Any) -> None:
+    with transaction.atomic():
+        user.email = email
+        user.save(update_fields=["email"])
+        _expire_links(user)  # a link sent to the old address stops working
+        record_event(actor=by, action="staff.email_change", target=f"staff:{user.pk}")
+
+
+# --- changes that need a second administrator ----------------------------------------------
+
+def request_change(*, kind: str, by: Any, subject: Any = None, username: str = "", role: str = "",
+                   email: str = "") -> ChangeRequest:
+    """The first administrator's half of a change; ``approve_change`` by another one does it."""
+    authorize(by, "staff.manage", target=f"staff:{subject.pk}" if subject is not None else "")
+    if kind == ChangeKind.CREATE and not email:
+        raise StaffRefused("email")
+    now = timezone.now()
+    with transaction.atomic():
+        pending = ChangeRequest.objects.select_for_update().filter(
+            kind=kind, status=ChangeStatus.PENDING, expires_at__gt=now)
+        pending = pending.filter(username__iexact=username) if subject is None else pending.filter(subject=subject)
+        if pending.exists():
+            raise StaffRefused("pending")
+        change = ChangeRequest.objects.create(
+            kind=kind, subject=subject, username=username, role=role, email=email, requested_by=by,
+            requested_at=now, expires_at=now + timedelta(hours=settings.CITYID_CHANGE_REQUEST_HOURS),
+        )
+        record_event(actor=by, action="staff.change_request", target=f"change:{change.pk}",
+                     purpose=_change_purpose(change))
+    return change
+
+
+def _change_purpose(change: ChangeRequest) -> str:
+    """The audit purpose: the kind, the subject's pseudonymous id and the role code (no names)."""
+    parts = [change.kind]
+    if change.subject_id:
+        parts.append(f"staff:{change.subject_id}")
+    if change.role:
+        parts.append(change.role)
+    return " ".join(parts)
+
+
+def _pending_change(request_id: int) -> ChangeRequest:
+    try:
+        change = ChangeRequest.objects.select_for_update().get(pk=request_id)
+    except ChangeRequest.DoesNotExist:
+        raise StaffRefused("no_request") from None
+    if change.status != ChangeStatus.PENDING:
+        raise StaffRefused("not_pending")
+    return change
+
+
+def approve_change(*, request_id: int, by: Any) -> ChangeRequest:
+    """A second, different, active administrator approves; the change is done in the same
+    transaction. Refused for the requester, for the account the change is about, and when expired."""
+    authorize(by, "staff.manage", target=f"change:{request_id}")
+    if by is None or role_of(by) != "admin":
+        raise PermissionDenied("only an active administrator approves staff changes")
+    with transaction.atomic():
+        change = _pending_change(request_id)
+        expired = change.expires_at <= timezone.now()
+        if expired:  # recorded, then refused once the transaction has committed
+            change.status = ChangeStatus.EXPIRED
+            change.save(update_fields=["status"])
+            record_event(actor=by, action="staff.change_expire", target=f"change:{change.pk}")
+        else:
+            _execute_change(change, by=by)
+    if expired:
+        raise StaffRefused("expired")
+    return change
+
+
+def _execute_change(change: ChangeRequest, *, by: Any) -> None:
+    if change.requested_by_id == by.pk:
+        raise StaffRefused("own_request")
+    if change.subject_id is not None and change.subject_id == by.pk:
+        raise StaffRefused("own_account")
+    requester, subject = change.requested_by, change.subject
+    if change.kind == ChangeKind.CREATE:
+        if get_user_model().objects.filter(username__iexact=change.username).exists():
+            raise StaffRefused("taken")
+        change.subject = create_staff(username=change.username, role=change.role, email=change.email,
+                                      created_by=requester, approved_by=by).user
+    elif change.kind == ChangeKind.ROLE:
+        if not subject.is_active:
+            raise StaffRefused("deactivated")
+        _set_role_now(subject, role=change.role, by=by)
+    elif change.kind == ChangeKind.REACTIVATE:
+        _reactivate_now(subject, by=requester, approved_by=by)
+    elif change.kind == ChangeKind.RESET_MFA:
+        if not subject.is_active:
+            raise StaffRefused("deactivated")
+        _reset_mfa_now(subject, by=requester, approved_by=by)
+    elif change.kind == ChangeKind.EMAIL:
+        _change_email_now(subject, email=change.email, by=by)
+    change.status, change.decided_by, change.decided_at = ChangeStatus.APPROVED, by, timezone.now()
+    change.save(update_fields=["status", "decided_by", "decided_at", "subject"])
+    record_event(actor=by, action="staff.change_approve", target=f"change:{change.pk}",
+                 purpose=_change_purpose(change))
+
+
+def withdraw_change(*, request_id: int, by: Any) -> ChangeRequest:
+    """Any administrator (the requester included) withdraws a change still waiting for approval."""
+    authorize(by, "staff.manage", target=f"change:{request_id}")
+    with transaction.atomic():
+        change = _pending_change(request_id)
+        change.status, change.decided_by, change.decided_at = ChangeStatus.WITHDRAWN, by, timezone.now()
+        change.save(update_fields=["status", "decided_by", "decided_at"])
+        record_event(actor=by, action="staff.change_withdraw", target=f"change:{change.pk}")
+    return change
+
+
+def expire_changes() -> int:
+    """Mark pending requests past their time as expired; the number marked."""
+    return ChangeRequest.objects.filter(status=ChangeStatus.PENDING, expires_at__lte=timezone.now()) \
+        .update(status=ChangeStatus.EXPIRED)
+
+
+# --- enrolment links -----------------------------------------------------------------------
+
+def token_hash(token: str) -> bytes:
+    """What is stored of an enrolment token: its SHA-256 (the token is 256 random bits)."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+def _expire_links(user: Any) -> None:
+    EnrolmentLink.objects.filter(user=user, used_at=None, expires_at__gt=timezone.now()) \
+        .update(expires_at=timezone.now())
+
+
+def enrolment_url(token: str) -> str:
+    return settings.CITYID_BASE_URL.rstrip("/") + reverse("accounts:enrol_token", args=[token])
+
+
+def _issue_link(user: Any, *, purpose: str, issued_by: Any, approved_by: Any) -> str | None:
+    """A new one-time enrolment link for ``user`` (older unused ones stop working). The token goes
+    by email to the staff member when an administrator issued it; only the host operator
+    (``issued_by=None``) gets it back, to print once."""
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    _expire_links(user)
+    EnrolmentLink.objects.create(
+        user=user, purpose=purpose, token_hash=token_hash(token), created_at=now,
+        expires_at=now + timedelta(hours=settings.CITYID_ENROLMENT_HOURS),
+        issued_by=issued_by, approved_by=approved_by,
+    )
+    url = enrolment_url(token)
+    if issued_by is None:
+        return url
+    if not user.email:
+        raise StaffRefused("email")
+    context = {"username": user.username, "url": url, "hours": settings.CITYID_ENROLMENT_HOURS}
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("accounts/email/enrolment_subject.txt", context).strip()
+        body = render_to_string("accounts/email/enrolment.txt", context)
+    # Sent when the transaction commits: a rolled-back change sends nothing.
+    transaction.on_commit(lambda: _send(subject, body, user.email, staff_id=user.pk))
+    return None
+
+
+def _send(subject: str, body: str, address: str, *, staff_id: int) -> None:
+    """Send an enrolment email; a mail server that fails is logged (by staff id), not a crash: the
+    change is done, and ``cityid staff link`` or a new request issues a fresh link."""
+    try:
+        send_mail(subject, body, None, [address])
+    except Exception:  # noqa: BLE001 - any transport error: SMTP, DNS, TLS, the file system
+        logging.getLogger(__name__).warning("enrolment email for staff:%s could not be sent", staff_id)
+
+
+def usable_link(token: str) -> EnrolmentLink | None:
+    """The link this token opens, if it is unused, unexpired and its account active; else None."""
+    if not token or len(token) > 128:
+        return None
+    link = EnrolmentLink.objects.select_related("user").filter(token_hash=token_hash(token)).first()
+    if link is None or not link.usable or not link.user.is_active:
+        return None
+    return link
+
+
+def link_by_id(link_id: Any) -> EnrolmentLink | None:
+    """The link a session was given by ``usable_link``, if it is still usable."""
+    try:
+        link = EnrolmentLink.objects.select_related("user", "device").get(pk=int(link_id))
+    except (EnrolmentLink.DoesNotExist, TypeError, ValueError):
+        return None
+    return link if link.usable and link.user.is_active else None
+
+
+def enrolment_device(link: EnrolmentLink) -> TOTPDevice:
+    """The authenticator being enrolled through ``link``: a new random seed, sealed, unconfirmed."""
+    if link.device is not None and link.device.user_id == link.user_id:
+        return link.device
+    with transaction.atomic():
+        device = TOTPDevice(user=link.user, name="authenticator", confirmed=False)
+        device.set_seed(os.urandom(20))
+        device.save()
+        EnrolmentLink.objects.filter(pk=link.pk).update(device=device)
+        link.device = device
+    return device
+
+
+class EnrolmentFailed(ValueError):
+    """The code did not match, or the link is no longer usable."""
+
+
+def complete_enrolment(*, link_id: int, password: str, code: str) -> Any:
+    """Check a current code from the new authenticator; then set the password, make the new device
+    the account's only one, and use the link up. The user, or ``EnrolmentFailed``."""
+    with transaction.atomic():
+        link = EnrolmentLink.objects.select_for_update().filter(pk=link_id).first()
+        if link is None or not link.usable or link.device_id is None:
+            raise EnrolmentFailed("link")
+        device = TOTPDevice.objects.select_for_update().get(pk=link.device_id)
+        user = link.user
+        if not user.is_active:
+            raise EnrolmentFailed("link")
+    # Verified outside the transaction above so that a wrong code's throttle increment is kept.
+    if not device.verify_token(code):
+        raise EnrolmentFailed("code")
+    with transaction.atomic():
+        link = EnrolmentLink.objects.select_for_update().get(pk=link_id)
+        if not link.usable:
+            raise EnrolmentFailed("link")
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        # One confirmation code says nothing about a skewed clock: the new device starts with none.
+        TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True, drift=0)
+        user.set_password(password)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+        link.used_at = timezone.now()
+        link.save(update_fields=["used_at"])
+        # The holder of the link is not signed in: the actor is "public", the account the target.
+        record_event(actor=AnonymousUser(), action="mfa.enrol", target=f"staff:{user.pk}", purpose=link.purpose)
+    return user
+
+
+def resend_link(user: Any, *, by: Any) -> None:
+    """Email a fresh link to an active account that has never enrolled (the first one expired or
+    was lost). One administrator may: it goes to the address already on the account, not to them."""
+    authorize(by, "staff.manage", target=f"staff:{user.pk}")
+    if not user.is_active:
+        raise StaffRefused("deactivated")
+    if user.has_usable_password() or EnrolmentLink.objects.filter(user=user).exclude(used_at=None).exists():
+        raise StaffRefused("enrolled")
+    if not user.email:
+        raise StaffRefused("email")
+    with transaction.atomic():
+        _issue_link(user, purpose=EnrolmentPurpose.CREATE, issued_by=by, approved_by=None)
+        record_event(actor=by, action="staff.link_resend", target=f"staff:{user.pk}")
+
+
+def reissue_link(user: Any) -> str:
+    """A fresh enrolment link for the host operator (``cityid demo``, ``cityid staff add``) for an
+    account that has not enrolled yet; the old one stops working."""
+    with transaction.atomic():
+        return _issue_link(user, purpose=EnrolmentPurpose.CREATE, issued_by=None, approved_by=None)
 
 
 def count_unknown_sign_in_failure(*, day: date | None = None) -> None:

@@ -1,8 +1,9 @@
 """The administrator's pages: staff accounts, roles, leavers and authenticators (``staff.manage``).
 
-Administrators read no personal data (DESIGN.md §2): these pages show staff accounts only.
-One-time passwords and TOTP secrets appear once, in the body of the POST response that made
-them (never in a URL, a message or a log), and no page here is cached.
+Administrators read no personal data (DESIGN.md §2): these pages show staff accounts only. No
+password, authenticator secret or enrolment link ever appears here: links go by email to the staff
+member. Granting a privileged role, reactivating, replacing an authenticator and changing an email
+address make a change request that a second, different administrator approves on these pages.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from cityid.accounts import services
-from cityid.accounts.forms import DeactivateForm, NewStaffForm, RoleForm
+from cityid.accounts import selectors, services
+from cityid.accounts.forms import DeactivateForm, EmailForm, NewStaffForm, RoleForm
+from cityid.accounts.models import ChangeRequest
 from cityid.accounts.policy import ROLES
 from cityid.accounts.views import requires
 
@@ -40,7 +42,12 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(users.only("pk", "username", "role", "is_active", "last_login"), PAGE_SIZE) \
         .get_page(request.GET.get("page"))
     return render(request, "accounts/staff_list.html",
-                  {"page_obj": page, "role": role, "roles": list(ROLES.items())})
+                  {"page_obj": page, "role": role, "roles": list(ROLES.items()),
+                   "pending": selectors.pending_changes()})
+
+
+def _requested(request: HttpRequest) -> None:
+    messages.info(request, _("Requested: a second administrator must approve this change on the staff pages."))
 
 
 @never_cache
@@ -49,12 +56,18 @@ def staff_new(request: HttpRequest) -> HttpResponse:
     form = NewStaffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            new = services.create_staff(username=form.cleaned_data["username"], role=form.cleaned_data["role"],
-                                        created_by=request.user)
-        except ValueError:
-            form.add_error("username", _("A staff account with this username already exists."))
+            result = services.add_staff(username=form.cleaned_data["username"], role=form.cleaned_data["role"],
+                                        email=form.cleaned_data["email"], by=request.user)
+        except services.StaffRefused as exc:
+            form.add_error(None, str(exc))
         else:
-            return render(request, "accounts/staff_new.html", {"new": new, "staff_member": new.user})
+            if isinstance(result, ChangeRequest):
+                _requested(request)
+                return redirect("accounts:staff_list")
+            messages.success(request, _("The account %(username)s has been created. The staff member has been sent "
+                                        "an enrolment link by email to set their own password and authenticator.")
+                             % {"username": result.user.username})
+            return redirect("accounts:staff_detail", pk=result.user.pk)
     return render(request, "accounts/staff_new.html", {"form": form})
 
 
@@ -63,7 +76,12 @@ def _detail(request: HttpRequest, user, **extra) -> HttpResponse:
         "staff_member": user,
         "role_form": extra.pop("role_form", None) or RoleForm(initial={"role": user.role}, auto_id="role_%s"),
         "deactivate_form": extra.pop("deactivate_form", None) or DeactivateForm(auto_id="deactivate_%s"),
+        "email_form": extra.pop("email_form", None) or EmailForm(auto_id="email_%s"),
         "is_self": user.pk == request.user.pk,
+        "pending": selectors.pending_changes(subject=user),
+        "changes": selectors.recent_changes(subject=user),
+        "enrolled": selectors.has_authenticator(user),
+        "never_enrolled": selectors.never_enrolled(user),
         **extra,
     }
     return render(request, "accounts/staff_detail.html", context)
@@ -84,12 +102,32 @@ def staff_role(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _detail(request, user, role_form=form)
     try:
-        services.set_role(user, role=form.cleaned_data["role"], by=request.user)
+        change = services.set_role(user, role=form.cleaned_data["role"], by=request.user)
     except services.StaffRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("%(username)s is now: %(role)s.")
-                         % {"username": user.username, "role": ROLES[user.role]})
+        if change is not None:
+            _requested(request)
+        else:
+            messages.success(request, _("%(username)s is now: %(role)s.")
+                             % {"username": user.username, "role": ROLES[user.role]})
+    return redirect("accounts:staff_detail", pk=user.pk)
+
+
+@never_cache
+@require_POST
+@requires("staff.manage")
+def staff_email(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _staff(pk)
+    form = EmailForm(request.POST, auto_id="email_%s")
+    if not form.is_valid():
+        return _detail(request, user, email_form=form)
+    try:
+        services.change_email(user, email=form.cleaned_data["email"], by=request.user)
+    except services.StaffRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        _requested(request)
     return redirect("accounts:staff_detail", pk=user.pk)
 
 
@@ -117,12 +155,12 @@ def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 def staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     user = _staff(pk)
     try:
-        password = services.reactivate_staff(user, by=request.user)
+        services.reactivate_staff(user, by=request.user)
     except services.StaffRefused as exc:
         messages.error(request, str(exc))
-        return redirect("accounts:staff_detail", pk=user.pk)
-    user.refresh_from_db()
-    return _detail(request, user, one_time_password=password)
+    else:
+        _requested(request)
+    return redirect("accounts:staff_detail", pk=user.pk)
 
 
 @never_cache
@@ -131,8 +169,58 @@ def staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
 def staff_reset_mfa(request: HttpRequest, pk: int) -> HttpResponse:
     user = _staff(pk)
     try:
-        authenticator = services.reset_mfa(user, by=request.user)
+        services.reset_mfa(user, by=request.user)
     except services.StaffRefused as exc:
         messages.error(request, str(exc))
-        return redirect("accounts:staff_detail", pk=user.pk)
-    return _detail(request, user, authenticator=authenticator)
+    else:
+        _requested(request)
+    return redirect("accounts:staff_detail", pk=user.pk)
+
+
+@never_cache
+@require_POST
+@requires("staff.manage")
+def staff_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _staff(pk)
+    try:
+        services.resend_link(user, by=request.user)
+    except services.StaffRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("A new enrolment link has been sent to the staff member by email; the old one "
+                                    "no longer works."))
+    return redirect("accounts:staff_detail", pk=user.pk)
+
+
+def _back(request: HttpRequest, change_id: int) -> HttpResponse:
+    subject = ChangeRequest.objects.filter(pk=change_id).values_list("subject_id", flat=True).first()
+    if subject:
+        return redirect("accounts:staff_detail", pk=subject)
+    return redirect("accounts:staff_list")
+
+
+@never_cache
+@require_POST
+@requires("staff.manage")
+def change_approve(request: HttpRequest, change_id: int) -> HttpResponse:
+    try:
+        services.approve_change(request_id=change_id, by=request.user)
+    except services.StaffRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Approved and done. Any enrolment link has been sent to the staff member "
+                                    "by email."))
+    return _back(request, change_id)
+
+
+@never_cache
+@require_POST
+@requires("staff.manage")
+def change_withdraw(request: HttpRequest, change_id: int) -> HttpResponse:
+    try:
+        services.withdraw_change(request_id=change_id, by=request.user)
+    except services.StaffRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The request has been withdrawn."))
+    return _back(request, change_id)

@@ -7,6 +7,8 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("password/", views.password_view, name="password"),
+    path("enrol/", views.enrol_view, name="enrol"),
+    path("enrol/<str:token>/", views.enrol_token_view, name="enrol_token"),
 ]
 
 urlpatterns += [
@@ -17,4 +19,8 @@ urlpatterns += [
     path("staff/<int:pk>/deactivate/", staff_views.staff_deactivate, name="staff_deactivate"),
     path("staff/<int:pk>/reactivate/", staff_views.staff_reactivate, name="staff_reactivate"),
     path("staff/<int:pk>/reset-mfa/", staff_views.staff_reset_mfa, name="staff_reset_mfa"),
+    path("staff/<int:pk>/email/", staff_views.staff_email, name="staff_email"),
+    path("staff/<int:pk>/resend/", staff_views.staff_resend, name="staff_resend"),
+    path("staff/changes/<int:change_id>/approve/", staff_views.change_approve, name="change_approve"),
+    path("staff/changes/<int:change_id>/withdraw/", staff_views.change_withdraw, name="change_withdraw"),
 ]

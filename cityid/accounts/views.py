@@ -9,10 +9,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from cityid.accounts.forms import ChangePasswordForm, NewPasswordForm, StaffLoginForm
+from cityid.accounts import services
+from cityid.accounts.forms import ChangePasswordForm, EnrolForm, NewPasswordForm, StaffLoginForm
 from cityid.accounts.policy import PermissionDenied, allowed
 from cityid.accounts.selectors import is_staff_username
 from cityid.accounts.services import count_unknown_sign_in_failure
@@ -97,3 +99,59 @@ def password_view(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your password has been changed."))
         return redirect("home")
     return render(request, "accounts/password.html", {"form": form})
+
+
+# --- enrolment: a staff member sets their own password and authenticator --------------------
+
+ENROL_SESSION_KEY = "enrol_link"
+
+
+def _invalid_link(request: HttpRequest) -> HttpResponse:
+    """One page for a forged, used, expired or superseded link: nothing about any account."""
+    request.session.pop(ENROL_SESSION_KEY, None)
+    return render(request, "accounts/enrol_invalid.html", status=404)
+
+
+@never_cache
+def enrol_token_view(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the email: checked, remembered in a fresh session, and taken out of the URL
+    (so it is not left in the address bar, the history or a Referer)."""
+    link = services.usable_link(token)
+    if link is None:
+        return _invalid_link(request)
+    if request.user.is_authenticated:
+        logout(request)  # whoever was signed in here, the enrolment is not theirs to finish
+    request.session.cycle_key()
+    request.session[ENROL_SESSION_KEY] = link.pk
+    return redirect("accounts:enrol")
+
+
+@never_cache
+def enrol_view(request: HttpRequest) -> HttpResponse:
+    import segno
+
+    link = services.link_by_id(request.session.get(ENROL_SESSION_KEY))
+    if link is None:
+        return _invalid_link(request)
+    device = services.enrolment_device(link)
+    form = EnrolForm(link.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.complete_enrolment(link_id=link.pk, password=form.cleaned_data["new_password1"],
+                                        code=form.cleaned_data["otp_token"])
+        except services.EnrolmentFailed as exc:
+            if str(exc) == "link":
+                return _invalid_link(request)
+            form.add_error("otp_token", _("This code is not correct. Check the time on your phone and "
+                                          "enter the current code."))
+        else:
+            request.session.pop(ENROL_SESSION_KEY, None)
+            messages.success(request, _("Your account is ready. Sign in with your new password and a code "
+                                        "from your authenticator app."))
+            return redirect("accounts:login")
+    qr = segno.make(device.config_url, error="m").svg_inline(scale=4, dark="#1b1b1b", light="#ffffff",
+                                                               omitsize=False)
+    return render(request, "accounts/enrol.html", {
+        "form": form, "enrolling": link.user, "qr_svg": qr, "secret": device.secret,
+        "expires_at": link.expires_at,
+    })

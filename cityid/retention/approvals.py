@@ -64,7 +64,8 @@ def approve_request(*, request_id: int, approved_by: Any, progress: services.Pro
         raise RetentionError("you requested this run: a different records officer must approve it")
     started = timezone.now()
     certificate = services.run_disposition(
-        as_of=request.as_of, approvers=[request.requested_by, approved_by], progress=progress
+        as_of=request.as_of, approvers=[request.requested_by, approved_by], progress=progress,
+        requested_at=request.created_at,
     )
     if certificate is not None:
         write_certificate_file(certificate)

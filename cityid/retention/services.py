@@ -12,13 +12,14 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
+from cityid.accounts import selectors as accounts
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event
 from cityid.enrollment.eligibility import add_years
@@ -422,7 +423,14 @@ def preview(as_of: date) -> dict[str, Any]:
     }
 
 
-def _check_approvers(approvers: list[Any]) -> None:
+#: An approver whose account the other approver created, reactivated or reset this recently is refused.
+APPROVER_CREDENTIAL_DAYS = 30
+
+
+def _check_approvers(approvers: list[Any], *, requested_at: datetime | None = None) -> None:
+    """Two different active records officers, each holding the role since before the request was
+    made, neither of whose accounts the other one created, reactivated or reset in the last 30 days
+    (else one person could make the second officer and approve alone)."""
     if len(approvers) != 2 or approvers[0] is None or approvers[1] is None:
         raise RetentionError("a disposition run needs two approvers")
     if approvers[0].pk == approvers[1].pk:
@@ -430,10 +438,26 @@ def _check_approvers(approvers: list[Any]) -> None:
     for approver in approvers:
         if approver.role != "records_officer" or not approver.is_active:
             raise RetentionError(f"{approver.username} is not an active records officer")
+    if requested_at is not None:
+        for approver in approvers:
+            since = accounts.role_since(approver.pk)
+            if since is None or since >= requested_at:
+                raise RetentionError(
+                    f"{approver.username} became a records officer after this run was requested: "
+                    "only officers who held the role before the request can approve it"
+                )
+    window = timezone.now() - timedelta(days=APPROVER_CREDENTIAL_DAYS)
+    for approver, other in ((approvers[0], approvers[1]), (approvers[1], approvers[0])):
+        if other.pk in accounts.credential_issuers(approver.pk, since=window):
+            raise RetentionError(
+                f"{approver.username}'s account was created, reactivated or reset by {other.username} "
+                f"in the last {APPROVER_CREDENTIAL_DAYS} days: a different records officer must approve"
+            )
 
 
 def run_disposition(
-    *, as_of: date, approvers: list[Any], progress: Progress = None, after_step: Callable[[str], None] | None = None
+    *, as_of: date, approvers: list[Any], progress: Progress = None, after_step: Callable[[str], None] | None = None,
+    requested_at: datetime | None = None,
 ) -> Certificate | None:
     """Destroy every due, unheld cohort as of ``as_of`` and certify it. Resumable: run again after a
     crash and it finishes the same run with the same certificate; run again after it finished (say,
@@ -442,8 +466,10 @@ def run_disposition(
     ``as_of`` has destroyed anything.
 
     ``after_step`` is called after each durable step (tests use it to crash at every point).
+    ``requested_at`` is when the run was requested in the staff UI: both approvers must have been
+    records officers since before then.
     """
-    _check_approvers(approvers)
+    _check_approvers(approvers, requested_at=requested_at)
     if as_of > timezone.localdate():
         raise RetentionError("the as-of date is in the future")
     created = False

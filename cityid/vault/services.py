@@ -545,3 +545,29 @@ def rotate_signer(*, purpose: str) -> Any:
             retired = current.key_id
             transaction.on_commit(lambda: store.destroy(retired))
     return _signer_of(new)
+# --- secrets that belong to no record ------------------------------------------------------
+
+def seal_with_key(key_id: str, plaintext: bytes, associated_data: bytes) -> bytes:
+    """Seal a small secret that belongs to no retention record (a staff authenticator's seed)
+    under a fresh data key wrapped by the provider key ``key_id`` (created on first use).
+
+    The result is ``len(wrapped) (2 bytes) ‖ wrapped data key ‖ sealed value``: a copy of the
+    database without the provider opens nothing."""
+    provider = get_provider()
+    provider.ensure_key(key_id)
+    data_key = envelope.new_data_key()
+    wrapped = provider.wrap(key_id, data_key)
+    return len(wrapped).to_bytes(2, "big") + wrapped + envelope.seal(data_key, plaintext, associated_data)
+
+
+def open_with_key(key_id: str, sealed: bytes, associated_data: bytes) -> bytes:
+    """Open what ``seal_with_key`` sealed; ``envelope.SealError`` when it was moved or tampered with."""
+    sealed = bytes(sealed)
+    size = int.from_bytes(sealed[:2], "big")
+    if size == 0 or len(sealed) < 2 + size:
+        raise envelope.SealError("not a value sealed with a provider key")
+    try:
+        data_key = get_provider().unwrap(key_id, sealed[2 : 2 + size])
+    except KeyUnavailable as exc:
+        raise envelope.SealError(f"provider key {key_id} is unavailable") from exc
+    return envelope.open_sealed(data_key, sealed[2 + size :], associated_data)

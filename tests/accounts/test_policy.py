@@ -241,16 +241,18 @@ def test_staff_command_needs_admin(staff):
     assert not User.objects.filter(username="x").exists()
     assert _denials(staff["clerk"]) == 1
 
-    printed = _run("staff", "add", "x", "--role", "clerk", "--actor", "admin1")
+    printed = _run("staff", "add", "x", "--role", "card_production", "--email", "x@staff.example.invalid",
+                   "--actor", "admin1")
     user = User.objects.get(username="x")
-    assert user.role == "clerk" and user.must_change_password
-    assert "TOTP secret" in printed
+    assert user.role == "card_production" and not user.has_usable_password()
+    assert "sent by email" in printed and "http" not in printed  # the administrator never sees the link
     created = AuditEntry.objects.get(action="staff.create", target=f"staff:{user.pk}")
     assert created.actor == f"staff:{staff['admin'].pk}"
 
-    # --actor is accepted before the subcommand as well.
-    _run("staff", "--actor", "admin1", "add", "y", "--role", "auditor")
-    assert User.objects.get(username="y").role == "auditor"
+    # --actor is accepted before the subcommand as well; a privileged role waits for a second administrator.
+    printed = _run("staff", "--actor", "admin1", "add", "y", "--role", "auditor", "--email", "y@staff.example.invalid")
+    assert "waits for a second administrator" in printed
+    assert not User.objects.filter(username="y").exists()
     with pytest.raises(CommandError, match="permission"):
         _run("staff", "--actor", "supervisor1", "add", "z", "--role", "auditor")
 
@@ -258,9 +260,10 @@ def test_staff_command_needs_admin(staff):
 def test_staff_command_by_host_operator(db):
     from django.contrib.auth import get_user_model
 
-    _run("staff", "add", "firstadmin", "--role", "admin")
+    printed = _run("staff", "add", "firstadmin", "--role", "admin")  # bootstrap: the host operator alone
     user = get_user_model().objects.get(username="firstadmin")
     assert user.role == "admin"
+    assert "enrolment link:     http" in printed  # printed once, to the operator who holds the keyring anyway
     created = AuditEntry.objects.get(action="staff.create")
     assert (created.actor, created.role) == ("system:operator", "operator")
 
@@ -439,7 +442,7 @@ def test_role_change_command_is_admin_only_and_audited(staff):
 
     with pytest.raises(CommandError, match="permission"):
         call_command("staff", "role", "clerk1", "--role", "supervisor", "--actor", "clerk1")
-    call_command("staff", "role", "clerk1", "--role", "supervisor", "--actor", "admin1")
+    call_command("staff", "role", "clerk1", "--role", "card_production", "--actor", "admin1")  # not privileged
     staff["clerk"].refresh_from_db()
-    assert staff["clerk"].role == "supervisor"
+    assert staff["clerk"].role == "card_production"
     assert AuditEntry.objects.filter(action="staff.role_change", target=f"staff:{staff['clerk'].pk}").exists()

@@ -13,14 +13,15 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.core.management import CommandError, call_command
 from django.test import Client
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cityid.accounts import services
 from cityid.accounts.management.commands.staff import Command
+from cityid.accounts.models import TOTPDevice
 from cityid.accounts.policy import ROLES, PermissionDenied
 from cityid.accounts.services import StaffRefused, deactivate_staff, reactivate_staff, reset_mfa, set_role
 from cityid.audit.models import AuditEntry
 from tests.audit.helpers import LOGIN_URL, PASSWORD, sign_in
+from tests.conftest import complete_enrolment
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +87,8 @@ def test_refusals(staff):
         reactivate_staff(staff["clerk"], by=staff["auditor"])
     with pytest.raises(StaffRefused, match="already active"):
         reactivate_staff(staff["clerk"], by=admin)
+    with pytest.raises(StaffRefused, match="email address"):
+        services.change_email(staff["clerk"], email="not an address", by=admin)
     deactivate_staff(staff["clerk"], by=admin, reason="left")
     with pytest.raises(StaffRefused, match="already deactivated"):
         deactivate_staff(staff["clerk"], by=admin, reason="left")
@@ -96,31 +99,36 @@ def test_refusals(staff):
 
 
 def test_an_admin_may_be_deactivated_while_another_remains(staff):
-    second = services.create_staff(username="admin2", role="admin").user
+    second = complete_enrolment(services.create_staff(username="admin2", role="admin"))
     deactivate_staff(staff["admin"], by=second, reason="leave")
     staff["admin"].refresh_from_db()
     assert not staff["admin"].is_active
 
 
-def test_reactivate_forces_a_new_password(staff):
+def test_reactivate_by_the_operator_issues_a_link_not_a_password(staff):
     clerk, admin = staff["clerk"], staff["admin"]
     deactivate_staff(clerk, by=admin, reason="leave")
-    password = reactivate_staff(clerk, by=admin)
+    url = reactivate_staff(clerk, by=None)  # the host operator: done at once, the link printed once
     clerk.refresh_from_db()
-    assert clerk.is_active and clerk.must_change_password and clerk.check_password(password)
+    assert clerk.is_active and not clerk.has_usable_password()
+    assert not TOTPDevice.objects.filter(user=clerk).exists()
+    assert url.startswith("http") and "/accounts/enrol/" in url
     entry = AuditEntry.objects.get(action="staff.reactivate")
     assert entry.target == f"staff:{clerk.pk}"
-    _assert_pseudonymous(entry, clerk.username, password)
+    _assert_pseudonymous(entry, clerk.username, url.rsplit("/", 2)[-2])
 
 
-def test_reset_mfa_replaces_the_device(staff):
+def test_reset_mfa_removes_the_device_once_approved(staff):
     clerk = staff["clerk"]
     old = TOTPDevice.objects.get(user=clerk)
-    new = reset_mfa(clerk, by=staff["admin"])
-    devices = list(TOTPDevice.objects.filter(user=clerk))
-    assert len(devices) == 1 and devices[0].pk != old.pk
-    assert new.totp_secret and new.totp_secret != clerk.totp_secret
-    assert AuditEntry.objects.filter(action="mfa.enrol", target=f"staff:{clerk.pk}", purpose="reset").exists()
+    second = complete_enrolment(services.create_staff(username="admin2", role="admin"))
+    change = reset_mfa(clerk, by=staff["admin"])
+    assert TOTPDevice.objects.filter(pk=old.pk).exists()  # nothing happens before the second approval
+    services.approve_change(request_id=change.pk, by=second)
+    assert not TOTPDevice.objects.filter(user=clerk).exists()
+    clerk.refresh_from_db()
+    assert not clerk.has_usable_password()
+    assert AuditEntry.objects.filter(action="mfa.reset", target=f"staff:{clerk.pk}").exists()
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -142,11 +150,15 @@ def test_commands(staff):
     assert "clerk1  " in run("list", "--role", "clerk") and " no " in run("list", "--role", "clerk")
 
     out = run("reactivate", "clerk1", "--actor", "admin1")
-    password = out.split("one-time password:")[1].split()[0]
+    assert "waits for a second administrator" in out and "http" not in out
     staff["clerk"].refresh_from_db()
-    assert staff["clerk"].check_password(password) and staff["clerk"].is_active
+    assert not staff["clerk"].is_active
+    assert "reactivate" in run("pending", "--actor", "admin1")
 
-    assert "TOTP secret:" in run("reset-mfa", "clerk1")
+    out = run("reactivate", "clerk1")  # the host operator (who holds the keyring anyway)
+    assert "enrolment link:     http" in out and "secret" not in out.lower()
+    staff["clerk"].refresh_from_db()
+    assert staff["clerk"].is_active
 
 
 def test_command_refusals_are_one_line(staff):
@@ -214,37 +226,42 @@ def test_admin_sees_the_staff_list_with_a_role_filter(staff):
     assert "extra29" in client.get(STAFF_URL, {"role": "clerk", "page": 2}).content.decode()
 
 
-def test_admin_creates_staff_and_sees_the_secrets_once(staff):
+def test_admin_creates_staff_and_never_sees_a_credential(staff, mailoutbox, django_capture_on_commit_callbacks):
     client = sign_in(staff["admin"])
     assert client.get(f"{STAFF_URL}new/").status_code == 200
-    response = client.post(f"{STAFF_URL}new/", {"username": "newclerk", "role": "clerk"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{STAFF_URL}new/", {"username": "newprinter", "role": "card_production",
+                                                    "email": "newprinter@staff.example.invalid"}, follow=True)
     assert response.status_code == 200
-    assert "no-store" in response["Cache-Control"]
-    new = response.context["new"]
+    user = services.get_user_model().objects.get(username="newprinter")
+    assert user.role == "card_production" and not user.has_usable_password()
+    assert AuditEntry.objects.filter(action="staff.create", target=f"staff:{user.pk}").exists()
+    [mail] = mailoutbox
+    assert mail.to == ["newprinter@staff.example.invalid"]
+    token = re.search(r"/accounts/enrol/([^/\s]+)/", mail.body).group(1)
     body = response.content.decode()
-    assert new.one_time_password in body and new.totp_secret in body
-    assert new.user.role == "clerk" and new.user.must_change_password
-    assert AuditEntry.objects.filter(action="staff.create", target=f"staff:{new.user.pk}").exists()
-    # not shown again: neither on the account's page nor in the list
-    again = client.get(f"{STAFF_URL}{new.user.pk}/").content.decode()
-    assert new.one_time_password not in again and new.totp_secret not in again
-    assert new.totp_secret not in client.get(STAFF_URL).content.decode()
+    assert token not in body and "/accounts/enrol/" not in body and "secret" not in body.lower()
+    assert token not in client.get(f"{STAFF_URL}{user.pk}/").content.decode()
 
-    duplicate = client.post(f"{STAFF_URL}new/", {"username": "NewClerk", "role": "clerk"})
+    duplicate = client.post(f"{STAFF_URL}new/", {"username": "NewPrinter", "role": "card_production",
+                                                 "email": "b@staff.example.invalid"})
     assert duplicate.status_code == 200 and "already exists" in duplicate.content.decode()
-    assert client.post(f"{STAFF_URL}new/", {"username": "x y", "role": "clerk"}).context.get("new") is None
+    assert client.post(f"{STAFF_URL}new/", {"username": "x y", "role": "clerk", "email": "c@staff.example.invalid"}
+                       ).status_code == 200
+    assert not services.get_user_model().objects.filter(username="x y").exists()
+    assert len(mailoutbox) == 1
 
 
-def test_admin_changes_role_deactivates_and_reactivates(staff):
+def test_admin_changes_role_deactivates_and_asks_to_reactivate(staff):
     admin, clerk = staff["admin"], staff["clerk"]
     client = sign_in(admin)
     clerk_client = sign_in(clerk)
     detail = f"{STAFF_URL}{clerk.pk}/"
 
-    response = client.post(f"{detail}role/", {"role": "supervisor"}, follow=True)
-    assert "is now: Supervisor" in response.content.decode()
+    response = client.post(f"{detail}role/", {"role": "card_production"}, follow=True)
+    assert "is now: Card production" in response.content.decode()
     clerk.refresh_from_db()
-    assert clerk.role == "supervisor"
+    assert clerk.role == "card_production"
 
     assert client.post(f"{detail}deactivate/", {"reason": ""}).status_code == 200  # form error, nothing done
     response = client.post(f"{detail}deactivate/", {"reason": "left"}, follow=True)
@@ -253,16 +270,11 @@ def test_admin_changes_role_deactivates_and_reactivates(staff):
     assert not clerk.is_active
     assert clerk_client.get("/").status_code == 302
 
-    response = client.post(f"{detail}reactivate/")
-    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
-    password = response.context["one_time_password"]
-    assert password in response.content.decode()
+    response = client.post(f"{detail}reactivate/", follow=True)
+    assert "second administrator must approve" in response.content.decode()
+    assert 'id="pending-changes"' in response.content.decode()
     clerk.refresh_from_db()
-    assert clerk.is_active and clerk.must_change_password and clerk.check_password(password)
-    assert password not in client.get(detail).content.decode()
-
-    response = client.post(f"{detail}reset-mfa/")
-    assert response.context["authenticator"].totp_secret in response.content.decode()
+    assert not clerk.is_active
 
 
 def test_admin_is_refused_on_their_own_account(staff):

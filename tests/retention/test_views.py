@@ -65,8 +65,9 @@ def messages_of(response) -> list[str]:
 @pytest.fixture
 def second_officer(staff):
     from cityid.accounts.services import create_staff
+    from tests.conftest import complete_enrolment
 
-    return create_staff(username="records_officer2", role="records_officer").user
+    return complete_enrolment(create_staff(username="records_officer2", role="records_officer"))
 
 
 @pytest.fixture

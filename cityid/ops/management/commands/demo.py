@@ -1,10 +1,12 @@
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 
 from cityid.accounts.models import User
 from cityid.accounts.policy import ROLES
-from cityid.accounts.services import create_staff
+from cityid.accounts.selectors import has_authenticator
+from cityid.accounts.services import create_staff, reissue_link
 from cityid.enrollment.models import Applicant
 from cityid.ops.base import CityidCommand
 
@@ -20,20 +22,25 @@ class Command(CityidCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", verbosity=0)
-        created = []
+        # The host operator runs the demo (and holds the keyring): each demo account's one-time
+        # enrolment link is printed here, never a password or an authenticator secret.
+        links = []
         for role in ROLES:
             username = f"demo_{role}"
-            if not User.objects.filter(username=username).exists():
-                created.append(create_staff(username=username, role=role))
-        if created:
-            self.stdout.write("Demo staff (shown once; sign in with the password and a code from an")
-            self.stdout.write("authenticator app holding the TOTP secret, e.g. `oathtool --totp -b SECRET`):")
-            for new in created:
-                self.stdout.write(
-                    f"  {new.user.username:<24} password {new.one_time_password}  TOTP secret {new.totp_secret}"
-                )
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                links.append((username, create_staff(username=username, role=role,
+                                                     email=f"{username}@example.invalid").enrolment_url))
+            elif user.is_active and not has_authenticator(user):
+                links.append((username, reissue_link(user)))
+        if links:
+            self.stdout.write("Demo staff: open an account's enrolment link (works once, for "
+                              f"{settings.CITYID_ENROLMENT_HOURS} hours), choose a password and set up an")
+            self.stdout.write("authenticator app from the QR code or the key shown (or `oathtool --totp -b KEY`):")
+            for username, url in links:
+                self.stdout.write(f"  {username:<24} {url}")
         else:
-            self.stdout.write("Demo staff exist already (their credentials were printed on the first run).")
+            self.stdout.write("Demo staff have all enrolled (an unused link is printed again at the next start).")
         missing = options["people"] - Applicant.objects.filter(external_id__startswith="SYN-0-").count()
         if missing > 0:
             call_command("seed", people=missing, seed=0)
