@@ -58,7 +58,7 @@ class AuditEntry(models.Model):
     )
     purpose = models.CharField(max_length=80, blank=True)
     outcome = models.CharField(max_length=16, default="ok")
-    entry = models.BinaryField(help_text="the canonical bytes committed to in the Merkle tree")
+    entry = models.BinaryField(help_text="the canonical bytes hashed into the Merkle tree")
     salt = models.BinaryField(
         default=b"",
         help_text="32 random bytes; the tree's leaf is over SHA-256(salt || entry) (merkle.entry_leaf_hash). "
