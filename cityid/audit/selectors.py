@@ -405,12 +405,16 @@ def subject_entries(refs: Iterable[str]) -> dict[str, Any]:
     out = []
     for index, raw, salt in rows:
         raw, salt = bytes(raw), bytes(salt)
+        try:
+            leaf = merkle.entry_leaf_hash(raw, salt)
+        except ValueError:  # a damaged salt: shown as it is; the proof below will not verify
+            leaf = b""
         item: dict[str, Any] = {
             "index": index,
-            "entry": raw.decode("ascii"),
+            "entry": raw.decode("ascii", errors="replace"),
             "salt": salt.hex(),
-            "commitment": merkle.commitment(salt, raw).hex() if salt else None,
-            "leaf_hash": _b64(merkle.entry_leaf_hash(raw, salt)),
+            "commitment": merkle.commitment(salt, raw).hex() if leaf and salt else None,
+            "leaf_hash": _b64(leaf),
         }
         if index < size:
             item["inclusion_proof"] = {

@@ -129,3 +129,16 @@ def test_the_receipt_page_shows_the_receipt_not_the_application_id(staff, histor
     assert f'<strong id="application-ref">{application.receipt}</strong>' in page
     body = page.split("<main", 1)[-1]
     assert str(application.public_id) not in body.split("</main>", 1)[0]
+
+
+def test_a_damaged_entry_still_exports_and_fails_the_outsiders_check(staff, history, tmp_path):
+    applicant, *_ = history
+    audit.make_checkpoint()
+    damaged = AuditEntry.objects.filter(target=applicant.ref).order_by("index").first()
+    AuditEntry.objects.filter(index=damaged.index).update(salt=bytes(damaged.salt)[:7])
+    log = _export("SUBJ-1", tmp_path)["audit_log"]
+    item = next(i for i in log["entries"] if i["index"] == damaged.index)
+    size, root = open_checkpoint(log["checkpoint"], log["verifier_key"].strip())
+    proof = [base64.b64decode(h) for h in item["inclusion_proof"]["hashes"]]
+    leaf = _sha(b"\x00" + _sha(bytes.fromhex(item["salt"]) + item["entry"].encode()))
+    assert not verify_inclusion(leaf, item["index"], size, proof, root)
