@@ -26,6 +26,10 @@ class User(AbstractUser):
     #: approver must have held their role since before the request was made.
     role_since = models.DateTimeField(default=timezone.now)
     must_change_password = models.BooleanField(default=True)
+    deactivation_reason = models.CharField(
+        max_length=16, blank=True,
+        help_text="why the account was last deactivated (a DEACTIVATION_REASONS code); not in the audit log",
+    )
 
     def __str__(self) -> str:
         return self.username

@@ -249,11 +249,13 @@ def deactivate_staff(user: Any, *, by: Any, reason: str) -> int:
             raise StaffRefused("inactive")
         if locked.role == "admin" and _lock_active_admins(User) == [user.pk]:
             raise StaffRefused("last_admin")
-        User.objects.filter(pk=user.pk).update(is_active=False)
+        User.objects.filter(pk=user.pk).update(is_active=False, deactivation_reason=reason)
         user.is_active = False
+        user.deactivation_reason = reason
         ended = end_sessions(user)
         _expire_links(user)
-        record_event(actor=by, action="staff.deactivate", target=f"staff:{user.pk}", purpose=reason)
+        # The reason stays on the account row: the log says who deactivated whom, not why.
+        record_event(actor=by, action="staff.deactivate", target=f"staff:{user.pk}")
     return ended
 
 

@@ -83,6 +83,33 @@ def leaf_hash(entry: bytes) -> bytes:
     return _sha256(_LEAF_PREFIX + bytes(entry)).digest()
 
 
+#: Bytes of an entry's random salt (see :func:`commitment`).
+SALT_SIZE = 32
+
+
+def commitment(salt: bytes, entry: bytes) -> bytes:
+    """A salted commitment to an entry: ``SHA-256(salt || entry)`` with a 32-byte random ``salt``.
+
+    The log's tree is built over commitments, not entries, so a published leaf hash cannot
+    confirm a guessed entry: checking a guess needs the salt, which only auditors and the
+    entry's subject are given. The salt's fixed length keeps ``salt || entry`` unambiguous.
+    """
+    if len(salt) != SALT_SIZE:
+        raise ValueError(f"an entry's salt is {SALT_SIZE} bytes")
+    return _sha256(bytes(salt) + bytes(entry)).digest()
+
+
+def entry_leaf_hash(entry: bytes, salt: bytes) -> bytes:
+    """The leaf hash of a stored entry: ``leaf_hash(commitment(salt, entry))``.
+
+    An empty ``salt`` marks an entry logged before commitments existed (leaf form 0): its leaf
+    stays ``leaf_hash(entry)``, so that checkpoints signed before then still verify.
+    """
+    if not salt:
+        return leaf_hash(entry)
+    return leaf_hash(commitment(salt, entry))
+
+
 def node_hash(left: bytes, right: bytes) -> bytes:
     """RFC 6962 interior node hash: ``SHA-256(0x01 || left || right)``."""
     return _sha256(_NODE_PREFIX + left + right).digest()

@@ -36,7 +36,10 @@ class LogIndexField(models.PositiveBigIntegerField):
 
 
 class AuditEntry(models.Model):
-    """One logged event: its canonical bytes (``entry``) and, for searching, the same fields as columns.
+    """One logged event: its canonical bytes (``entry``), its salt and, for searching, the same fields as columns.
+
+    Entry, salt and columns are for auditors (and a subject, their own entries): the public
+    gets only the tree of salted commitments (checkpoints, hash tiles, proofs).
 
     Exact searches by record id go through ``target_hash`` rather than an index on ``target``:
     record ids are random, so every append lands on a random page of that index, and an 8-byte
@@ -56,6 +59,11 @@ class AuditEntry(models.Model):
     purpose = models.CharField(max_length=80, blank=True)
     outcome = models.CharField(max_length=16, default="ok")
     entry = models.BinaryField(help_text="the canonical bytes hashed into the Merkle tree")
+    salt = models.BinaryField(
+        default=b"",
+        help_text="32 random bytes; the tree's leaf is over SHA-256(salt || entry) (merkle.entry_leaf_hash). "
+        "Never published. Empty for entries logged before salted commitments (their leaf is over the entry)",
+    )
 
     class Meta:
         ordering = ["index"]

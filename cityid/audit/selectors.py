@@ -1,7 +1,15 @@
-"""Reading the audit log: checkpoints, C2SP tlog-tiles, entry bundles, proofs, the verifier key.
+"""Reading the audit log.
 
-Everything here is public: entries hold pseudonymous identifiers only. A read that needs
-entries the tree does not hold yet integrates them first (``services.ensure_integrated``).
+Two audiences:
+
+* **the public** (:func:`checkpoint_note`, :func:`verifier_key_text`, :func:`tile`,
+  :func:`inclusion_proof`, :func:`consistency_proof`): proofs, not content. Everything is
+  answered against the latest checkpoint the log signed on its schedule; nothing here signs,
+  integrates or writes, and nothing beyond the latest checkpoint is shown. Hash tiles hold
+  salted commitments (``merkle.entry_leaf_hash``), so no published value confirms a guessed
+  entry. Entry bundles are not served (see :func:`entry_bundle_refused`).
+* **auditors** (``audit.read``: the event pages below) and **a subject** (their own entries,
+  :func:`subject_entries`, through the subject-access export): entry contents and salts.
 """
 
 from __future__ import annotations
@@ -9,6 +17,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,10 +29,16 @@ from cityid.audit import keys, merkle, note, services
 from cityid.audit.merkle import HASH_SIZE, TILE_HEIGHT, TILE_WIDTH
 from cityid.audit.models import AuditEntry, Checkpoint
 from cityid.audit.store import TileStore
+from cityid.vault.signers import SigningKeyMissing
 
 
 class BadRequest(ValueError):
-    """A proof or tile request that cannot be answered; the message says why."""
+    """A proof or tile request that cannot be answered; the message says why (HTTP 400)."""
+
+
+class NotSigned(BadRequest):
+    """A request beyond the latest signed checkpoint (HTTP 404): checkpoints are signed on a schedule,
+    never because someone asked."""
 
 
 def _b64(raw: bytes) -> str:
@@ -34,23 +49,31 @@ def latest_checkpoint() -> Checkpoint | None:
     return Checkpoint.objects.order_by("-size", "-pk").first()
 
 
-def checkpoint_note() -> str:
-    """The latest signed checkpoint, signing a first one if the log has none."""
+def checkpoint_note() -> str | None:
+    """The latest signed checkpoint, or None if the log has not signed one yet."""
     latest = latest_checkpoint()
-    if latest is None:
-        latest = services.make_checkpoint()
-    return latest.note
+    return None if latest is None else latest.note
 
 
-def verifier_key_text() -> str:
-    """The verifier key as served: ``name+hash+base64`` and a newline."""
-    return keys.verifier_key() + "\n"
+def verifier_key_text() -> str | None:
+    """The verifier key as served (``name+hash+base64`` and a newline), or None before the log has a key."""
+    try:
+        return keys.verifier_key(create=False) + "\n"
+    except SigningKeyMissing:
+        return None
 
 
-def verifier_keys_text() -> str:
-    """Every key that has signed this log, one a line, the current one first (older checkpoints)."""
-    keys.signer()
-    return "".join(vkey + "\n" for vkey in keys.verifier_keys())
+def published_size() -> int:
+    """The size of the latest signed checkpoint: how much of the log the public can see."""
+    latest = Checkpoint.objects.order_by("-size").values_list("size", flat=True).first()
+    return latest or 0
+
+
+def verifier_keys_text() -> str | None:
+    """Every key that has signed this log, one a line, the current one first (older checkpoints), or
+    None before the log has a key."""
+    listed = keys.verifier_keys()
+    return "".join(vkey + "\n" for vkey in listed) if listed else None
 
 
 def _covering_size(level: int, index: int, width: int) -> int:
@@ -59,9 +82,8 @@ def _covering_size(level: int, index: int, width: int) -> int:
 
 
 def tile(level: int, index: int, width: int) -> bytes | None:
-    """A hash tile's contents (``width`` hashes), or None if the log does not have them."""
-    needed = _covering_size(level, index, width)
-    if services.ensure_integrated(needed) < needed:
+    """A hash tile's contents (``width`` hashes) within the latest checkpoint's tree, or None."""
+    if _covering_size(level, index, width) > published_size():
         return None
     try:
         return merkle.tile_bytes(TileStore(), level, index, width)
@@ -69,23 +91,10 @@ def tile(level: int, index: int, width: int) -> bytes | None:
         return None
 
 
-def entry_bundle(index: int, width: int) -> bytes | None:
-    """An entry bundle: each of ``width`` entries as a big-endian uint16 length and its bytes."""
-    start = index * TILE_WIDTH
-    if services.ensure_integrated(start + width) < start + width:
-        return None
-    rows = list(
-        AuditEntry.objects.filter(index__gte=start, index__lt=start + width)
-        .order_by("index")
-        .values_list("index", "entry")
-    )
-    if [i for i, _ in rows] != list(range(start, start + width)):
-        return None
-    out = bytearray()
-    for _, entry in rows:
-        out += len(entry).to_bytes(2, "big")
-        out += entry
-    return bytes(out)
+ENTRY_BUNDLES_REFUSED = (
+    "entry bundles are not published: entry contents are for auditors and, for their own entries, "
+    "the people they concern; the hash tiles (tile/0/...) hold every leaf hash"
+)
 
 
 def parse_count(value: Any, name: str, *, required: bool = True) -> int | None:
@@ -99,13 +108,17 @@ def parse_count(value: Any, name: str, *, required: bool = True) -> int | None:
     return int(value)
 
 
-def _available(size: int, name: str) -> None:
-    if services.tree_size() >= size:
-        return
-    current = services.log_size()
-    if size > current:
-        raise BadRequest(f"{name}={size} is larger than the log ({current} entries)")
-    services.integrate()
+def _signed_size(size: int | None, name: str) -> int:
+    """``size`` (default: the latest checkpoint's) if the latest signed checkpoint covers it, else NotSigned."""
+    published = published_size()
+    if published == 0:
+        raise NotSigned("the log has not signed a checkpoint yet; checkpoints are signed on a schedule")
+    if size is None:
+        return published
+    if size > published:
+        raise NotSigned(f"{name}={size} is beyond the latest signed checkpoint ({published} entries); "
+                        "checkpoints are signed on a schedule, not on request")
+    return size
 
 
 def _checkpoint_at(size: int) -> str | None:
@@ -116,17 +129,16 @@ def _checkpoint_at(size: int) -> str | None:
 def inclusion_proof(index: int, size: int | None = None) -> dict[str, Any]:
     """RFC 6962 inclusion proof of entry ``index`` in the tree of ``size`` entries.
 
-    ``size`` defaults to the latest checkpoint if it holds the entry, else to a new checkpoint.
-    The answer carries the checkpoint of that size when the log signed one.
+    ``size`` defaults to the latest signed checkpoint; the proof must lie within it
+    (:class:`NotSigned` otherwise: nothing is signed on request). The answer carries the
+    checkpoint of that size when the log signed one.
     """
-    if size is None:
-        latest = latest_checkpoint()
-        if latest is None or latest.size <= index:
-            latest = services.make_checkpoint()
-        size = latest.size
+    size = _signed_size(size, "size")
     if index >= size:
+        if size == published_size():
+            raise NotSigned(f"entry {index} is not in the latest signed checkpoint ({size} entries) yet; "
+                            "checkpoints are signed on a schedule, not on request")
         raise BadRequest(f"index={index} must be less than size={size}")
-    _available(size, "size")
     store = TileStore()
     hashes = merkle.inclusion_proof(store, index, size)
     return {
@@ -142,14 +154,11 @@ def inclusion_proof(index: int, size: int | None = None) -> dict[str, Any]:
 def consistency_proof(old: int, new: int | None = None) -> dict[str, Any]:
     """RFC 6962 consistency proof from the tree of ``old`` entries to that of ``new``.
 
-    ``new`` defaults to the latest checkpoint (signing one if there is none).
+    ``new`` defaults to the latest signed checkpoint and may not go beyond it.
     """
-    if new is None:
-        latest = latest_checkpoint() or services.make_checkpoint()
-        new = latest.size
+    new = _signed_size(new, "new")
     if old > new:
         raise BadRequest(f"old={old} must not be larger than new={new}")
-    _available(new, "new")
     store = TileStore()
     hashes = merkle.consistency_proof(store, old, new)
     return {
@@ -279,6 +288,9 @@ class EventProof:
     canonical: str
     leaf_hash: bytes
     columns_match: bool
+    salt: bytes = b""
+    commitment: bytes | None = None
+    pending: bool = False
     size: int | None = None
     root: bytes | None = None
     hashes: list[bytes] = field(default_factory=list)
@@ -312,7 +324,8 @@ def _columns_match(entry: AuditEntry, raw: bytes) -> bool:
     """Are the searchable columns exactly what the hashed bytes say?"""
     try:
         columns = tuple(getattr(entry, name) for name in ("actor", "role", "action", "target", "purpose", "outcome"))
-        return services.entry_bytes(entry.index, services._at_text(entry.at), columns) == raw
+        legacy = not bytes(entry.salt)
+        return services.entry_bytes(entry.index, services._at_text(entry.at, legacy=legacy), columns) == raw
     except (ValueError, TypeError, UnicodeEncodeError):
         return False
 
@@ -320,21 +333,34 @@ def _columns_match(entry: AuditEntry, raw: bytes) -> bool:
 def event_proof(index: int) -> EventProof | None:
     """Entry ``index`` with its RFC 6962 inclusion proof in the latest checkpoint's tree, verified.
 
-    The leaf hash is recomputed from the entry's bytes, the root is the one the checkpoint signs
-    (its signature checked with the log's verifier key), and the proof is checked with
-    :func:`cityid.audit.merkle.verify_inclusion`. A checkpoint is signed first when the latest
-    one does not cover the entry yet. None if there is no such entry.
+    The leaf hash is recomputed from the entry's bytes and salt, the root is the one the checkpoint
+    signs (its signature checked with the log's verifier key), and the proof is checked with
+    :func:`cityid.audit.merkle.verify_inclusion`. An entry the latest checkpoint does not cover
+    yet is ``pending`` (nothing is signed here: checkpoints follow their schedule). None if there
+    is no such entry.
     """
     entry = AuditEntry.objects.filter(index=index).first()
     if entry is None:
         return None
     raw = bytes(entry.entry)
+    salt = bytes(entry.salt)
+    try:
+        leaf = merkle.entry_leaf_hash(raw, salt)
+        commitment = merkle.commitment(salt, raw) if salt else None
+    except ValueError:  # a salt of the wrong length: shown as a failed check
+        leaf, commitment = merkle.leaf_hash(raw), None
     result = EventProof(
         entry=entry,
         canonical=raw.decode("ascii", errors="replace"),
-        leaf_hash=merkle.leaf_hash(raw),
+        leaf_hash=leaf,
         columns_match=_columns_match(entry, raw),
+        salt=salt,
+        commitment=commitment,
     )
+    if index >= published_size():
+        result.pending = True
+        result.problem = "not in a signed checkpoint yet"
+        return result
     try:
         answer = inclusion_proof(index)
         result.size = answer["size"]
@@ -359,3 +385,56 @@ def event_proof(index: int) -> EventProof | None:
     result.tree_root_matches = tree_root == signed.root
     result.proof_ok = merkle.verify_inclusion(result.leaf_hash, index, signed.size, result.hashes, signed.root)
     return result
+
+
+# --------------------------------------------------------------------------- a subject's own entries
+
+
+def subject_entries(refs: Iterable[str]) -> dict[str, Any]:
+    """Every entry whose target is one of a subject's record ids, with what proves it is in the log.
+
+    For the subject-access export (the caller has checked who may ask). Each entry comes with its
+    canonical bytes, its salt, the commitment ``SHA-256(salt || entry)``, its leaf hash and, when
+    the latest signed checkpoint covers it, an RFC 6962 inclusion proof in that checkpoint; the
+    checkpoint's note is given once. With only this and the public verifier key, the subject (or
+    anyone they show it to) can check each entry is in the signed log: ``merkle.verify_inclusion``
+    of ``entry_leaf_hash(entry, salt)`` against the checkpoint's root.
+    """
+    refs = sorted(set(refs))
+    hashes = [services.target_hash(ref) for ref in refs]
+    rows = list(
+        AuditEntry.objects.filter(target_hash__in=hashes, target__in=refs)
+        .order_by("index")
+        .values_list("index", "entry", "salt")
+    )
+    latest = latest_checkpoint()
+    size = latest.size if latest is not None else 0
+    store = TileStore()
+    out = []
+    for index, raw, salt in rows:
+        raw, salt = bytes(raw), bytes(salt)
+        try:
+            leaf = merkle.entry_leaf_hash(raw, salt)
+        except ValueError:  # a damaged salt: shown as it is; the proof below will not verify
+            leaf = b""
+        item: dict[str, Any] = {
+            "index": index,
+            "entry": raw.decode("ascii", errors="replace"),
+            "salt": salt.hex(),
+            "commitment": merkle.commitment(salt, raw).hex() if leaf and salt else None,
+            "leaf_hash": _b64(leaf),
+        }
+        if index < size:
+            item["inclusion_proof"] = {
+                "size": size, "hashes": [_b64(h) for h in merkle.inclusion_proof(store, index, size)],
+            }
+        else:
+            item["inclusion_proof"] = None  # logged after the latest checkpoint: the next one covers it
+        out.append(item)
+    return {
+        "leaf_form": "leaf_hash = SHA-256(0x00 || SHA-256(salt || entry)); an entry without a salt "
+                     "(logged before salted commitments): SHA-256(0x00 || entry)",
+        "checkpoint": latest.note if latest is not None else None,
+        "verifier_key": verifier_key_text() if latest is not None else None,
+        "entries": out,
+    }

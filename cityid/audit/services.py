@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
@@ -96,10 +97,25 @@ def _reserve(count: int) -> int:
 _escape = json.encoder.encode_basestring_ascii  # what the canonical encoder uses for strings
 
 
-def _at_text(at: dt.datetime) -> str:
+def _at_text(at: dt.datetime, *, legacy: bool = False) -> str:
+    """An entry's time as its bytes hold it: whole seconds, UTC (``legacy``: the microseconds that
+    entries logged before salted commitments carry)."""
     if timezone.is_naive(at):
         raise ValueError("audit entry times must be timezone-aware")
-    return at.astimezone(_UTC).isoformat(timespec="microseconds")
+    return at.astimezone(_UTC).isoformat(timespec="microseconds" if legacy else "seconds")
+
+
+def _entry_time(at: dt.datetime) -> dt.datetime:
+    """An event's time as logged: to the second. The index already orders events, and a microsecond
+    stamp would be a near-unique value to match against other records' times."""
+    return at.replace(microsecond=0)
+
+
+def new_salts(count: int) -> list[bytes]:
+    """``count`` fresh random salts of ``merkle.SALT_SIZE`` bytes (one read of the OS's random source)."""
+    size = merkle.SALT_SIZE
+    pool = os.urandom(size * count)
+    return [pool[k : k + size] for k in range(0, size * count, size)]
 
 
 def _columns(values: dict[str, Any]) -> tuple[str, ...]:
@@ -140,8 +156,8 @@ def entry_bytes(index: int, at_text: str, columns: tuple[str, ...]) -> bytes:
     ).encode("ascii")
 
 
-_INSERT_COLUMNS = ("index", *ENTRY_FIELDS, "target_hash", "entry")
-_COPY_TYPES = ("int8", "timestamptz", *["varchar"] * len(_STRING_FIELDS), "int8", "bytea")
+_INSERT_COLUMNS = ("index", *ENTRY_FIELDS, "target_hash", "entry", "salt")
+_COPY_TYPES = ("int8", "timestamptz", *["varchar"] * len(_STRING_FIELDS), "int8", "bytea", "bytea")
 
 
 def _insert_rows(rows: list[tuple[Any, ...]]) -> None:
@@ -184,21 +200,23 @@ def record_event(
         ref = actor_id
     columns = _columns({"actor": ref, "role": role, "action": action, "target": target, "purpose": purpose,
                         "outcome": outcome})
+    salt = new_salts(1)[0]
     with transaction.atomic(savepoint=False):
         index = _reserve(1)
-        at = timezone.now()
+        at = _entry_time(timezone.now())
         entry = entry_bytes(index, _at_text(at), columns)
         return AuditEntry.objects.create(
             index=index, at=at, actor=ref, role=role, action=action, target=target,
-            target_hash=target_hash(target), purpose=purpose, outcome=outcome, entry=entry,
+            target_hash=target_hash(target), purpose=purpose, outcome=outcome, entry=entry, salt=salt,
         )
 
 
 class Appended(NamedTuple):
-    """What :func:`append_entries` wrote: indexes ``start .. start + len(entries) - 1``."""
+    """What :func:`append_entries` wrote: indexes ``start .. start + len(entries) - 1``, with their salts."""
 
     start: int
     entries: list[bytes]
+    salts: list[bytes] = []
 
     @property
     def stop(self) -> int:
@@ -209,13 +227,13 @@ def append_entries(items: Iterable[dict[str, Any]]) -> Appended:
     """Append many entries at once, in the caller's transaction (bulk imports, benchmarks).
 
     Each item is a dict of ``actor`` and ``action`` (required), ``role``, ``target``,
-    ``purpose``, ``outcome`` (strings) and ``at`` (an aware datetime; default now). Values
-    must already be pseudonymous. Two statements whatever the count: one ``UPDATE`` of the
-    head and one multi-row ``INSERT``.
+    ``purpose``, ``outcome`` (strings) and ``at`` (an aware datetime, logged to the second;
+    default now). Values must already be pseudonymous. Each entry gets a fresh random salt.
+    Two statements whatever the count: one ``UPDATE`` of the head and one multi-row ``INSERT``.
     """
     items = list(items)
     if not items:
-        return Appended(0, [])
+        return Appended(0, [], [])
     now = timezone.now()
     ops = connection.ops
     times: dict[dt.datetime, tuple[str, Any]] = {}  # at -> (entry text, database value), computed once each
@@ -226,18 +244,20 @@ def append_entries(items: Iterable[dict[str, Any]]) -> Appended:
         at = item.get("at") or now
         known = times.get(at)
         if known is None:
-            known = times[at] = (_at_text(at), ops.adapt_datetimefield_value(at))
+            logged = _entry_time(at)
+            known = times[at] = (_at_text(logged), ops.adapt_datetimefield_value(logged))
         prepared.append((known, _columns(item)))
     rows = []
     entries = []
+    salts = new_salts(len(items))
     with transaction.atomic(savepoint=False):
         start = _reserve(len(items))
-        for index, ((at_text, at_value), columns) in enumerate(prepared, start):
+        for index, (((at_text, at_value), columns), salt) in enumerate(zip(prepared, salts, strict=True), start):
             entry = entry_bytes(index, at_text, columns)
             entries.append(entry)
-            rows.append((index, at_value, *columns, target_hash(columns[3]), entry))
+            rows.append((index, at_value, *columns, target_hash(columns[3]), entry, salt))
         _insert_rows(rows)
-    return Appended(start, entries)
+    return Appended(start, entries, salts)
 
 
 # --------------------------------------------------------------------------- integrating
@@ -284,23 +304,34 @@ def _integrate_batch(batch: int) -> tuple[int, int]:
         size = head.size
         qn = connection.ops.quote_name
         on_server = connection.vendor == "postgresql"
-        # PostgreSQL hashes the leaves itself (its sha256() is RFC 6962's leaf hash over 0x00 || entry),
-        # sending 32 bytes an entry instead of the entry as hex text. `audit verify` still recomputes
-        # every leaf from the entries in Python, so nothing rests on the server's hashing.
-        leaf = f"sha256(decode('00', 'hex') || {qn('entry')})" if on_server else qn("entry")
+        # PostgreSQL hashes the leaves itself (merkle.entry_leaf_hash with its sha256(): 0x00 || the
+        # salted commitment, or 0x00 || entry for an entry logged before salts), sending 32 bytes an
+        # entry instead of entry and salt. `audit verify` still recomputes every leaf from the entries
+        # and salts in Python, so nothing rests on the server's hashing.
+        entry, salt = qn("entry"), qn("salt")
+        if on_server:
+            selected = (f"CASE WHEN octet_length({salt}) = 0 THEN sha256(decode('00', 'hex') || {entry}) "
+                        f"ELSE sha256(decode('00', 'hex') || sha256({salt} || {entry})) END")
+        else:
+            selected = f"{entry}, {salt}"
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {qn('index')}, {leaf} FROM {qn(AuditEntry._meta.db_table)} "
+                f"SELECT {qn('index')}, {selected} FROM {qn(AuditEntry._meta.db_table)} "
                 f"WHERE {qn('index')} >= %s ORDER BY {qn('index')} LIMIT %s",
                 [size, batch],
             )
             rows = cursor.fetchall()
-        sha = hashlib.sha256
         hashes = []
-        for index, value in rows:
-            if index != size + len(hashes):  # not committed yet (or a gap that `audit verify` reports)
+        sha = hashlib.sha256  # merkle.entry_leaf_hash, inlined (a bad salt is for `audit verify` to report)
+        for row in rows:
+            if row[0] != size + len(hashes):  # not committed yet (or a gap that `audit verify` reports)
                 break
-            hashes.append(bytes(value) if on_server else sha(b"\x00" + value).digest())
+            if on_server:
+                hashes.append(bytes(row[1]))
+            elif row[2]:
+                hashes.append(sha(b"\x00" + sha(row[2] + row[1]).digest()).digest())
+            else:
+                hashes.append(sha(b"\x00" + row[1]).digest())
         if not hashes:
             return size, 0
         partial = _load_partial_tiles(size)

@@ -5,7 +5,10 @@ Checks, stopping at the first failure (:class:`LogBroken` names the first bad en
 * entry indexes run 0, 1, 2 ... with no gap, and match the two heads;
 * each entry is JSON whose ``index`` is its row's index, and whose fields are its columns
   (the columns are what auditors search), and its ``target_hash`` is the hash of its target;
-* the RFC 6962 tree recomputed from the entries with :func:`cityid.audit.merkle.append_leaves`
+* each entry has a 32-byte salt, except a first run of entries logged before salted
+  commitments (leaf form 0, empty salt): an unsalted entry after a salted one is refused;
+* the RFC 6962 tree recomputed from the entries' salted commitments
+  (:func:`cityid.audit.merkle.entry_leaf_hash`) with :func:`cityid.audit.merkle.append_leaves`
   (independently of the tile builder that wrote them) equals every stored node, and the
   stored tiles are exactly the tiles of the integrated tree;
 * every stored checkpoint (and any given as text) carries a valid signature by the log's key
@@ -171,7 +174,7 @@ class _Entries:
             # The stored text ("YYYY-MM-DD HH:MM:SS[.ffffff]", naive UTC unless the database has a
             # TIME_ZONE setting), skipping the per-row datetime parsing of Django's converter.
             at = f"CAST({at} AS TEXT)"
-        names = ", ".join([qn("index"), qn("entry"), at, qn("target_hash"), *(qn(c) for c in COLUMNS)])
+        names = ", ".join([qn("index"), qn("entry"), at, qn("target_hash"), qn("salt"), *(qn(c) for c in COLUMNS)])
         table = qn(AuditEntry._meta.db_table)
         self.sql = f"SELECT {names} FROM {table} WHERE {qn('index')} >= %s ORDER BY {qn('index')} LIMIT %s"
         self.utc = connection.timezone_name == "UTC"
@@ -181,14 +184,19 @@ class _Entries:
             cursor.execute(self.sql, [start, size])
             return cursor.fetchall()
 
-    def at_text(self, value: Any) -> str | None:
-        """The entry's ``at`` text for a stored value, or None when only the slow path can say."""
+    def at_text(self, value: Any, legacy: bool) -> str | None:
+        """The entry's ``at`` text for a stored value, or None when only the slow path can say.
+
+        Entries hold whole seconds; ``legacy`` entries (logged before salted commitments) microseconds.
+        """
         if value.__class__ is str:
-            if self.utc and len(value) == 26 and value[10] == " ":
+            if self.utc and len(value) == (26 if legacy else 19) and value[10] == " ":
                 return f"{value[:10]}T{value[11:]}+00:00"
             return None
         if isinstance(value, dt.datetime) and value.tzinfo is not None:
-            return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+            if not legacy and value.microsecond:
+                return None
+            return value.astimezone(dt.UTC).isoformat(timespec="microseconds" if legacy else "seconds")
         return None
 
     def at_value(self, value: Any) -> dt.datetime | None:
@@ -272,9 +280,11 @@ def verify_log(
     reader = _Entries()
     encode = services.entry_bytes
     search_key = services.target_hash
+    sha = hashlib.sha256  # merkle.entry_leaf_hash, inlined: verify spends most of its time here
+    salt_size = merkle.SALT_SIZE
     border: list[bytes] = []
     count = 0
-    sha = hashlib.sha256
+    salted_from: int | None = None  # the first salted entry; no unsalted one may follow it
     while True:
         rows = reader.chunk(count, min(chunk, log_size - count)) if count < log_size else []
         if not rows:
@@ -286,13 +296,21 @@ def verify_log(
             if index != count + len(hashes):
                 raise LogBroken(count + len(hashes), f"the entry is missing (the next stored one is {index})")
             entry = bytes(row[1])
-            columns = row[4:]
-            at = at_text(row[2])
+            salt = bytes(row[4])
+            columns = row[5:]
+            if salt:
+                if len(salt) != salt_size:
+                    raise LogBroken(index, f"the entry's salt is {len(salt)} bytes, not {salt_size}")
+                if salted_from is None:
+                    salted_from = index
+            elif salted_from is not None:
+                raise LogBroken(index, f"the entry has no salt, but entries from {salted_from} on are salted")
+            at = at_text(row[2], not salt)
             if at is None or encode(index, at, columns) != entry:
                 _diagnose_entry(index, entry, reader.at_value(row[2]), columns)
             if row[3] != search_key(columns[3]):
                 raise LogBroken(index, "column 'target_hash' does not match the entry's target (a search misses it)")
-            hashes.append(sha(b"\x00" + entry).digest())
+            hashes.append(sha(b"\x00" + sha(salt + entry).digest()).digest() if salt else sha(b"\x00" + entry).digest())
         checker.check_leaves(count, hashes)
         # Feed the leaves, stopping at each size whose root a checkpoint needs.
         start = 0

@@ -1,7 +1,9 @@
 """The audit log over HTTP.
 
-* The public, cacheable endpoints: checkpoint, C2SP tlog-tiles, proofs, verifier key. No login
-  and no personal data: entries hold pseudonymous identifiers only.
+* The public, cacheable endpoints: checkpoint, C2SP hash tiles, proofs, verifier key. No login,
+  and proofs, not content: the tree is over salted commitments, entry bundles are not served,
+  and everything is answered against the latest checkpoint signed on the log's schedule. A
+  public request never signs, integrates or writes anything.
 * The auditor's pages under ``/audit/events/`` (``audit.read``): search the events, show one
   with its verified inclusion proof, and run a full verification. They read the log's tables
   only, so they never decrypt anything.
@@ -38,19 +40,35 @@ def _cached(response: HttpResponse, policy: str) -> HttpResponse:
     return response
 
 
+def _not_found(text: str) -> HttpResponse:
+    response = HttpResponse(text + "\n", content_type=TEXT, status=404)
+    response["Cache-Control"] = "no-store"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 @require_safe
 def checkpoint(request: HttpRequest) -> HttpResponse:
-    return _cached(HttpResponse(selectors.checkpoint_note(), content_type=TEXT), CHECKPOINT)
+    text = selectors.checkpoint_note()
+    if text is None:
+        return _not_found("no checkpoint has been signed yet; checkpoints are signed on a schedule")
+    return _cached(HttpResponse(text, content_type=TEXT), CHECKPOINT)
 
 
 @require_safe
 def verifier_key(request: HttpRequest) -> HttpResponse:
-    return _cached(HttpResponse(selectors.verifier_key_text(), content_type=TEXT), KEY)
+    text = selectors.verifier_key_text()
+    if text is None:
+        return _not_found("the log has no signing key yet")
+    return _cached(HttpResponse(text, content_type=TEXT), KEY)
 
 
 @require_safe
 def verifier_keys(request: HttpRequest) -> HttpResponse:
-    return _cached(HttpResponse(selectors.verifier_keys_text(), content_type=TEXT), KEY)
+    text = selectors.verifier_keys_text()
+    if text is None:
+        return _not_found("the log has no signing key yet")
+    return _cached(HttpResponse(text, content_type=TEXT), KEY)
 
 
 @require_safe
@@ -60,11 +78,10 @@ def tile(request: HttpRequest, path: str) -> HttpResponse:
     except ValueError:
         raise Http404("not a tile path") from None
     if ref.is_entries:
-        data = selectors.entry_bundle(ref.index, ref.width)
-    else:
-        data = selectors.tile(ref.level, ref.index, ref.width)
+        return _not_found(selectors.ENTRY_BUNDLES_REFUSED)
+    data = selectors.tile(ref.level, ref.index, ref.width)
     if data is None:
-        raise Http404("no such tile")
+        return _not_found("no such tile in the latest signed checkpoint")
     return _cached(HttpResponse(data, content_type=BINARY), PARTIAL if ref.is_partial else IMMUTABLE)
 
 
@@ -72,7 +89,8 @@ def _proof(request: HttpRequest, build) -> HttpResponse:
     try:
         answer = build(request.GET)
     except selectors.BadRequest as exc:
-        response = JsonResponse({"error": str(exc)}, status=400)
+        status = 404 if isinstance(exc, selectors.NotSigned) else 400
+        response = JsonResponse({"error": str(exc)}, status=status)
         response["Cache-Control"] = "no-store"
         return response
     return _cached(JsonResponse(answer), PROOF)

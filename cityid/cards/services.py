@@ -55,7 +55,7 @@ def issue_cards(issues: list[tuple[Any, date, date]], *, issued_by: Any) -> list
             continue
         record_events(
             [
-                dict(actor=issued_by, action="card.issue", target=f"card:{card.pk}", purpose=card.application.ref)
+                dict(actor=issued_by, action="card.issue", target=f"card:{card.pk}")  # not linked to the application
                 for card in cards
             ]
         )
@@ -156,7 +156,8 @@ def change_status(
         change.save()
         locked.status = to_status
         locked.save(update_fields=["status"])
-        record_event(actor=changed_by, action=f"card.{kind}", target=locked.ref, purpose=f"reason:{reason}")
+        # The reason code stays in the card's history (CardStatusChange), not in the log.
+        record_event(actor=changed_by, action=f"card.{kind}", target=locked.ref)
     card.status = to_status
     return change
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Q
 
 from cityid.accounts.services import authorize
+from cityid.audit.selectors import subject_entries
 from cityid.audit.services import record_event
 from cityid.cards.models import Card
 from cityid.cards.notes import open_notes
@@ -26,7 +27,8 @@ class SubjectNotFound(Exception):
 
 
 def find_subject(identifier: str) -> Applicant:
-    query = Q(external_id=identifier)
+    """The applicant with this public id, ``external_id``, or application receipt reference (``7KQ2M-XW4TD``)."""
+    query = Q(external_id=identifier) | Q(applications__receipt=identifier.strip().upper())
     try:
         import uuid
 
@@ -35,7 +37,7 @@ def find_subject(identifier: str) -> Applicant:
         pass
     applicant = Applicant.objects.filter(query).first()
     if applicant is None:
-        raise SubjectNotFound(f"no applicant with id or external_id {identifier!r}")
+        raise SubjectNotFound(f"no applicant with id, external_id or receipt {identifier!r}")
     return applicant
 
 
@@ -128,6 +130,12 @@ def export_subject(*, identifier: str, out_dir: Path, actor: Any) -> Path:
                 "card": _card(card, applicant.personal_record) if card else None,
             }
         )
+    refs = [applicant.ref]
+    for application, _details, _docs in view.applications:
+        refs.append(application.ref)
+        card = getattr(application, "card", None)
+        if card is not None:
+            refs.append(card.ref)
     document = {
         "applicant": {
             "id": str(applicant.public_id),
@@ -139,6 +147,9 @@ def export_subject(*, identifier: str, out_dir: Path, actor: Any) -> Path:
         "applications": applications,
         "destroyed": _destroyed(applicant, view),
         "files": files,
+        # The subject's own audit entries, each with its salt and an inclusion proof in the latest
+        # signed checkpoint: checkable against the public log without trusting this export.
+        "audit_log": subject_entries(refs),
     }
     _write(target / "subject.json", json.dumps(document, indent=2, ensure_ascii=False).encode())
     record_event(actor=actor, action="subject.export", target=applicant.ref, purpose="subject_access")

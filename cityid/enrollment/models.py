@@ -5,6 +5,7 @@ statistics (borough, birth year, gender, languages, address kind). Everything th
 or locates a person is sealed under a vault record's data key.
 """
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -85,8 +86,24 @@ class DenialReason(models.TextChoices):
     OTHER = "other", _("Other (see appeal notice)")
 
 
+RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+def new_receipt() -> str:
+    """A receipt reference for the applicant, e.g. ``7KQ2M-XW4TD``: 50 random bits, easy to read out.
+
+    Never an id the audit log uses, so holding someone's receipt finds nothing in the log.
+    """
+    chars = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(10))
+    return f"{chars[:5]}-{chars[5:]}"
+
+
 class Application(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    receipt = models.CharField(
+        max_length=11, unique=True, default=new_receipt, editable=False,
+        help_text="the reference on the applicant's receipt; not an id in the audit log",
+    )
     applicant = models.ForeignKey(Applicant, on_delete=models.CASCADE, related_name="applications")
     type = models.CharField(max_length=16, choices=ApplicationType.choices, default=ApplicationType.NEW)
     status = models.CharField(

@@ -230,11 +230,12 @@ def store_enrollments(
         PresentedDocument.objects.bulk_create(rows)
         record_events(
             [
+                # The application only: which applicant it is for lives with the application, and an
+                # entry naming both would link the two for anyone holding entries.
                 dict(
                     actor=enrolled_by,
                     action="enrollment.import" if imported else "enrollment.submit",
                     target=application.ref,
-                    purpose=application.applicant.ref,
                 )
                 for application in applications
             ]
@@ -336,8 +337,7 @@ def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = 
                 dict(
                     actor=decided_by,
                     action="application.approve" if decision.approve else "application.deny",
-                    target=application.ref,
-                    purpose=",".join(reasons),
+                    target=application.ref,  # the denial reasons stay with the application, not in the log
                 )
             )
         update_rows(Application, ["status", "denial_reasons", "appeal_deadline", "decided_on", "decided_by"], decided)

@@ -59,7 +59,10 @@ def test_deactivate_ends_sessions_and_is_audited(staff):
     assert admin_client.get(STAFF_URL).status_code == 200  # other people's sessions are untouched
 
     entry = AuditEntry.objects.get(action="staff.deactivate")
-    assert (entry.actor, entry.target, entry.purpose) == (f"staff:{admin.pk}", f"staff:{clerk.pk}", "left")
+    # The reason is on the account row; the log says who deactivated whom, not why.
+    assert (entry.actor, entry.target, entry.purpose) == (f"staff:{admin.pk}", f"staff:{clerk.pk}", "")
+    clerk.refresh_from_db()
+    assert clerk.deactivation_reason == "left"
     _assert_pseudonymous(entry, clerk.username, admin.username)
 
 

@@ -232,6 +232,7 @@ def _signed_root(text: str) -> tuple[int, bytes]:
 
 def test_detail_shows_a_proof_that_verifies(staff, events, auditor):
     fill(300)
+    services.make_checkpoint()
     target = AuditEntry.objects.get(action="personal.decrypt")
     response = auditor.get(f"{EVENTS}{target.index}/")
     assert response.status_code == 200
@@ -241,8 +242,11 @@ def test_detail_shows_a_proof_that_verifies(staff, events, auditor):
     assert 'data-verification="ok"' in page and "Verification: OK" in page
     raw = bytes(target.entry)
     assert html.escape(raw.decode()) in page  # the canonical bytes, as stored
-    leaf = merkle.leaf_hash(raw)
-    assert leaf.hex() in page and base64.b64encode(leaf).decode() in page
+    salt = bytes(target.salt)
+    assert len(salt) == merkle.SALT_SIZE and salt.hex() in page  # the auditor sees the salt
+    commitment = merkle.commitment(salt, raw)
+    leaf = merkle.leaf_hash(commitment)
+    assert commitment.hex() in page and leaf.hex() in page and base64.b64encode(leaf).decode() in page
     # The checkpoint on the page is signed by the log's key and the proof leads to its root.
     checkpoint = Checkpoint.objects.order_by("-size").first()
     assert checkpoint.note in page or html.escape(checkpoint.note) in page
@@ -254,18 +258,22 @@ def test_detail_shows_a_proof_that_verifies(staff, events, auditor):
     assert not merkle.verify_inclusion(leaf, target.index + 1, size, hashes, root)
 
 
-def test_detail_signs_a_checkpoint_when_the_latest_does_not_cover_the_entry(staff, events, auditor):
+def test_detail_of_an_entry_after_the_latest_checkpoint_is_pending_and_signs_nothing(staff, events, auditor):
     services.make_checkpoint()
     old = Checkpoint.objects.get()
     fill(10)
     newest = AuditEntry.objects.order_by("-index").first()
-    proof = auditor.get(f"{EVENTS}{newest.index}/").context["proof"]
-    assert proof.ok and proof.size > old.size
-    assert Checkpoint.objects.count() == 2
-    # An entry the latest checkpoint covers is proved against it (no new checkpoint).
+    response = auditor.get(f"{EVENTS}{newest.index}/")
+    proof = response.context["proof"]
+    assert proof.pending and not proof.ok and proof.size is None
+    assert 'data-verification="pending"' in response.content.decode()
+    assert Checkpoint.objects.count() == 1  # checkpoints follow their schedule, not page views
+    # An entry the latest checkpoint covers is proved against it.
     proof = auditor.get(f"{EVENTS}0/").context["proof"]
-    assert proof.ok and proof.size == Checkpoint.objects.order_by("-size").first().size
-    assert Checkpoint.objects.count() == 2
+    assert proof.ok and proof.size == old.size
+    # The next scheduled checkpoint covers the newest entry.
+    services.make_checkpoint()
+    assert auditor.get(f"{EVENTS}{newest.index}/").context["proof"].ok
 
 
 def test_detail_of_a_tampered_entry_fails(staff, events, auditor):

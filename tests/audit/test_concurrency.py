@@ -75,7 +75,8 @@ def test_concurrent_appends_and_integration():
     assert not AuditEntry.objects.filter(action="rolled.back").exists()
     checkpoint = services.make_checkpoint()
     assert checkpoint.size == len(indexes)
-    leaves = [merkle.leaf_hash(bytes(e)) for e in AuditEntry.objects.order_by("index").values_list("entry", flat=True)]
+    leaves = [merkle.entry_leaf_hash(bytes(e), bytes(s))
+              for e, s in AuditEntry.objects.order_by("index").values_list("entry", "salt")]
     assert merkle.root(TileStore(), checkpoint.size) == merkle.root_from_leaf_hashes(leaves)
     assert TreeTile.objects.exists()
     verify_log()

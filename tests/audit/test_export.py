@@ -1,23 +1,27 @@
-"""`cityid audit export DIR`, checked by a minimal verifier written here, independently of the log core.
+"""The public log, checked by a minimal verifier written here, independently of the log core.
 
 The verifier below does not import cityid.audit.merkle or cityid.audit.note: it has its own
-RFC 6962 hashing, its own C2SP tlog-tiles paths and its own signed-note check on top of
-`cryptography`, and reads nothing but the exported files.
+RFC 6962 hashing and RFC 9162 proof checks, its own C2SP tlog-tiles paths and its own
+signed-note check on top of `cryptography`, and reads only public material: the files of
+`cityid audit export DIR` (checkpoint, verifier key, hash tiles: no entry bundles) and the
+public proof endpoints. What a subject is given of their own entries is checked the same way
+in tests/enrollment/test_subject_audit.py.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
+import io
 
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from cityid.audit import services
+from cityid.audit.models import AuditEntry
 from tests.audit.helpers import fill
 
 # ------------------------------------------------------------------ an independent minimal verifier
@@ -71,29 +75,80 @@ def open_signed_note(text: str, vkey: str) -> str:
     raise AssertionError("no signature by the log's key")
 
 
-def verify_exported_log(directory) -> tuple[int, bytes]:
-    vkey = (directory / "verifier-key").read_text().strip()
-    body = open_signed_note((directory / "checkpoint").read_text(), vkey)
+def verify_inclusion(leaf: bytes, index: int, size: int, proof: list[bytes], root: bytes) -> bool:
+    """RFC 9162 §2.1.3.2, written out."""
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = _sha(b"\x01" + p + r)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = _sha(b"\x01" + r + p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, proof: list[bytes]) -> bool:
+    """RFC 9162 §2.1.4.2, written out."""
+    if old == new:
+        return old_root == new_root and not proof
+    if old == 0 or old > new or not proof:
+        return False
+    if old & (old - 1) == 0:  # a power of two: the old root is the first node
+        proof = [old_root, *proof]
+    fn, sn = old - 1, new - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = proof[0]
+    for c in proof[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = _sha(b"\x01" + c + fr)
+            sr = _sha(b"\x01" + c + sr)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = _sha(b"\x01" + sr + c)
+        fn >>= 1
+        sn >>= 1
+    return fr == old_root and sr == new_root and sn == 0
+
+
+def open_checkpoint(text: str, vkey: str) -> tuple[int, bytes]:
+    body = open_signed_note(text, vkey)
     origin, size_text, root_b64 = body.rstrip("\n").split("\n")[:3]
     assert origin == vkey.split("+", 1)[0]
-    size, root = int(size_text), base64.b64decode(root_b64)
+    return int(size_text), base64.b64decode(root_b64)
 
+
+def exported_leaves(directory, size: int) -> list[bytes]:
+    """The leaf hashes of a tree of ``size`` entries, from the exported level-0 hash tiles."""
     leaves: list[bytes] = []
     for index in range((size + 255) // 256):
         width = min(256, size - 256 * index)
         tile = (directory / tile_file("0", index, width)).read_bytes()
         assert len(tile) == 32 * width
-        hashes = [tile[i : i + 32] for i in range(0, len(tile), 32)]
-        bundle = (directory / tile_file("entries", index, width)).read_bytes()
-        entries = []
-        while bundle:
-            length = int.from_bytes(bundle[:2], "big")
-            entries.append(bundle[2 : 2 + length])
-            bundle = bundle[2 + length :]
-        assert [_sha(b"\x00" + e) for e in entries] == hashes, f"entry bundle {index} vs its tile"
-        for position, entry in enumerate(entries):
-            assert json.loads(entry)["index"] == 256 * index + position
-        leaves += hashes
+        leaves += [tile[i : i + 32] for i in range(0, len(tile), 32)]
+    return leaves
+
+
+def verify_exported_log(directory) -> tuple[int, bytes]:
+    """What anyone holding the export and the verifier key can check: the tiles give the signed root."""
+    vkey = (directory / "verifier-key").read_text().strip()
+    size, root = open_checkpoint((directory / "checkpoint").read_text(), vkey)
+    leaves = exported_leaves(directory, size)
     assert len(leaves) == size
     # Level-1 tiles hold the roots of the full level-0 tiles.
     full = size // 256
@@ -113,34 +168,98 @@ def test_export_verifies_independently(db, tmp_path):
     services.record_event(actor=None, action="export.test")
     fill(1299)
     out = tmp_path / "published"
+    with pytest.raises(CommandError, match="no checkpoint has been signed yet"):
+        call_command("audit", "export", str(out))  # exporting signs nothing
+    call_command("audit", "checkpoint", stdout=io.StringIO())
     call_command("audit", "export", str(out))
     size, root = verify_exported_log(out)
     assert size == 1300
     assert (out / "tile/0/005.p/20").is_file() and (out / "tile/1/000.p/5").is_file()
+    assert not (out / "tile" / "entries").exists()  # proofs, not content
     # Exactly what the HTTP endpoints serve.
     client = Client()
-    for relative in ("checkpoint", "verifier-key", "tile/0/000", "tile/0/005.p/20", "tile/1/000.p/5",
-                     "tile/entries/003", "tile/entries/005.p/20"):
+    for relative in ("checkpoint", "verifier-key", "tile/0/000", "tile/0/005.p/20", "tile/1/000.p/5"):
         response = client.get(f"/audit/{relative}")
         assert response.status_code == 200, relative
         assert response.content == (out / relative).read_bytes(), relative
-    # The log grows; a second export keeps the old partial tiles for holders of the old checkpoint.
+    # The log grows; the export follows the schedule's checkpoints, not the log.
     fill(300, prefix="later")
     call_command("audit", "export", str(out))
+    assert verify_exported_log(out)[0] == 1300
+    call_command("audit", "checkpoint", stdout=io.StringIO())
+    call_command("audit", "export", str(out))
     assert verify_exported_log(out)[0] == 1600
+    # ... and keeps the old partial tiles for holders of the old checkpoint.
     assert (out / "tile/0/005.p/20").is_file() and (out / "tile/0/006.p/64").is_file()
+
+
+def test_export_removes_entry_bundles_an_older_version_published(db, tmp_path):
+    fill(10)
+    stale = tmp_path / "tile" / "entries" / "000.p" / "10"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b'\x00\x10{"action":"personal.read"}')
+    services.make_checkpoint()
+    call_command("audit", "export", str(tmp_path))
+    assert not (tmp_path / "tile" / "entries").exists()
+    verify_exported_log(tmp_path)
 
 
 def test_independent_verifier_catches_a_tampered_export(db, tmp_path):
     fill(300)
+    services.make_checkpoint()
     call_command("audit", "export", str(tmp_path))
     verify_exported_log(tmp_path)
     tile = tmp_path / "tile/0/001.p/44"
     data = bytearray(tile.read_bytes())
     data[0] ^= 1
     tile.write_bytes(bytes(data))
-    with pytest.raises(AssertionError, match="entry bundle 1"):
+    with pytest.raises(AssertionError, match="the tiles do not give the checkpoint's root"):
         verify_exported_log(tmp_path)
+
+
+def test_an_outsider_checks_two_checkpoints_are_consistent(db, tmp_path):
+    """With only public material (checkpoints, verifier key, tiles, a consistency proof), the log only grew."""
+    fill(300)
+    services.make_checkpoint()
+    client = Client()
+    vkey = client.get("/audit/verifier-key").content.decode().strip()
+    kept = client.get("/audit/checkpoint").content.decode()  # what a witness keeps
+    old_size, old_root = open_checkpoint(kept, vkey)
+    fill(333, prefix="later")
+    services.make_checkpoint()
+    new_size, new_root = open_checkpoint(client.get("/audit/checkpoint").content.decode(), vkey)
+    assert (old_size, new_size) == (300, 633)
+    body = client.get("/audit/proof/consistency", {"old": old_size}).json()
+    proof = [base64.b64decode(h) for h in body["hashes"]]
+    assert verify_consistency(old_size, new_size, old_root, new_root, proof)
+    assert not verify_consistency(old_size, new_size, _sha(b"forged"), new_root, proof)
+    # The same from the static export: the new tree's first 300 leaves give the old root.
+    call_command("audit", "export", str(tmp_path))
+    leaves = exported_leaves(tmp_path, new_size)
+    assert mth(leaves[:old_size]) == old_root and mth(leaves) == new_root
+    # And the local verifier accepts the kept checkpoint.
+    path = tmp_path / "kept.txt"
+    path.write_text(kept)
+    out = io.StringIO()
+    call_command("audit", "verify", "--checkpoint", str(path), stdout=out)
+    assert "audit log OK: 633 entries" in out.getvalue()
+
+
+def test_a_guessed_entry_matches_no_published_leaf(db, tmp_path):
+    """A guess of an entry, byte for byte right, cannot be confirmed from the public tiles."""
+    services.record_event(actor=None, action="application.deny", target="application:guess-me")
+    fill(20)
+    services.make_checkpoint()
+    call_command("audit", "export", str(tmp_path))
+    size, _ = verify_exported_log(tmp_path)
+    published = set(exported_leaves(tmp_path, size))
+    entry = AuditEntry.objects.get(index=0)
+    guess = bytes(entry.entry)  # the attacker guessed everything, time to the second included
+    assert _sha(b"\x00" + guess) not in published
+    assert all(_sha(b"\x00" + _sha(salt + guess)) not in published
+               for salt in (b"", b"\x00" * 32, b"\xff" * 32))
+    # Only with the salt (auditors, the subject) does the entry match its leaf.
+    assert _sha(b"\x00" + _sha(bytes(entry.salt) + guess)) in published
 
 
 def test_tile_paths_of_the_verifier():

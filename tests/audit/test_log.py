@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import stat
 
@@ -20,6 +21,12 @@ from tests.audit.helpers import fill
 
 def _entries() -> list[bytes]:
     return [bytes(e) for e in AuditEntry.objects.order_by("index").values_list("entry", flat=True)]
+
+
+def _leaves() -> list[bytes]:
+    """Each entry's leaf hash, from its bytes and salt: SHA-256(0x00 || SHA-256(salt || entry))."""
+    return [merkle.leaf_hash(hashlib.sha256(bytes(salt) + bytes(entry)).digest())
+            for entry, salt in AuditEntry.objects.order_by("index").values_list("entry", "salt")]
 
 
 def test_rolled_back_event_is_not_logged_and_its_index_is_reused(db):
@@ -58,7 +65,8 @@ def test_entry_bytes_are_the_canonical_json(db):
     services.record_event(actor=None, action="x.y", target=odd, purpose="p\n", outcome="denied",
                           actor_id="staff:9")
     row = AuditEntry.objects.get()
-    fields = {"index": 0, "at": row.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+    assert row.at.microsecond == 0  # logged to the second
+    fields = {"index": 0, "at": row.at.astimezone(dt.UTC).isoformat(timespec="seconds"),
               "actor": "staff:9", "role": "operator", "action": "x.y", "target": odd, "purpose": "p\n",
               "outcome": "denied"}
     assert bytes(row.entry) == services.canonical_entry(fields)
@@ -74,8 +82,10 @@ def test_append_entries_validates_and_numbers(db):
     assert (result.start, result.stop) == (1, 3)
     assert _entries()[1:] == result.entries
     first = AuditEntry.objects.get(index=1)
-    assert first.at == at and b'"at":"2026-01-02T08:04:05.000006+00:00"' in bytes(first.entry)
-    assert services.append_entries([]) == services.Appended(0, [])
+    assert first.at == at.replace(microsecond=0) and b'"at":"2026-01-02T08:04:05+00:00"' in bytes(first.entry)
+    assert result.salts == [bytes(s) for s in AuditEntry.objects.filter(index__gte=1).values_list("salt", flat=True)]
+    assert len(set(result.salts)) == 2 and all(len(s) == merkle.SALT_SIZE for s in result.salts)
+    assert services.append_entries([]) == services.Appended(0, [], [])
     for bad, message in (
         ({"actor": "a"}, "an audit entry needs an actor and an action"),
         ({"action": "b"}, "an audit entry needs an actor and an action"),
@@ -116,7 +126,7 @@ def test_integrate_in_batches_matches_the_reference_tree(db):
     assert TreeHead.objects.get(pk=1).size == 700
     assert set(TreeTile.objects.values_list("level", "index", "width")) == {(0, 0, 256), (0, 1, 256),
                                                                            (0, 2, 188), (1, 0, 2)}
-    leaves = [merkle.leaf_hash(e) for e in _entries()]
+    leaves = _leaves()
     store = TileStore()
     for size in (1, 255, 256, 257, 512, 699, 700):
         assert merkle.root(store, size) == merkle.root_from_leaf_hashes(leaves[:size])
@@ -125,7 +135,7 @@ def test_integrate_in_batches_matches_the_reference_tree(db):
     fill(100, prefix="more")
     assert services.integrate() == 800
     assert services.integrate() == 800  # nothing pending
-    assert merkle.root(TileStore(), 800) == merkle.root_from_leaf_hashes([merkle.leaf_hash(e) for e in _entries()])
+    assert merkle.root(TileStore(), 800) == merkle.root_from_leaf_hashes(_leaves())
     report = verify_log()
     assert (report.entries, report.tree_size) == (800, 800)
 
@@ -194,10 +204,13 @@ def test_commands_checkpoint_prove_integrate_verify(db, capsys):
     assert "verifies against the signed checkpoint" in captured.err
     call_command("audit", "prove", "--index", "3", "--size", "20")
     assert "verifies against the tree root" in capsys.readouterr().err
-    with pytest.raises(Exception, match="index=41 must be less than size=41"):
-        call_command("audit", "prove", "--index", "41", "--size", "41")
+    with pytest.raises(Exception, match="index=30 must be less than size=20"):
+        call_command("audit", "prove", "--index", "30", "--size", "20")
+    services.record_event(actor=None, action="after.the.checkpoint")
+    with pytest.raises(Exception, match=r"entry 41 is not in the latest signed checkpoint .*`cityid audit checkpoint`"):
+        call_command("audit", "prove", "--index", "41")
     call_command("audit", "verify")
-    assert "audit log OK: 41 entries" in capsys.readouterr().out
+    assert "audit log OK: 42 entries" in capsys.readouterr().out
 
 
 def test_bench_audit_runs_on_a_small_log(db):

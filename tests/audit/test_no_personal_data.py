@@ -1,10 +1,13 @@
-"""No leaf of the audit log carries personal data (issue 4 item 5, DESIGN.md §7).
+"""No entry of the audit log carries personal data, and the public log carries no entry at all
+(issue 4 item 5, issue 8 attack 2, DESIGN.md §7).
 
 Canary applicants are imported with recorded decisions, then read, searched, exported, held,
 released and partly destroyed; a canary's card is suspended, reinstated and revoked (with notes
 naming the canary), and staff sign in (and fail to). Every one of those steps writes
-events; none of them may carry a canary's name, address, birth date or document number, in the
-stored entries nor in the tiles and entry bundles ``cityid audit export`` publishes.
+events; none of them may carry a canary's name, address, birth date or document number in the
+stored entries. What the public gets (``cityid audit export`` and every public endpoint) holds
+proofs only: no action, target, purpose or pseudonymous id of any entry, so nobody can chain a
+card to an application to an applicant from it; and the entries themselves do not link those.
 """
 
 from __future__ import annotations
@@ -223,26 +226,118 @@ def test_no_personal_data_in_any_leaf_or_exported_tile(staff, import_dir, tmp_pa
         found = _leaks(bytes(entry), needles) + _leaks("\n".join(columns).encode(), needles)
         assert not found, f"entry {index} carries personal data: {found}: {bytes(entry)!r}"
 
-    # The published log: checkpoint, verifier key, hash tiles and entry bundles.
+    # The published log: checkpoint, verifier key and hash tiles (no entry bundles).
+    call_command("audit", "checkpoint", stdout=io.StringIO())
     out_dir = tmp_path / "published"
     call_command("audit", "export", str(out_dir), stdout=io.StringIO())
     files = [p for p in out_dir.rglob("*") if p.is_file()]
-    bundles = [p for p in files if "entries" in p.parts]
-    assert (out_dir / "checkpoint").is_file() and (out_dir / "verifier-key").is_file() and bundles
-    exported_entries = 0
+    assert (out_dir / "checkpoint").is_file() and (out_dir / "verifier-key").is_file()
+    assert not [p for p in files if "entries" in p.parts]
     for path in files:
-        data = path.read_bytes()
-        found = _leaks(data, needles)
+        found = _leaks(path.read_bytes(), needles)
         assert not found, f"{path.relative_to(out_dir)} carries personal data: {found}"
-        if path in bundles:
-            position = 0
-            while position < len(data):
-                length = int.from_bytes(data[position : position + 2], "big")
-                position += 2 + length
-                exported_entries += 1
-    assert exported_entries == Checkpoint.objects.order_by("-size").first().size == AuditEntry.objects.count()
     for checkpoint in Checkpoint.objects.all():
         assert not _leaks(checkpoint.note.encode(), needles)
+
+
+def _public_answers(size: int) -> dict[str, bytes]:
+    """Everything a reader without an account can fetch about a log of ``size`` entries."""
+    from cityid.audit.export import tile_refs
+    from cityid.audit.merkle import entries_path, tile_path
+
+    client = Client()
+    urls = ["/audit/checkpoint", "/audit/verifier-key"]
+    for level, index, width in tile_refs(size):
+        urls.append("/audit/" + tile_path(level, index, None if width == 256 else width))
+        if level == 0:
+            urls.append("/audit/" + entries_path(index, None if width == 256 else width))
+    urls += [f"/audit/proof/inclusion?index={i}" for i in range(size + 2)]
+    urls += [f"/audit/proof/consistency?old={old}" for old in range(0, size + 2, 7)]
+    urls += ["/audit/proof/inclusion?index=999999999", "/audit/tile/entries/000"]
+    answers = {}
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code in (200, 404), url
+        answers[url] = response.content
+    return answers
+
+
+def test_a_public_reader_finds_no_action_target_purpose_or_id(staff, import_dir, tmp_path):
+    """Attack (issue 8): anyone read actions and pseudonymous ids from the public entry bundles and chained
+    `card.suspend card:2 purpose=reason:fraud` -> `card.issue` -> `enrollment.import` to an applicant."""
+    _everything_that_writes_events(staff, import_dir, tmp_path)
+    call_command("audit", "checkpoint", stdout=io.StringIO())
+    size = Checkpoint.objects.order_by("-size").first().size
+    assert size == AuditEntry.objects.count() > 50
+
+    # What the scripted people are called in the log, and every value any entry holds.
+    secrets: dict[str, bytes] = {}
+    for applicant in Applicant.objects.all():
+        secrets[f"applicant {applicant.external_id}"] = applicant.ref.encode()
+        secrets[f"applicant uuid {applicant.external_id}"] = str(applicant.public_id).encode()
+        for application in applicant.applications.all():
+            secrets[f"application of {applicant.external_id}"] = str(application.public_id).encode()
+            secrets[f"receipt of {applicant.external_id}"] = application.receipt.encode()
+    for card in Card.objects.all():
+        secrets[f"card {card.pk}"] = f'"{card.ref}"'.encode()
+    for actor, action, target, purpose in AuditEntry.objects.values_list("actor", "action", "target", "purpose"):
+        secrets[f"action {action}"] = action.encode()
+        for value in (actor, target, purpose):
+            if len(value) >= 6:  # short values ("ok", "public") are not telling on their own
+                secrets[f"value {value}"] = value.encode()
+    for reason in ("reason:", "fraud", "stolen", "denial", "lost", "recovered"):
+        secrets[f"word {reason}"] = reason.encode()
+    assert len(secrets) > 40
+
+    answers = _public_answers(size)
+    exported = tmp_path / "published"
+    call_command("audit", "export", str(exported), stdout=io.StringIO())
+    answers.update({str(p): p.read_bytes() for p in exported.rglob("*") if p.is_file()})
+    from cityid.audit.selectors import ENTRY_BUNDLES_REFUSED
+
+    fixed = ENTRY_BUNDLES_REFUSED.encode()  # the same words whatever the log holds
+    for where, data in answers.items():
+        data = data.replace(fixed, b"")
+        found = [label for label, needle in secrets.items() if needle in data]
+        assert not found, f"{where} tells {found}"
+    # A bundle of entries is refused, by URL and in the export.
+    assert b"entry contents are for auditors" in answers["/audit/tile/entries/000"]
+
+
+def test_entries_do_not_link_card_application_and_applicant(staff, import_dir, tmp_path):
+    """The entries themselves (auditors, subject exports) link no card to its application, no application to
+    its applicant, and carry no denial or deactivation reason; only a read names the case it served."""
+    from cityid.accounts.services import create_staff, deactivate_staff
+
+    _everything_that_writes_events(staff, import_dir, tmp_path)
+    leaver = create_staff(username="leaver1", role="clerk").user
+    deactivate_staff(leaver, by=None, reason="security")
+    reads = ("personal.read", "personal.read_photo", "personal.read_scan", "personal.decrypt", "personal.search")
+    entries = list(AuditEntry.objects.values_list("action", "entry"))
+    for card in Card.objects.select_related("application__applicant"):
+        application, applicant = card.application, card.application.applicant
+        for action, entry in entries:
+            entry = bytes(entry)
+            if f'"{card.ref}"'.encode() in entry and action not in reads:
+                assert application.ref.encode() not in entry and applicant.ref.encode() not in entry, entry
+    for applicant in Applicant.objects.prefetch_related("applications"):
+        for application in applicant.applications.all():
+            for action, entry in entries:
+                entry = bytes(entry)
+                if application.ref.encode() in entry and action not in reads:
+                    assert applicant.ref.encode() not in entry, entry
+    for action, entry in entries:
+        if action == "application.deny":
+            assert b'"purpose":""' in bytes(entry)
+    denied = Applicant.objects.get(external_id="CAN-2").applications.get()
+    assert denied.status == "denied" and denied.denial_reasons  # the reasons stay with the application
+    deactivation = AuditEntry.objects.get(action="staff.deactivate", target=f"staff:{leaver.pk}")
+    assert b"security" not in bytes(deactivation.entry) and deactivation.purpose == ""
+    leaver.refresh_from_db()
+    assert leaver.deactivation_reason == "security"
+    assert not AuditEntry.objects.filter(action__startswith="card.", purpose__startswith="reason:").exists()
+    # Times are logged to the second: no microsecond stamp to match against other records.
+    assert not any(at.microsecond for at in AuditEntry.objects.values_list("at", flat=True))
 
 
 def test_the_needles_would_catch_a_leak(staff):

@@ -205,3 +205,60 @@ def test_external_checkpoint_of_a_forked_log(log, settings, tmp_path):
     kept.write_text(_signed_with_the_log_key(body))
     with pytest.raises(CommandError, match=rf"^audit log broken at index 0: {kept} \(size {SIZE}\)"):
         call_command("audit", "verify", "--checkpoint", str(kept))
+
+
+# --------------------------------------------------------------------------- salts and commitments
+
+
+def _salt(index: int) -> bytes:
+    return bytes(AuditEntry.objects.values_list("salt", flat=True).get(index=index))
+
+
+def test_changed_salt_is_caught(log):
+    salt = bytearray(_salt(250))
+    salt[3] ^= 0x80
+    AuditEntry.objects.filter(index=250).update(salt=bytes(salt))
+    _broken_at(250)
+
+
+def test_swapped_salts_are_caught(log):
+    first, second = _salt(10), _salt(11)
+    AuditEntry.objects.filter(index=10).update(salt=second)
+    AuditEntry.objects.filter(index=11).update(salt=first)
+    _broken_at(10)
+
+
+def test_salt_of_the_wrong_length_is_caught(log):
+    AuditEntry.objects.filter(index=77).update(salt=_salt(77)[:16])
+    with pytest.raises(CommandError, match=r"^audit log broken at index 77: the entry's salt is 16 bytes"):
+        call_command("audit", "verify")
+
+
+def test_removed_salt_is_caught(log):
+    """Turning a salted entry back into the unsalted (pre-commitment) form is refused outright."""
+    entry = AuditEntry.objects.get(index=90)
+    AuditEntry.objects.filter(index=90).update(salt=b"")
+    with pytest.raises(CommandError, match=r"^audit log broken at index 90: the entry has no salt, but entries "
+                                           r"from 0 on are salted"):
+        call_command("audit", "verify")
+    # Even with the tree rebuilt over the unsalted leaf, the old checkpoint does not match.
+    assert merkle.entry_leaf_hash(bytes(entry.entry), b"") != merkle.entry_leaf_hash(bytes(entry.entry),
+                                                                                     bytes(entry.salt))
+
+
+def test_changed_commitment_in_a_tile_is_caught(log):
+    """A published leaf (the commitment's leaf hash) that the entry and its salt do not give."""
+    tile = TreeTile.objects.get(level=0, index=1)
+    nodes = bytearray(tile.nodes)
+    position = 300 - 256
+    nodes[position * 32 : (position + 1) * 32] = merkle.leaf_hash(b"\x00" * 32)
+    TreeTile.objects.filter(pk=tile.pk).update(nodes=bytes(nodes))
+    _broken_at(300)
+
+
+def test_changed_entry_and_salt_together_are_caught(log):
+    """Rewriting an entry with a new salt of the right length still leaves another leaf."""
+    data = _entry(400).replace(b'"outcome":"ok"', b'"outcome":"no"')
+    _set_entry(400, data)
+    AuditEntry.objects.filter(index=400).update(outcome="no", salt=b"\x01" * merkle.SALT_SIZE)
+    _broken_at(400)

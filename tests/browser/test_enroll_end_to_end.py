@@ -134,8 +134,10 @@ def test_clerk_enrolls_and_supervisor_approves(browser, live_server, tmp_path):
 
     page.click("#submit-application")
     page.wait_for_url("**/enrollment/submitted/**")
-    reference = page.locator("#application-ref").inner_text()
-    application = Application.objects.get(public_id=reference)
+    receipt = page.locator("#application-ref").inner_text()
+    application = Application.objects.get(receipt=receipt)  # the applicant's receipt: not an id in the log
+    reference = str(application.public_id)
+    assert reference not in page.content()
     assert application.status == ApplicationStatus.SUBMITTED
     assert application.documents.get(position=0).scan is not None
     context.close()

@@ -38,9 +38,10 @@ class Command(CityidCommand):
                                           "run from cron")
         prove = sub.add_parser("prove", help="print an inclusion proof as JSON")
         prove.add_argument("--index", type=int, required=True)
-        prove.add_argument("--size", type=int, help="tree size (default: a checkpoint holding the entry)")
+        prove.add_argument("--size", type=int, help="tree size (default: the latest signed checkpoint)")
         sub.add_parser("integrate", help="hash entries not yet in the tree")
-        export = sub.add_parser("export", help="write the log as static files")
+        export = sub.add_parser("export", help="write the latest signed checkpoint, verifier key and hash tiles "
+                                               "as static files (signs nothing)")
         export.add_argument("directory", type=Path)
         sub.add_parser("rotate-key", help="a new checkpoint-signing key signs from now on; the old one is destroyed "
                                           "and its public key kept, so old checkpoints still verify (host operator)")
@@ -96,18 +97,20 @@ class Command(CityidCommand):
             raise CommandError("--index and --size must not be negative")
         try:
             proof = selectors.inclusion_proof(options["index"], options["size"])
+        except selectors.NotSigned as exc:
+            raise CommandError(f"{exc} (`cityid audit checkpoint` signs one)") from None
         except selectors.BadRequest as exc:
             raise CommandError(str(exc)) from None
-        # Check the proof as an auditor would: the leaf from the stored entry, the root from the
-        # signed checkpoint when there is one.
-        entry = AuditEntry.objects.values_list("entry", flat=True).get(index=proof["index"])
+        # Check the proof as an auditor would: the leaf from the stored entry and its salt, the root
+        # from the signed checkpoint when there is one.
+        entry, salt = AuditEntry.objects.values_list("entry", "salt").get(index=proof["index"])
         root = selectors.decode_hashes([proof["root"]])[0]
         against = "the tree root"
         if proof["checkpoint"]:
             root = note.open_checkpoint(proof["checkpoint"], keys.verifier_keys(), origin=keys.origin()).root
             against = "the signed checkpoint"
         ok = merkle.verify_inclusion(
-            merkle.leaf_hash(bytes(entry)), proof["index"], proof["size"],
+            merkle.entry_leaf_hash(bytes(entry), bytes(salt)), proof["index"], proof["size"],
             selectors.decode_hashes(proof["hashes"]), root,
         )
         self.stdout.write(json.dumps(proof, indent=2))

@@ -7,6 +7,7 @@ from cityid.accounts.models import User
 from cityid.accounts.policy import ROLES
 from cityid.accounts.selectors import has_authenticator
 from cityid.accounts.services import create_staff, reissue_link
+from cityid.audit.services import make_checkpoint
 from cityid.enrollment.models import Applicant
 from cityid.ops.base import CityidCommand
 
@@ -44,6 +45,7 @@ class Command(CityidCommand):
         missing = options["people"] - Applicant.objects.filter(external_id__startswith="SYN-0-").count()
         if missing > 0:
             call_command("seed", people=missing, seed=0)
+        make_checkpoint()  # what the scheduled `cityid audit checkpoint` does in production (the demo has no cron)
         if not options["no_serve"]:
             self.stdout.write(f"Serving http://{options['addrport']}/  (Ctrl-C stops)")
             call_command("runserver", options["addrport"], use_reloader=False)
