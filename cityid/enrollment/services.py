@@ -448,9 +448,9 @@ def open_closed_case(*, application: Application, actor: Any, reason: str) -> Cl
     authorize(actor, "enrollment.read_closed", target=application.ref)
     if reason not in ClosedCaseReason.values:
         raise CaseAccessRefused("reason")
-    if application.status == ApplicationStatus.SUBMITTED:
-        raise CaseAccessRefused("open")
     with transaction.atomic():
+        if Application.objects.get(pk=application.pk).status == ApplicationStatus.SUBMITTED:  # as stored now
+            raise CaseAccessRefused("open")
         access = ClosedCaseAccess.objects.create(
             application=application, staff=actor, reason=reason,
             expires_at=timezone.now() + timedelta(minutes=closed_case_minutes()),
