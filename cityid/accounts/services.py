@@ -117,6 +117,7 @@ _REFUSALS: dict[str, Any] = {
     "reason": gettext_lazy("Choose a reason from the list."),
     "role": gettext_lazy("Choose a role from the list."),
     "deactivated": gettext_lazy("This account is deactivated: reactivate it first."),
+    "site": gettext_lazy("A site is a short code of letters, digits, '-' and '_' (at most 32)."),
 }
 
 
@@ -218,3 +219,21 @@ def reset_mfa(user: Any, *, by: Any) -> NewAuthenticator:
         authenticator = _new_authenticator(user)
         record_event(actor=by, action="mfa.enrol", target=f"staff:{user.pk}", purpose="reset")
     return authenticator
+
+
+def set_site(user: Any, *, site: str, by: Any) -> None:
+    """Set the enrollment center a staff member works at (``staff.manage``; audited with the site code).
+
+    A site is a short code (letters, digits, ``-`` and ``_``); an empty one removes the site. Cases assigned to
+    a site's queue are open to its staff (``cityid.enrollment``).
+    """
+    import re
+
+    authorize(by, "staff.manage", target=f"staff:{user.pk}")
+    site = (site or "").strip()
+    if site and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}", site):
+        raise StaffRefused("site")
+    with transaction.atomic():
+        user.site = site
+        user.save(update_fields=["site"])
+        record_event(actor=by, action="staff.site", target=f"staff:{user.pk}", purpose=f"site:{site}")

@@ -439,7 +439,7 @@ def assign_case(
 
 
 def closed_case_minutes() -> int:
-    return int(getattr(settings, "CITYID_CLOSED_CASE_MINUTES", 30))
+    return settings.CITYID_CLOSED_CASE_MINUTES
 
 
 def open_closed_case(*, application: Application, actor: Any, reason: str) -> ClosedCaseAccess:
@@ -460,10 +460,10 @@ def open_closed_case(*, application: Application, actor: Any, reason: str) -> Cl
     return access
 
 
-#: Read-rate thresholds: (window, alert setting, alert default, hard-limit setting, hard-limit default).
+#: Read-rate windows with the settings of their alert threshold and hard limit.
 READ_WINDOWS = (
-    (ReadWindow.HOUR, "CITYID_READ_ALERT_PER_HOUR", 100, "CITYID_READ_LIMIT_PER_HOUR", 300),
-    (ReadWindow.DAY, "CITYID_READ_ALERT_PER_DAY", 400, "CITYID_READ_LIMIT_PER_DAY", 1200),
+    (ReadWindow.HOUR, "CITYID_READ_ALERT_PER_HOUR", "CITYID_READ_LIMIT_PER_HOUR"),
+    (ReadWindow.DAY, "CITYID_READ_ALERT_PER_DAY", "CITYID_READ_LIMIT_PER_DAY"),
 )
 
 
@@ -512,11 +512,10 @@ def count_personal_read(*, actor: Any) -> None:
     now = timezone.now()
     blocked = None
     with transaction.atomic():
-        for window, alert_setting, alert_default, limit_setting, limit_default in READ_WINDOWS:
+        for window, alert_setting, limit_setting in READ_WINDOWS:
             starts_at = _window_start(window, now)
             count = _bump(actor.pk, window, starts_at)
-            threshold = int(getattr(settings, alert_setting, alert_default))
-            limit = int(getattr(settings, limit_setting, limit_default))
+            threshold, limit = getattr(settings, alert_setting), getattr(settings, limit_setting)
             if threshold and count == threshold:
                 _alert, created = ReadRateAlert.objects.get_or_create(
                     staff_id=actor.pk, window=window, starts_at=starts_at,

@@ -12,6 +12,7 @@ from cityid.accounts.services import (
     reactivate_staff,
     reset_mfa,
     set_role,
+    set_site,
 )
 from cityid.ops.base import CityidCommand
 
@@ -20,7 +21,7 @@ class Command(CityidCommand):
     help = (
         "Manage staff accounts: `staff add USERNAME --role ROLE`, `staff role USERNAME --role ROLE`, "
         "`staff list`, `staff deactivate USERNAME --reason R`, `staff reactivate USERNAME`, "
-        "`staff reset-mfa USERNAME`."
+        "`staff reset-mfa USERNAME`, `staff site USERNAME --site SITE`."
     )
     action = "staff.manage"
 
@@ -42,10 +43,13 @@ class Command(CityidCommand):
         reactivate.add_argument("username")
         mfa = sub.add_parser("reset-mfa", help="replace a staff member's authenticator (new TOTP secret)")
         mfa.add_argument("username")
+        site = sub.add_parser("site", help="set the enrollment center a staff member works at (empty: none)")
+        site.add_argument("username")
+        site.add_argument("--site", required=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = self.actor(options)
-        if options["subcommand"] in {"list", "deactivate", "reactivate", "reset-mfa"}:
+        if options["subcommand"] in {"list", "deactivate", "reactivate", "reset-mfa", "site"}:
             try:
                 self._manage(actor, options)
             except StaffRefused as exc:
@@ -90,6 +94,10 @@ class Command(CityidCommand):
             self.stdout.write(f"username:           {user.username}")
             self.stdout.write(f"active:             no ({options['reason']})")
             self.stdout.write(f"sessions ended:     {ended}")
+        elif options["subcommand"] == "site":
+            set_site(user, site=options["site"], by=actor)
+            self.stdout.write(f"username:           {user.username}")
+            self.stdout.write(f"site:               {user.site or '(none)'}")
         elif options["subcommand"] == "reactivate":
             password = reactivate_staff(user, by=actor)
             self.stdout.write(f"username:           {user.username}")
