@@ -262,6 +262,15 @@ CITYID_PKCS11_LIBRARY = os.environ.get("CITYID_PKCS11_LIBRARY", "/usr/lib/sofths
 CITYID_PKCS11_TOKEN = os.environ.get("CITYID_PKCS11_TOKEN", "cityid")
 CITYID_PKCS11_PIN = os.environ.get("CITYID_PKCS11_PIN", "")
 
+# Purpose binding (docs/data-protection.md): how long a supervisor's recorded reason to open a closed case
+# lasts, and per staff member the personal reads per hour and per day at which an alert is recorded and beyond
+# which reads are refused until the window ends (0 turns a check off).
+CITYID_CLOSED_CASE_MINUTES = int(os.environ.get("CITYID_CLOSED_CASE_MINUTES", "30"))
+CITYID_READ_ALERT_PER_HOUR = int(os.environ.get("CITYID_READ_ALERT_PER_HOUR", "100"))
+CITYID_READ_ALERT_PER_DAY = int(os.environ.get("CITYID_READ_ALERT_PER_DAY", "400"))
+CITYID_READ_LIMIT_PER_HOUR = int(os.environ.get("CITYID_READ_LIMIT_PER_HOUR", "300"))
+CITYID_READ_LIMIT_PER_DAY = int(os.environ.get("CITYID_READ_LIMIT_PER_DAY", "1200"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

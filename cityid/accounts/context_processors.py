@@ -6,7 +6,9 @@ from cityid.accounts.policy import POLICY, ROLES, allowed
 NAV = [
     ("enrollment.create", "enrollment:new", _("Enroll")),
     ("enrollment.search", "enrollment:search", _("Search")),
+    ("enrollment.read_personal", "enrollment:my_cases", _("My cases")),
     ("enrollment.queue", "enrollment:queue", _("Decision queue")),
+    ("enrollment.read_alerts", "enrollment:read_alerts", _("Read alerts")),
     ("cards.read", "cards:list", _("Cards")),
     ("retention.read", "retention:schedules", _("Retention schedules")),
     ("retention.read", "retention:preview", _("Disposition preview")),

@@ -30,6 +30,9 @@ class User(AbstractUser):
         max_length=16, blank=True,
         help_text="why the account was last deactivated (a DEACTIVATION_REASONS code); not in the audit log",
     )
+    #: The enrollment center the person works at (a short code such as ``bronx-1``); cases assigned to a
+    #: site's queue are open to its staff. Empty: no site.
+    site = models.CharField(_("site"), max_length=32, blank=True, default="")
 
     def __str__(self) -> str:
         return self.username

@@ -39,6 +39,12 @@ POLICY: dict[str, frozenset[str]] = {
     "enrollment.create": frozenset({"clerk", "supervisor"}),
     "enrollment.search": frozenset({"clerk", "supervisor"}),
     "enrollment.read_personal": frozenset({"clerk", "supervisor"}),
+    # Reading a closed (decided) case: only with a recorded reason (enrollment.services.open_closed_case).
+    "enrollment.read_closed": frozenset({"supervisor"}),
+    # Moving a case to a clerk, a site's queue or the supervisors' decision queue.
+    "enrollment.assign": frozenset({"supervisor"}),
+    # Read-rate alerts (who read far more than usual; staff ids and counts, no personal data).
+    "enrollment.read_alerts": frozenset({"supervisor", "auditor"}),
     "enrollment.queue": frozenset({"supervisor"}),
     "enrollment.decide": frozenset({"supervisor"}),
     "enrollment.import": frozenset({"supervisor"}),

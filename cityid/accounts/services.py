@@ -134,6 +134,7 @@ _REFUSALS: dict[str, Any] = {
     "taken": gettext_lazy("A staff account with this username already exists."),
     "no_request": gettext_lazy("There is no such change request."),
     "enrolled": gettext_lazy("This account has enrolled already: ask to replace the authenticator instead."),
+    "site": gettext_lazy("A site is a short code of letters, digits, '-' and '_' (at most 32)."),
 }
 
 
@@ -595,3 +596,21 @@ def count_unknown_sign_in_failure(*, day: date | None = None) -> None:
                 UnknownSignInFailures.objects.create(day=day, count=1)
         except IntegrityError:  # another request created the day's row first
             UnknownSignInFailures.objects.filter(day=day).update(count=F("count") + 1)
+
+
+def set_site(user: Any, *, site: str, by: Any) -> None:
+    """Set the enrollment center a staff member works at (``staff.manage``; audited with the site code).
+
+    A site is a short code (letters, digits, ``-`` and ``_``); an empty one removes the site. Cases assigned to
+    a site's queue are open to its staff (``cityid.enrollment``).
+    """
+    import re
+
+    authorize(by, "staff.manage", target=f"staff:{user.pk}")
+    site = (site or "").strip()
+    if site and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}", site):
+        raise StaffRefused("site")
+    with transaction.atomic():
+        user.site = site
+        user.save(update_fields=["site"])
+        record_event(actor=by, action="staff.site", target=f"staff:{user.pk}", purpose=f"site:{site}")

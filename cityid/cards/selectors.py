@@ -94,13 +94,23 @@ def read_history(card: Card, *, actor: Any) -> list[HistoryEntry]:
     A note is personal data sealed under the applicant's application record. Roles allowed
     ``enrollment.read_personal`` (and the host operator) read it: when at least one note is decrypted,
     one ``personal.read`` event is logged with the applicant's pseudonymous id as target and the card's
-    as purpose. Everyone else learns only that a note exists, and nothing is decrypted for them; nor is
-    anything when the history holds no note.
+    as purpose (the card being managed is the purpose; the read counts toward the reader's read-rate
+    limits, and beyond the hard limit the notes are withheld). Everyone else learns only that a note
+    exists, and nothing is decrypted for them; nor is anything when the history holds no note.
     """
     changes = list(card_history(card))
     if not any(change.has_note for change in changes):
         return [HistoryEntry(change, NoteState.NONE) for change in changes]
     if not allowed(role_of(actor), "enrollment.read_personal"):
+        return [HistoryEntry(change, NoteState.WITHHELD if change.has_note else NoteState.NONE)
+                for change in changes]
+    from cityid.enrollment.services import ReadLimitReached, count_personal_read
+
+    try:  # a note read counts toward the reader's read-rate limits like any other personal read
+        count_personal_read(actor=actor)
+    except ReadLimitReached as reached:
+        record_event(actor=actor, action="access.denied", target=card.applicant.ref,
+                     purpose=f"read_limit:{reached.window}", outcome="denied")
         return [HistoryEntry(change, NoteState.WITHHELD if change.has_note else NoteState.NONE)
                 for change in changes]
     notes = open_notes(changes, record_key=card.applicant.personal_record)

@@ -12,3 +12,8 @@ class EnrollmentConfig(AppConfig):
         register_record_owner("application", indexer=records.application_indexes, eraser=records.erase_application)
         register_record_owner("documents", indexer=records.document_indexes, eraser=records.erase_documents)
         register_record_owner("photo", eraser=records.erase_photo)
+
+        from cityid.enrollment import selectors
+        from cityid.enrollment.services import register_access_reason
+
+        register_access_reason("closed_case", selectors.closed_case_allows, lister=selectors.closed_case_purposes)

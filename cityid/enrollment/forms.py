@@ -11,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cityid.enrollment.inputs import LANGUAGE_CODES, DocumentInput, EnrollmentInput
-from cityid.enrollment.models import AddressKind, ApplicationType, Borough, DenialReason, Gender
+from cityid.enrollment.models import AddressKind, ApplicationType, Borough, ClosedCaseReason, DenialReason, Gender
 
 LANGUAGE_LABELS = {
     "en": _("English"),
@@ -209,3 +209,47 @@ class SearchForm(UswdsMixin, forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._style()
+
+
+class AssignForm(UswdsMixin, forms.Form):
+    """Where a supervisor moves an open case: ``queue``, ``staff:<id>`` or ``site:<code>``."""
+
+    holder = forms.ChoiceField(label=_("Assign this case to"))
+
+    def __init__(self, *args, staff: list, sites: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("queue", _("The supervisors' decision queue"))]
+        choices += [(f"site:{site}", _("Site queue: %(site)s") % {"site": site}) for site in sites]
+        choices += [(f"staff:{person.pk}", f"{person.username} ({person.get_role_display()})") for person in staff]
+        self.fields["holder"].choices = choices
+        self._staff = {f"staff:{person.pk}": person for person in staff}
+        self._style()
+
+    def target(self) -> dict:
+        """The keyword arguments of ``services.assign_case`` for the chosen holder."""
+        holder = self.cleaned_data["holder"]
+        if holder == "queue":
+            return {"decision_queue": True}
+        if holder.startswith("site:"):
+            return {"site": holder.removeprefix("site:")}
+        return {"staff": self._staff[holder]}
+
+
+class ClosedCaseReasonForm(UswdsMixin, forms.Form):
+    """A supervisor's recorded reason to open one of the applicant's closed cases."""
+
+    application = forms.ChoiceField(label=_("Closed case"))
+    reason = forms.ChoiceField(label=_("Reason"), choices=ClosedCaseReason.choices)
+
+    def __init__(self, *args, cases: list, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["application"].choices = [
+            (str(case.public_id), f"{case.get_type_display()} — {case.get_status_display()} "
+                                  f"({case.submitted_on:%Y-%m-%d})")
+            for case in cases
+        ]
+        self._cases = {str(case.public_id): case for case in cases}
+        self._style()
+
+    def case(self):
+        return self._cases[self.cleaned_data["application"]]

@@ -128,6 +128,14 @@ class Application(models.Model):
     denial_reasons = models.JSONField(default=list, blank=True)
     appeal_deadline = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The case's assignment: who may read the applicant through it while it is open (submitted). A new case
+    # is held by the clerk who enrolled it and waits in the supervisors' decision queue; a supervisor may
+    # move it to one clerk, to a site's queue or back to the decision queue (enrollment.services.assign_case).
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_cases"
+    )
+    assigned_site = models.CharField(max_length=32, blank=True, default="", db_index=True)
+    in_decision_queue = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["submitted_on", "id"]
@@ -177,3 +185,79 @@ class CleanupProgress(models.Model):
 
     def __str__(self) -> str:
         return f"cleanup {self.task}"
+class ClosedCaseReason(models.TextChoices):
+    """Why a closed (decided) case is opened again: a fixed list, never free text."""
+
+    APPEAL = "appeal", _("Appeal of the decision")
+    REPLACEMENT_CARD = "replacement_card", _("Replacement card (lost, stolen or damaged)")
+    CORRECTION = "correction", _("Correction of the record")
+    SUBJECT_ACCESS = "subject_access", _("Subject-access request by the applicant")
+    CARD_STATUS = "card_status", _("Card status change (suspension, reinstatement)")
+
+
+class ClosedCaseAccess(models.Model):
+    """A recorded reason to read the applicant of a closed case: one staff member, one case, a short time.
+
+    Named as the purpose ``closed_case:<public_id>``; the reason code is in the audit log beside it.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="closed_case_reasons")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=32, choices=ClosedCaseReason.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.ref
+
+    @property
+    def ref(self) -> str:
+        return f"closed_case:{self.public_id}"
+
+
+class ReadWindow(models.TextChoices):
+    HOUR = "hour", _("hour")
+    DAY = "day", _("day")
+
+
+class ReadCounter(models.Model):
+    """How many personal reads one staff member made in one window (an hour, a day): one row per window,
+    incremented in place, so counting costs no scan of the audit log."""
+
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    window = models.CharField(max_length=8, choices=ReadWindow.choices)
+    starts_at = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "window", "starts_at"], name="read_counter_once_per_window")
+        ]
+
+    def __str__(self) -> str:
+        return f"staff:{self.staff_id} {self.window} {self.starts_at:%Y-%m-%dT%H:%M}: {self.count}"
+
+
+class ReadRateAlert(models.Model):
+    """A staff member read more personal records in a window than the alert threshold: no personal data,
+    only who, which window and how many. At most one per staff member and window."""
+
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    window = models.CharField(max_length=8, choices=ReadWindow.choices)
+    starts_at = models.DateTimeField()
+    count = models.PositiveIntegerField(help_text="the reads counted when the alert was raised")
+    threshold = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "window", "starts_at"], name="read_alert_once_per_window")
+        ]
+
+    def __str__(self) -> str:
+        return f"read alert staff:{self.staff_id} {self.window} {self.starts_at:%Y-%m-%dT%H:%M}: {self.count}"

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
-from cityid.accounts.services import authorize
+from cityid.accounts.policy import ROLES, PermissionDenied, allowed
+from cityid.accounts.services import authorize, role_of
 from cityid.audit.services import record_event, record_events
 from cityid.cards.sealing import open_numbers
-from cityid.enrollment.models import Applicant, Application, ApplicationStatus
+from cityid.enrollment import services
+from cityid.enrollment.models import Applicant, Application, ApplicationStatus, ClosedCaseAccess, ReadRateAlert
 from cityid.enrollment.records import name_dob_index_value
 from cityid.enrollment.services import current_rules
 from cityid.vault import services as vault
@@ -42,36 +47,219 @@ class ApplicantView:
 
 
 def pending_applications() -> QuerySet[Application]:
+    """Every open case, oldest first, with its holder (the decision queue page: no personal data)."""
     return (
         Application.objects.filter(status=ApplicationStatus.SUBMITTED)
-        .select_related("applicant", "enrolled_by")
+        .select_related("applicant", "enrolled_by", "assigned_to")
         .order_by("submitted_on", "id")
     )
 
 
-def purposes_for(applicant: Applicant) -> list[Application]:
-    """The applicant's cases (applications, whatever their status: a replacement card serves an approved
-    one): what a staff member may name as the purpose of reading this applicant."""
-    return list(applicant.applications.order_by("-submitted_on"))
+def open_cases_for(actor: Any) -> QuerySet[Application]:
+    """The open cases assigned to ``actor`` or to their site, oldest first (their work list)."""
+    query = Q(assigned_to_id=actor.pk)
+    if getattr(actor, "site", ""):
+        query |= Q(assigned_site=actor.site)
+    return (
+        Application.objects.filter(query, status=ApplicationStatus.SUBMITTED)
+        .select_related("applicant")
+        .order_by("submitted_on", "id")
+    )
 
 
-class PurposeInvalid(ValueError):
-    """The purpose named for a read is not one of the applicant's cases."""
+def assignable_staff() -> QuerySet[Any]:
+    """Active staff whose role reads applicants: who a case can be assigned to."""
+    from django.contrib.auth import get_user_model
+
+    roles = [role for role in ROLES if allowed(role, "enrollment.read_personal")]
+    return get_user_model().objects.filter(is_active=True, role__in=roles).order_by("username")
 
 
-def _require_case(applicant: Applicant, purpose: str) -> None:
-    if not purpose:
-        raise PurposeInvalid("a purpose is required to read personal data")
-    if not applicant.applications.filter(public_id__in=_case_ids(purpose)).exists():
-        raise PurposeInvalid(f"{purpose!r} is not a case of this applicant: name one of theirs as the purpose")
+def known_sites() -> list[str]:
+    """The sites staff work at (a case can wait in any of their queues)."""
+    from django.contrib.auth import get_user_model
+
+    return sorted(set(get_user_model().objects.exclude(site="").values_list("site", flat=True)))
 
 
-def _case_ids(purpose: str) -> list[str]:
-    kind, _, value = purpose.partition(":")
+def read_alerts_page(*, actor: Any, page: Any) -> Any:
+    """One page of read-rate alerts, newest first (supervisors and auditors; the view is audited)."""
+    authorize(actor, "enrollment.read_alerts", target="read_alerts")
+    result = Paginator(ReadRateAlert.objects.select_related("staff"), 25).get_page(page)
+    record_event(actor=actor, action="access.read_alerts", target="read_alerts", purpose=f"page:{result.number}")
+    return result
+
+
+# --- purpose binding ------------------------------------------------------------------------------------
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """A purpose a staff member may name to read an applicant: ``ref`` is what the read names."""
+
+    ref: str
+    kind: str  # "application" (an open case) or a registered reason kind ("closed_case", ...)
+    label: str  # shown on the purpose page: no personal data
+    application: Application | None = None
+    expires_at: Any = None
+
+
+class PurposeInvalid(PermissionDenied, ValueError):
+    """The purpose named for a read does not allow this person to read this applicant (the refusal is logged).
+
+    ``code``: ``missing``, ``malformed``, ``not_a_case`` (not one of the applicant's cases), ``closed`` (the
+    case is decided), ``not_assigned`` (open, but not assigned to the reader, their site or their queue),
+    ``reason`` (no open recorded reason of that kind for this reader and applicant), ``rate_limit``.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def parse_purpose(purpose: str) -> tuple[str, str] | None:
+    """``(kind, uuid)`` of a well-formed purpose (``application:<uuid>`` or ``<reason kind>:<uuid>``), else None.
+
+    Only the canonical lower-case UUID spelling is accepted, and only known kinds.
+    """
+    if not isinstance(purpose, str) or len(purpose) > 80:
+        return None
+    kind, sep, value = purpose.partition(":")
+    if not sep or not _UUID.fullmatch(value):
+        return None
+    if kind != "application" and kind not in services.access_reasons():
+        return None
+    return kind, value
+
+
+def case_open_to(application: Application, actor: Any) -> bool:
+    """Whether ``application`` is an open case that ``actor`` may read its applicant through: assigned to them,
+    to their site, or to the supervisors' decision queue when their role works that queue."""
+    if application.status != ApplicationStatus.SUBMITTED or actor is None:
+        return False
+    if application.assigned_to_id is not None and application.assigned_to_id == actor.pk:
+        return True
+    site = getattr(actor, "site", "") or ""
+    if site and application.assigned_site == site:
+        return True
+    return application.in_decision_queue and allowed(role_of(actor), "enrollment.queue")
+
+
+def _refuse(applicant: Applicant, actor: Any, code: str, named: str, message: str) -> PurposeInvalid:
+    # The purpose as named is hostile input: only its well-formed shape goes into the log, never the raw text.
+    record_event(actor=actor, action="access.denied", target=applicant.ref,
+                 purpose=named or f"purpose:{code}", outcome="denied")
+    return PurposeInvalid(code, message)
+
+
+def check_purpose(*, applicant: Applicant, actor: Any, purpose: str) -> str:
+    """The purpose, if it lets ``actor`` read ``applicant`` now; else PurposeInvalid (the refusal logged).
+
+    Accepted: (a) an open case of this applicant assigned to the actor, their site, or their role's queue;
+    (b) a recorded reason of a registered kind whose checker allows it (e.g. ``closed_case:<uuid>``). The host
+    operator (no actor) may name any case of the applicant, as before: they hold the keyring anyway.
+    """
+    parsed = parse_purpose(purpose)
+    if parsed is None:
+        code = "missing" if not purpose else "malformed"
+        raise _refuse(applicant, actor, code, "", _("Name a case assigned to you, or a recorded reason, to open "
+                                                     "this record."))
+    kind, value = parsed
+    named = f"{kind}:{value}"
+    if kind == "application":
+        application = applicant.applications.filter(public_id=value).first()
+        if application is None:
+            raise _refuse(applicant, actor, "not_a_case", named, _("That case is not one of this applicant's."))
+        if actor is None:
+            return named
+        if application.status != ApplicationStatus.SUBMITTED:
+            raise _refuse(applicant, actor, "closed", named,
+                          _("That case is decided: a closed case is opened only with a recorded reason."))
+        if not case_open_to(application, actor):
+            raise _refuse(applicant, actor, "not_assigned", named,
+                          _("That case is not assigned to you, your site or your queue."))
+        return named
+    checker, _lister = services.access_reasons()[kind]
+    if actor is None or not checker(value, actor=actor, applicant=applicant):
+        raise _refuse(applicant, actor, "reason", named,
+                      _("That reason is not recorded for you and this applicant, or it has expired."))
+    return named
+
+
+def _count(applicant: Applicant, actor: Any, named: str) -> None:
     try:
-        return [str(uuid.UUID(value))] if kind == "application" else []
-    except ValueError:
+        services.count_personal_read(actor=actor)
+    except services.ReadLimitReached as reached:
+        raise _refuse(applicant, actor, "rate_limit", f"read_limit:{reached.window}",
+                      _("You have opened more records than the hourly or daily limit allows. Ask a supervisor.")
+                      ) from None
+
+
+def _bind(applicant: Applicant, actor: Any, purpose: str) -> str:
+    named = check_purpose(applicant=applicant, actor=actor, purpose=purpose)
+    _count(applicant, actor, named)
+    return named
+
+
+def purposes_for(*, actor: Any, applicant: Applicant) -> list[Purpose]:
+    """The purposes ``actor`` may name to read ``applicant`` now: open cases assigned to them, their site or
+    their queue, then the recorded reasons of every registered kind."""
+    found = [
+        Purpose(ref=application.ref, kind="application", application=application,
+                label=f"{application.get_type_display()} — {application.get_status_display()} "
+                      f"({application.submitted_on:%Y-%m-%d})")
+        for application in applicant.applications.filter(status=ApplicationStatus.SUBMITTED).order_by("-submitted_on")
+        if case_open_to(application, actor)
+    ]
+    for _kind, (_checker, lister) in sorted(services.access_reasons().items()):
+        if lister is not None and actor is not None:
+            found.extend(lister(actor=actor, applicant=applicant))
+    return found
+
+
+def closed_cases_for_reason(*, actor: Any, applicant: Applicant) -> list[Application]:
+    """The applicant's decided cases, when ``actor`` may record a reason to open one (else none)."""
+    if actor is None or not allowed(role_of(actor), "enrollment.read_closed"):
         return []
+    return list(applicant.applications.exclude(status=ApplicationStatus.SUBMITTED).order_by("-submitted_on"))
+
+
+def purpose_page(*, actor: Any, applicant: Applicant) -> tuple[list[Purpose], list[Application]]:
+    """What the purpose page offers ``actor`` for ``applicant``: usable purposes, and closed cases a reason
+    could be recorded for. One audited event (pseudonymous ids, how many purposes were offered)."""
+    authorize(actor, "enrollment.read_personal", target=applicant.ref)
+    purposes = purposes_for(actor=actor, applicant=applicant)
+    closed = closed_cases_for_reason(actor=actor, applicant=applicant)
+    record_event(actor=actor, action="purpose.list", target=applicant.ref,
+                 purpose=f"offered:{len(purposes)} closed:{len(closed)}")
+    return purposes, closed
+
+
+def closed_case_allows(reason_id: str, *, actor: Any, applicant: Applicant) -> bool:
+    """The ``closed_case`` reason checker: recorded by this actor, for a case of this applicant, not expired,
+    and the actor's role may still read closed cases."""
+    if not allowed(role_of(actor), "enrollment.read_closed"):
+        return False
+    return ClosedCaseAccess.objects.filter(
+        public_id=reason_id, staff_id=actor.pk, application__applicant=applicant, expires_at__gt=timezone.now()
+    ).exists()
+
+
+def closed_case_purposes(*, actor: Any, applicant: Applicant) -> list[Purpose]:
+    """The actor's unexpired recorded reasons for this applicant's closed cases."""
+    if not allowed(role_of(actor), "enrollment.read_closed"):
+        return []
+    accesses = ClosedCaseAccess.objects.filter(
+        staff_id=actor.pk, application__applicant=applicant, expires_at__gt=timezone.now()
+    ).select_related("application")
+    return [
+        Purpose(ref=access.ref, kind="closed_case", application=access.application, expires_at=access.expires_at,
+                label=f"{access.get_reason_display()} — {access.application.get_type_display()} "
+                      f"({access.application.submitted_on:%Y-%m-%d})")
+        for access in accesses
+    ]
 
 
 def _open(record_key: Any) -> vault.OpenRecord | None:
@@ -86,7 +274,7 @@ def _open(record_key: Any) -> vault.OpenRecord | None:
 def read_applicant(*, applicant: Applicant, actor: Any, purpose: str) -> ApplicantView:
     """Decrypt an applicant's records for a person to see, for the named purpose (logged)."""
     authorize(actor, "enrollment.read_personal", target=applicant.ref)
-    _require_case(applicant, purpose)
+    purpose = _bind(applicant, actor, purpose)
     view = decrypt_applicant(applicant)
     record_event(actor=actor, action="personal.read", target=applicant.ref, purpose=purpose)
     return view
@@ -136,7 +324,7 @@ def decrypt_applicant(applicant: Applicant) -> ApplicantView:
 
 def read_photo(*, applicant: Applicant, actor: Any, purpose: str) -> tuple[bytes, str] | None:
     authorize(actor, "enrollment.read_personal", target=applicant.ref)
-    _require_case(applicant, purpose)
+    purpose = _bind(applicant, actor, purpose)
     if applicant.photo is None:
         return None
     record = _open(applicant.photo_record)
@@ -148,7 +336,7 @@ def read_photo(*, applicant: Applicant, actor: Any, purpose: str) -> tuple[bytes
 
 def read_scan(*, application: Application, position: int, actor: Any, purpose: str) -> tuple[bytes, str] | None:
     authorize(actor, "enrollment.read_personal", target=application.ref)
-    _require_case(application.applicant, purpose)
+    purpose = _bind(application.applicant, actor, purpose)
     doc = application.documents.filter(position=position).select_related("scan").first()
     if doc is None or doc.scan is None:
         return None

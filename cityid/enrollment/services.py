@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from cityid.accounts.services import authorize
-from cityid.audit.services import record_events
+from cityid.accounts.policy import allowed
+from cityid.accounts.services import authorize, role_of
+from cityid.audit.services import record_event, record_events
 from cityid.bulk import update_rows
 from cityid.cards.services import issue_cards
 from cityid.enrollment import eligibility
@@ -27,8 +29,13 @@ from cityid.enrollment.models import (
     Application,
     ApplicationStatus,
     CleanupProgress,
+    ClosedCaseAccess,
+    ClosedCaseReason,
     DenialReason,
     PresentedDocument,
+    ReadCounter,
+    ReadRateAlert,
+    ReadWindow,
 )
 from cityid.enrollment.records import document_number_index_value, name_dob_index_value
 from cityid.retention import services as retention
@@ -183,6 +190,9 @@ def store_enrollments(
                 rules_version=rules.version,
                 document_copies=copies,
                 enrolled_by=staff,
+                # A new case: held by the clerk who enrolled it, waiting in the supervisors' decision queue.
+                assigned_to=staff,
+                in_decision_queue=True,
             )
             for applicant, (data, result, application_id, personal, documents, _scans) in zip(
                 applicants, pending, strict=True
@@ -598,3 +608,167 @@ def _replace_blobs(
         record_events(events)
         _advance(progress, ids, batch)
     vault.delete_blob_files(old_uuids)
+# --- purpose binding: case assignment, recorded reasons, read counting ----------------------------------
+
+
+class CaseAccessRefused(ValueError):
+    """An assignment or a recorded reason the rules refuse; ``str()`` is the message in the active language."""
+
+    MESSAGES: dict[str, Any] = {
+        "target": gettext_lazy("Choose one clerk, one site or the decision queue."),
+        "staff": gettext_lazy("This staff member cannot be assigned cases: choose an active clerk or supervisor."),
+        "closed": gettext_lazy("This case is decided: it can no longer be assigned."),
+        "open": gettext_lazy("This case is still open: open it through its assignment, not with a reason."),
+        "reason": gettext_lazy("Choose a reason from the list."),
+    }
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+    def __str__(self) -> str:
+        return str(self.MESSAGES[self.code])
+
+
+#: Recorded-reason kinds: ``kind -> (checker, lister)``. A purpose ``<kind>:<uuid>`` is accepted for a read
+#: only when the kind's checker says the reason object exists, is open, and lets this actor read this applicant.
+_ACCESS_REASONS: dict[str, tuple[Any, Any]] = {}
+
+
+def register_access_reason(kind: str, checker: Any, *, lister: Any = None) -> None:
+    """Register a role-specific reason to read applicants (the owning app calls this in ``ready()``).
+
+    ``checker(reason_id, *, actor, applicant) -> bool``: the reason object ``reason_id`` (a UUID string) of
+    this kind exists, is still open, and allows ``actor`` to read ``applicant``. ``lister(*, actor,
+    applicant)``: the purposes (``selectors.Purpose``) of this kind that ``actor`` may use for ``applicant``,
+    shown on the purpose page. Fraud alerts and legal requests register here when they come.
+    """
+    import re
+
+    if kind == "application" or not re.fullmatch(r"[a-z][a-z_]{1,30}", kind):
+        raise ValueError(f"{kind!r} cannot name an access reason")
+    _ACCESS_REASONS[kind] = (checker, lister)
+
+
+def access_reasons() -> dict[str, tuple[Any, Any]]:
+    return dict(_ACCESS_REASONS)
+
+
+def assign_case(
+    *, application: Application, by: Any, staff: Any = None, site: str = "", decision_queue: bool = False
+) -> Application:
+    """Move an open case to exactly one holder: a staff member who reads applicants, a site's queue, or the
+    supervisors' decision queue. Audited with ids only (``case.assign``)."""
+    authorize(by, "enrollment.assign", target=application.ref)
+    site = (site or "").strip()
+    if sum((staff is not None, bool(site), bool(decision_queue))) != 1:
+        raise CaseAccessRefused("target")
+    if staff is not None and not (staff.is_active and allowed(staff.role, "enrollment.read_personal")):
+        raise CaseAccessRefused("staff")
+    if len(site) > Application._meta.get_field("assigned_site").max_length:
+        raise CaseAccessRefused("target")
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if locked.status != ApplicationStatus.SUBMITTED:
+            raise CaseAccessRefused("closed")
+        locked.assigned_to = staff
+        locked.assigned_site = site
+        locked.in_decision_queue = bool(decision_queue)
+        locked.save(update_fields=["assigned_to", "assigned_site", "in_decision_queue"])
+        holder = f"staff:{staff.pk}" if staff is not None else f"site:{site}" if site else "decision_queue"
+        record_event(actor=by, action="case.assign", target=application.ref, purpose=holder[:80])
+    application.assigned_to, application.assigned_site = locked.assigned_to, locked.assigned_site
+    application.in_decision_queue = locked.in_decision_queue
+    return application
+
+
+def closed_case_minutes() -> int:
+    return settings.CITYID_CLOSED_CASE_MINUTES
+
+
+def open_closed_case(*, application: Application, actor: Any, reason: str) -> ClosedCaseAccess:
+    """Record why ``actor`` reads the applicant of a decided case: a reason code from the fixed list, valid for
+    ``CITYID_CLOSED_CASE_MINUTES``. Only roles the policy allows ``enrollment.read_closed``; audited."""
+    authorize(actor, "enrollment.read_closed", target=application.ref)
+    if reason not in ClosedCaseReason.values:
+        raise CaseAccessRefused("reason")
+    with transaction.atomic():
+        if Application.objects.get(pk=application.pk).status == ApplicationStatus.SUBMITTED:  # as stored now
+            raise CaseAccessRefused("open")
+        access = ClosedCaseAccess.objects.create(
+            application=application, staff=actor, reason=reason,
+            expires_at=timezone.now() + timedelta(minutes=closed_case_minutes()),
+        )
+        record_event(actor=actor, action="access.reason", target=application.ref,
+                     purpose=f"{access.ref} {reason}")
+    return access
+
+
+#: Read-rate windows with the settings of their alert threshold and hard limit.
+READ_WINDOWS = (
+    (ReadWindow.HOUR, "CITYID_READ_ALERT_PER_HOUR", "CITYID_READ_LIMIT_PER_HOUR"),
+    (ReadWindow.DAY, "CITYID_READ_ALERT_PER_DAY", "CITYID_READ_LIMIT_PER_DAY"),
+)
+
+
+class ReadLimitReached(Exception):
+    """The staff member has read more personal records in this window than the hard limit allows."""
+
+    def __init__(self, window: str) -> None:
+        super().__init__(window)
+        self.window = window
+
+
+def _window_start(window: str, now: Any) -> Any:
+    local = timezone.localtime(now)
+    if window == ReadWindow.HOUR:
+        return local.replace(minute=0, second=0, microsecond=0)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _bump(staff_id: int, window: str, starts_at: Any) -> int:
+    """Add one to the staff member's counter of this window; the new count (a row lock orders concurrent
+    readers, so each sees a different count)."""
+    rows = ReadCounter.objects.filter(staff_id=staff_id, window=window, starts_at=starts_at)
+    if not rows.update(count=F("count") + 1):
+        try:
+            with transaction.atomic():
+                ReadCounter.objects.create(staff_id=staff_id, window=window, starts_at=starts_at, count=1)
+        except IntegrityError:  # another request created it meanwhile
+            rows.update(count=F("count") + 1)
+        else:
+            # A new window: forget this person's counters of windows long past.
+            ReadCounter.objects.filter(staff_id=staff_id, starts_at__lt=starts_at - timedelta(days=2)).delete()
+            return 1
+    return rows.values_list("count", flat=True).get()
+
+
+def count_personal_read(*, actor: Any) -> None:
+    """Count one read of personal data by ``actor`` in each window (an hour, a day).
+
+    At the alert threshold a :class:`ReadRateAlert` is recorded (once per window) for supervisors and auditors;
+    beyond the hard limit :class:`ReadLimitReached` is raised and the caller refuses the read. A few indexed
+    row updates per read: nothing scans the audit log. The host operator is not counted. A threshold of 0
+    turns that check off.
+    """
+    if role_of(actor) is None or actor is None:
+        return
+    now = timezone.now()
+    blocked = None
+    with transaction.atomic():
+        for window, alert_setting, limit_setting in READ_WINDOWS:
+            starts_at = _window_start(window, now)
+            count = _bump(actor.pk, window, starts_at)
+            threshold, limit = getattr(settings, alert_setting), getattr(settings, limit_setting)
+            if threshold and count == threshold:
+                _alert, created = ReadRateAlert.objects.get_or_create(
+                    staff_id=actor.pk, window=window, starts_at=starts_at,
+                    defaults={"count": count, "threshold": threshold},
+                )
+                if created:
+                    record_event(actor=None, actor_id="system:read_rate", action="access.read_alert",
+                                 target=f"staff:{actor.pk}", purpose=f"{window}:{count}")
+            if limit and count > limit and blocked is None:
+                blocked = window
+    if blocked is not None:  # after the block: the count and any alert stay recorded
+        raise ReadLimitReached(blocked)

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from cityid.accounts.policy import allowed
 from cityid.accounts.views import requires
 from cityid.enrollment import selectors, services
-from cityid.enrollment.forms import DecisionForm, DocumentFormSet, EnrollmentForm, SearchForm, to_input
+from cityid.enrollment.forms import (
+    AssignForm,
+    ClosedCaseReasonForm,
+    DecisionForm,
+    DocumentFormSet,
+    EnrollmentForm,
+    SearchForm,
+    to_input,
+)
 from cityid.enrollment.inputs import EnrollmentInvalid
 from cityid.enrollment.messages import problem_message
 from cityid.enrollment.models import Applicant, Application, ApplicationStatus
@@ -128,72 +141,154 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@requires("enrollment.read_personal")
+def my_cases(request: HttpRequest) -> HttpResponse:
+    """The open cases assigned to the signed-in person or their site: ids and workflow state only."""
+    page = Paginator(selectors.open_cases_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "enrollment/my_cases.html", {"page_obj": page})
+
+
+def _refused(request: HttpRequest, refused: selectors.PurposeInvalid, *, applicant: Applicant | None = None,
+             application: Application | None = None) -> HttpResponse:
+    """The 403 page of a refused read: why, and what to do; no personal data."""
+    user = request.user
+    assign_form = None
+    if application is not None and application.status == ApplicationStatus.SUBMITTED and allowed(
+        user.role, "enrollment.assign"
+    ):
+        assign_form = _assign_form(None)
+    return render(request, "enrollment/refused.html", {
+        "message": str(refused), "code": refused.code, "applicant": applicant, "application": application,
+        "assign_form": assign_form,
+    }, status=403)
+
+
+def _assign_form(data: Any) -> AssignForm:
+    return AssignForm(data, staff=list(selectors.assignable_staff()), sites=selectors.known_sites())
+
+
+@never_cache
 @requires("enrollment.decide")
 def review(request: HttpRequest, public_id: str) -> HttpResponse:
-    """The supervisor's review of one application: the case itself is the purpose of the read."""
+    """The supervisor's review of one application: the case, in the supervisors' decision queue (or assigned to
+    them or their site), is the purpose of the read; any other case is refused."""
     application = get_object_or_404(Application.objects.select_related("applicant"), public_id=public_id)
     form = DecisionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
         try:
-            services.decide(
-                application=application,
-                approve=form.cleaned_data["decision"] == "approve",
-                reasons=form.cleaned_data.get("reasons") or [],
-                decided_by=request.user,
-            )
-        except services.DecisionRefused as refused:
-            form.add_error(None, str(refused))
-        else:
-            messages.success(request, _("Decision recorded."))
-            return redirect("enrollment:queue")
-    view = selectors.read_applicant(applicant=application.applicant, actor=request.user, purpose=application.ref)
+            selectors.check_purpose(applicant=application.applicant, actor=request.user, purpose=application.ref)
+        except selectors.PurposeInvalid as refused:
+            return _refused(request, refused, applicant=application.applicant, application=application)
+        if form.is_valid():
+            try:
+                services.decide(
+                    application=application,
+                    approve=form.cleaned_data["decision"] == "approve",
+                    reasons=form.cleaned_data.get("reasons") or [],
+                    decided_by=request.user,
+                )
+            except services.DecisionRefused as refused:
+                form.add_error(None, str(refused))
+            else:
+                messages.success(request, _("Decision recorded."))
+                return redirect("enrollment:queue")
+    try:
+        view = selectors.read_applicant(applicant=application.applicant, actor=request.user, purpose=application.ref)
+    except selectors.PurposeInvalid as refused:
+        return _refused(request, refused, applicant=application.applicant, application=application)
     return render(
         request,
         "enrollment/review.html",
-        {"application": application, "view": view, "form": form, "purpose": application.ref},
+        {"application": application, "view": view, "form": form, "purpose": application.ref,
+         "assign_form": _assign_form(None) if allowed(request.user.role, "enrollment.assign") else None},
     )
+
+
+@never_cache
+@require_POST
+@requires("enrollment.assign")
+def assign(request: HttpRequest, public_id: str) -> HttpResponse:
+    """A supervisor moves an open case to a clerk, a site's queue or the decision queue (audited, ids only)."""
+    application = get_object_or_404(Application, public_id=public_id)
+    form = _assign_form(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose who the case is assigned to from the list."))
+        return redirect("enrollment:queue")
+    try:
+        services.assign_case(application=application, by=request.user, **form.target())
+    except services.CaseAccessRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("Case assigned."))
+    return redirect("enrollment:queue")
 
 
 @never_cache
 @requires("enrollment.read_personal")
 def applicant_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Without a purpose: the purpose page (audited), listing only the purposes this person may use. With one:
+    the record, if the purpose binds this person to this applicant now; else a 403 saying why."""
     applicant = get_object_or_404(Applicant, public_id=public_id)
-    cases = selectors.purposes_for(applicant)
     purpose = request.GET.get("purpose", "")
-    if purpose not in {case.ref for case in cases}:
-        return render(request, "enrollment/purpose.html", {"applicant": applicant, "cases": cases})
-    view = selectors.read_applicant(applicant=applicant, actor=request.user, purpose=purpose)
-    return render(request, "enrollment/applicant.html", {"view": view, "purpose": purpose})
+    if request.method == "POST" or not purpose:
+        return _purpose_page(request, applicant)
+    try:
+        view = selectors.read_applicant(applicant=applicant, actor=request.user, purpose=purpose)
+    except selectors.PurposeInvalid as refused:
+        return _refused(request, refused, applicant=applicant)
+    return render(request, "enrollment/applicant.html", {"view": view, "purpose": _shown_purpose(purpose)})
 
 
-def _purpose_or_404(request: HttpRequest, applicant: Applicant) -> str:
-    purpose = request.GET.get("purpose", "")
-    if purpose not in {case.ref for case in selectors.purposes_for(applicant)}:
+def _shown_purpose(purpose: str) -> str:
+    kind, _id = selectors.parse_purpose(purpose) or ("", "")
+    return f"{kind}:{_id}"
+
+
+def _purpose_page(request: HttpRequest, applicant: Applicant) -> HttpResponse:
+    closed = selectors.closed_cases_for_reason(actor=request.user, applicant=applicant)
+    form = ClosedCaseReasonForm(request.POST or None, cases=closed) if closed else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            access = services.open_closed_case(application=form.case(), actor=request.user,
+                                               reason=form.cleaned_data["reason"])
+        except services.CaseAccessRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            return redirect(f"{reverse('enrollment:applicant', args=[applicant.public_id])}?"
+                            f"{urlencode({'purpose': access.ref})}")
+    purposes, closed = selectors.purpose_page(actor=request.user, applicant=applicant)
+    return render(request, "enrollment/purpose.html", {
+        "applicant": applicant, "purposes": purposes, "reason_form": form,
+        "minutes": services.closed_case_minutes(),
+    })
+
+
+def _read_or_refuse(request: HttpRequest, read: Any, *, disposition: str, filename: str, **kwargs: Any) -> HttpResponse:
+    try:
+        found = read(actor=request.user, purpose=request.GET.get("purpose", ""), **kwargs)
+    except selectors.PurposeInvalid as refused:
+        return _refused(request, refused)
+    if found is None:
         raise Http404
-    return purpose
+    return _file_response(found[0], found[1], disposition=disposition, filename=filename)
 
 
 @never_cache
 @requires("enrollment.read_personal")
 def photo(request: HttpRequest, public_id: str) -> HttpResponse:
     applicant = get_object_or_404(Applicant, public_id=public_id)
-    found = selectors.read_photo(applicant=applicant, actor=request.user, purpose=_purpose_or_404(request, applicant))
-    if found is None:
-        raise Http404
     # Shown inline (an <img> on the record): only ever a JPEG or PNG, typed as such and never sniffed.
-    return _file_response(found[0], found[1], disposition="inline", filename="photo")
+    return _read_or_refuse(request, selectors.read_photo, applicant=applicant, disposition="inline", filename="photo")
 
 
 @never_cache
 @requires("enrollment.read_personal")
 def scan(request: HttpRequest, public_id: str, position: int) -> HttpResponse:
     application = get_object_or_404(Application.objects.select_related("applicant"), public_id=public_id)
-    purpose = _purpose_or_404(request, application.applicant)
-    found = selectors.read_scan(application=application, position=position, actor=request.user, purpose=purpose)
-    if found is None:
-        raise Http404
     # A download, never a page: a PDF's viewer or a file stored before uploads were cleaned runs nothing here.
-    return _file_response(found[0], found[1], disposition="attachment", filename=f"scan-{position}")
+    return _read_or_refuse(request, selectors.read_scan, application=application, position=position,
+                           disposition="attachment", filename=f"scan-{position}")
+
 
 
 SERVED_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
@@ -211,6 +306,14 @@ def _file_response(data: bytes, content_type: str, *, disposition: str, filename
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
 
+
+
+@never_cache
+@requires("enrollment.read_alerts")
+def read_alerts(request: HttpRequest) -> HttpResponse:
+    """Read-rate alerts for supervisors and auditors: staff, window, count (audited; no personal data)."""
+    page = selectors.read_alerts_page(actor=request.user, page=request.GET.get("page"))
+    return render(request, "enrollment/read_alerts.html", {"page_obj": page})
 
 
 @never_cache

@@ -21,6 +21,9 @@ EXPECTED: dict[str, frozenset[str]] = {
     "enrollment.create": frozenset({"clerk", "supervisor"}),
     "enrollment.search": frozenset({"clerk", "supervisor"}),
     "enrollment.read_personal": frozenset({"clerk", "supervisor"}),
+    "enrollment.read_closed": frozenset({"supervisor"}),
+    "enrollment.assign": frozenset({"supervisor"}),
+    "enrollment.read_alerts": frozenset({"supervisor", "auditor"}),
     "enrollment.queue": frozenset({"supervisor"}),
     "enrollment.decide": frozenset({"supervisor"}),
     "enrollment.import": frozenset({"supervisor"}),
@@ -41,8 +44,9 @@ EXPECTED: dict[str, frozenset[str]] = {
 }
 
 #: Actions that reveal personal data: separation of duties keeps these roles away from all of them.
-PERSONAL_ACTIONS = ("enrollment.search", "enrollment.read_personal", "enrollment.queue", "enrollment.decide",
-                    "enrollment.create", "enrollment.import", "subject.export")
+PERSONAL_ACTIONS = ("enrollment.search", "enrollment.read_personal", "enrollment.read_closed", "enrollment.queue",
+                    "enrollment.decide", "enrollment.assign", "enrollment.create", "enrollment.import",
+                    "subject.export")
 NO_PERSONAL_DATA = ("auditor", "admin", "card_production")
 
 TODAY = date(2026, 11, 20)

@@ -348,7 +348,7 @@ CANARIES = ("Canaryname", "Testperson", "Canarystreet", "1990-04-12", "04/12/199
 
 def test_auditor_pages_show_no_personal_data_and_decrypt_nothing(staff, monkeypatch):
     from cityid.enrollment.selectors import read_applicant, search_applicants
-    from cityid.enrollment.services import decide, enroll
+    from cityid.enrollment.services import decide, enroll, open_closed_case
 
     clerk, supervisor = staff["clerk"], staff["supervisor"]
     today = date(2026, 11, 20)
@@ -358,8 +358,10 @@ def test_auditor_pages_show_no_personal_data_and_decrypt_nothing(staff, monkeypa
         for i in range(3)
     ]
     decide(application=applications[0], approve=True, decided_by=supervisor)
-    for application in applications:
+    for application in applications[1:]:  # open cases held by the clerk who enrolled them
         read_applicant(applicant=application.applicant, actor=clerk, purpose=application.ref)
+    reason = open_closed_case(application=applications[0], actor=supervisor, reason="appeal")  # a decided case
+    read_applicant(applicant=applications[0].applicant, actor=supervisor, purpose=reason.ref)
     search_applicants(actor=clerk, given_name="Canaryname1", family_name="Testperson",
                       date_of_birth=date(1990, 4, 13))
     services.make_checkpoint()

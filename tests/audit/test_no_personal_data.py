@@ -139,14 +139,19 @@ def _everything_that_writes_events(staff, import_dir: Path, tmp_path: Path) -> N
     people = {a.external_id: a for a in Applicant.objects.all()}
     assert len(people) == 4 and Card.objects.count() == 2
 
-    # Staff reads, each for a purpose, and a search by name and birth date.
+    # Staff reads, each for a purpose (these cases are decided: a supervisor's recorded reason), and a search
+    # by name and birth date.
+    from cityid.enrollment.services import open_closed_case
+
     for external_id in ("CAN-1", "CAN-2"):
         applicant = people[external_id]
         application = applicant.applications.get()
-        view = read_applicant(applicant=applicant, actor=clerk, purpose=application.ref)
+        reader = staff["supervisor"]
+        purpose = open_closed_case(application=application, actor=reader, reason="correction").ref
+        view = read_applicant(applicant=applicant, actor=reader, purpose=purpose)
         assert view.profile["given_name"] == next(c[1] for c in CANARIES if c[0] == external_id)
-        assert read_photo(applicant=applicant, actor=clerk, purpose=application.ref) is not None
-        assert read_scan(application=application, position=0, actor=clerk, purpose=application.ref) is not None
+        assert read_photo(applicant=applicant, actor=reader, purpose=purpose) is not None
+        assert read_scan(application=application, position=0, actor=reader, purpose=purpose) is not None
     _ext, given, family, born, *_ = CANARIES[0]
     assert search_applicants(actor=clerk, given_name=given, family_name=family, date_of_birth=born) == [
         people["CAN-1"]]

@@ -59,7 +59,8 @@ def test_supervisor_page_offers_the_possible_changes(staff, card):
     client = sign_in(staff["supervisor"])
     html = page_text(client.get(f"/cards/{card.pk}/"))
     assert 'id="suspend-form"' in html and 'id="revoke-form"' in html and 'id="reinstate-form"' not in html
-    assert f'/enrollment/applicants/{card.applicant.public_id}/?purpose=application%3A' in html
+    # The card's case is decided: the link leads to the purpose page (a closed case opens only with a reason).
+    assert f'href="/enrollment/applicants/{card.applicant.public_id}/"' in html and "?purpose=" not in html
     assert "Canaryname" not in html  # the card page shows the card, not the person
     assert "has not changed since it was issued" in html
     assert 'value="recovered"' not in html.split('id="suspend-form"')[1].split("</form>")[0]
@@ -163,12 +164,20 @@ def test_list_filters_by_status(staff, card):
 
 
 def test_nav_and_applicant_page_link(staff, card):
+    # The card's case is decided: the supervisor records a reason, then the record shows the card's link.
     supervisor = sign_in(staff["supervisor"])
-    html = page_text(supervisor.get(f"/enrollment/applications/{card.application.public_id}/"))
-    assert f'href="/cards/{card.pk}/"' in html and 'href="/cards/"' in html
-    clerk = sign_in(staff["clerk"])
-    html = page_text(clerk.get(f"/enrollment/applicants/{card.applicant.public_id}/?purpose={card.application.ref}"))
+    response = supervisor.post(f"/enrollment/applicants/{card.applicant.public_id}/",
+                               {"application": str(card.application.public_id), "reason": "replacement_card"})
+    assert response.status_code == 302 and "purpose=closed_case" in response["Location"]
+    html = page_text(supervisor.get(response["Location"]))
     assert card.number in html
+    assert f'href="/cards/{card.pk}/"' in html and 'href="/cards/"' in html
+    # A clerk may not open a closed case at all: neither the record nor the card's link.
+    clerk = sign_in(staff["clerk"])
+    response = clerk.get(f"/enrollment/applicants/{card.applicant.public_id}/?purpose={card.application.ref}")
+    assert response.status_code == 403
+    html = page_text(response)
+    assert card.number not in html
     assert f'href="/cards/{card.pk}/"' not in html and 'href="/cards/"' not in html
 
 

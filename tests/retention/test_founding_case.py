@@ -20,6 +20,7 @@ from cityid.enrollment.exports import export_subject
 from cityid.enrollment.models import Application, PresentedDocument
 from cityid.enrollment.records import document_number_index_value
 from cityid.enrollment.selectors import decrypt_applicant, read_photo, read_scan
+from cityid.enrollment.services import open_closed_case
 from cityid.retention import services as retention
 from cityid.retention.models import DestroyedCohort, DispositionRun, HeldRecord
 from cityid.vault import envelope
@@ -160,9 +161,11 @@ def test_founding_case(founding, staff, key_provider, tmp_path):
         assert_documents_destroyed(person)
         assert_rest_readable(person)
     application = persons[0].application()
-    assert read_scan(application=application, position=0, actor=staff["clerk"], purpose=application.ref) is None
-    assert read_photo(applicant=persons[0].applicant(), actor=staff["clerk"],
-                      purpose=application.ref)[0] == persons[0].photo
+    # A decided case: read by a supervisor with a recorded reason.
+    reason = open_closed_case(application=application, actor=staff["supervisor"], reason="subject_access").ref
+    assert read_scan(application=application, position=0, actor=staff["supervisor"], purpose=reason) is None
+    assert read_photo(applicant=persons[0].applicant(), actor=staff["supervisor"],
+                      purpose=reason)[0] == persons[0].photo
 
     # The certificate verifies, says what was destroyed, and holds no personal data.
     body = retention.verify_certificate(certificate.document)

@@ -189,9 +189,9 @@ def test_no_plaintext_in_any_row_or_blob(staff, tmp_path):
         enrolled_by=staff["clerk"],
         today=date(2026, 11, 20),
     )
-    decide(application=application, approve=True, decided_by=staff["supervisor"])
-    # Reads and searches write audit entries: those must stay pseudonymous too.
+    # Reads and searches write audit entries: those must stay pseudonymous too (the read, while the case is open).
     read_applicant(applicant=application.applicant, actor=staff["clerk"], purpose=application.ref)
+    decide(application=application, approve=True, decided_by=staff["supervisor"])
     found = search_applicants(actor=staff["clerk"], given_name="Zanzibarqueenly",
                               family_name="Quixotlewhistle", date_of_birth=date(1931, 2, 27))
     assert found == [application.applicant]

@@ -17,6 +17,7 @@ from cityid.accounts.services import (
     reissue_link,
     reset_mfa,
     set_role,
+    set_site,
     withdraw_change,
 )
 from cityid.ops.base import CityidCommand
@@ -27,7 +28,8 @@ class Command(CityidCommand):
         "Manage staff accounts: `staff add USERNAME --role ROLE [--email E]`, `staff role USERNAME --role ROLE`, "
         "`staff list`, `staff deactivate USERNAME --reason R`, `staff reactivate USERNAME`, "
         "`staff reset-mfa USERNAME`, `staff email USERNAME --email E`, `staff link USERNAME`, "
-        "`staff pending`, `staff approve ID`, `staff withdraw ID`. Run by the host operator (no --actor) a change "
+        "`staff pending`, `staff approve ID`, `staff withdraw ID`, `staff site USERNAME --site SITE`. "
+        "Run by the host operator (no --actor) a change "
         "is made at once and an enrolment link printed once; with --actor an administrator, privileged roles, "
         "reactivation, authenticator resets and email changes wait for a second administrator's approval and "
         "links go by email."
@@ -64,6 +66,9 @@ class Command(CityidCommand):
         approve.add_argument("request_id", type=int)
         withdraw = sub.add_parser("withdraw", help="withdraw a change request")
         withdraw.add_argument("request_id", type=int)
+        site = sub.add_parser("site", help="set the enrollment center a staff member works at (empty: none)")
+        site.add_argument("username")
+        site.add_argument("--site", required=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = self.actor(options)
@@ -144,6 +149,10 @@ class Command(CityidCommand):
                 self.stdout.write(f"username:           {user.username}")
                 self.stdout.write(f"active:             no ({options['reason']})")
                 self.stdout.write(f"sessions ended:     {ended}")
+            elif command == "site":
+                set_site(user, site=options["site"], by=actor)
+                self.stdout.write(f"username:           {user.username}")
+                self.stdout.write(f"site:               {user.site or '(none)'}")
             elif command == "reactivate":
                 self._done(reactivate_staff(user, by=actor), user)
             elif command == "reset-mfa":

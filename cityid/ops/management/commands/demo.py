@@ -6,10 +6,16 @@ from django.core.management import call_command
 from cityid.accounts.models import User
 from cityid.accounts.policy import ROLES
 from cityid.accounts.selectors import has_authenticator
-from cityid.accounts.services import create_staff, reissue_link
+from cityid.accounts.services import create_staff, reissue_link, set_site
 from cityid.audit.services import make_checkpoint
-from cityid.enrollment.models import Applicant
+from cityid.enrollment.models import Applicant, Application, ApplicationStatus
+from cityid.enrollment.services import assign_case
 from cityid.ops.base import CityidCommand
+
+#: The demo's enrollment center: the demo clerk and supervisor work there.
+DEMO_SITE = "demo-center"
+#: Open seeded cases handed to the demo clerk (personally, then to their site's queue) on the first run.
+DEMO_CLERK_CASES = 5
 
 
 class Command(CityidCommand):
@@ -45,7 +51,32 @@ class Command(CityidCommand):
         missing = options["people"] - Applicant.objects.filter(external_id__startswith="SYN-0-").count()
         if missing > 0:
             call_command("seed", people=missing, seed=0)
+        self._assign_demo_cases()
         make_checkpoint()  # what the scheduled `cityid audit checkpoint` does in production (the demo has no cron)
         if not options["no_serve"]:
             self.stdout.write(f"Serving http://{options['addrport']}/  (Ctrl-C stops)")
             call_command("runserver", options["addrport"], use_reloader=False)
+
+    def _assign_demo_cases(self) -> None:
+        """Seeded open cases wait in the supervisors' decision queue; give the demo clerk a few to open."""
+        clerk = User.objects.filter(username="demo_clerk").first()
+        for username in ("demo_clerk", "demo_supervisor"):
+            user = User.objects.filter(username=username).first()
+            if user is not None and user.site != DEMO_SITE:
+                set_site(user, site=DEMO_SITE, by=None)
+        if clerk is None:
+            return
+        open_cases = Application.objects.filter(status=ApplicationStatus.SUBMITTED)
+        if open_cases.filter(assigned_to=clerk).exists() or open_cases.filter(assigned_site=DEMO_SITE).exists():
+            return
+        seeded = list(open_cases.filter(in_decision_queue=True, applicant__external_id__startswith="SYN-0-")
+                      .order_by("submitted_on", "id"))
+        # A third to the clerk, a third to their site, the rest stay in the supervisors' decision queue.
+        mine = min(DEMO_CLERK_CASES, max(1, len(seeded) // 3)) if seeded else 0
+        site = min(DEMO_CLERK_CASES, len(seeded) // 3)
+        for application in seeded[:mine]:
+            assign_case(application=application, by=None, staff=clerk)
+        for application in seeded[mine : mine + site]:
+            assign_case(application=application, by=None, site=DEMO_SITE)
+        self.stdout.write(f"Open cases: {mine} assigned to demo_clerk, {site} to the site {DEMO_SITE!r} (My cases); "
+                          f"{len(seeded) - mine - site} in the decision queue.")

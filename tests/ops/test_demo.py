@@ -1,0 +1,41 @@
+"""``cityid demo`` leaves a usable demo under purpose binding: the demo clerk holds open cases they can open,
+the demo supervisor the decision queue; everyone else's reads are still refused."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+
+from cityid.accounts.models import User
+from cityid.enrollment.models import Application
+from cityid.enrollment.selectors import PurposeInvalid, open_cases_for, read_applicant
+from cityid.enrollment.services import enroll
+from tests.conftest import make_input
+
+
+def test_demo_assigns_seeded_open_cases_to_the_demo_clerk_their_site_and_the_decision_queue(db):
+    seeded = [enroll(data=make_input(external_id=f"SYN-0-{i:07d}"), enrolled_by=None, imported=True,
+                     today=date(2026, 11, 20)) for i in range(9)]
+    assert all(a.in_decision_queue and a.assigned_to_id is None for a in Application.objects.all())
+
+    out = io.StringIO()
+    call_command("demo", people=0, no_serve=True, stdout=out)
+    assert "3 assigned to demo_clerk, 3 to the site 'demo-center' (My cases); 3 in the decision queue" in (
+        out.getvalue())
+    clerk, supervisor = User.objects.get(username="demo_clerk"), User.objects.get(username="demo_supervisor")
+    assert clerk.site == supervisor.site == "demo-center"
+    mine = list(open_cases_for(clerk))
+    assert len(mine) == 6
+    for application in mine:
+        assert read_applicant(applicant=application.applicant, actor=clerk, purpose=application.ref).profile
+    queue = [a for a in seeded if a.pk not in {m.pk for m in mine}]
+    for application in queue:
+        assert read_applicant(applicant=application.applicant, actor=supervisor, purpose=application.ref).profile
+        with pytest.raises(PurposeInvalid):
+            read_applicant(applicant=application.applicant, actor=clerk, purpose=application.ref)
+
+    call_command("demo", people=0, no_serve=True, stdout=io.StringIO())  # a second run changes nothing
+    assert len(list(open_cases_for(clerk))) == 6
