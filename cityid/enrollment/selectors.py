@@ -79,7 +79,8 @@ def known_sites() -> list[str]:
     """The sites staff work at (a case can wait in any of their queues)."""
     from django.contrib.auth import get_user_model
 
-    return sorted(set(get_user_model().objects.exclude(site="").values_list("site", flat=True)))
+    people = get_user_model().objects.filter(is_active=True).exclude(site="")
+    return sorted(set(people.values_list("site", flat=True)))
 
 
 def read_alerts_page(*, actor: Any, page: Any) -> Any:

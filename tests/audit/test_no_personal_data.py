@@ -216,7 +216,8 @@ def test_no_personal_data_in_any_leaf_or_exported_tile(staff, import_dir, tmp_pa
     actions = set(AuditEntry.objects.values_list("action", flat=True))
     missing = EXPECTED_ACTIONS - actions
     assert not missing, f"no event written for: {sorted(missing)}"
-    assert AuditEntry.objects.filter(action="login.failure").count() == 3
+    # The two failures with a canary as the username name no account: counted per day, not logged.
+    assert AuditEntry.objects.filter(action="login.failure").count() == 1
 
     needles = _needles()
     card_numbers = [with_number(card).number for card in Card.objects.all()]

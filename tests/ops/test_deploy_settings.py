@@ -16,6 +16,7 @@ from tests.ops.test_serve import CITYID, server_env
 HOST = "cityid.example.org"
 PRODUCTION = {"CITYID_HTTPS": "1", "CITYID_ALLOWED_HOSTS": HOST}
 DERIVED = ["SECURE_PROXY_SSL_HEADER", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY",
+           "CSRF_COOKIE_HTTPONLY", "LANGUAGE_COOKIE_SECURE",
            "SESSION_COOKIE_SAMESITE", "CSRF_COOKIE_SAMESITE", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS",
            "SECURE_HSTS_PRELOAD", "SECURE_SSL_REDIRECT", "CSRF_TRUSTED_ORIGINS", "ALLOWED_HOSTS", "CITYID_PROXY_COUNT",
            "DEBUG"]
@@ -35,7 +36,8 @@ def test_https_turns_on_secure_cookies_hsts_and_the_proxy_header(tmp_path):
     derived = settings_under(tmp_path, **PRODUCTION)
     assert derived["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
     assert derived["SESSION_COOKIE_SECURE"] and derived["CSRF_COOKIE_SECURE"]
-    assert derived["SESSION_COOKIE_HTTPONLY"]
+    assert derived["SESSION_COOKIE_HTTPONLY"] and derived["CSRF_COOKIE_HTTPONLY"]
+    assert derived["LANGUAGE_COOKIE_SECURE"]
     assert derived["SESSION_COOKIE_SAMESITE"] == derived["CSRF_COOKIE_SAMESITE"] == "Lax"
     assert derived["SECURE_HSTS_SECONDS"] == 31536000
     assert derived["SECURE_HSTS_INCLUDE_SUBDOMAINS"] and derived["SECURE_HSTS_PRELOAD"]
@@ -122,7 +124,7 @@ def test_sign_in_through_the_proxy_with_the_sites_origin(staff, behind_proxy):
     assert client.session.get("_auth_user_id") == str(user.pk)
     session_cookie = response.cookies["sessionid"]
     assert session_cookie["secure"] and session_cookie["httponly"] and session_cookie["samesite"] == "Lax"
-    assert client.cookies["csrftoken"]["secure"]
+    assert client.cookies["csrftoken"]["secure"] and client.cookies["csrftoken"]["httponly"]
     assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
 
 

@@ -19,8 +19,9 @@ MiB = 2**20
 
 def server_env(root: Path, **extra: str) -> dict[str, str]:
     """The environment of a production host: its own data and key directories, a secret, no debug."""
-    env = {name: value for name, value in os.environ.items()
-           if name not in {"DATABASE_URL", "CITYID_TESTING", "CITYID_DEBUG", "CITYID_HTTPS"}}
+    # Not the test process's own: its database, test mode, and the browser tests' async override.
+    dropped = {"DATABASE_URL", "CITYID_TESTING", "CITYID_DEBUG", "CITYID_HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {name: value for name, value in os.environ.items() if name not in dropped}
     env.update(CITYID_DATA_DIR=str(root / "data"), CITYID_KEYS_DIR=str(root / "keys"),
                CITYID_SECRET_KEY=secrets.token_urlsafe(50))
     env.update(extra)
