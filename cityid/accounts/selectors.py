@@ -32,6 +32,11 @@ def pending_changes(*, subject: Any = None) -> QuerySet[ChangeRequest]:
     return changes if subject is None else changes.filter(subject=subject)
 
 
+def change_subject_id(change_id: int) -> int | None:
+    """The account a change request is about (None for an unknown request or a create not yet done)."""
+    return ChangeRequest.objects.filter(pk=change_id).values_list("subject_id", flat=True).first()
+
+
 def recent_changes(*, subject: Any, limit: int = 10) -> list[ChangeRequest]:
     """The account's latest change requests, decided or not."""
     return list(ChangeRequest.objects.filter(Q(subject=subject)).select_related("requested_by", "decided_by")

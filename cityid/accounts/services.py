@@ -437,12 +437,6 @@ def withdraw_change(*, request_id: int, by: Any) -> ChangeRequest:
     return change
 
 
-def expire_changes() -> int:
-    """Mark pending requests past their time as expired; the number marked."""
-    return ChangeRequest.objects.filter(status=ChangeStatus.PENDING, expires_at__lte=timezone.now()) \
-        .update(status=ChangeStatus.EXPIRED)
-
-
 # --- enrolment links -----------------------------------------------------------------------
 
 def token_hash(token: str) -> bytes:

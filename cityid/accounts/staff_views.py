@@ -193,7 +193,7 @@ def staff_resend(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _back(request: HttpRequest, change_id: int) -> HttpResponse:
-    subject = ChangeRequest.objects.filter(pk=change_id).values_list("subject_id", flat=True).first()
+    subject = selectors.change_subject_id(change_id)
     if subject:
         return redirect("accounts:staff_detail", pk=subject)
     return redirect("accounts:staff_list")

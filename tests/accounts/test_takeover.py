@@ -200,3 +200,26 @@ def test_command_line_follows_the_same_rule_with_an_admin_actor(staff):
     out = run("approve", str(change.pk), "--actor", "admin2")
     assert "approved and done" in out and "http" not in out
     assert not TOTPDevice.objects.filter(user=staff["clerk"]).exists()
+
+
+@pytest.mark.parametrize("role", ["supervisor", "auditor", "records_officer"])
+def test_other_roles_cannot_request_approve_or_withdraw(staff, role):
+    admin = staff["admin"]
+    change = services.set_role(staff["foil_officer"], role="counsel", by=admin)
+    client = sign_in(staff[role])
+    clerk = staff["clerk"]
+    for url, data in ((f"{STAFF_URL}changes/{change.pk}/approve/", {}),
+                      (f"{STAFF_URL}changes/{change.pk}/withdraw/", {}),
+                      (f"{STAFF_URL}{clerk.pk}/email/", {"email": "x@staff.example.invalid"}),
+                      (f"{STAFF_URL}{clerk.pk}/resend/", {}),
+                      (f"{STAFF_URL}{clerk.pk}/reset-mfa/", {})):
+        assert client.post(url, data).status_code == 403
+    assert ChangeRequest.objects.get(pk=change.pk).status == ChangeStatus.PENDING
+    assert ChangeRequest.objects.count() == 1
+
+
+def test_unknown_or_garbage_change_ids_are_a_clear_refusal(staff):
+    client = sign_in(staff["admin"])
+    response = client.post(f"{STAFF_URL}changes/999999/approve/", follow=True)
+    assert response.status_code == 200 and "no such change request" in response.content.decode()
+    assert client.post(f"{STAFF_URL}changes/abc/approve/").status_code == 404

@@ -21,7 +21,7 @@ def _state(application: Application) -> dict:
 
 
 def _hold_everything() -> None:
-    hold = LegalHold.objects.create(case_name="Parity v. Collector", court="Test", scope="all")
+    hold = LegalHold.objects.create(court="Test", scope_outline="all")
     HeldRecord.objects.bulk_create([HeldRecord(hold=hold, record_key=key) for key in RecordKey.objects.all()])
 
 
