@@ -19,8 +19,9 @@ CANARY = "Canaryname"
 
 def _new_staff(username: str, role: str, site: str = ""):
     from cityid.accounts.services import create_staff
+    from tests.conftest import complete_enrolment
 
-    user = create_staff(username=username, role=role).user
+    user = complete_enrolment(create_staff(username=username, role=role, email=f"{username}@staff.example.invalid"))
     user.site = site
     user.save(update_fields=["site"])
     return user

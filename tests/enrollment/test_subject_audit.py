@@ -22,7 +22,7 @@ from cityid.audit import services as audit
 from cityid.audit.models import AuditEntry
 from cityid.cards.services import suspend_card
 from cityid.enrollment.selectors import read_applicant
-from cityid.enrollment.services import decide, enroll
+from cityid.enrollment.services import decide, enroll, open_closed_case
 from tests.audit.test_export import _sha, open_checkpoint, verify_inclusion
 from tests.conftest import make_input
 
@@ -98,11 +98,14 @@ def test_an_outsider_checks_a_subjects_entries_with_public_material_only(staff, 
 def test_entries_after_the_latest_checkpoint_come_without_a_proof(staff, history, tmp_path):
     applicant, application, *_ = history
     audit.make_checkpoint()
-    read_applicant(applicant=applicant, actor=staff["clerk"], purpose=application.ref)  # after the checkpoint
+    # After the checkpoint: a supervisor reopens the decided case with a recorded reason and reads it.
+    access = open_closed_case(application=application, actor=staff["supervisor"], reason="appeal")
+    read_applicant(applicant=applicant, actor=staff["supervisor"], purpose=access.ref)
     log = _export("SUBJ-1", tmp_path)["audit_log"]
-    last = log["entries"][-1]
-    assert json.loads(last["entry"])["action"] == "personal.read" and last["inclusion_proof"] is None
-    assert all(item["inclusion_proof"] for item in log["entries"][:-1])
+    after = [item for item in log["entries"] if item["inclusion_proof"] is None]
+    assert json.loads(after[-1]["entry"])["action"] == "personal.read"
+    assert {json.loads(item["entry"])["action"] for item in after} <= {"access.reason", "personal.read"}
+    assert all(item["inclusion_proof"] for item in log["entries"][: len(log["entries"]) - len(after)])
 
 
 def test_the_receipt_reference_is_no_id_in_the_log(staff, history, tmp_path):
