@@ -212,7 +212,6 @@ def _file_response(data: bytes, content_type: str, *, disposition: str, filename
     return response
 
 
-
 @never_cache
 @requires("enrollment.search")
 def search(request: HttpRequest) -> HttpResponse:
