@@ -307,7 +307,6 @@ def _file_response(data: bytes, content_type: str, *, disposition: str, filename
     return response
 
 
-
 @never_cache
 @requires("enrollment.read_alerts")
 def read_alerts(request: HttpRequest) -> HttpResponse:

@@ -13,7 +13,8 @@ class Command(CityidCommand):
     help = (
         "Enrollment maintenance: `enrollment clean` puts what was stored before input was cleaned on entry "
         "into its clean form: names and addresses re-sealed in their normal form (and re-indexed), photos and "
-        "image scans re-encoded without metadata, PDF scans checked. Resumable; audited; host operator only."
+        "image scans re-encoded without metadata, PDF scans checked and written anew. Resumable; audited; "
+        "host operator only."
     )
     action = "enrollment.clean"
 
