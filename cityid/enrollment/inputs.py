@@ -122,6 +122,8 @@ def _refusal_message(refused: uploads.UploadRefused, kind: str) -> str:
 def clean_file(data: bytes, kind: str) -> uploads.Cleaned:
     """A photo (``uploads.PHOTO``) or scan (``uploads.SCAN``) decoded within the configured limits and
     re-encoded without metadata (a PDF checked); raises UploadRefused."""
+    if isinstance(data, uploads.CleanBytes):
+        return uploads.Cleaned(data, uploads.sniff(data) or "application/octet-stream")
     if kind == uploads.PHOTO:
         return uploads.clean_upload(data, kind=kind, max_pixels=settings.CITYID_MAX_PHOTO_PIXELS,
                                     max_side=settings.CITYID_PHOTO_MAX_SIDE)

@@ -61,6 +61,13 @@ class UploadRefused(ValueError):
         super().__init__(code)
 
 
+class CleanBytes(bytes):
+    """Bytes that :func:`clean_upload` wrote, handed on inside this program (the seeder cleans its
+    synthetic images in its generator process, beside the one that stores them): cleaning them again
+    would give the same bytes. Only code makes them: a form field, a request body or a file read gives
+    plain ``bytes``, so no input can claim to be clean."""
+
+
 @dataclass(frozen=True)
 class Cleaned:
     data: bytes

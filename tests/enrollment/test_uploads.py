@@ -387,3 +387,30 @@ def test_enroll_service_refuses_and_stores_nothing(staff):
                enrolled_by=staff["clerk"], today=TODAY)
     assert set(caught.value.errors) == {"photo", "documents[0].scan"}
     assert stored_counts() == before
+
+
+def test_only_bytes_the_cleaner_wrote_skip_cleaning():
+    """The seeder cleans its images in its generator process and hands them on as CleanBytes; anything
+    else, a hostile upload above all, is plain bytes and goes through the cleaner."""
+    from cityid.enrollment.inputs import clean_file
+
+    dirty = hostile.png_with_text()
+    cleaned = clean_file(dirty, uploads.PHOTO).data
+    assert cleaned != dirty
+    assert_no_metadata(cleaned)
+    handed_on = uploads.CleanBytes(cleaned)
+    assert clean_file(handed_on, uploads.PHOTO).data is handed_on
+    with pytest.raises(uploads.UploadRefused):  # plain bytes of HTML behind JPEG magic are still refused
+        clean_file(hostile.html_behind_jpeg_magic(), uploads.SCAN)
+
+
+def test_the_seeder_hands_on_images_the_cleaner_wrote():
+    from cityid.enrollment.inputs import clean_file
+    from cityid.enrollment.management.commands.seed import _generate
+    from cityid.enrollment.synthetic import generate_people
+
+    [(_, scans, photo)] = _generate((7, 0, 1))
+    [person] = generate_people(1, seed=7, start=0)
+    assert isinstance(photo, uploads.CleanBytes) and all(isinstance(scan, uploads.CleanBytes) for scan in scans)
+    assert photo == clean_file(person.photo, uploads.PHOTO).data
+    assert scans == [clean_file(scan, uploads.SCAN).data for scan in person.scans]

@@ -7,17 +7,25 @@ from django.core.management.base import CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cityid.enrollment.imports import LineInvalid, import_records, record_to_input
-from cityid.enrollment.inputs import EnrollmentInvalid
+from cityid.enrollment.inputs import EnrollmentInvalid, clean_file
 from cityid.enrollment.models import Applicant
 from cityid.enrollment.synthetic import generate_people
+from cityid.enrollment.uploads import PHOTO, SCAN, CleanBytes
 from cityid.ops.base import CityidCommand
 
 BATCH = 100
 
 
 def _generate(job: tuple[int, int, int]) -> list[tuple[dict, list[bytes], bytes]]:
+    """A batch of synthetic people, their images already cleaned as every upload is: here, in the
+    generator process, rather than in the one that stores them (a third of the seeding time)."""
     seed, start, count = job
-    return [(p.record, p.scans, p.photo) for p in generate_people(count, seed=seed, start=start)]
+
+    def clean(data: bytes | None, kind: str) -> bytes | None:
+        return None if data is None else CleanBytes(clean_file(data, kind).data)
+
+    return [(p.record, [clean(scan, SCAN) for scan in p.scans], clean(p.photo, PHOTO))
+            for p in generate_people(count, seed=seed, start=start)]
 
 
 def _people_in_batches(count: int, seed: int, start: int) -> Iterator[list[tuple[dict, list[bytes], bytes]]]:
