@@ -301,7 +301,7 @@ Source = NodeStore | Callable[[int, int], bytes] | Sequence[bytes]
 def _as_store(source: Source, size: int) -> NodeStore:
     """A store from a NodeStore, a node getter callable, or a list of leaf hashes."""
     if hasattr(source, "get") and hasattr(source, "put_many"):  # a NodeStore (cheaper than isinstance)
-        return source  # type: ignore[return-value]
+        return source
     if callable(source):
         return _GetterStore(source)
     if isinstance(source, (bytes, bytearray, memoryview, str)):
@@ -654,7 +654,7 @@ class TileRef(NamedTuple):
     """A parsed C2SP tlog-tiles path. ``width`` is 256 for a full tile."""
 
     level: int  # -1 for an entry bundle (tile/entries/...)
-    index: int
+    index: int  # type: ignore[assignment]  # the tile's index, shadowing tuple.index by design
     width: int
 
     @property

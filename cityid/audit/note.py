@@ -286,10 +286,10 @@ def open_note(text: str, verifier_keys: str | Verifier | Iterable[str | Verifier
     message = body.encode("utf-8")
     verified = False
     for name, kid, signature in signatures:
-        verifier = trusted.get((name, kid))
-        if verifier is None:
+        signer = trusted.get((name, kid))
+        if signer is None:
             continue
-        if not verifier.verify(message, signature):
+        if not signer.verify(message, signature):
             raise NoteError(f"invalid signature for key {name}+{kid.hex()}")
         verified = True
     if not verified:

@@ -29,6 +29,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from dataclasses import field as dataclass_field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -168,7 +169,7 @@ class Problem:
     code: str
     field: str
     message: str
-    params: dict = field(default_factory=dict)
+    params: dict = dataclass_field(default_factory=dict)  # the field above is named ``field``
 
 
 @dataclass(frozen=True)
