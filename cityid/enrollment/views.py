@@ -330,6 +330,6 @@ def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated or not request.user.is_verified():
         return redirect("accounts:login")
     pending = None
-    if request.user.role in {"supervisor"}:
+    if allowed(request.user.role, "enrollment.queue"):
         pending = Application.objects.filter(status=ApplicationStatus.SUBMITTED).count()
     return render(request, "home.html", {"pending": pending})

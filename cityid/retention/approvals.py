@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from cityid.accounts.policy import allowed
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event
 from cityid.retention import services
@@ -27,7 +28,7 @@ from cityid.retention.services import RetentionError
 def request_disposition(*, as_of: date, requested_by: Any) -> DispositionRequest:
     """The first approval: a records officer asks for a run as of ``as_of``."""
     authorize(requested_by, "retention.dispose")
-    if requested_by is None or getattr(requested_by, "role", None) != "records_officer":
+    if requested_by is None or not allowed(getattr(requested_by, "role", None), "retention.dispose"):
         raise RetentionError("only a records officer can request a disposition run")
     if as_of > timezone.localdate():
         raise RetentionError("the as-of date is in the future")

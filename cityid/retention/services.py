@@ -20,6 +20,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from cityid.accounts import selectors as accounts
+from cityid.accounts.policy import allowed
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event
 from cityid.enrollment.eligibility import add_years
@@ -436,7 +437,7 @@ def _check_approvers(approvers: list[Any], *, requested_at: datetime | None = No
     if approvers[0].pk == approvers[1].pk:
         raise RetentionError("the two approvers must be different people")
     for approver in approvers:
-        if approver.role != "records_officer" or not approver.is_active:
+        if not allowed(approver.role, "retention.dispose") or not approver.is_active:
             raise RetentionError(f"{approver.username} is not an active records officer")
     if requested_at is not None:
         for approver in approvers:
