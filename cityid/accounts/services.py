@@ -507,8 +507,15 @@ def link_by_id(link_id: Any) -> EnrolmentLink | None:
     return link if link.usable and link.user.is_active else None
 
 
-def enrolment_device(link: EnrolmentLink) -> TOTPDevice:
-    """The authenticator being enrolled through ``link``: a new random seed, sealed, unconfirmed."""
+def enrolment_device(link: EnrolmentLink, *, fresh: bool = False) -> TOTPDevice:
+    """The authenticator being enrolled through ``link``: a new random seed, sealed, unconfirmed.
+
+    ``fresh``: a new seed even if the link has one, the earlier (unconfirmed) one deleted. Each opening
+    of the link gets its own, so a second person who opens the same link never sees the seed that the
+    owner enrols: the earlier page stops enrolling instead."""
+    if fresh and link.device is not None:
+        TOTPDevice.objects.filter(pk=link.device.pk, confirmed=False).delete()
+        link.device = None
     if link.device is not None and link.device.user_id == link.user_id:
         return link.device
     with transaction.atomic():
@@ -524,12 +531,15 @@ class EnrolmentFailed(ValueError):
     """The code did not match, or the link is no longer usable."""
 
 
-def complete_enrolment(*, link_id: int, password: str, code: str) -> Any:
+def complete_enrolment(*, link_id: int, password: str, code: str, device_id: int | None = None) -> Any:
     """Check a current code from the new authenticator; then set the password, make the new device
-    the account's only one, and use the link up. The user, or ``EnrolmentFailed``."""
+    the account's only one, and use the link up. The user, or ``EnrolmentFailed``. ``device_id``: the
+    authenticator the enrolling page showed; refused when the link has been opened again since."""
     with transaction.atomic():
         link = EnrolmentLink.objects.select_for_update().filter(pk=link_id).first()
         if link is None or not link.usable or link.device_id is None:
+            raise EnrolmentFailed("link")
+        if device_id is not None and link.device_id != device_id:
             raise EnrolmentFailed("link")
         device = TOTPDevice.objects.select_for_update().get(pk=link.device_id)
         user = link.user
@@ -540,7 +550,7 @@ def complete_enrolment(*, link_id: int, password: str, code: str) -> Any:
         raise EnrolmentFailed("code")
     with transaction.atomic():
         link = EnrolmentLink.objects.select_for_update().get(pk=link_id)
-        if not link.usable:
+        if not link.usable or link.device_id != device.pk:
             raise EnrolmentFailed("link")
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         # One confirmation code says nothing about a skewed clock: the new device starts with none.

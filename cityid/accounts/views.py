@@ -104,11 +104,13 @@ def password_view(request: HttpRequest) -> HttpResponse:
 # --- enrolment: a staff member sets their own password and authenticator --------------------
 
 ENROL_SESSION_KEY = "enrol_link"
+ENROL_DEVICE_KEY = "enrol_device"
 
 
 def _invalid_link(request: HttpRequest) -> HttpResponse:
     """One page for a forged, used, expired or superseded link: nothing about any account."""
     request.session.pop(ENROL_SESSION_KEY, None)
+    request.session.pop(ENROL_DEVICE_KEY, None)
     return render(request, "accounts/enrol_invalid.html", status=404)
 
 
@@ -123,6 +125,8 @@ def enrol_token_view(request: HttpRequest, token: str) -> HttpResponse:
         logout(request)  # whoever was signed in here, the enrolment is not theirs to finish
     request.session.cycle_key()
     request.session[ENROL_SESSION_KEY] = link.pk
+    # An authenticator of this opening's own: whoever opened the link before no longer enrols with theirs.
+    request.session[ENROL_DEVICE_KEY] = services.enrolment_device(link, fresh=True).pk
     return redirect("accounts:enrol")
 
 
@@ -131,14 +135,14 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
     import segno
 
     link = services.link_by_id(request.session.get(ENROL_SESSION_KEY))
-    if link is None:
-        return _invalid_link(request)
+    if link is None or link.device_id is None or link.device_id != request.session.get(ENROL_DEVICE_KEY):
+        return _invalid_link(request)  # the link was opened again elsewhere since: that opening enrols
     device = services.enrolment_device(link)
     form = EnrolForm(link.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.complete_enrolment(link_id=link.pk, password=form.cleaned_data["new_password1"],
-                                        code=form.cleaned_data["otp_token"])
+                                        code=form.cleaned_data["otp_token"], device_id=device.pk)
         except services.EnrolmentFailed as exc:
             if str(exc) == "link":
                 return _invalid_link(request)
@@ -146,6 +150,7 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
                                           "enter the current code."))
         else:
             request.session.pop(ENROL_SESSION_KEY, None)
+            request.session.pop(ENROL_DEVICE_KEY, None)
             messages.success(request, _("Your account is ready. Sign in with your new password and a code "
                                         "from your authenticator app."))
             return redirect("accounts:login")
