@@ -30,6 +30,7 @@ from cityid.accounts.models import (
     TOTPDevice,
 )
 from cityid.accounts.policy import OPERATOR, PRIVILEGED_ROLES, ROLES, PermissionDenied, allowed
+from cityid.accounts.selectors import credential_issuers
 from cityid.audit.services import record_event
 
 
@@ -135,7 +136,13 @@ _REFUSALS: dict[str, Any] = {
     "no_request": gettext_lazy("There is no such change request."),
     "enrolled": gettext_lazy("This account has enrolled already: ask to replace the authenticator instead."),
     "site": gettext_lazy("A site is a short code of letters, digits, '-' and '_' (at most 32)."),
+    "issued_by_requester": gettext_lazy(
+        "The administrator who asked for this change created, reactivated, reset or changed your account in the "
+        "last 30 days: a different administrator must approve it."),
 }
+
+#: An approver whose account the requester created, reactivated, reset or changed this recently is refused.
+APPROVER_CREDENTIAL_DAYS = 30
 
 
 class StaffRefused(ValueError):
@@ -402,6 +409,9 @@ def _execute_change(change: ChangeRequest, *, by: Any) -> None:
         raise StaffRefused("own_request")
     if change.subject_id is not None and change.subject_id == by.pk:
         raise StaffRefused("own_account")
+    if change.requested_by_id in credential_issuers(by.pk, since=timezone.now()
+                                                    - timedelta(days=APPROVER_CREDENTIAL_DAYS)):
+        raise StaffRefused("issued_by_requester")  # else one administrator approves with an account they made
     requester, subject = change.requested_by, change.subject
     if change.kind == ChangeKind.CREATE:
         if get_user_model().objects.filter(username__iexact=change.username).exists():
