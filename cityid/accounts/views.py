@@ -3,6 +3,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.http import HttpRequest, HttpResponse
@@ -52,6 +53,8 @@ def _login_url() -> str:
 def login_view(request: HttpRequest) -> HttpResponse:
     form = StaffLoginForm(request, data=request.POST or None)
     if request.method == "POST":
+        # Refused unchecked while locked out (axes counts it): such a request is not one leaf each either.
+        locked = not AxesProxyHandler.is_allowed(request, {"username": request.POST.get("username", "")})
         if form.is_valid():
             login(request, form.user)
             otp_login(request, form.device)
@@ -63,7 +66,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 return redirect("accounts:password")
             return redirect(target or "home")
         if is_staff_username(request.POST.get("username", "")):
-            record_event(actor=request.user, action="login.failure", outcome="failed")
+            if not locked:
+                record_event(actor=request.user, action="login.failure", outcome="failed")
         else:
             # Anyone can send these, as many as they like: a daily count, not an audit entry each.
             count_unknown_sign_in_failure()
