@@ -19,9 +19,13 @@ def role_since(user_id: int) -> datetime | None:
 
 def credential_issuers(user_id: int, *, since: datetime) -> set[int]:
     """The staff ids who created, reactivated or reset the account ``user_id`` since ``since``: who
-    issued one of its enrolment links, and who approved that. The host operator is not a staff id."""
-    rows = EnrolmentLink.objects.filter(user_id=user_id, created_at__gte=since) \
-        .values_list("issued_by_id", "approved_by_id")
+    issued one of its enrolment links, and who approved that; and who asked for or approved any other
+    change to it since then (an email address changed to where the next link goes, a role granted).
+    The host operator is not a staff id."""
+    rows = list(EnrolmentLink.objects.filter(user_id=user_id, created_at__gte=since)
+                .values_list("issued_by_id", "approved_by_id"))
+    rows += ChangeRequest.objects.filter(subject_id=user_id, status=ChangeStatus.APPROVED, decided_at__gte=since) \
+        .values_list("requested_by_id", "decided_by_id")
     return {staff_id for row in rows for staff_id in row if staff_id is not None}
 
 

@@ -30,6 +30,7 @@ from cityid.accounts.models import (
     TOTPDevice,
 )
 from cityid.accounts.policy import OPERATOR, PRIVILEGED_ROLES, ROLES, PermissionDenied, allowed
+from cityid.accounts.selectors import credential_issuers
 from cityid.audit.services import record_event
 
 
@@ -135,7 +136,13 @@ _REFUSALS: dict[str, Any] = {
     "no_request": gettext_lazy("There is no such change request."),
     "enrolled": gettext_lazy("This account has enrolled already: ask to replace the authenticator instead."),
     "site": gettext_lazy("A site is a short code of letters, digits, '-' and '_' (at most 32)."),
+    "issued_by_requester": gettext_lazy(
+        "The administrator who asked for this change created, reactivated, reset or changed your account in the "
+        "last 30 days: a different administrator must approve it."),
 }
+
+#: An approver whose account the requester created, reactivated, reset or changed this recently is refused.
+APPROVER_CREDENTIAL_DAYS = 30
 
 
 class StaffRefused(ValueError):
@@ -402,6 +409,9 @@ def _execute_change(change: ChangeRequest, *, by: Any) -> None:
         raise StaffRefused("own_request")
     if change.subject_id is not None and change.subject_id == by.pk:
         raise StaffRefused("own_account")
+    if change.requested_by_id in credential_issuers(by.pk, since=timezone.now()
+                                                    - timedelta(days=APPROVER_CREDENTIAL_DAYS)):
+        raise StaffRefused("issued_by_requester")  # else one administrator approves with an account they made
     requester, subject = change.requested_by, change.subject
     if change.kind == ChangeKind.CREATE:
         if get_user_model().objects.filter(username__iexact=change.username).exists():
@@ -507,8 +517,15 @@ def link_by_id(link_id: Any) -> EnrolmentLink | None:
     return link if link.usable and link.user.is_active else None
 
 
-def enrolment_device(link: EnrolmentLink) -> TOTPDevice:
-    """The authenticator being enrolled through ``link``: a new random seed, sealed, unconfirmed."""
+def enrolment_device(link: EnrolmentLink, *, fresh: bool = False) -> TOTPDevice:
+    """The authenticator being enrolled through ``link``: a new random seed, sealed, unconfirmed.
+
+    ``fresh``: a new seed even if the link has one, the earlier (unconfirmed) one deleted. Each opening
+    of the link gets its own, so a second person who opens the same link never sees the seed that the
+    owner enrols: the earlier page stops enrolling instead."""
+    if fresh and link.device is not None:
+        TOTPDevice.objects.filter(pk=link.device.pk, confirmed=False).delete()
+        link.device = None
     if link.device is not None and link.device.user_id == link.user_id:
         return link.device
     with transaction.atomic():
@@ -524,12 +541,15 @@ class EnrolmentFailed(ValueError):
     """The code did not match, or the link is no longer usable."""
 
 
-def complete_enrolment(*, link_id: int, password: str, code: str) -> Any:
+def complete_enrolment(*, link_id: int, password: str, code: str, device_id: int | None = None) -> Any:
     """Check a current code from the new authenticator; then set the password, make the new device
-    the account's only one, and use the link up. The user, or ``EnrolmentFailed``."""
+    the account's only one, and use the link up. The user, or ``EnrolmentFailed``. ``device_id``: the
+    authenticator the enrolling page showed; refused when the link has been opened again since."""
     with transaction.atomic():
         link = EnrolmentLink.objects.select_for_update().filter(pk=link_id).first()
         if link is None or not link.usable or link.device_id is None:
+            raise EnrolmentFailed("link")
+        if device_id is not None and link.device_id != device_id:
             raise EnrolmentFailed("link")
         device = TOTPDevice.objects.select_for_update().get(pk=link.device_id)
         user = link.user
@@ -540,7 +560,7 @@ def complete_enrolment(*, link_id: int, password: str, code: str) -> Any:
         raise EnrolmentFailed("code")
     with transaction.atomic():
         link = EnrolmentLink.objects.select_for_update().get(pk=link_id)
-        if not link.usable:
+        if not link.usable or link.device_id != device.pk:
             raise EnrolmentFailed("link")
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         # One confirmation code says nothing about a skewed clock: the new device starts with none.

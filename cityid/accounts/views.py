@@ -3,6 +3,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.http import HttpRequest, HttpResponse
@@ -52,6 +53,8 @@ def _login_url() -> str:
 def login_view(request: HttpRequest) -> HttpResponse:
     form = StaffLoginForm(request, data=request.POST or None)
     if request.method == "POST":
+        # Refused unchecked while locked out (axes counts it): such a request is not one leaf each either.
+        locked = not AxesProxyHandler.is_allowed(request, {"username": request.POST.get("username", "")})
         if form.is_valid():
             login(request, form.user)
             otp_login(request, form.device)
@@ -63,7 +66,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 return redirect("accounts:password")
             return redirect(target or "home")
         if is_staff_username(request.POST.get("username", "")):
-            record_event(actor=request.user, action="login.failure", outcome="failed")
+            if not locked:
+                record_event(actor=request.user, action="login.failure", outcome="failed")
         else:
             # Anyone can send these, as many as they like: a daily count, not an audit entry each.
             count_unknown_sign_in_failure()
@@ -104,11 +108,13 @@ def password_view(request: HttpRequest) -> HttpResponse:
 # --- enrolment: a staff member sets their own password and authenticator --------------------
 
 ENROL_SESSION_KEY = "enrol_link"
+ENROL_DEVICE_KEY = "enrol_device"
 
 
 def _invalid_link(request: HttpRequest) -> HttpResponse:
     """One page for a forged, used, expired or superseded link: nothing about any account."""
     request.session.pop(ENROL_SESSION_KEY, None)
+    request.session.pop(ENROL_DEVICE_KEY, None)
     return render(request, "accounts/enrol_invalid.html", status=404)
 
 
@@ -123,6 +129,8 @@ def enrol_token_view(request: HttpRequest, token: str) -> HttpResponse:
         logout(request)  # whoever was signed in here, the enrolment is not theirs to finish
     request.session.cycle_key()
     request.session[ENROL_SESSION_KEY] = link.pk
+    # An authenticator of this opening's own: whoever opened the link before no longer enrols with theirs.
+    request.session[ENROL_DEVICE_KEY] = services.enrolment_device(link, fresh=True).pk
     return redirect("accounts:enrol")
 
 
@@ -131,14 +139,14 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
     import segno
 
     link = services.link_by_id(request.session.get(ENROL_SESSION_KEY))
-    if link is None:
-        return _invalid_link(request)
+    if link is None or link.device_id is None or link.device_id != request.session.get(ENROL_DEVICE_KEY):
+        return _invalid_link(request)  # the link was opened again elsewhere since: that opening enrols
     device = services.enrolment_device(link)
     form = EnrolForm(link.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.complete_enrolment(link_id=link.pk, password=form.cleaned_data["new_password1"],
-                                        code=form.cleaned_data["otp_token"])
+                                        code=form.cleaned_data["otp_token"], device_id=device.pk)
         except services.EnrolmentFailed as exc:
             if str(exc) == "link":
                 return _invalid_link(request)
@@ -146,6 +154,7 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
                                           "enter the current code."))
         else:
             request.session.pop(ENROL_SESSION_KEY, None)
+            request.session.pop(ENROL_DEVICE_KEY, None)
             messages.success(request, _("Your account is ready. Sign in with your new password and a code "
                                         "from your authenticator app."))
             return redirect("accounts:login")

@@ -352,9 +352,17 @@ def search_applicants(*, actor: Any, given_name: str, family_name: str, date_of_
     """Exact (normalised) name and date-of-birth search through the blind index.
 
     Logged so that an auditor can tell whose records a search revealed: one ``personal.search``
-    event per applicant found (their pseudonymous id), or one with target ``results:0``.
+    event per applicant found (their pseudonymous id), or one with target ``results:0``. Each search counts
+    toward the searcher's read-rate limits (PurposeInvalid ``rate_limit`` beyond them).
     """
     authorize(actor, "enrollment.search")
+    try:  # a search tells whether someone is in the program: it counts toward the read-rate limits
+        services.count_personal_read(actor=actor)
+    except services.ReadLimitReached as reached:
+        record_event(actor=actor, action="access.denied", target="search", purpose=f"read_limit:{reached.window}",
+                     outcome="denied")
+        raise PurposeInvalid("rate_limit", _("You have opened more records than the hourly or daily limit allows. "
+                                             "Ask a supervisor.")) from None
     keys = record_keys_matching(
         record_class="application",
         kind="name_dob",

@@ -321,7 +321,10 @@ def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.POST or None)
     results = None
     if request.method == "POST" and form.is_valid():
-        results = selectors.search_applicants(actor=request.user, **form.cleaned_data)
+        try:
+            results = selectors.search_applicants(actor=request.user, **form.cleaned_data)
+        except selectors.PurposeInvalid as refused:
+            return _refused(request, refused)
     return render(request, "enrollment/search.html", {"form": form, "results": results})
 
 

@@ -199,3 +199,30 @@ def test_one_admin_may_email_a_new_link_only_to_an_account_that_never_enrolled(
     refused = admin.post(f"/accounts/staff/{clerk.pk}/resend/", follow=True)
     assert "enrolled already" in refused.content.decode()
     assert len(mailoutbox) == 1
+
+
+def test_a_second_opener_of_the_link_never_learns_the_seed_the_owner_enrols(db):
+    """Whoever else opens the same link (a forwarded email, a link scanner, a shoulder-surfed URL) while
+    the owner is enrolling gets an authenticator of their own, never the owner's: the owner's enrolment
+    then fails loudly instead of leaving a silent copy of their second factor with someone else."""
+    new = services.create_staff(username="newclerk", role="clerk")
+    token = _token(new.enrolment_url)
+    owner, other = Client(), Client()
+    _open(owner, token)
+    owner_secret = _page_secret(owner.get(ENROL))
+    _open(other, token)
+    other_page = other.get(ENROL)
+    assert owner_secret not in other_page.content.decode()
+    # The page the owner already had no longer enrols anything: they open the link again, which the other
+    # session's page then no longer enrols either.
+    stale = owner.post(ENROL, {"new_password1": PASSWORD, "new_password2": PASSWORD,
+                               "otp_token": _code(owner_secret, drift=-1)})
+    assert stale.status_code == 404
+    assert not new.user.__class__.objects.get(pk=new.user.pk).has_usable_password()
+    _open(owner, token)
+    owner_secret = _page_secret(owner.get(ENROL))
+    assert other.get(ENROL).status_code == 404
+    done = owner.post(ENROL, {"new_password1": PASSWORD, "new_password2": PASSWORD,
+                              "otp_token": _code(owner_secret, drift=-1)})
+    assert done.status_code == 302
+    assert TOTPDevice.objects.get(user=new.user).secret == owner_secret

@@ -33,6 +33,16 @@ def test_a_failure_against_a_real_account_is_logged(staff):
     assert unknown_sign_in_failures()["today"] == 0
 
 
+def test_a_locked_out_client_adds_no_leaf_per_request_against_a_real_account(staff, settings):
+    """Anyone who knows one username could otherwise grow the log without end: each POST after the
+    lockout is refused unchecked, yet used to add a permanent leaf. The failures checked are logged."""
+    clerk = _with_password(staff["clerk"])
+    client = Client()
+    statuses = [_post_login(client, clerk, password="wrong horse battery 9").status_code for _ in range(30)]
+    assert statuses.count(429) >= 30 - settings.AXES_FAILURE_LIMIT
+    assert AuditEntry.objects.filter(action="login.failure").count() == settings.AXES_FAILURE_LIMIT
+
+
 def test_an_inactive_account_is_a_real_account(staff):
     clerk = staff["clerk"]
     clerk.is_active = False

@@ -223,3 +223,30 @@ def test_unknown_or_garbage_change_ids_are_a_clear_refusal(staff):
     response = client.post(f"{STAFF_URL}changes/999999/approve/", follow=True)
     assert response.status_code == 200 and "no such change request" in response.content.decode()
     assert client.post(f"{STAFF_URL}changes/abc/approve/").status_code == 404
+
+
+def test_an_admin_the_requester_made_cannot_approve_the_requesters_changes(
+        staff, mailoutbox, django_capture_on_commit_callbacks):
+    """Mallory gets one honest approval for a second administrator account with her own mailbox; from then
+    on she would approve her own requests with it. An approver whose account the requester created, reset
+    or changed in the last 30 days is not a second person."""
+    from types import SimpleNamespace
+
+    honest, supervisor = staff["admin"], staff["supervisor"]
+    supervisor.email = "supervisor1@staff.example.invalid"
+    supervisor.save()
+    mallory = complete_enrolment(services.create_staff(username="mallory", role="admin"))
+    with django_capture_on_commit_callbacks(execute=True):
+        change = services.add_staff(username="mallory2", role="admin", email="m2@elsewhere.example.invalid",
+                                    by=mallory)
+        services.approve_change(request_id=change.pk, by=honest)
+    puppet = complete_enrolment(SimpleNamespace(enrolment_url=f"/accounts/enrol/{_tokens_in(mailoutbox)[-1]}/"))
+    assert puppet.username == "mallory2"
+    reset = services.reset_mfa(supervisor, by=mallory)
+    with pytest.raises(services.StaffRefused, match="different administrator"):
+        services.approve_change(request_id=reset.pk, by=puppet)
+    assert ChangeRequest.objects.get(pk=reset.pk).status == ChangeStatus.PENDING
+    refused = sign_in(puppet).post(f"{STAFF_URL}changes/{reset.pk}/approve/", follow=True)
+    assert "different administrator" in refused.content.decode()
+    assert ChangeRequest.objects.get(pk=reset.pk).status == ChangeStatus.PENDING
+    services.approve_change(request_id=reset.pk, by=honest)  # a second person still can

@@ -141,3 +141,18 @@ def test_card_notes_count_toward_the_limit_and_are_withheld_beyond_it(staff, set
     assert read_history(card, actor=supervisor)[0].note_state == NoteState.SHOWN
     assert read_history(card, actor=supervisor)[0].note_state == NoteState.WITHHELD
     assert AuditEntry.objects.filter(action="access.denied", purpose="read_limit:hour").count() == 1
+
+
+def test_searches_count_toward_the_limit_and_are_refused_beyond_it(staff, settings):
+    """A name and birth-date search tells whether someone is in the program (and their birth year): a clerk
+    could test a neighbour's name after name. Each search counts as a read; beyond the limit it is refused."""
+    settings.CITYID_READ_LIMIT_PER_HOUR, settings.CITYID_READ_ALERT_PER_HOUR = 2, 0
+    enroll(data=make_input(), enrolled_by=staff["clerk"], today=TODAY)
+    client = sign_in(staff["clerk"])
+    guesses = [{"given_name": "Canaryname", "family_name": "Testperson", "date_of_birth": dob}
+               for dob in ("1990-01-01", "1991-02-02", "1992-03-03")]
+    assert [client.post("/enrollment/search/", guess).status_code for guess in guesses] == [200, 200, 403]
+    assert ReadCounter.objects.get(staff=staff["clerk"], window="hour").count == 3
+    assert AuditEntry.objects.filter(action="personal.search").count() == 2
+    denied = AuditEntry.objects.filter(action="access.denied").latest("index")
+    assert (denied.target, denied.purpose) == ("search", "read_limit:hour")

@@ -23,7 +23,7 @@ def server_env(root: Path, **extra: str) -> dict[str, str]:
     dropped = {"DATABASE_URL", "CITYID_TESTING", "CITYID_DEBUG", "CITYID_HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {name: value for name, value in os.environ.items() if name not in dropped}
     env.update(CITYID_DATA_DIR=str(root / "data"), CITYID_KEYS_DIR=str(root / "keys"),
-               CITYID_SECRET_KEY=secrets.token_urlsafe(50))
+               CITYID_SECRET_KEY=secrets.token_urlsafe(50), CITYID_EMAIL_DIR=str(root / "outbox"))
     env.update(extra)
     return env
 
@@ -130,3 +130,14 @@ def test_refuses_to_serve_with_unsafe_settings(tmp_path, setting, reason):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "refusing to serve" in lines[0] and reason in lines[0], result.stderr
     assert "Traceback" not in result.stderr and "Serving" not in result.stdout
+
+
+def test_refuses_to_serve_while_enrolment_emails_land_in_the_data_directory(tmp_path):
+    """Without an SMTP host each enrolment email is a file holding a live link: under the data directory, a
+    copy of it would let whoever holds the copy enrol as a new or reset staff member."""
+    env = server_env(tmp_path)
+    del env["CITYID_EMAIL_DIR"]  # the default: DATA_DIR/mail
+    result = subprocess.run([CITYID, "serve", "--bind", f"127.0.0.1:{_free_port()}"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "Serving" not in result.stdout
+    assert "refusing to serve" in result.stderr and "CITYID_EMAIL_HOST" in result.stderr, result.stderr

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from cityid.accounts import services as accounts
-from cityid.accounts.models import EnrolmentLink
+from cityid.accounts.models import ChangeRequest, EnrolmentLink
 from cityid.retention import services
 from cityid.retention.approvals import approve_request, request_disposition
 from cityid.retention.services import RetentionError
@@ -54,6 +54,7 @@ def test_an_officer_reset_by_the_requester_cannot_approve(mallory_resets_the_off
 def test_the_rule_lapses_after_30_days(mallory_resets_the_officer):
     mallory, officer = mallory_resets_the_officer
     EnrolmentLink.objects.filter(user=officer).update(created_at=timezone.now() - timedelta(days=31))
+    ChangeRequest.objects.filter(subject=officer).update(decided_at=timezone.now() - timedelta(days=31))
     request = request_disposition(as_of=AS_OF, requested_by=mallory)
     approved = approve_request(request_id=request.pk, approved_by=officer)
     assert approved.approved_by_id == officer.pk  # nothing was due: approved, nothing destroyed
@@ -98,3 +99,24 @@ def test_a_role_change_and_back_restarts_the_clock(staff):
     second.refresh_from_db()
     with pytest.raises(RetentionError, match="after this run was requested"):
         approve_request(request_id=request.pk, approved_by=second)
+
+
+def test_an_officer_whose_email_the_requester_redirected_cannot_approve(staff):
+    """The email-change path: Mallory has the officer's address changed to her own mailbox (a second
+    administrator approves), then a different administrator has the authenticator reset, so the
+    enrolment link goes to Mallory. No link names her as its issuer, yet she holds the account."""
+    admin1, officer = staff["admin"], staff["records_officer"]
+    admin2, mallory = _admin("admin2"), _admin("mallory")
+    redirect = accounts.change_email(officer, email="mallory@elsewhere.example.invalid", by=mallory)
+    accounts.approve_change(request_id=redirect.pk, by=admin1)
+    officer.refresh_from_db()
+    reset = accounts.reset_mfa(officer, by=admin2)
+    accounts.approve_change(request_id=reset.pk, by=admin1)
+    promote = accounts.set_role(mallory, role="records_officer", by=admin2)
+    accounts.approve_change(request_id=promote.pk, by=admin1)
+    mallory.refresh_from_db()
+    officer.refresh_from_db()
+    request = request_disposition(as_of=AS_OF, requested_by=mallory)
+    with pytest.raises(RetentionError, match="officer's account was created, reactivated or reset by mallory"
+                       .replace("officer's", f"{officer.username}'s")):
+        approve_request(request_id=request.pk, approved_by=officer)

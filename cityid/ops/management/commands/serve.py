@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +26,12 @@ def unsafe_reason() -> str | None:
         return "CITYID_SECRET_KEY is too weak: use at least 50 random characters"
     if "*" in settings.ALLOWED_HOSTS:
         return "CITYID_ALLOWED_HOSTS contains '*': name the host names served"
+    if settings.EMAIL_BACKEND.endswith(".filebased.EmailBackend"):
+        outbox = Path(settings.EMAIL_FILE_PATH).resolve()
+        if outbox == settings.DATA_DIR or settings.DATA_DIR in outbox.parents:
+            # Each message holds a live enrolment link: a copy of the data directory would sign someone in.
+            return ("enrolment emails would be written into the data directory (CITYID_EMAIL_DIR): set "
+                    "CITYID_EMAIL_HOST to send them by SMTP")
     return None
 
 
