@@ -25,10 +25,11 @@ ROLES: dict[str, str] = {
 
 #: Roles that a single administrator may not grant: a second, different administrator approves
 #: (``accounts.services.request_change``). The issue's four (records officer, counsel, auditor,
-#: administrator) plus every role that reads applicants' personal data: otherwise one administrator
-#: could create a supervisor with their own email address, enrol it and read applicants.
+#: administrator) plus every role that reads applicants' personal data or card numbers: otherwise one
+#: administrator could create a supervisor (or card production, who lists card numbers) with their own
+#: email address, enrol it and read them.
 PRIVILEGED_ROLES: frozenset[str] = frozenset(
-    {"records_officer", "counsel", "auditor", "admin", "clerk", "supervisor", "fraud_analyst"}
+    {"records_officer", "counsel", "auditor", "admin", "clerk", "supervisor", "fraud_analyst", "card_production"}
 )
 
 #: The host operator running a command without ``--actor``: whoever holds the host already

@@ -82,7 +82,9 @@ def new_application(request: HttpRequest) -> HttpResponse:
 @never_cache
 @requires("enrollment.create")
 def submitted(request: HttpRequest, public_id: str) -> HttpResponse:
-    application = get_object_or_404(Application, public_id=public_id)
+    """The receipt, for the staff member who took the application only: its reference works as the
+    applicant's subject-access identifier, so nobody else is shown it (a 404, as for no application)."""
+    application = get_object_or_404(Application, public_id=public_id, enrolled_by=request.user)
     return render(request, "enrollment/submitted.html", {"application": application})
 
 

@@ -151,7 +151,7 @@ def test_a_link_is_emailed_through_smtp(staff, settings, django_capture_on_commi
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
         settings.EMAIL_USE_TLS = False
         with django_capture_on_commit_callbacks(execute=True):
-            services.add_staff(username="printer2", role="card_production", email="printer2@staff.example.invalid",
+            services.add_staff(username="printer2", role="foil_officer", email="printer2@staff.example.invalid",
                                by=staff["admin"])
     finally:
         controller.stop()
@@ -166,7 +166,7 @@ def test_a_failing_mail_server_is_no_crash(staff, settings, django_capture_on_co
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens
     client = sign_in(staff["admin"])
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/accounts/staff/new/", {"username": "printer3", "role": "card_production",
+        response = client.post("/accounts/staff/new/", {"username": "printer3", "role": "foil_officer",
                                                         "email": "printer3@staff.example.invalid"})
     assert response.status_code == 302
 

@@ -245,10 +245,10 @@ def test_staff_command_needs_admin(staff):
     assert not User.objects.filter(username="x").exists()
     assert _denials(staff["clerk"]) == 1
 
-    printed = _run("staff", "add", "x", "--role", "card_production", "--email", "x@staff.example.invalid",
+    printed = _run("staff", "add", "x", "--role", "foil_officer", "--email", "x@staff.example.invalid",
                    "--actor", "admin1")
     user = User.objects.get(username="x")
-    assert user.role == "card_production" and not user.has_usable_password()
+    assert user.role == "foil_officer" and not user.has_usable_password()
     assert "sent by email" in printed and "http" not in printed  # the administrator never sees the link
     created = AuditEntry.objects.get(action="staff.create", target=f"staff:{user.pk}")
     assert created.actor == f"staff:{staff['admin'].pk}"
@@ -446,7 +446,7 @@ def test_role_change_command_is_admin_only_and_audited(staff):
 
     with pytest.raises(CommandError, match="permission"):
         call_command("staff", "role", "clerk1", "--role", "supervisor", "--actor", "clerk1")
-    call_command("staff", "role", "clerk1", "--role", "card_production", "--actor", "admin1")  # not privileged
+    call_command("staff", "role", "clerk1", "--role", "foil_officer", "--actor", "admin1")  # not privileged
     staff["clerk"].refresh_from_db()
-    assert staff["clerk"].role == "card_production"
+    assert staff["clerk"].role == "foil_officer"
     assert AuditEntry.objects.filter(action="staff.role_change", target=f"staff:{staff['clerk'].pk}").exists()

@@ -233,11 +233,11 @@ def test_admin_creates_staff_and_never_sees_a_credential(staff, mailoutbox, djan
     client = sign_in(staff["admin"])
     assert client.get(f"{STAFF_URL}new/").status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"{STAFF_URL}new/", {"username": "newprinter", "role": "card_production",
+        response = client.post(f"{STAFF_URL}new/", {"username": "newprinter", "role": "foil_officer",
                                                     "email": "newprinter@staff.example.invalid"}, follow=True)
     assert response.status_code == 200
     user = services.get_user_model().objects.get(username="newprinter")
-    assert user.role == "card_production" and not user.has_usable_password()
+    assert user.role == "foil_officer" and not user.has_usable_password()
     assert AuditEntry.objects.filter(action="staff.create", target=f"staff:{user.pk}").exists()
     [mail] = mailoutbox
     assert mail.to == ["newprinter@staff.example.invalid"]
@@ -246,7 +246,7 @@ def test_admin_creates_staff_and_never_sees_a_credential(staff, mailoutbox, djan
     assert token not in body and "/accounts/enrol/" not in body and "secret" not in body.lower()
     assert token not in client.get(f"{STAFF_URL}{user.pk}/").content.decode()
 
-    duplicate = client.post(f"{STAFF_URL}new/", {"username": "NewPrinter", "role": "card_production",
+    duplicate = client.post(f"{STAFF_URL}new/", {"username": "NewPrinter", "role": "foil_officer",
                                                  "email": "b@staff.example.invalid"})
     assert duplicate.status_code == 200 and "already exists" in duplicate.content.decode()
     assert client.post(f"{STAFF_URL}new/", {"username": "x y", "role": "clerk", "email": "c@staff.example.invalid"}
@@ -261,10 +261,10 @@ def test_admin_changes_role_deactivates_and_asks_to_reactivate(staff):
     clerk_client = sign_in(clerk)
     detail = f"{STAFF_URL}{clerk.pk}/"
 
-    response = client.post(f"{detail}role/", {"role": "card_production"}, follow=True)
-    assert "is now: Card production" in response.content.decode()
+    response = client.post(f"{detail}role/", {"role": "foil_officer"}, follow=True)
+    assert "is now: FOIL officer" in response.content.decode()
     clerk.refresh_from_db()
-    assert clerk.role == "card_production"
+    assert clerk.role == "foil_officer"
 
     assert client.post(f"{detail}deactivate/", {"reason": ""}).status_code == 200  # form error, nothing done
     response = client.post(f"{detail}deactivate/", {"reason": "left"}, follow=True)

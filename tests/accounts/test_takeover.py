@@ -132,10 +132,10 @@ def test_single_admin_cannot_create_a_second_records_officer(staff, mailoutbox):
     assert not get_user_model().objects.filter(username="officer2").exists()
     assert mailoutbox == []
     # Nor by promoting an existing account, from the page or the command line.
-    clerk = staff["card_production"]
+    clerk = staff["foil_officer"]
     client.post(f"{STAFF_URL}{clerk.pk}/role/", {"role": "records_officer"})
     clerk.refresh_from_db()
-    assert clerk.role == "card_production"
+    assert clerk.role == "foil_officer"
     assert ChangeRequest.objects.filter(status=ChangeStatus.PENDING).count() == 2
     # Withdrawn, the request can never be approved.
     change = ChangeRequest.objects.get(kind="create")
@@ -250,3 +250,14 @@ def test_an_admin_the_requester_made_cannot_approve_the_requesters_changes(
     assert "different administrator" in refused.content.decode()
     assert ChangeRequest.objects.get(pk=reset.pk).status == ChangeStatus.PENDING
     services.approve_change(request_id=reset.pk, by=honest)  # a second person still can
+
+
+def test_a_single_admin_cannot_create_card_production_alone(staff, mailoutbox):
+    """Card production lists card numbers: one administrator with their own mailbox must not get it alone."""
+    client = sign_in(staff["admin"])
+    response = client.post(f"{STAFF_URL}new/", {"username": "printer2", "role": "card_production",
+                                                "email": "attacker@staff.example.invalid"}, follow=True)
+    assert "second administrator must approve" in response.content.decode()
+    assert not get_user_model().objects.filter(username="printer2").exists()
+    assert mailoutbox == []
+

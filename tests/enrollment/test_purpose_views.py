@@ -189,6 +189,16 @@ def test_the_clerks_receipt_still_works(staff):
     assert str(application.public_id) in html and CANARY not in html
 
 
+def test_only_the_clerk_who_took_it_sees_a_receipt(staff):
+    """The receipt reference is the applicant's subject-access identifier: another clerk or a supervisor
+    holding the application id learns nothing (404, as for an id that does not exist)."""
+    application = enroll(data=make_input(), enrolled_by=staff["clerk"], today=TODAY)
+    other = _new_staff("clerk_other", "clerk")
+    for person in (other, staff["supervisor"]):
+        response = sign_in(person).get(f"/enrollment/submitted/{application.public_id}/")
+        assert response.status_code == 404 and application.receipt not in response.content.decode()
+
+
 def test_decided_case_links_to_the_purpose_page_after_a_decision(staff, cases):
     open_case, _closed = cases
     decide(application=open_case, approve=True, decided_by=staff["supervisor"])
