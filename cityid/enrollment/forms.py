@@ -48,7 +48,12 @@ class UswdsMixin:
 
 
 class DateInput(forms.DateInput):
+    """A browser date picker: its value is always ISO (a localized "02/12/2026" would show an empty field)."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None, format=None):
+        super().__init__(attrs, format=format or "%Y-%m-%d")
 
 
 class EnrollmentForm(UswdsMixin, forms.Form):
