@@ -244,7 +244,8 @@ class ClosedCaseReasonForm(UswdsMixin, forms.Form):
     """A supervisor's recorded reason to open one of the applicant's closed cases."""
 
     application = forms.ChoiceField(label=_("Closed case"))
-    reason = forms.ChoiceField(label=_("Reason"), choices=ClosedCaseReason.choices)
+    # No reason chosen in advance: the one recorded in the audit log is the one the supervisor picked.
+    reason = forms.ChoiceField(label=_("Reason"), choices=[("", "—"), *ClosedCaseReason.choices])
 
     def __init__(self, *args, cases: list, **kwargs) -> None:
         super().__init__(*args, **kwargs)
