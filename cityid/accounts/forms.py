@@ -12,6 +12,14 @@ from cityid.accounts.services import DEACTIVATION_REASONS
 from cityid.enrollment.forms import UswdsMixin
 
 
+class OneTimeCodeInput(forms.TextInput):
+    """An authenticator code works once: after a refused attempt the field is shown empty, ready for a fresh
+    code, instead of offering the stale one for a second (counted) failure."""
+
+    def format_value(self, value):
+        return None
+
+
 class StaffLoginForm(forms.Form):
     """Username, password and the authenticator code, checked together (MFA is mandatory)."""
 
@@ -21,7 +29,7 @@ class StaffLoginForm(forms.Form):
         label=_("Authenticator code"),
         regex=r"^\d{6}$",
         error_messages={"invalid": _("Enter the 6-digit code from your authenticator app.")},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+        widget=OneTimeCodeInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
 
     error_messages = {"invalid_login": _("The username, password or authenticator code is not correct.")}
@@ -134,7 +142,7 @@ class EnrolForm(_StyledForm):
     otp_token = forms.RegexField(
         label=_("Code from your authenticator app"), regex=r"^\d{6}$",
         error_messages={"invalid": _("Enter the 6-digit code from your authenticator app.")},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+        widget=OneTimeCodeInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
 
     def __init__(self, user, *args, **kwargs) -> None:

@@ -48,7 +48,12 @@ class UswdsMixin:
 
 
 class DateInput(forms.DateInput):
+    """A browser date picker: its value is always ISO (a localized "02/12/2026" would show an empty field)."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None, format=None):
+        super().__init__(attrs, format=format or "%Y-%m-%d")
 
 
 class EnrollmentForm(UswdsMixin, forms.Form):
@@ -239,7 +244,8 @@ class ClosedCaseReasonForm(UswdsMixin, forms.Form):
     """A supervisor's recorded reason to open one of the applicant's closed cases."""
 
     application = forms.ChoiceField(label=_("Closed case"))
-    reason = forms.ChoiceField(label=_("Reason"), choices=ClosedCaseReason.choices)
+    # No reason chosen in advance: the one recorded in the audit log is the one the supervisor picked.
+    reason = forms.ChoiceField(label=_("Reason"), choices=[("", "—"), *ClosedCaseReason.choices])
 
     def __init__(self, *args, cases: list, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -238,7 +238,16 @@ def applicant_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         view = selectors.read_applicant(applicant=applicant, actor=request.user, purpose=purpose)
     except selectors.PurposeInvalid as refused:
         return _refused(request, refused, applicant=applicant)
-    return render(request, "enrollment/applicant.html", {"view": view, "purpose": _shown_purpose(purpose)})
+    return render(request, "enrollment/applicant.html", {"view": view, "purpose": _shown_purpose(purpose),
+                                                         "purpose_label": _purpose_label(purpose)})
+
+
+def _purpose_label(purpose: str) -> str:
+    """The purpose as a reader says it: "case 23a0fc9f" (the reference My cases shows), or a recorded reason."""
+    kind, value = selectors.parse_purpose(purpose) or ("", "")
+    if kind == "application":
+        return _("case %(reference)s") % {"reference": value[:8]}
+    return _("a recorded reason")
 
 
 def _shown_purpose(purpose: str) -> str:
