@@ -9,9 +9,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from cityid.enrollment.imports import LineInvalid, import_records, record_to_input
 from cityid.enrollment.inputs import EnrollmentInvalid, clean_file
 from cityid.enrollment.models import Applicant
-from cityid.enrollment.synthetic import generate_people
 from cityid.enrollment.uploads import PHOTO, SCAN, CleanBytes
 from cityid.ops.base import CityidCommand
+from cityid.synthetic import generate_people
 
 BATCH = 100
 

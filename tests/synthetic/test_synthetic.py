@@ -1,10 +1,11 @@
-"""Synthetic population generator (cityid.enrollment.synthetic): pure Python, no Django, no DB.
+"""Synthetic population generator (cityid.synthetic): pure Python, no Django, no DB.
 
 Runs with or without the pytest-django plugin (``-p no:django``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -16,15 +17,24 @@ from datetime import date
 import pytest
 from PIL import Image
 
+from cityid.cards.numbers import is_valid_card_number
 from cityid.enrollment import eligibility
-from cityid.enrollment import synthetic as syn
-from cityid.enrollment.synthetic import (
+from cityid.synthetic import (
     DOCUMENT_TYPES,
+    LANGUAGES,
+    PHOTO_SIZE,
+    PROGRAM_START,
+    SCAN_SIZE,
     SyntheticPerson,
     generate_people,
     portrait_image,
     scan_image,
 )
+from cityid.synthetic.applicants import evaluate_record
+from cityid.synthetic.draws import mix
+from cityid.synthetic.duplicates import _typo
+from cityid.synthetic.images import _draw_scan_text, _encode, _font, _scan_template, _text
+from cityid.synthetic.names import to_ascii
 
 AS_OF = date(2026, 11, 1)
 N = 2000  # records only: fast; images are checked on a small sample
@@ -126,10 +136,28 @@ def test_arguments_are_checked():
     assert list(generate_people(0)) == []
 
 
-def test_module_imports_no_django():
-    code = "import sys, cityid.enrollment.synthetic; print(sorted(m for m in sys.modules if m.startswith('django')))"
+def test_same_people_as_before_the_generator_became_a_package():
+    """Pinned before ``cityid/enrollment/synthetic.py`` was split into ``cityid/synthetic/``: any change to the
+    people a seed yields (records or images) shows here, and is then a deliberate one."""
+    people = list(generate_people(20, seed=3))
+    records = hashlib.sha256(b"".join(json.dumps(p.record, sort_keys=True, ensure_ascii=False).encode() + b"\n"
+                                      for p in people))  # fmt: skip
+    assert records.hexdigest() == "c0fd5f349a7aba6fa5462876e011bc42df708727f80cdfa7dfaa895e5eca72ba"
+    images = hashlib.sha256(b"".join(hashlib.sha256(image).digest() for p in people for image in (*p.scans, p.photo)))
+    assert images.hexdigest() == "6c9bf31f35190cf319ecf14d70a214f876da49e40cffbf84c812288061cc07f8"
+
+
+def test_package_imports_no_django():
+    code = (
+        "import importlib, pkgutil, sys, cityid.synthetic as package\n"
+        "for module in pkgutil.walk_packages(package.__path__, 'cityid.synthetic.'):\n"
+        "    importlib.import_module(module.name)\n"
+        "print(len([m for m in sys.modules if m.startswith('cityid.synthetic.')]),"
+        " sorted(m for m in sys.modules if m.startswith('django')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    modules, django = out.split(" ", 1)
+    assert int(modules) >= 8 and django.strip() == "[]"
 
 
 # --------------------------------------------------------------------------- record shape
@@ -149,7 +177,7 @@ def test_record_shape_and_types(people):
         assert ISO_DATE.match(r["date_of_birth"]) and date.fromisoformat(r["date_of_birth"]).year >= 1900
         assert r["gender"] in {"F", "M", "X", ""}
         assert r["photo_path"] is None
-        assert r["languages"] and set(r["languages"]) <= set(syn.LANGUAGES)
+        assert r["languages"] and set(r["languages"]) <= set(LANGUAGES)
         assert len(set(r["languages"])) == len(r["languages"])
 
         address = r["address"]
@@ -178,7 +206,7 @@ def test_record_shape_and_types(people):
         app = r["application"]
         assert set(app) == {"type", "submitted", "decision", "decided"}
         assert app["type"] in {"new", "renewal", "replacement", "update", "reapplication"}
-        assert syn.PROGRAM_START.isoformat() <= app["submitted"] <= AS_OF.isoformat()
+        assert PROGRAM_START.isoformat() <= app["submitted"] <= AS_OF.isoformat()
         assert app["decision"] in {"approved", "denied", "pending"}
         if app["decision"] == "pending":
             assert app["decided"] is None
@@ -212,7 +240,7 @@ def test_decisions_agree_with_the_rules(people, rules):
     ineligible = 0
     for person in people:
         r = person.record
-        evaluation = syn._evaluate(r, rules, date.fromisoformat(r["application"]["submitted"]))
+        evaluation = evaluate_record(r, rules, date.fromisoformat(r["application"]["submitted"]))
         if r["application"]["decision"] == "approved":
             assert evaluation.eligible, (r, evaluation.problems)
         if not evaluation.eligible:
@@ -297,18 +325,23 @@ def test_near_duplicates_point_back_to_an_earlier_original(people):
     assert kinds["name"] and kinds["dob"] and kinds["documents"]
 
 
+def test_ebt_card_numbers_carry_the_card_luhn_check_digit(people):
+    numbers = [d["number"] for p in people for d in p.record["documents"] if d["type"] == "ebt_card"]
+    assert numbers and all(n.startswith("600486") and is_valid_card_number(n) for n in numbers)
+
+
 def test_typo_changes_one_letter_or_swaps_two():
     import random
 
     rng = random.Random(1)
     for name in ("Garcia", "Jean-Baptiste", "Olawale", "Zhang", "Salas Castaño", "Ковалева", "خالد", "秀兰"):
         for _ in range(20):
-            typo = syn._typo(name, rng)
+            typo = _typo(name, rng)
             assert typo != name and len(typo) == len(name)
             assert sum(a != b for a, b in zip(typo, name, strict=True)) in (1, 2)
             if name.isascii() and len(name) > 2:
                 assert typo[0] == name[0]
-    assert syn._typo("王", rng) == "王"  # nothing to mistype: the generator then changes something else
+    assert _typo("王", rng) == "王"  # nothing to mistype: the generator then changes something else
 
 
 # --------------------------------------------------------------------------- images
@@ -327,10 +360,10 @@ def test_scans_and_photos_decode_and_are_small(people):
         assert len(person.scans) == len(person.record["documents"])
         for scan in person.scans:
             image = _jpeg(scan)
-            assert image.size == syn.SCAN_SIZE and image.mode == "L"
+            assert image.size == SCAN_SIZE and image.mode == "L"
             assert 8_000 < len(scan) < 60_000
         photo = _jpeg(person.photo)
-        assert photo.size == syn.PHOTO_SIZE and photo.mode == "RGB"
+        assert photo.size == PHOTO_SIZE and photo.mode == "RGB"
         assert 4_000 < len(person.photo) < 60_000
 
 
@@ -345,12 +378,12 @@ def test_scans_differ_per_document_and_a_duplicate_reuses_its_originals_face(peo
 def test_scan_is_byte_identical_to_encoding_the_whole_page():
     lines = ["NEW YORK STATE  DRIVER LICENSE", "SURNAME  NUNEZ", "GIVEN NAMES  MARIA JOSE", "NO.  123 456 789"]
     for seed in range(10):
-        for size in (syn.SCAN_SIZE, (601, 377), (200, 64)):
+        for size in (SCAN_SIZE, (601, 377), (200, 64)):
             got = scan_image(lines[: 1 + seed % 4], seed=seed, size=size)
-            template = syn._scan_template(size, syn._mix(seed, "variant") % 8)
+            template = _scan_template(size, mix(seed, "variant") % 8)
             page = template.image.copy()
-            syn._draw_scan_text(page, template.x0, lines[0], lines[1 : 1 + seed % 4])
-            assert got == syn._encode(page, restart_marker_rows=1)
+            _draw_scan_text(page, template.x0, lines[0], lines[1 : 1 + seed % 4])
+            assert got == _encode(page, restart_marker_rows=1)
             assert _jpeg(got).size == size
 
 
@@ -359,7 +392,7 @@ def test_public_image_functions_are_deterministic():
     assert a == scan_image(["PASSPORT", "SURNAME  ZHANG", "Ковалева Núñez"], seed=5)
     assert a != scan_image(["PASSPORT", "SURNAME  WANG", "Ковалева Núñez"], seed=5)
     assert portrait_image(seed=1) == portrait_image(seed=1) != portrait_image(seed=2)
-    assert _jpeg(portrait_image(seed=3)).size == syn.PHOTO_SIZE
+    assert _jpeg(portrait_image(seed=3)).size == PHOTO_SIZE
     with pytest.raises(ValueError):
         scan_image(["x"], seed=1, size=(100, 50))
 
@@ -368,16 +401,16 @@ def test_fast_text_path_draws_the_same_pixels_as_imagedraw():
     from PIL import ImageDraw
 
     for size in (13, 15, 19):
-        font = syn._font(size)
+        font = _font(size)
         a = Image.new("L", (420, 40), 200)
         b = a.copy()
         text = "SURNAME  O'BRIEN-SMITH 0123 jgq {}|~"
         ImageDraw.Draw(a).text((7, 9), text, font=font, fill=30)
-        syn._text(ImageDraw.Draw(b), (7, 9), text, font, 30)
+        _text(ImageDraw.Draw(b), (7, 9), text, font, 30)
         assert a.tobytes() == b.tobytes()
 
 
 def test_ascii_folding_for_drawn_text():
-    assert syn._ascii("Núñez Żółw Straße") == "Nunez Zolw Strasse"
-    assert syn._ascii("Ковалева") == "Kovaleva"
-    assert syn._ascii("李") == ""
+    assert to_ascii("Núñez Żółw Straße") == "Nunez Zolw Strasse"
+    assert to_ascii("Ковалева") == "Kovaleva"
+    assert to_ascii("李") == ""
