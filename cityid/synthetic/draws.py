@@ -17,6 +17,7 @@ def mix(*parts: object) -> int:
 
 
 def unit(*parts: object) -> float:
+    """A stable float in ``[0, 1)`` from ``parts``."""
     return mix(*parts) / 2.0**64
 
 

@@ -26,8 +26,6 @@ PHOTO_SIZE = (240, 300)
 JPEG_QUALITY = 60
 
 
-# =========================================================================== images
-
 _RST_SPLIT = re.compile(rb"\xff[\xd0-\xd7]")
 _RST = tuple(bytes((0xFF, 0xD0 + i)) for i in range(8))
 _EOI = b"\xff\xd9"
