@@ -6,6 +6,8 @@ import ast
 from pathlib import Path
 
 import pytest
+from django.core.management.base import CommandError
+from django.http import HttpResponse
 
 import cityid
 
@@ -50,3 +52,48 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     module.write_text("from .. import accounts\nfrom ..enrollment.forms import DateInput\n")
     found = imported_modules(module, package=ROOT / "ui")
     assert {"cityid.accounts", "cityid.enrollment.forms"} <= found
+
+
+# --- the hooks the lower layers define and accounts fills in -------------------------------------
+
+
+class _SignedIn:
+    is_authenticated = True
+    role = "auditor"
+
+    def is_verified(self) -> bool:
+        return True
+
+
+def _page(request: object) -> HttpResponse:
+    return HttpResponse("the page")
+
+
+def test_accounts_registers_its_role_policy() -> None:
+    from cityid.accounts.policy import PermissionDenied
+    from cityid.accounts.services import authorize, resolve_command_actor
+    from cityid.cli import base
+    from cityid.ui import decorators
+
+    assert decorators._policy.refusal is PermissionDenied
+    assert base._actor_policy is not None
+    assert (base._actor_policy.resolve, base._actor_policy.authorize) == (resolve_command_actor, authorize)
+
+
+def test_requires_refuses_every_page_without_a_policy(rf, monkeypatch) -> None:
+    from cityid.ui import decorators
+
+    request = rf.get("/audit/")
+    request.user = _SignedIn()
+    view = decorators.requires("audit.read")(_page)
+    assert view(request).content == b"the page"  # the registered policy lets an auditor read the log
+    monkeypatch.setattr(decorators, "_policy", decorators._REFUSE_ALL)
+    assert view(request).status_code == 403
+
+
+def test_commands_refuse_an_actor_without_a_policy(monkeypatch) -> None:
+    from cityid.cli import base
+
+    monkeypatch.setattr(base, "_actor_policy", None)
+    with pytest.raises(CommandError, match="^permission denied: "):
+        base.CityidCommand().actor({"actor": None})
