@@ -1,3 +1,3 @@
-from cityid.cli import main
+from cityid.console import main
 
 main()

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -7,5 +9,17 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from cityid.accounts import lockout
+        from cityid.accounts.policy import PermissionDenied, allowed
+        from cityid.accounts.services import authorize, resolve_command_actor
+        from cityid.audit.services import record_event
+        from cityid.cli.base import register_actor_policy
+        from cityid.ui.decorators import register_policy
 
         lockout.connect()  # django-axes keeps no form or query data of a failed sign-in
+
+        def record_refusal(user: Any, action: str) -> None:
+            record_event(actor=user, action="access.denied", purpose=action, outcome="denied")
+
+        register_policy(allows=lambda user, action: allowed(user.role, action), on_refused=record_refusal,
+                        refusal=PermissionDenied)
+        register_actor_policy(resolve=resolve_command_actor, authorize=authorize, refusal=PermissionDenied)

@@ -9,7 +9,7 @@ from django_otp import match_token
 
 from cityid.accounts.policy import ROLES
 from cityid.accounts.services import DEACTIVATION_REASONS
-from cityid.enrollment.forms import UswdsMixin
+from cityid.ui.forms import UswdsMixin
 
 
 class OneTimeCodeInput(forms.TextInput):

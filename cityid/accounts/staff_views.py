@@ -21,7 +21,7 @@ from cityid.accounts import selectors, services
 from cityid.accounts.forms import DeactivateForm, EmailForm, NewStaffForm, RoleForm
 from cityid.accounts.models import ChangeRequest
 from cityid.accounts.policy import ROLES
-from cityid.accounts.views import requires
+from cityid.ui.decorators import requires
 
 PAGE_SIZE = 25
 

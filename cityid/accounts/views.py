@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
@@ -16,38 +13,9 @@ from django_otp import login as otp_login
 
 from cityid.accounts import services
 from cityid.accounts.forms import ChangePasswordForm, EnrolForm, NewPasswordForm, StaffLoginForm
-from cityid.accounts.policy import PermissionDenied, allowed
 from cityid.accounts.selectors import is_staff_username
 from cityid.accounts.services import count_unknown_sign_in_failure
 from cityid.audit.services import record_event
-
-
-def requires(action: str) -> Callable:
-    """View decorator: a signed-in, MFA-verified staff member whose role allows ``action``."""
-
-    def decorator(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            user = request.user
-            if not user.is_authenticated or not user.is_verified():
-                return redirect(f"{_login_url()}?next={request.path}")
-            if not allowed(user.role, action):
-                record_event(actor=user, action="access.denied", purpose=action, outcome="denied")
-                return render(request, "403.html", {"action": action}, status=403)
-            try:
-                return view(request, *args, **kwargs)
-            except PermissionDenied:
-                return render(request, "403.html", {"action": action}, status=403)
-
-        return wrapper
-
-    return decorator
-
-
-def _login_url() -> str:
-    from django.urls import reverse
-
-    return reverse("accounts:login")
 
 
 def login_view(request: HttpRequest) -> HttpResponse:

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cityid.audit import selectors
-from cityid.enrollment.forms import DateInput, UswdsMixin
+from cityid.ui.forms import DateInput, UswdsMixin
 
 MATCHES = [
     ("exact", _("Target is exactly this id")),

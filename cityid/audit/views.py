@@ -18,12 +18,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from cityid.accounts.selectors import unknown_sign_in_failures
-from cityid.accounts.views import requires
 from cityid.audit import selectors
 from cityid.audit.forms import EventSearchForm
 from cityid.audit.merkle import parse_tile_path
 from cityid.audit.services import record_event
 from cityid.audit.verify import VerifyError, verify_log
+from cityid.ui.decorators import requires
 
 TEXT = "text/plain; charset=utf-8"
 BINARY = "application/octet-stream"

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cityid.cards.models import NOTE_MAX_LENGTH, REASONS_FOR, StatusReason
-from cityid.enrollment.forms import UswdsMixin
+from cityid.ui.forms import UswdsMixin
 
 
 class FindCardForm(UswdsMixin, forms.Form):

@@ -22,10 +22,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cityid.accounts.policy import allowed
-from cityid.accounts.views import requires
 from cityid.cards import selectors, services
 from cityid.cards.forms import FindCardForm, StatusChangeForm
 from cityid.cards.models import Card, CardStatus, StatusChangeKind
+from cityid.ui.decorators import requires
 
 STATUS_FILTERS = ("all", *CardStatus.values)
 

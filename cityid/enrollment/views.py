@@ -16,7 +16,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cityid.accounts.policy import allowed
-from cityid.accounts.views import requires
 from cityid.enrollment import selectors, services
 from cityid.enrollment.forms import (
     AssignForm,
@@ -30,6 +29,7 @@ from cityid.enrollment.forms import (
 from cityid.enrollment.inputs import EnrollmentInvalid
 from cityid.enrollment.messages import problem_message
 from cityid.enrollment.models import Applicant, Application, ApplicationStatus
+from cityid.ui.decorators import requires
 
 PAGE_SIZE = 25
 

@@ -8,9 +8,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cityid.enrollment.forms import DateInput, UswdsMixin
 from cityid.retention.models import Trigger
 from cityid.retention.scope import ScopeInvalid, parse_scope
+from cityid.ui.forms import DateInput, UswdsMixin
 from cityid.vault.models import RecordClass
 
 KIND_FIXED, KIND_TRIGGER = "fixed", "trigger"

@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-CLASSES = ("documents", "application", "photo", "card", "disclosure")
+from cityid.vault.models import RecordClass
+
+CLASSES: tuple[str, ...] = tuple(RecordClass.values)
 
 
 class ScopeInvalid(ValueError):

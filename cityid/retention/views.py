@@ -17,12 +17,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cityid.accounts.policy import allowed
-from cityid.accounts.views import requires
 from cityid.retention import approvals, selectors, services
 from cityid.retention.certificate import CertificateInvalid
 from cityid.retention.forms import AsOfForm, HoldForm, ScheduleForm, scope_error
 from cityid.retention.models import HeldRecord
 from cityid.retention.scope import ScopeInvalid
+from cityid.ui.decorators import requires
 
 PAGE_SIZE = 25
 HOLD_STATUSES = ("active", "released", "all")

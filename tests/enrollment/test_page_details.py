@@ -6,8 +6,9 @@ from datetime import date
 
 from django.utils import translation
 
-from cityid.enrollment.forms import ClosedCaseReasonForm, DateInput
+from cityid.enrollment.forms import ClosedCaseReasonForm
 from cityid.enrollment.templatetags.enrollment_labels import language_names
+from cityid.ui.forms import DateInput
 
 
 def test_a_date_picker_keeps_its_value_in_spanish():

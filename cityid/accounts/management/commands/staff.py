@@ -20,7 +20,7 @@ from cityid.accounts.services import (
     set_site,
     withdraw_change,
 )
-from cityid.ops.base import CityidCommand
+from cityid.cli.base import CityidCommand
 
 
 class Command(CityidCommand):

@@ -13,7 +13,7 @@ from cityid.audit.export import export_log, tile_refs
 from cityid.audit.models import AuditEntry
 from cityid.audit.services import record_event
 from cityid.audit.verify import VerifyError, verify_log
-from cityid.ops.base import CityidCommand
+from cityid.cli.base import CityidCommand
 
 #: Logs at least this long get a progress bar.
 PROGRESS_FROM = 50_000

@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from cityid.cards import selectors, services
 from cityid.cards.models import REASONS_FOR, CardStatus, StatusChangeKind
-from cityid.ops.base import CityidCommand
-from cityid.retention.management.progress import RawHelp
+from cityid.cli.base import CityidCommand
+from cityid.cli.progress import RawHelp
 
 DEFAULT_LIMIT = 50
 

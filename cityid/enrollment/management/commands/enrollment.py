@@ -3,9 +3,9 @@ from typing import Any
 from django.core.management.base import CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from cityid.cli.base import CityidCommand
 from cityid.enrollment.selectors import files_left_unclean
 from cityid.enrollment.services import CLEAN_TASKS, clean_stored_batch, cleanup_remaining
-from cityid.ops.base import CityidCommand
 from cityid.vault.services import sweep_orphan_blobs
 
 

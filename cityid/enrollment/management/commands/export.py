@@ -3,8 +3,8 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
+from cityid.cli.base import CityidCommand
 from cityid.enrollment.exports import SubjectNotFound, export_subject
-from cityid.ops.base import CityidCommand
 
 
 class Command(CityidCommand):

@@ -4,8 +4,8 @@ from typing import Any
 from django.core.management.base import CommandError
 from rich.progress import Progress
 
+from cityid.cli.base import CityidCommand
 from cityid.enrollment.imports import import_lines
-from cityid.ops.base import CityidCommand
 
 
 class Command(CityidCommand):

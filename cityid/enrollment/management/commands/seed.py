@@ -6,11 +6,11 @@ from typing import Any
 from django.core.management.base import CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from cityid.cli.base import CityidCommand
 from cityid.enrollment.imports import LineInvalid, import_records, record_to_input
 from cityid.enrollment.inputs import EnrollmentInvalid, clean_file
 from cityid.enrollment.models import Applicant
 from cityid.enrollment.uploads import PHOTO, SCAN, CleanBytes
-from cityid.ops.base import CityidCommand
 from cityid.synthetic import generate_people
 
 BATCH = 100

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from cityid.ops.base import CityidCommand
+from cityid.cli.base import CityidCommand
 
 #: The suites the issues ask for, in the order they run. ``disposition`` and ``hold`` run once per
 #: key provider, each provider in its own scratch process (a process loads one SoftHSM config).

@@ -8,9 +8,9 @@ from cityid.accounts.policy import ROLES
 from cityid.accounts.selectors import has_authenticator
 from cityid.accounts.services import create_staff, reissue_link, set_site
 from cityid.audit.services import make_checkpoint
+from cityid.cli.base import CityidCommand
 from cityid.enrollment.models import Applicant, Application, ApplicationStatus
 from cityid.enrollment.services import assign_case
-from cityid.ops.base import CityidCommand
 
 #: The demo's enrollment center: the demo clerk and supervisor work there.
 DEMO_SITE = "demo-center"

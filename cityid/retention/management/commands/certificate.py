@@ -6,11 +6,11 @@ from django.db import transaction
 from rich.table import Table
 
 from cityid.audit.services import record_event
-from cityid.ops.base import CityidCommand
+from cityid.cli.base import CityidCommand
+from cityid.cli.progress import RawHelp, render
 from cityid.retention import selectors, services, signing
 from cityid.retention.approvals import write_certificate_file
 from cityid.retention.certificate import CertificateInvalid
-from cityid.retention.management.progress import RawHelp, render
 
 HELP = """Destruction certificates (signed, no personal data, publishable).
 

@@ -3,9 +3,9 @@ from typing import Any
 from django.core.management.base import CommandError
 from rich.table import Table
 
-from cityid.ops.base import CityidCommand
+from cityid.cli.base import CityidCommand
+from cityid.cli.progress import RawHelp, parse_date, progress_bar, render
 from cityid.retention import selectors, services
-from cityid.retention.management.progress import RawHelp, parse_date, progress_bar, render
 from cityid.retention.models import HeldRecord, LegalHold
 from cityid.retention.scope import ScopeInvalid
 

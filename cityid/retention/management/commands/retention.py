@@ -6,10 +6,10 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from rich.table import Table
 
-from cityid.ops.base import CityidCommand
+from cityid.cli.base import CityidCommand
+from cityid.cli.progress import RawHelp, parse_date, progress_bar, render
 from cityid.retention import selectors, services
 from cityid.retention.approvals import write_certificate_file
-from cityid.retention.management.progress import RawHelp, parse_date, progress_bar, render
 from cityid.retention.models import Schedule, Trigger
 from cityid.retention.scope import CLASSES
 from cityid.vault.models import RecordKey

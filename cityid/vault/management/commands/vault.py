@@ -1,6 +1,6 @@
 from typing import Any
 
-from cityid.ops.base import CityidCommand
+from cityid.cli.base import CityidCommand
 from cityid.vault.selectors import cohort_sizes
 from cityid.vault.services import sweep_orphan_blobs
 

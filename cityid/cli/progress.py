@@ -1,4 +1,4 @@
-"""Shared bits of the retention commands: a rich progress bar on stderr, dates, tables as text."""
+"""Shared bits of the commands: a rich progress bar on stderr, dates, tables as text."""
 
 from __future__ import annotations
 

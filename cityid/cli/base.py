@@ -1,19 +1,49 @@
-"""The base of cityid's operator commands: an acting staff member and one-line failures."""
+"""The base of cityid's operator commands: an acting staff member and one-line failures.
+
+Who may act belongs to ``accounts``, above this layer: it registers itself with
+:func:`register_actor_policy` in its ``ready()``. Until one is registered, a command that needs an
+actor refuses.
+"""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-
-from cityid.accounts.policy import PermissionDenied
-from cityid.accounts.services import authorize, resolve_command_actor
 
 ACTOR_HELP = (
     "the staff username acting (default: CITYID_ACTOR, else the host operator); "
     "checked against the role policy and written to the audit log"
 )
+
+
+@dataclass(frozen=True)
+class ActorPolicy:
+    """What commands ask of the role policy."""
+
+    #: The acting staff member for an ``--actor`` value (or CITYID_ACTOR; ``None``: the host operator).
+    resolve: Callable[[str | None], Any]
+    #: Raise ``refusal`` (and log it) unless the actor may perform the action.
+    authorize: Callable[[Any, str], None]
+    #: Raised by the two above and by the services when the policy refuses; printed as one line.
+    refusal: type[Exception]
+
+
+class _NoPolicy(Exception):
+    """Never raised: the refusal type while no policy is registered."""
+
+
+_actor_policy: ActorPolicy | None = None
+
+
+def register_actor_policy(*, resolve: Callable[[str | None], Any], authorize: Callable[[Any, str], None],
+                          refusal: type[Exception]) -> None:
+    """Install the role policy that commands check (called by the app that owns the policy)."""
+    global _actor_policy
+    _actor_policy = ActorPolicy(resolve=resolve, authorize=authorize, refusal=refusal)
 
 
 def _accept_actor_in_subcommands(parser: argparse.ArgumentParser) -> None:
@@ -44,13 +74,16 @@ class CityidCommand(BaseCommand):
         return parser
 
     def execute(self, *args: Any, **options: Any) -> Any:
+        refusal = _actor_policy.refusal if _actor_policy else _NoPolicy
         try:
             return super().execute(*args, **options)
-        except PermissionDenied as exc:
+        except refusal as exc:
             raise CommandError(f"permission denied: {exc}") from None
 
     def actor(self, options: dict) -> Any:
-        actor = resolve_command_actor(options.get("actor"))
+        if _actor_policy is None:
+            raise CommandError("permission denied: no role policy is installed")
+        actor = _actor_policy.resolve(options.get("actor"))
         if self.action:
-            authorize(actor, self.action)
+            _actor_policy.authorize(actor, self.action)
         return actor

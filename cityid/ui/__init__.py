@@ -1,0 +1,1 @@
+"""Shared pieces of the staff pages (form styling, view decorators). Imports no cityid app above ``core``."""
