@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from cityid.vault.models import RecordClass
+from cityid.vault.classes import RECORD_CLASSES
 
-CLASSES: tuple[str, ...] = tuple(RecordClass.values)
+CLASSES: tuple[str, ...] = RECORD_CLASSES
 
 
 class ScopeInvalid(ValueError):

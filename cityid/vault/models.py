@@ -5,13 +5,15 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cityid.vault import classes
+
 
 class RecordClass(models.TextChoices):
-    DOCUMENTS = "documents", _("Documents")
-    APPLICATION = "application", _("Application data")
-    PHOTO = "photo", _("Photo")
-    CARD = "card", _("Card")
-    DISCLOSURE = "disclosure", _("Disclosure")
+    DOCUMENTS = classes.DOCUMENTS, _("Documents")
+    APPLICATION = classes.APPLICATION, _("Application data")
+    PHOTO = classes.PHOTO, _("Photo")
+    CARD = classes.CARD, _("Card")
+    DISCLOSURE = classes.DISCLOSURE, _("Disclosure")
 
 
 class RecordKey(models.Model):

@@ -82,3 +82,10 @@ def _due():
     from datetime import date
 
     return date(2031, 6, 1)
+
+
+def test_record_classes_have_one_list():
+    from cityid.vault.classes import RECORD_CLASSES
+    from cityid.vault.models import RecordClass
+
+    assert tuple(RecordClass.values) == RECORD_CLASSES
