@@ -242,12 +242,15 @@ def deployment(tmp_path_factory):
     deployment.cityid("import", "applicants", str(base / "people.jsonl"), "--actor", "supervisor_copy")
     deployment.start()
     try:
-        step = _current_step()
-        # TOTP codes are valid for their 30-second step (and one either side): each person enrols with the
-        # code of the step before and signs in with the current step's; django-otp refuses a code twice.
+        # TOTP codes are valid for their 30-second step and one either side, and django-otp refuses a code
+        # twice: each person enrols with the current step's code and signs in at once with the next step's,
+        # which both stay valid if a step ends in between (however slow the machine, one person takes less
+        # than a step).
+        browsers = {}
         for role in ROLES:
-            deployment.enrol(staff[role], step - 1)
-        browsers = {role: deployment.sign_in(staff[role], step) for role in ROLES}
+            step = _current_step()
+            deployment.enrol(staff[role], step)
+            browsers[role] = deployment.sign_in(staff[role], step + 1)
 
         # The clerk enrolls a canary applicant through the web form.
         clerk = browsers["clerk"]
@@ -285,7 +288,7 @@ def deployment(tmp_path_factory):
         assert status == 302, page[:2000]
 
         # Someone fails to sign in as the admin with a TOTP code (and a password typed as the user name).
-        wrong = _totp(staff["admin"]["secret"], at=(step + 1) * 30 + 1)
+        wrong = _totp(staff["admin"]["secret"], at=(_current_step() + 3) * 30 + 1)
         deployment.posted_codes.append(wrong)
         Browser(deployment.port).post("/accounts/login/", {
             "username": staff["admin"]["username"], "password": "not the password", "otp_token": wrong})
