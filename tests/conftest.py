@@ -109,25 +109,14 @@ def enrolled(staff):
 @pytest.fixture(scope="session")
 def softhsm_token(tmp_path_factory):
     """A SoftHSM2 token initialised for this test process: (library, label, pin)."""
-    import shutil
-    import subprocess
+    from cityid.bench.softhsm import init_token, softhsm_available
 
-    library = "/usr/lib/softhsm/libsofthsm2.so"
-    if not shutil.which("softhsm2-util") or not os.path.exists(library):
+    if not softhsm_available():
         if os.environ.get("CI") == "true":
             pytest.fail("SoftHSM2 is required in CI (apt-get install softhsm2)")
         pytest.skip("SoftHSM2 is not installed (apt-get install softhsm2)")
-    root = tmp_path_factory.mktemp("softhsm")
-    (root / "tokens").mkdir()
-    conf = root / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {root / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    os.environ["SOFTHSM2_CONF"] = str(conf)
-    label, pin = f"cityid-test-{os.getpid()}", "1234"
-    subprocess.run(
-        ["softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", "5678", "--pin", pin],
-        check=True, capture_output=True,
-    )
-    return library, label, pin
+    token = init_token(tmp_path_factory.mktemp("softhsm"), label=f"cityid-test-{os.getpid()}", pin="1234")
+    return token.library, token.label, token.pin
 
 
 @pytest.fixture(params=["local", "pkcs11"])

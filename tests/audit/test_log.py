@@ -213,17 +213,6 @@ def test_commands_checkpoint_prove_integrate_verify(db, capsys):
     assert "audit log OK: 42 entries" in capsys.readouterr().out
 
 
-def test_bench_audit_runs_on_a_small_log(db):
-    from cityid.ops.bench import bench_audit
-
-    seen = []
-    result = bench_audit(1200, progress=seen.append, batch=500, proofs=50)
-    assert sum(seen) == 1200 and result["log_size"] == 1200
-    assert result["append"]["entries_per_second"] > 0 and result["verify"]["seconds"] > 0
-    assert result["inclusion_proof_ms"]["p95"] >= result["inclusion_proof_ms"]["p50"] > 0
-    assert 0 < result["append_ratio_to_sha256"] < 1
-
-
 def test_distinct_actions_lists_each_action_once_sorted(db):
     assert selectors.distinct_actions() == []
     services.append_entries([{"actor": "staff:1", "action": action} for action in

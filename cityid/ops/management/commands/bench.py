@@ -1,20 +1,22 @@
-import json
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from cityid.bench.audit import bench_audit
+from cityid.bench.common import read_result, scratch_environment, scratch_postgres, write_result
+from cityid.bench.disposition import bench_disposition
+from cityid.bench.enrollment import bench_enrollment
+from cityid.bench.hold import bench_hold_rewrap
+from cityid.bench.providers import use_key_provider
+from cityid.bench.softhsm import softhsm_available
 from cityid.cli.base import CityidCommand
 
 #: The suites the issues ask for, in the order they run. ``disposition`` and ``hold`` run once per
@@ -65,12 +67,10 @@ class Command(CityidCommand):
         if not options["in_scratch"]:
             self._respawn(options, suites)
             return
-        from cityid.ops import bench
-
         provider = options["provider"]
         result: dict[str, Any] = {}
         if provider is not None:  # before anything loads a PKCS#11 library
-            result["key_provider_setup"] = bench.use_key_provider(provider, Path(settings.DATA_DIR).parent)
+            result["key_provider_setup"] = use_key_provider(provider, Path(settings.DATA_DIR).parent)
         provider = settings.CITYID_KEY_PROVIDER
         call_command("migrate", verbosity=0)
         result.update({
@@ -81,33 +81,31 @@ class Command(CityidCommand):
         if "enrollment" in suites:
             with Progress(TextColumn("enrollment"), BarColumn(), MofNCompleteColumn()) as progress:
                 task = progress.add_task("enroll", total=options["people"])
-                result["enrollment"] = bench.bench_enrollment(options["people"], lambda n: progress.advance(task, n))
+                result["enrollment"] = bench_enrollment(options["people"], lambda n: progress.advance(task, n))
         records = options["records"]
         if "disposition" in suites:
             label = f"disposition, {provider}"
             with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn()) as progress:
                 task = progress.add_task("disposition", total=4 * records)
-                result["disposition"] = bench.bench_disposition(
+                result["disposition"] = bench_disposition(
                     records, progress=lambda n: progress.advance(task, n)
                 )
         if "hold" in suites:
             label = f"hold re-wrap, {provider}"
             with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn()) as progress:
                 task = progress.add_task("hold", total=2 * records)
-                result["hold_rewrap"] = bench.bench_hold_rewrap(records, progress=lambda n: progress.advance(task, n))
+                result["hold_rewrap"] = bench_hold_rewrap(records, progress=lambda n: progress.advance(task, n))
         if "audit" in suites:
             with Progress(TextColumn("audit log"), BarColumn(), MofNCompleteColumn()) as progress:
                 task = progress.add_task("audit", total=options["entries"])
-                result["audit"] = bench.bench_audit(
+                result["audit"] = bench_audit(
                     entries=options["entries"], progress=lambda n: progress.advance(task, n)
                 )
-        options["out"].write_text(json.dumps(result, indent=2))
+        write_result(options["out"], result)
 
     def _respawn(self, options: dict, suites: list[str]) -> None:
         """Run each part in a fresh process against its own scratch data and key directories, never
         the live ones: enrollment once, disposition and hold once per key provider."""
-        from cityid.ops.bench import softhsm_available
-
         if "DATABASE_URL" in os.environ:
             raise CommandError("unset DATABASE_URL: the benchmark uses its own scratch database")
         notes = []
@@ -146,19 +144,11 @@ class Command(CityidCommand):
                     result.setdefault(key, {})[provider] = figures
         if notes:
             result["notes"] = notes
-        options["out"].write_text(json.dumps(result, indent=2))
-        self.stdout.write(json.dumps(result, indent=2))
+        self.stdout.write(write_result(options["out"], result))
 
     def _run_part(self, options: dict, suites: list[str], provider: str | None) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="cityid-bench-") as scratch:
-            env = dict(os.environ)
-            env.update(
-                CITYID_DATA_DIR=str(Path(scratch) / "data"),
-                CITYID_KEYS_DIR=str(Path(scratch) / "keys"),
-                CITYID_DOCUMENT_COPIES="keep",
-                CITYID_SECRET_KEY="bench-only",
-            )
-            Path(env["CITYID_DATA_DIR"]).mkdir()
+            env = scratch_environment(Path(scratch))
             if options["postgres"]:
                 with scratch_postgres(options["postgres"]) as url:
                     env["DATABASE_URL"] = url
@@ -177,29 +167,7 @@ class Command(CityidCommand):
         completed = subprocess.run(command, env=env)
         if completed.returncode != 0:
             raise CommandError(f"benchmark failed ({','.join(suites)}{f', {provider}' if provider else ''})")
-        return json.loads(partial.read_text())
-
-
-@contextmanager
-def scratch_postgres(server_url: str) -> Iterator[str]:
-    """A new, empty database on the server at ``server_url`` for one run; dropped afterwards."""
-    import psycopg
-
-    parts = urlsplit(server_url)
-    if parts.scheme not in ("postgres", "postgresql"):
-        raise CommandError(f"--postgres: not a PostgreSQL URL: {parts.scheme or '(no scheme)'}://...")
-    name = f"cityid_bench_{secrets.token_hex(4)}"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.Error as exc:
-        raise CommandError(f"--postgres: cannot create a scratch database: {str(exc).splitlines()[0]}") from None
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return read_result(partial)
 
 
 def argparse_suppress() -> str:

@@ -1,0 +1,154 @@
+"""The audit suite: the transparency log at scale (batched append, inclusion proofs, full
+verification), each beside raw SHA-256 over the same bytes in the same run."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from cityid.bench.common import percentile
+
+
+def _sha256_ceiling(entries: list[bytes]) -> float:
+    """Seconds raw SHA-256 takes for the RFC 6962 tree of ``entries``: n leaf and n - 1 node hashes."""
+    import hashlib
+
+    sha = hashlib.sha256
+    started = time.perf_counter()
+    level = [sha(b"\x00" + entry).digest() for entry in entries]
+    while len(level) > 1:
+        upper = [sha(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            upper.append(level[-1])
+        level = upper
+    return time.perf_counter() - started
+
+
+def bench_audit(
+    entries: int = 1_000_000, progress: Callable[[int], None] | None = None, batch: int = 10_000,
+    proofs: int = 1000,
+) -> dict[str, Any]:
+    """The audit transparency log at scale, on the current (scratch) database.
+
+    * batched append: ``append_entries`` of ``batch`` entries then ``integrate``, repeated;
+    * inclusion-proof latency at the final size: ``proofs`` random proofs through the database
+      node store (a fresh store each time, so nothing is cached between proofs), and through
+      the proof endpoint's selector (head checks, root and checkpoint lookup included);
+    * a full ``audit verify``;
+
+    each beside raw SHA-256 over the same bytes in the same run (every entry's leaf hash plus
+    the n - 1 interior node hashes; for a proof, the hashes its verification takes).
+    ``progress(n)`` is called as entries are appended.
+    """
+    import hashlib
+    import random
+    import uuid
+
+    from cityid.audit import merkle, selectors, services
+    from cityid.audit.store import TileStore
+    from cityid.audit.verify import verify_log
+
+    actions = ["personal.read", "personal.decrypt", "application.decision", "card.issue", "login.success"]
+    kinds = ["applicant", "application", "card"]  # targets shaped as the real ones: kind:uuid
+    rng = random.Random(7)
+    append_seconds = integrate_seconds = ceiling_seconds = 0.0
+    written = 0
+    total_bytes = 0
+    while written < entries:
+        n = min(batch, entries - written)
+        items = [
+            {"actor": f"staff:{rng.randrange(200)}", "role": "clerk", "action": actions[(written + i) % 5],
+             "target": f"{kinds[i % 3]}:{uuid.UUID(int=rng.getrandbits(128), version=4)}",
+             "purpose": "review"}
+            for i in range(n)
+        ]
+        t0 = time.perf_counter()
+        appended = services.append_entries(items)
+        t1 = time.perf_counter()
+        services.integrate()
+        t2 = time.perf_counter()
+        append_seconds += t1 - t0
+        integrate_seconds += t2 - t1
+        ceiling_seconds += _sha256_ceiling(appended.entries)
+        total_bytes += sum(map(len, appended.entries))
+        written += n
+        if progress:
+            progress(n)
+    size = services.log_size()
+    appended_seconds = append_seconds + integrate_seconds
+    services.make_checkpoint()  # the public proof endpoint answers within the latest signed checkpoint
+
+    # Inclusion proofs at the final size.
+    store_root = merkle.root(TileStore(), size)
+    latencies, endpoint_latencies, verify_hash_seconds = [], [], []
+    sha = hashlib.sha256
+    for _ in range(proofs):
+        index = rng.randrange(size)
+        t0 = time.perf_counter()
+        proof = merkle.inclusion_proof(TileStore(), index, size)
+        latencies.append(time.perf_counter() - t0)
+        leaf = TileStore().get(0, index)
+        t0 = time.perf_counter()
+        node = leaf
+        for sibling in proof:  # the same count of 65-byte hashes a verifier computes
+            node = sha(b"\x01" + sibling + node).digest()
+        verify_hash_seconds.append(time.perf_counter() - t0)
+        if not merkle.verify_inclusion(leaf, index, size, proof, store_root):
+            raise AssertionError(f"inclusion proof of {index} in {size} does not verify")
+    for _ in range(max(1, proofs // 5)):
+        index = rng.randrange(size)
+        t0 = time.perf_counter()
+        selectors.inclusion_proof(index, size)
+        endpoint_latencies.append(time.perf_counter() - t0)
+
+    # Full verification.
+    t0 = time.perf_counter()
+    report = verify_log()
+    verify_seconds = time.perf_counter() - t0
+    if report.root != store_root:
+        raise AssertionError("verify recomputed another root")
+
+    def ms(values: list[float]) -> dict[str, float]:
+        return {
+            "mean": round(statistics.fmean(values) * 1000, 4),
+            "p50": round(statistics.median(values) * 1000, 4),
+            "p95": round(percentile(values, 0.95) * 1000, 4),
+            "max": round(max(values) * 1000, 4),
+        }
+
+    ceiling_per_second = written / ceiling_seconds
+    hash_all_seconds = ceiling_seconds * size / written  # raw hashing of the whole log, as verify does
+    return {
+        "entries": written,
+        "log_size": size,
+        "batch": batch,
+        "entry_bytes_mean": round(total_bytes / written, 1),
+        "append": {
+            "seconds": round(appended_seconds, 3),
+            "insert_seconds": round(append_seconds, 3),
+            "integrate_seconds": round(integrate_seconds, 3),
+            "entries_per_second": round(written / appended_seconds),
+        },
+        "sha256_ceiling": {
+            "seconds": round(ceiling_seconds, 3),
+            "hashes": 2 * written - 1,
+            "entries_per_second": round(ceiling_per_second),
+        },
+        "append_ratio_to_sha256": round((written / appended_seconds) / ceiling_per_second, 4),
+        "inclusion_proof_ms": ms(latencies),
+        "inclusion_proof_endpoint_ms": ms(endpoint_latencies),
+        "proof_sha256_ceiling_ms": round(statistics.fmean(verify_hash_seconds) * 1000, 4),
+        "proof_ratio_to_sha256": round(statistics.fmean(verify_hash_seconds) / statistics.fmean(latencies), 4),
+        "verify": {
+            "seconds": round(verify_seconds, 3),
+            "entries_per_second": round(size / verify_seconds),
+            "ratio_to_sha256": round(hash_all_seconds / verify_seconds, 4),
+        },
+        "targets": {
+            "append_per_second_min": 50_000,
+            "proof_ms_max": 1.0,
+            "verify_seconds_max_at_1m": 30.0,
+        },
+    }
