@@ -80,15 +80,6 @@ def create_staff(*, username: str, role: str, email: str = "", created_by: Any =
     return NewStaff(user, url)
 
 
-def change_role(*, user: Any, role: str, changed_by: Any) -> None:
-    """Set the role and the time it was granted (low level: ``set_role`` and approvals call it)."""
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}")
-    with transaction.atomic():
-        user.role = role
-        user.role_since = timezone.now()
-        user.save(update_fields=["role", "role_since"])
-        record_event(actor=changed_by, action="staff.role_change", target=f"staff:{user.pk}", purpose=role)
 
 
 def resolve_command_actor(username: str | None) -> Any:
@@ -236,10 +227,16 @@ def set_role(user: Any, *, role: str, by: Any) -> ChangeRequest | None:
 
 
 def _set_role_now(user: Any, *, role: str, by: Any) -> None:
+    """Set the role and the time it was granted (``set_role``, or an approved change request)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
     with transaction.atomic():
         if user.role == "admin" and user.is_active and _lock_active_admins(get_user_model()) == [user.pk]:
             raise StaffRefused("last_admin_role")
-        change_role(user=user, role=role, changed_by=by)
+        user.role = role
+        user.role_since = timezone.now()
+        user.save(update_fields=["role", "role_since"])
+        record_event(actor=by, action="staff.role_change", target=f"staff:{user.pk}", purpose=role)
 
 
 def deactivate_staff(user: Any, *, by: Any, reason: str) -> int:

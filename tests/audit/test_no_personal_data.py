@@ -122,7 +122,7 @@ def import_dir(tmp_path) -> Path:
 
 
 def _everything_that_writes_events(staff, import_dir: Path, tmp_path: Path) -> None:
-    from cityid.accounts.services import change_role, create_staff
+    from cityid.accounts.services import create_staff, set_role
     from cityid.enrollment.exports import export_subject
     from cityid.enrollment.selectors import read_applicant, read_photo, read_scan, search_applicants
     from cityid.retention import services as retention
@@ -130,7 +130,7 @@ def _everything_that_writes_events(staff, import_dir: Path, tmp_path: Path) -> N
     clerk, officer, counsel = staff["clerk"], staff["records_officer"], staff["counsel"]
     second_officer = create_staff(username="records_officer2", role="records_officer").user
     temporary = create_staff(username="temp1", role="clerk").user
-    change_role(user=temporary, role="supervisor", changed_by=None)
+    set_role(temporary, role="supervisor", by=None)  # the host operator: done at once
 
     # Import with recorded decisions (approved: a card and a decryption; denied; pending).
     out = io.StringIO()
