@@ -8,6 +8,9 @@ address make a change request that a second, different administrator approves on
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
@@ -149,47 +152,38 @@ def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("accounts:staff_detail", pk=user.pk)
 
 
+def _staff_action(request: HttpRequest, pk: int, action: Callable[..., Any], done: Callable[[], None]) -> HttpResponse:
+    """Run one staff service on the account ``pk`` as the signed-in administrator; a refusal is a message."""
+    user = _staff(pk)
+    try:
+        action(user, by=request.user)
+    except services.StaffRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        done()
+    return redirect("accounts:staff_detail", pk=user.pk)
+
+
 @never_cache
 @require_POST
 @requires("staff.manage")
 def staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _staff(pk)
-    try:
-        services.reactivate_staff(user, by=request.user)
-    except services.StaffRefused as exc:
-        messages.error(request, str(exc))
-    else:
-        _requested(request)
-    return redirect("accounts:staff_detail", pk=user.pk)
+    return _staff_action(request, pk, services.reactivate_staff, lambda: _requested(request))
 
 
 @never_cache
 @require_POST
 @requires("staff.manage")
 def staff_reset_mfa(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _staff(pk)
-    try:
-        services.reset_mfa(user, by=request.user)
-    except services.StaffRefused as exc:
-        messages.error(request, str(exc))
-    else:
-        _requested(request)
-    return redirect("accounts:staff_detail", pk=user.pk)
+    return _staff_action(request, pk, services.reset_mfa, lambda: _requested(request))
 
 
 @never_cache
 @require_POST
 @requires("staff.manage")
 def staff_resend(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _staff(pk)
-    try:
-        services.resend_link(user, by=request.user)
-    except services.StaffRefused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("A new enrolment link has been sent to the staff member by email; the old one "
-                                    "no longer works."))
-    return redirect("accounts:staff_detail", pk=user.pk)
+    return _staff_action(request, pk, services.resend_link, lambda: messages.success(request, _(
+        "A new enrolment link has been sent to the staff member by email; the old one no longer works.")))
 
 
 def _back(request: HttpRequest, change_id: int) -> HttpResponse:
