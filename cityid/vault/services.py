@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from cityid.bulk import update_rows
 from cityid.text import clean_text
@@ -495,18 +496,18 @@ def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> 
         old = legacy.read() if legacy else None
         try:
             with transaction.atomic():
-                if old is not None and not SigningKey.objects.filter(purpose=purpose).exists():
-                    public = old.public_key().public_bytes_raw()
-                    if isinstance(store, FileKeyStore):
-                        store.adopt(f"{purpose}-1", old)
-                        SigningKey.objects.create(purpose=purpose, key_id=f"{purpose}-1", algorithm=ED25519,
-                                                  public_key=public, store=store.name)
-                        transaction.on_commit(lambda: legacy.path.unlink(missing_ok=True))
-                        continue
-                    SigningKey.objects.create(purpose=purpose, key_id=f"{purpose}-1", algorithm=ED25519,
-                                              public_key=public, store="file", retired_at=_now())
                 if old is not None:
                     transaction.on_commit(lambda: legacy.path.unlink(missing_ok=True))
+                    if not SigningKey.objects.filter(purpose=purpose).exists():
+                        adopted = isinstance(store, FileKeyStore)
+                        if adopted:
+                            store.adopt(f"{purpose}-1", old)
+                        SigningKey.objects.create(
+                            purpose=purpose, key_id=f"{purpose}-1", algorithm=ED25519,
+                            public_key=old.public_key().public_bytes_raw(), store=store.name if adopted else "file",
+                            retired_at=None if adopted else timezone.now())
+                        if adopted:
+                            continue
                 label = f"{purpose}-{SigningKey.objects.filter(purpose=purpose).count() + 1}"
                 public = store.create(label)
                 SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=ED25519, public_key=public,
@@ -519,12 +520,6 @@ def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> 
     return _signer_of(key)
 
 
-def _now() -> Any:
-    from django.utils import timezone
-
-    return timezone.now()
-
-
 def rotate_signer(*, purpose: str) -> Any:
     """Make a new key for ``purpose`` that signs from now on; retire the old one and destroy its
     private half (its public half stays recorded, so everything it signed still verifies)."""
@@ -535,7 +530,7 @@ def rotate_signer(*, purpose: str) -> Any:
     with transaction.atomic():
         current = SigningKey.objects.select_for_update().filter(purpose=purpose, retired_at=None).first()
         if current is not None:
-            current.retired_at = _now()
+            current.retired_at = timezone.now()
             current.save(update_fields=["retired_at"])
         label = f"{purpose}-{SigningKey.objects.filter(purpose=purpose).count() + 1}"
         public = store.create(label)
