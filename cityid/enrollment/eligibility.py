@@ -34,6 +34,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from cityid.core.dates import add_years, age_on
+
 __all__ = [
     "DEFAULT_RULES_PATH",
     "PROBLEM_CODES",
@@ -44,8 +46,6 @@ __all__ = [
     "Problem",
     "Rules",
     "RulesError",
-    "add_years",
-    "age_on",
     "card_expiry",
     "evaluate",
     "load_rules",
@@ -388,25 +388,6 @@ def load_rules(path: str | os.PathLike[str]) -> Rules:
 
 
 # --------------------------------------------------------------------------- dates
-
-
-def add_years(d: date, years: int) -> date:
-    """``d`` plus ``years`` calendar years; 29 February becomes 28 February in a common year."""
-    try:
-        return d.replace(year=d.year + years)
-    except ValueError:  # 29 Feb -> common year
-        return d.replace(year=d.year + years, day=28)
-
-
-def age_on(date_of_birth: date, on: date) -> int:
-    """Age in whole years on ``on``. A 29 February birthday is reached on 1 March in common years.
-
-    Negative if ``date_of_birth`` is after ``on``.
-    """
-    age = on.year - date_of_birth.year
-    if (on.month, on.day) < (date_of_birth.month, date_of_birth.day):
-        age -= 1
-    return age
 
 
 def card_expiry(rules: Rules, *, date_of_birth: date, issued_on: date) -> date:

@@ -23,7 +23,7 @@ from cityid.accounts import selectors as accounts
 from cityid.accounts.policy import allowed
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event
-from cityid.enrollment.eligibility import add_years
+from cityid.core.dates import add_years
 from cityid.retention import certificate as certificates
 from cityid.retention import signing
 from cityid.retention.models import (

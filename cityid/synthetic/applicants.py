@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from cityid.core.dates import add_years
 from cityid.enrollment import eligibility
 from cityid.synthetic.addresses import BOROUGHS, draw_address, phone_number
 from cityid.synthetic.documents import CONSULAR_COUNTRIES, draw_document_types, make_documents
@@ -156,8 +157,8 @@ def base_person(seed: int, index: int, as_of: date, rules: eligibility.Rules) ->
     submitted = _submitted_date(rng, as_of)
     lo_age, hi_age = _AGE_BANDS.pick(rng)
     age = rng.randint(lo_age, hi_age)
-    newest = eligibility.add_years(submitted, -age)
-    oldest = eligibility.add_years(submitted, -(age + 1)) + timedelta(days=1)
+    newest = add_years(submitted, -age)
+    oldest = add_years(submitted, -(age + 1)) + timedelta(days=1)
     born = between(rng, oldest, newest)
 
     us_born = country == "USA" or (age < 18 and rng.random() < 0.45)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from cityid.core.dates import age_on
 from cityid.enrollment import eligibility
 from cityid.synthetic.addresses import BOROUGHS, POSTCODES, phone_number, residential_address, street_address
 from cityid.synthetic.applicants import SHOT_SALT, ImageSpec, base_person, draw_application, external_id, is_eligible
@@ -78,7 +79,7 @@ def near_duplicate(seed: int, index: int, as_of: date, rules: eligibility.Rules)
         changes.add("name")
     if rng.random() < 0.35 and born.day <= 12 and born.day != born.month:
         swapped = born.replace(month=born.day, day=born.month)
-        if eligibility.age_on(swapped, submitted) >= rules.min_age:
+        if age_on(swapped, submitted) >= rules.min_age:
             born = swapped
             changes.add("dob")
     reuse_documents = rng.random() < 0.4
@@ -99,7 +100,7 @@ def near_duplicate(seed: int, index: int, as_of: date, rules: eligibility.Rules)
         record["given_name"], record["family_name"] = name.given, name.family
     record["date_of_birth"] = born.isoformat()
 
-    age = eligibility.age_on(born, submitted)
+    age = age_on(born, submitted)
     if rng.random() < 0.3 and record["address"]["kind"] == "residential":
         borough = rng.choice(BOROUGHS)
         line1, line2 = street_address(rng, borough)

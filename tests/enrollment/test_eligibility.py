@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from cityid.core.dates import add_years, age_on
 from cityid.enrollment.eligibility import (
     DEFAULT_RULES_PATH,
     PROBLEM_CODES,
@@ -19,8 +20,6 @@ from cityid.enrollment.eligibility import (
     PresentedDocument,
     Rules,
     RulesError,
-    add_years,
-    age_on,
     card_expiry,
     evaluate,
     load_rules,

@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from cityid.cards.numbers import is_valid_card_number
+from cityid.core.dates import age_on
 from cityid.enrollment import eligibility
 from cityid.synthetic import (
     DOCUMENT_TYPES,
@@ -74,7 +75,7 @@ def _dump(person: SyntheticPerson) -> str:
 
 
 def _age_at_submission(record: dict) -> int:
-    return eligibility.age_on(
+    return age_on(
         date.fromisoformat(record["date_of_birth"]), date.fromisoformat(record["application"]["submitted"])
     )
 
