@@ -14,3 +14,17 @@ class CardsConfig(AppConfig):
         # disposition erases them too.
         register_record_owner("application", eraser=erase_notes)
         register_record_owner("application", eraser=erase_numbers)
+
+        self._register_with_enrollment()
+
+    def _register_with_enrollment(self) -> None:
+        from cityid.cards import selectors, services
+        from cityid.enrollment import exports as enrollment_exports
+        from cityid.enrollment import selectors as enrollment_selectors
+        from cityid.enrollment import services as enrollment_services
+
+        # Enrollment, below cards, knows nothing of them: an approval issues the card, an applicant's read opens
+        # their card numbers, and the subject-access export holds each card with its history, through these hooks.
+        enrollment_services.register_on_approval(services.issue_cards)
+        enrollment_selectors.register_application_reader(selectors.open_application_cards)
+        enrollment_exports.register_export_section("card", selectors.export_section)

@@ -16,6 +16,9 @@ from cityid.cards.models import Card, CardStatus, CardStatusChange
 from cityid.cards.notes import open_notes
 from cityid.cards.numbers import is_valid_card_number
 from cityid.cards.sealing import number_digest, open_numbers
+from cityid.enrollment.exports import ExportSection
+from cityid.enrollment.services import ReadLimitReached, count_personal_read
+from cityid.vault import services as vault
 
 PAGE_SIZE = 25
 NUMBER_SEPARATORS = str.maketrans("", "", " -")
@@ -104,8 +107,6 @@ def read_history(card: Card, *, actor: Any) -> list[HistoryEntry]:
     if not allowed(role_of(actor), "enrollment.read_personal"):
         return [HistoryEntry(change, NoteState.WITHHELD if change.has_note else NoteState.NONE)
                 for change in changes]
-    from cityid.enrollment.services import ReadLimitReached, count_personal_read
-
     try:  # a note read counts toward the reader's read-rate limits like any other personal read
         count_personal_read(actor=actor)
     except ReadLimitReached as reached:
@@ -125,6 +126,44 @@ def read_history(card: Card, *, actor: Any) -> list[HistoryEntry]:
         else:
             entries.append(HistoryEntry(change, NoteState.SHOWN, notes[change.pk]))
     return entries
+
+
+def _cards_of(applications: Iterable[Any]) -> list[Card]:
+    return [card for application in applications if (card := getattr(application, "card", None)) is not None]
+
+
+def open_application_cards(
+    applications: list[Any], *, record_key_id: int | None, record: vault.OpenRecord | None
+) -> None:
+    """Open the number of each application's card under the applicant's open ``application`` record (``None``
+    when it is destroyed). Registered with ``enrollment.selectors.register_application_reader``: the applicant's
+    read is authorised and logged there."""
+    open_numbers(_cards_of(applications), records={record_key_id: record} if record is not None else None)
+
+
+def export_section(applicant: Any, applications: list[Any]) -> ExportSection:
+    """The subject-access export's ``card`` of each application: dates, status, number, and the status history
+    oldest first with the staff notes (``note_destroyed`` once the applicant's application record is gone).
+    Registered with ``enrollment.exports.register_export_section``: the export is authorised and logged there."""
+    cards = _cards_of(applications)
+    open_numbers(cards)
+    by_application = {}
+    for card in cards:
+        changes = list(reversed(card_history(card)))
+        notes = open_notes(changes, record_key=applicant.personal_record)
+        by_application[card.application_id] = {
+            "number": card.number,
+            "issued": card.issued_on.isoformat(),
+            "expires": card.expires_on.isoformat(),
+            "status": card.status,
+            "status_history": [
+                {"at": change.changed_at.isoformat(), "from": change.from_status, "to": change.to_status,
+                 "reason": change.reason, "note": notes.get(change.pk),
+                 "note_destroyed": change.has_note and notes.get(change.pk) is None}
+                for change in changes
+            ],
+        }
+    return ExportSection(by_application=by_application, refs=[card.ref for card in cards])
 
 
 def cards(status: str | None = None) -> QuerySet[Card]:

@@ -27,26 +27,23 @@ from cityid.cards.models import (
 )
 from cityid.cards.notes import NoteNotKept, seal_note
 from cityid.cards.numbers import new_card_number
-from cityid.cards.sealing import open_record_of, seal_number
-from cityid.enrollment.models import Applicant
+from cityid.cards.sealing import seal_number
+from cityid.enrollment.selectors import application_record_key
+from cityid.enrollment.services import Approval
 
 
-def issue_cards(issues: list[tuple[Any, date, date]], *, issued_by: Any) -> list[Card]:
-    """A card record for each ``(application, issued_on, expires_on)``, with fresh random numbers."""
-    if not issues:
+def issue_cards(approvals: list[Approval], *, decided_by: Any) -> list[Card]:
+    """A card record for each approval, with a fresh random number sealed under the applicant's application
+    record. Registered with ``enrollment.services.register_on_approval``: it runs in the approval's transaction."""
+    if not approvals:
         return []
-    # Each number is sealed under its applicant's application record: one unwrap per applicant.
-    applicants = Applicant.objects.select_related("personal_record").in_bulk(
-        {application.applicant_id for application, _issued, _expires in issues}
-    )
-    records = {pk: open_record_of(applicant.personal_record) for pk, applicant in applicants.items()}
     for _attempt in range(5):
         cards = []
-        for application, issued_on, expires_on in issues:
-            card = Card(applicant_id=application.applicant_id, application=application, issued_on=issued_on,
-                        expires_on=expires_on)
-            seal_number(card, new_card_number(), record=records[application.applicant_id],
-                        application_public_id=application.public_id)
+        for approval in approvals:
+            application = approval.application
+            card = Card(applicant_id=application.applicant_id, application=application, issued_on=approval.decided_on,
+                        expires_on=approval.card_expires_on)
+            seal_number(card, new_card_number(), record=approval.record, application_public_id=application.public_id)
             cards.append(card)
         try:
             with transaction.atomic():  # a savepoint: a number collision retries the batch with new numbers
@@ -55,7 +52,7 @@ def issue_cards(issues: list[tuple[Any, date, date]], *, issued_by: Any) -> list
             continue
         record_events(
             [
-                dict(actor=issued_by, action="card.issue", target=f"card:{card.pk}")  # not linked to the application
+                dict(actor=decided_by, action="card.issue", target=f"card:{card.pk}")  # not linked to the application
                 for card in cards
             ]
         )
@@ -145,9 +142,8 @@ def change_status(
             card=locked, from_status=locked.status, to_status=to_status, reason=reason, changed_by=changed_by,
         )
         if note:
-            applicant = Applicant.objects.select_related("personal_record").get(pk=locked.applicant_id)
             try:
-                seal_note(change, note, record_key=applicant.personal_record)
+                seal_note(change, note, record_key=application_record_key(locked.applicant_id))
             except NoteNotKept:
                 raise CardStatusError(
                     "the applicant's application data is destroyed, so a note cannot be kept: "
@@ -161,26 +157,3 @@ def change_status(
     card.status = to_status
     return change
 
-
-def revoke_card(
-    card: Card, *, reason: str, changed_by: Any, note: str = "", today: date | None = None
-) -> CardStatusChange:
-    """Revoke a card for good: from issued or suspended, expired or not (a revocation is still worth
-    publishing for an expired card that was stolen or forged)."""
-    return change_status(card, StatusChangeKind.REVOKE, reason=reason, changed_by=changed_by, note=note, today=today)
-
-
-def suspend_card(
-    card: Card, *, reason: str, changed_by: Any, note: str = "", today: date | None = None
-) -> CardStatusChange:
-    """Suspend an issued, unexpired card until it is reinstated or revoked."""
-    return change_status(card, StatusChangeKind.SUSPEND, reason=reason, changed_by=changed_by, note=note,
-                          today=today)
-
-
-def reinstate_card(
-    card: Card, *, reason: str, changed_by: Any, note: str = "", today: date | None = None
-) -> CardStatusChange:
-    """Return a suspended, unexpired card to issued."""
-    return change_status(card, StatusChangeKind.REINSTATE, reason=reason, changed_by=changed_by, note=note,
-                          today=today)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,12 +17,12 @@ from django.utils.translation import gettext as _
 from cityid.accounts.policy import ROLES, PermissionDenied, allowed
 from cityid.accounts.services import authorize, role_of
 from cityid.audit.services import record_event, record_events
-from cityid.cards.sealing import open_numbers
 from cityid.enrollment import services
 from cityid.enrollment.models import Applicant, Application, ApplicationStatus, ClosedCaseAccess, ReadRateAlert
 from cityid.enrollment.records import name_dob_index_value
 from cityid.enrollment.services import current_rules
 from cityid.vault import services as vault
+from cityid.vault.models import RecordKey
 from cityid.vault.selectors import record_keys_matching
 
 
@@ -272,17 +273,37 @@ def _open(record_key: Any) -> vault.OpenRecord | None:
         return None
 
 
+def application_record_key(applicant_id: int) -> RecordKey | None:
+    """The key of the applicant's ``application`` record (``None`` once destroyed): other apps seal values about
+    the applicant under it (card numbers, card status notes). Opening it is the caller's read to authorise and log."""
+    return Applicant.objects.select_related("personal_record").get(pk=applicant_id).personal_record
+
+
+#: Readers of values other apps sealed under an applicant's ``application`` record (``register_application_reader``).
+_application_readers: list[Callable[..., None]] = []
+
+
+def register_application_reader(reader: Callable[..., None]) -> None:
+    """``reader(applications, *, record_key_id, record)`` runs whenever an applicant's records are decrypted for an
+    authorised, logged read (``read_applicant``, the subject-access export): ``applications`` are the applicant's,
+    ``record`` their open ``application`` record (``None`` once destroyed). The owning app opens what it sealed
+    there and sets it on its rows (cards: each application's card number). Registered in the owner's ``ready()``."""
+    if reader not in _application_readers:
+        _application_readers.append(reader)
+
+
 def read_applicant(*, applicant: Applicant, actor: Any, purpose: str) -> ApplicantView:
     """Decrypt an applicant's records for a person to see, for the named purpose (logged)."""
     authorize(actor, "enrollment.read_personal", target=applicant.ref)
     purpose = _bind(applicant, actor, purpose)
-    view = decrypt_applicant(applicant)
+    view = _decrypt_applicant(applicant)
     record_event(actor=actor, action="personal.read", target=applicant.ref, purpose=purpose)
     return view
 
 
-def decrypt_applicant(applicant: Applicant) -> ApplicantView:
-    """Everything still readable about an applicant. Callers authorise and log the read."""
+def _decrypt_applicant(applicant: Applicant) -> ApplicantView:
+    """Everything still readable about an applicant. Only for code that authorises and logs the read itself:
+    ``read_applicant`` and the subject-access export (``exports.export_subject``)."""
     destroyed: list[str] = []
     personal = _open(applicant.personal_record)
     profile = personal.open_json("profile", applicant.sealed_profile) if personal else None
@@ -297,9 +318,6 @@ def decrypt_applicant(applicant: Applicant) -> ApplicantView:
             if personal and application.sealed_details
             else None
         )
-        card = getattr(application, "card", None)
-        if card is not None:  # its number is sealed in the applicant's application record too
-            open_numbers([card], records={applicant.personal_record_id: personal} if personal else None)
         documents_record = _open(application.documents_record)
         if documents_record is None and "documents" not in destroyed:
             destroyed.append("documents")
@@ -320,6 +338,9 @@ def decrypt_applicant(applicant: Applicant) -> ApplicantView:
             for doc in application.documents.all()
         ]
         applications.append((application, details, docs))
+    for reader in _application_readers:
+        reader([application for application, _details, _docs in applications],
+               record_key_id=applicant.personal_record_id, record=personal)
     return ApplicantView(applicant, profile, applications, destroyed)
 
 

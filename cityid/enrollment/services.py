@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,7 +20,6 @@ from cityid.accounts.policy import allowed
 from cityid.accounts.services import authorize, role_of
 from cityid.audit.services import record_event, record_events
 from cityid.bulk import update_rows
-from cityid.cards.services import issue_cards
 from cityid.enrollment import eligibility
 from cityid.enrollment.inputs import EnrollmentInput, EnrollmentInvalid, sniff_content_type, validate
 from cityid.enrollment.messages import problem_message
@@ -261,6 +261,30 @@ class Decision:
     decided_on: date | None = None
 
 
+@dataclass(frozen=True)
+class Approval:
+    """One approved application, as the callbacks registered with :func:`register_on_approval` get it."""
+
+    application: Application
+    decided_on: date
+    card_expires_on: date  # by the eligibility rules, from the applicant's date of birth
+    record: vault.OpenRecord  # the applicant's ``application`` record, open: values about them are sealed under it
+
+
+_on_approval: list[Callable[..., Any]] = []
+
+
+def register_on_approval(callback: Callable[..., Any]) -> None:
+    """Run ``callback(approvals, *, decided_by)`` for every batch of approvals (the owning app calls this in
+    ``ready()``; cards issues the card records).
+
+    It runs inside the transaction that records the decisions, after their audit entries and before records'
+    due dates move (what it writes can be the trigger of a schedule); an exception it raises undoes the
+    decisions with everything else."""
+    if callback not in _on_approval:
+        _on_approval.append(callback)
+
+
 def decide(
     *,
     application: Application,
@@ -270,7 +294,8 @@ def decide(
     decided_on: date | None = None,
     imported: bool = False,
 ) -> Application:
-    """Approve (issuing the card record) or deny (with reasons and an appeal deadline)."""
+    """Approve (the callbacks registered with ``register_on_approval`` issue the card) or deny (with reasons and
+    an appeal deadline)."""
     decision = Decision(application, approve, tuple(reasons or ()), decided_on)
     return decide_many([decision], decided_by=decided_by, imported=imported)[0]
 
@@ -299,7 +324,7 @@ def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = 
         moves_dates = lock_if_decisions_move_dates()
         pks = [d.application.pk for d in decisions]
         locked = Application.objects.select_for_update().select_related("applicant").in_bulk(pks)
-        decided, events, cards = [], [], []
+        decided, events, approvals = [], [], []
         for decision in decisions:
             application = locked[decision.application.pk]
             decided_on = decision.decided_on or today
@@ -313,9 +338,8 @@ def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = 
             if decision.approve:
                 if not application.eligible:
                     raise DecisionRefused("the documents do not meet the eligibility rules")
-                profile = vault.open_record(application.applicant.personal_record).open_json(
-                    "profile", application.applicant.sealed_profile
-                )
+                record = vault.open_record(application.applicant.personal_record)
+                profile = record.open_json("profile", application.applicant.sealed_profile)
                 events.append(
                     dict(
                         actor=decided_by,
@@ -326,11 +350,12 @@ def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = 
                 )
                 date_of_birth = date.fromisoformat(profile["date_of_birth"])
                 application.status = ApplicationStatus.APPROVED
-                cards.append(
-                    (
+                approvals.append(
+                    Approval(
                         application,
                         decided_on,
                         eligibility.card_expiry(rules, date_of_birth=date_of_birth, issued_on=decided_on),
+                        record,
                     )
                 )
             else:
@@ -352,7 +377,9 @@ def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = 
             )
         update_rows(Application, ["status", "denial_reasons", "appeal_deadline", "decided_on", "decided_by"], decided)
         record_events(events)
-        issue_cards(cards, issued_by=decided_by)
+        if approvals:
+            for callback in _on_approval:
+                callback(approvals, decided_by=decided_by)
         # A decision or a card can be the trigger of a schedule: move the records if their date moved.
         if moves_dates:
             record_keys = RecordKey.objects.filter(
