@@ -71,11 +71,8 @@ _sections: dict[str, Callable[[Applicant, list[Application]], ExportSection]] = 
 
 def register_export_section(name: str, builder: Callable[[Applicant, list[Application]], ExportSection]) -> None:
     """``builder(applicant, applications) -> ExportSection``: what the app that registers it (in ``ready()``) holds
-    about the subject, decrypted, for each of their applications (cards: ``card``). The export is authorised and
-    logged as a whole; the builder authorises and logs nothing itself."""
-    if name in {"id", "type", "status", "submitted", "decided", "denial_reasons", "appeal_deadline", "details",
-                "documents"}:
-        raise ValueError(f"{name!r} is already a field of an exported application")
+    about the subject, decrypted, for each of their applications, under ``name`` (cards: ``card``). The export is
+    authorised and logged as a whole; the builder authorises and logs nothing itself."""
     _sections[name] = builder
 
 
