@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from cityid.core.errors import CityidError
+
 ROLES: dict[str, str] = {
     "clerk": _("Enrollment clerk"),
     "supervisor": _("Supervisor"),
@@ -66,8 +68,8 @@ POLICY: dict[str, frozenset[str]] = {
 }
 
 
-class PermissionDenied(Exception):
-    """The actor's role may not perform the action."""
+class PermissionDenied(CityidError):
+    """The actor's role may not perform the action (codes and words: ``accounts.messages``)."""
 
 
 def allowed(role: str | None, action: str) -> bool:

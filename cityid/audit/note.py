@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from cityid.core.errors import CityidError
+
 __all__ = [
     "ALG_ED25519",
     "Checkpoint",
@@ -53,7 +55,7 @@ _SIG_PREFIX = "\u2014 "  # em dash, space
 _HASH_SIZE = 32
 
 
-class NoteError(ValueError):
+class NoteError(CityidError, ValueError):
     """A note, key or checkpoint is malformed, or no trusted signature verifies."""
 
 

@@ -29,10 +29,11 @@ from cityid.audit import keys, merkle, note, services
 from cityid.audit.merkle import HASH_SIZE, TILE_HEIGHT, TILE_WIDTH
 from cityid.audit.models import AuditEntry, Checkpoint
 from cityid.audit.store import TileStore
+from cityid.core.errors import CityidError
 from cityid.vault.signers import SigningKeyMissing
 
 
-class BadRequest(ValueError):
+class BadRequest(CityidError, ValueError):
     """A proof or tile request that cannot be answered; the message says why (HTTP 400)."""
 
 
@@ -188,7 +189,7 @@ def decode_hashes(values: list[str]) -> list[bytes]:
 ACTOR_ID_RE = re.compile(r"^(staff:\d+|system:[\w.\-]+|public)$", re.ASCII)
 
 
-class UnknownActor(LookupError):
+class UnknownActor(CityidError, LookupError):
     """An actor given as a username that names no staff account."""
 
 

@@ -31,6 +31,7 @@ from django.utils import timezone
 from cityid.audit import keys, merkle, note, tiles
 from cityid.audit.models import AuditEntry, Checkpoint, LogHead, TreeHead, TreeTile
 from cityid.audit.store import TileStore, fetch_tiles
+from cityid.core.errors import CityidError
 
 SYSTEM_ACTOR = "system:operator"
 
@@ -48,7 +49,7 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=
 _UTC = dt.UTC
 
 
-class LogInconsistent(Exception):
+class LogInconsistent(CityidError):
     """The log's tree does not extend its latest checkpoint (or its stored state is damaged)."""
 
 

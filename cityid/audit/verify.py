@@ -34,12 +34,13 @@ from django.utils.dateparse import parse_datetime
 from cityid.audit import keys, merkle, note, services, tiles
 from cityid.audit.merkle import HASH_SIZE, TILE_HEIGHT, TILE_WIDTH
 from cityid.audit.models import AuditEntry, Checkpoint, LogHead, TreeHead, TreeTile
+from cityid.core.errors import CityidError
 
 COLUMNS = ("actor", "role", "action", "target", "purpose", "outcome")
 PREFETCH_TILES = 64
 
 
-class VerifyError(Exception):
+class VerifyError(CityidError):
     """The log or one of its checkpoints does not verify."""
 
 
@@ -47,7 +48,7 @@ class LogBroken(VerifyError):
     def __init__(self, index: int, reason: str) -> None:
         self.index = index
         self.reason = reason
-        super().__init__(f"audit log broken at index {index}: {reason}")
+        super().__init__("broken", index=index, reason=reason)
 
 
 @dataclass

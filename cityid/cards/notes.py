@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cityid.cards.models import CardStatusChange
+from cityid.core.errors import CityidError
 from cityid.vault import services as vault
 from cityid.vault.models import RecordKey
 
 
-class NoteNotKept(Exception):
+class NoteNotKept(CityidError):
     """The applicant's application record is destroyed: a new note could not be sealed under it."""
 
 

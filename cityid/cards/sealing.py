@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from cityid.core.errors import CityidError
 from cityid.vault import services as vault
 from cityid.vault.providers import KeyUnavailable, get_provider
 
@@ -25,7 +26,7 @@ from cityid.vault.providers import KeyUnavailable, get_provider
 CARDS_KEY = "cards"
 
 
-class NumberNotKept(Exception):
+class NumberNotKept(CityidError):
     """The applicant's application record is destroyed: a card number cannot be sealed under it."""
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from cityid.core.dates import add_years, age_on
+from cityid.core.errors import CityidError
 
 __all__ = [
     "DEFAULT_RULES_PATH",
@@ -76,7 +77,7 @@ PROBLEM_CODES = frozenset(
 )
 
 
-class RulesError(ValueError):
+class RulesError(CityidError, ValueError):
     """The rules file is missing, unreadable or invalid."""
 
 

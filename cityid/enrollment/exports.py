@@ -15,6 +15,7 @@ from cityid.audit.services import record_event
 from cityid.cards.models import Card
 from cityid.cards.notes import open_notes
 from cityid.cards.selectors import card_history
+from cityid.core.errors import CityidError
 from cityid.enrollment.models import Applicant
 from cityid.enrollment.selectors import decrypt_applicant
 from cityid.vault import services as vault
@@ -22,7 +23,7 @@ from cityid.vault import services as vault
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
 
 
-class SubjectNotFound(Exception):
+class SubjectNotFound(CityidError):
     pass
 
 
@@ -37,7 +38,7 @@ def find_subject(identifier: str) -> Applicant:
         pass
     applicant = Applicant.objects.filter(query).first()
     if applicant is None:
-        raise SubjectNotFound(f"no applicant with id, external_id or receipt {identifier!r}")
+        raise SubjectNotFound("not_found", subject=identifier)
     return applicant
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from cityid.core.errors import CityidError
 from cityid.enrollment import services
 from cityid.enrollment.inputs import DocumentInput, EnrollmentInput, EnrollmentInvalid
 from cityid.enrollment.models import Applicant
@@ -23,7 +24,7 @@ from cityid.enrollment.models import Applicant
 DECISIONS = {"approved", "denied", "pending"}
 
 
-class LineInvalid(Exception):
+class LineInvalid(CityidError):
     """The line cannot be imported; the message names the field."""
 
 
