@@ -56,6 +56,8 @@ POLICY: dict[str, frozenset[str]] = {
     "enrollment.clean": frozenset(),  # re-seals and re-encodes everything stored: the host operator only
     "subject.export": frozenset({"records_officer"}),
     "staff.manage": frozenset({"admin"}),
+    # Approving another administrator's staff change; the last active holder of this role is never removed.
+    "staff.approve_change": frozenset({"admin"}),
     "audit.read": frozenset({"auditor"}),
     "cards.produce": frozenset({"card_production"}),
     "cards.read": frozenset({"supervisor", "card_production"}),

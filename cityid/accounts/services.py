@@ -29,7 +29,7 @@ from cityid.accounts.models import (
     EnrolmentPurpose,
     TOTPDevice,
 )
-from cityid.accounts.policy import OPERATOR, PRIVILEGED_ROLES, ROLES, PermissionDenied, allowed
+from cityid.accounts.policy import OPERATOR, PRIVILEGED_ROLES, ROLES, PermissionDenied, allowed, roles_for
 from cityid.accounts.selectors import credential_issuers
 from cityid.audit.services import record_event
 from cityid.core.errors import CityidError
@@ -117,7 +117,7 @@ class StaffRefused(CityidError, ValueError):
 
 def _lock_active_admins(User: Any) -> list[int]:
     """The ids of the active administrators, locked until the transaction ends (PostgreSQL)."""
-    return list(User.objects.select_for_update().filter(role="admin", is_active=True)
+    return list(User.objects.select_for_update().filter(role__in=roles_for("staff.approve_change"), is_active=True)
                 .order_by("pk").values_list("pk", flat=True))
 
 
@@ -156,7 +156,7 @@ def _check_email(email: str) -> None:
 
 
 def _is_admin(actor: Any) -> bool:
-    return actor is not None and role_of(actor) == "admin"
+    return actor is not None and allowed(role_of(actor), "staff.approve_change")
 
 
 def add_staff(*, username: str, role: str, email: str, by: Any) -> NewStaff | ChangeRequest:
@@ -185,7 +185,8 @@ def set_role(user: Any, *, role: str, by: Any) -> ChangeRequest | None:
     if not user.is_active:
         raise StaffRefused("deactivated")
     User = get_user_model()
-    if user.role == "admin" and list(User.objects.filter(role="admin", is_active=True).values_list("pk", flat=True)) \
+    admins = roles_for("staff.approve_change")
+    if user.role in admins and list(User.objects.filter(role__in=admins, is_active=True).values_list("pk", flat=True)) \
             == [user.pk]:
         raise StaffRefused("last_admin_role")
     if _is_admin(by) and role in PRIVILEGED_ROLES:
@@ -199,7 +200,8 @@ def _set_role_now(user: Any, *, role: str, by: Any) -> None:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     with transaction.atomic():
-        if user.role == "admin" and user.is_active and _lock_active_admins(get_user_model()) == [user.pk]:
+        if allowed(user.role, "staff.approve_change") and user.is_active \
+                and _lock_active_admins(get_user_model()) == [user.pk]:
             raise StaffRefused("last_admin_role")
         user.role = role
         user.role_since = timezone.now()
@@ -220,7 +222,7 @@ def deactivate_staff(user: Any, *, by: Any, reason: str) -> int:
         locked = User.objects.select_for_update().get(pk=user.pk)
         if not locked.is_active:
             raise StaffRefused("inactive")
-        if locked.role == "admin" and _lock_active_admins(User) == [user.pk]:
+        if allowed(locked.role, "staff.approve_change") and _lock_active_admins(User) == [user.pk]:
             raise StaffRefused("last_admin")
         User.objects.filter(pk=user.pk).update(is_active=False, deactivation_reason=reason)
         user.is_active = False
@@ -353,7 +355,7 @@ def approve_change(*, request_id: int, by: Any) -> ChangeRequest:
     """A second, different, active administrator approves; the change is done in the same
     transaction. Refused for the requester, for the account the change is about, and when expired."""
     authorize(by, "staff.manage", target=f"change:{request_id}")
-    if by is None or role_of(by) != "admin":
+    if by is None or not allowed(role_of(by), "staff.approve_change"):
         raise PermissionDenied("approver_not_admin")
     with transaction.atomic():
         change = _pending_change(request_id)

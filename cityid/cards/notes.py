@@ -35,11 +35,11 @@ def seal_note(change: CardStatusChange, note: str, *, record_key: RecordKey | No
         change.has_note, change.sealed_note = False, None
         return
     if record_key is None:
-        raise NoteNotKept("the applicant's application record is destroyed")
+        raise NoteNotKept("destroyed")
     try:
         record = vault.open_record(record_key)
     except vault.RecordDestroyed as exc:
-        raise NoteNotKept(str(exc)) from exc
+        raise NoteNotKept("destroyed") from exc
     change.has_note, change.sealed_note = True, record.seal(note_field(change), note.encode())
 
 

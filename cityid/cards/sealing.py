@@ -54,11 +54,11 @@ def seal_number(card: Any, number: str, *, record: vault.OpenRecord, application
 
 def open_record_of(record_key: Any) -> vault.OpenRecord:
     if record_key is None:
-        raise NumberNotKept("the applicant's application record is destroyed")
+        raise NumberNotKept("destroyed")
     try:
         return vault.open_record(record_key)
     except vault.RecordDestroyed as exc:
-        raise NumberNotKept(str(exc)) from exc
+        raise NumberNotKept("destroyed") from exc
 
 
 def open_numbers(cards: Iterable[Any], *, records: dict[int, vault.OpenRecord] | None = None) -> None:
