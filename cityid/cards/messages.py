@@ -26,7 +26,7 @@ def register() -> None:
         "revoked": _("This card is revoked, and a revoked card cannot be changed. Issue a replacement card instead."),
         "wrong_status": _wrong_status,
         "expired": _("This card expired on %(expired_on)s; an expired card can only be revoked."),
-        "reason": _("Choose one of the reasons offered for this change."),
+        "reason": _("“%(reason)s” is not one of the reasons for this change: %(reasons)s."),
         "note": _("The note is longer than %(max_length)s characters."),
         "note_destroyed": _("The applicant's application data has been destroyed, so a note can no longer be kept "
                             "with this card. Make the change without a note."),

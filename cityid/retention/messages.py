@@ -55,4 +55,8 @@ def register() -> None:
     register_messages(CertificateInvalid, {
         "malformed": _("not a destruction certificate: %(reason)s"),
         "bad_signature": _("the signature does not match the certificate"),
+        "no_key": _("this installation has no certificate key"),
+        "foreign_key": _("the certificate names a public key that is not this installation's"),
+        "digest_differs": _("the certificate's signed_sha256 does not match its content"),
+        "not_in_log": _("audit log index %(index)s does not record this certificate"),
     })

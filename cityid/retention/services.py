@@ -347,7 +347,7 @@ def release_hold(*, hold_id: int, released_by: Any, progress: Progress = None) -
             _refuse_while_deleting(returning, hold)
             destroyed = vault.rewrap_moves(moves)
             if destroyed:
-                raise vault.RecordDestroyed(str(destroyed[0]))
+                raise vault.RecordDestroyed("destroyed", record=str(destroyed[0]))
             HeldRecord.objects.filter(pk__in=[m.pk for m in memberships]).delete()
         if progress:
             progress(len(memberships))
@@ -589,18 +589,16 @@ def verify_certificate(text: str) -> dict[str, Any]:
         except certificates.CertificateInvalid as exc:
             refusal = refusal or exc
     if body is None:
-        raise refusal or certificates.CertificateInvalid("this installation has no certificate key")
+        raise refusal or certificates.CertificateInvalid("no_key")
     # The signature covers the body only: the key and digest printed beside it must be ours too.
     signature = json.loads(text)["signature"]
     if named not in known:
-        raise certificates.CertificateInvalid("the certificate names a public key that is not this installation's")
+        raise certificates.CertificateInvalid("foreign_key")
     if signature.get("signed_sha256") != hashlib.sha256(certificates.canonical(body)).hexdigest():
-        raise certificates.CertificateInvalid("the certificate's signed_sha256 does not match its content")
+        raise certificates.CertificateInvalid("digest_differs")
     entry = AuditEntry.objects.filter(index=body.get("audit_log_index")).first()
     if entry is None or entry.action != "disposition.certificate" or entry.target != f"run:{body.get('run')}":
-        raise certificates.CertificateInvalid(
-            f"audit log index {body.get('audit_log_index')} does not record this certificate"
-        )
+        raise certificates.CertificateInvalid("not_in_log", index=body.get("audit_log_index"))
     return body
 
 

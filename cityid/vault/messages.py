@@ -14,6 +14,8 @@ from cityid.vault.signers import SigningKeyMissing
 def register() -> None:
     register_messages(SealError, {
         "unknown_version": _("not a sealed value of a known version"),
+        "not_provider_sealed": _("not a value sealed with a provider key"),
+        "provider_key_unavailable": _("provider key %(key)s is unavailable"),
         "authentication_failed": _("a sealed value failed authentication (wrong key, wrong record or altered bytes)"),
     })
     register_messages(KeyUnavailable, {

@@ -561,9 +561,9 @@ def open_with_key(key_id: str, sealed: bytes, associated_data: bytes) -> bytes:
     sealed = bytes(sealed)
     size = int.from_bytes(sealed[:2], "big")
     if size == 0 or len(sealed) < 2 + size:
-        raise envelope.SealError("not a value sealed with a provider key")
+        raise envelope.SealError("not_provider_sealed")
     try:
         data_key = get_provider().unwrap(key_id, sealed[2 : 2 + size])
     except KeyUnavailable as exc:
-        raise envelope.SealError(f"provider key {key_id} is unavailable") from exc
+        raise envelope.SealError("provider_key_unavailable", key=key_id) from exc
     return envelope.open_sealed(data_key, sealed[2 + size :], associated_data)
