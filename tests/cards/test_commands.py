@@ -67,7 +67,7 @@ def test_refusals_are_one_line(staff, card):
                                              *supervisor)
     assert "No card has that number." in refused("revoke", unused_number(), "--reason", "lost",
                                                                    *supervisor)
-    assert "“stolen” is not one of the reasons for this change: recovered." in refused(
+    assert "“stolen” is not one of the reasons for this change: recovered, cleared" in refused(
         "reinstate", card.number, "--reason", "stolen", *supervisor)
     assert refused("reinstate", card.number, "--reason", "recovered", *supervisor) == (
         "cannot reinstate the card: Only a suspended card can be reinstated.")
