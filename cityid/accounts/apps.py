@@ -8,13 +8,14 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from cityid.accounts import lockout
+        from cityid.accounts import lockout, messages
         from cityid.accounts.policy import PermissionDenied, allowed
         from cityid.accounts.services import authorize, resolve_command_actor
         from cityid.audit.services import record_event
         from cityid.cli.base import register_actor_policy
         from cityid.ui.decorators import register_policy
 
+        messages.register()
         lockout.connect()  # django-axes keeps no form or query data of a failed sign-in
 
         def record_refusal(user: Any, action: str) -> None:

@@ -29,9 +29,10 @@ from cityid.accounts.models import (
     EnrolmentPurpose,
     TOTPDevice,
 )
-from cityid.accounts.policy import OPERATOR, PRIVILEGED_ROLES, ROLES, PermissionDenied, allowed
+from cityid.accounts.policy import OPERATOR, PRIVILEGED_ROLES, ROLES, PermissionDenied, allowed, roles_for
 from cityid.accounts.selectors import credential_issuers
 from cityid.audit.services import record_event
+from cityid.core.errors import CityidError
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def authorize(actor: Any, action: str, *, target: str = "") -> None:
     """Raise PermissionDenied (and log the refusal) unless the actor's role allows the action."""
     if not allowed(role_of(actor), action):
         record_event(actor=actor, action="access.denied", target=target, purpose=action, outcome="denied")
-        raise PermissionDenied(f"role {role_of(actor) or 'none'!r} may not {action}")
+        raise PermissionDenied("role_may_not", role=role_of(actor) or "none", action=action)
 
 
 def create_staff(*, username: str, role: str, email: str = "", created_by: Any = None,
@@ -91,7 +92,7 @@ def resolve_command_actor(username: str | None) -> Any:
     try:
         user = User.objects.get(username=username, is_active=True)
     except User.DoesNotExist:
-        raise PermissionDenied(f"no active staff account {username!r}") from None
+        raise PermissionDenied("no_staff_account", username=username) from None
     return user
 
 
@@ -106,50 +107,17 @@ DEACTIVATION_REASONS: dict[str, Any] = {
     "other": gettext_lazy("Other reason"),
 }
 
-_REFUSALS: dict[str, Any] = {
-    "self": gettext_lazy("You cannot deactivate your own account."),
-    "last_admin": gettext_lazy("This is the last active administrator: make another administrator first."),
-    "last_admin_role": gettext_lazy(
-        "This is the last active administrator: make another administrator before changing this role."),
-    "inactive": gettext_lazy("This account is already deactivated."),
-    "active": gettext_lazy("This account is already active."),
-    "reason": gettext_lazy("Choose a reason from the list."),
-    "role": gettext_lazy("Choose a role from the list."),
-    "deactivated": gettext_lazy("This account is deactivated: reactivate it first."),
-    "email": gettext_lazy("Enter the staff member's email address: the enrolment link is sent there."),
-    "same_email": gettext_lazy("This is already the account's email address."),
-    "pending": gettext_lazy("A request for this change is already waiting for a second administrator."),
-    "not_pending": gettext_lazy("This request is no longer waiting for approval."),
-    "expired": gettext_lazy("This request has expired: ask again."),
-    "own_request": gettext_lazy("You asked for this change: a different administrator must approve it."),
-    "own_account": gettext_lazy("This change concerns your own account: another administrator must approve it."),
-    "taken": gettext_lazy("A staff account with this username already exists."),
-    "no_request": gettext_lazy("There is no such change request."),
-    "enrolled": gettext_lazy("This account has enrolled already: ask to replace the authenticator instead."),
-    "site": gettext_lazy("A site is a short code of letters, digits, '-' and '_' (at most 32)."),
-    "issued_by_requester": gettext_lazy(
-        "The administrator who asked for this change created, reactivated, reset or changed your account in the "
-        "last 30 days: a different administrator must approve it."),
-}
-
 #: An approver whose account the requester created, reactivated, reset or changed this recently is refused.
 APPROVER_CREDENTIAL_DAYS = 30
 
 
-class StaffRefused(ValueError):
+class StaffRefused(CityidError, ValueError):
     """A staff change the rules refuse; ``str()`` is the message in the active language."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-    def __str__(self) -> str:
-        return str(_REFUSALS[self.code])
 
 
 def _lock_active_admins(User: Any) -> list[int]:
     """The ids of the active administrators, locked until the transaction ends (PostgreSQL)."""
-    return list(User.objects.select_for_update().filter(role="admin", is_active=True)
+    return list(User.objects.select_for_update().filter(role__in=roles_for("staff.approve_change"), is_active=True)
                 .order_by("pk").values_list("pk", flat=True))
 
 
@@ -188,7 +156,7 @@ def _check_email(email: str) -> None:
 
 
 def _is_admin(actor: Any) -> bool:
-    return actor is not None and role_of(actor) == "admin"
+    return actor is not None and allowed(role_of(actor), "staff.approve_change")
 
 
 def add_staff(*, username: str, role: str, email: str, by: Any) -> NewStaff | ChangeRequest:
@@ -217,7 +185,8 @@ def set_role(user: Any, *, role: str, by: Any) -> ChangeRequest | None:
     if not user.is_active:
         raise StaffRefused("deactivated")
     User = get_user_model()
-    if user.role == "admin" and list(User.objects.filter(role="admin", is_active=True).values_list("pk", flat=True)) \
+    admins = roles_for("staff.approve_change")
+    if user.role in admins and list(User.objects.filter(role__in=admins, is_active=True).values_list("pk", flat=True)) \
             == [user.pk]:
         raise StaffRefused("last_admin_role")
     if _is_admin(by) and role in PRIVILEGED_ROLES:
@@ -231,7 +200,8 @@ def _set_role_now(user: Any, *, role: str, by: Any) -> None:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     with transaction.atomic():
-        if user.role == "admin" and user.is_active and _lock_active_admins(get_user_model()) == [user.pk]:
+        if allowed(user.role, "staff.approve_change") and user.is_active \
+                and _lock_active_admins(get_user_model()) == [user.pk]:
             raise StaffRefused("last_admin_role")
         user.role = role
         user.role_since = timezone.now()
@@ -252,7 +222,7 @@ def deactivate_staff(user: Any, *, by: Any, reason: str) -> int:
         locked = User.objects.select_for_update().get(pk=user.pk)
         if not locked.is_active:
             raise StaffRefused("inactive")
-        if locked.role == "admin" and _lock_active_admins(User) == [user.pk]:
+        if allowed(locked.role, "staff.approve_change") and _lock_active_admins(User) == [user.pk]:
             raise StaffRefused("last_admin")
         User.objects.filter(pk=user.pk).update(is_active=False, deactivation_reason=reason)
         user.is_active = False
@@ -385,8 +355,8 @@ def approve_change(*, request_id: int, by: Any) -> ChangeRequest:
     """A second, different, active administrator approves; the change is done in the same
     transaction. Refused for the requester, for the account the change is about, and when expired."""
     authorize(by, "staff.manage", target=f"change:{request_id}")
-    if by is None or role_of(by) != "admin":
-        raise PermissionDenied("only an active administrator approves staff changes")
+    if by is None or not allowed(role_of(by), "staff.approve_change"):
+        raise PermissionDenied("approver_not_admin")
     with transaction.atomic():
         change = _pending_change(request_id)
         expired = change.expires_at <= timezone.now()
@@ -534,8 +504,8 @@ def enrolment_device(link: EnrolmentLink, *, fresh: bool = False) -> TOTPDevice:
     return device
 
 
-class EnrolmentFailed(ValueError):
-    """The code did not match, or the link is no longer usable."""
+class EnrolmentFailed(CityidError, ValueError):
+    """The code did not match (``code``), or the link is no longer usable (``link``)."""
 
 
 def complete_enrolment(*, link_id: int, password: str, code: str, device_id: int | None = None) -> Any:

@@ -59,7 +59,7 @@ def export_log(directory: Path, progress: Callable[[int], None] | None = None) -
     """Write the latest signed checkpoint with its hash tiles and the verifier key under ``directory``."""
     checkpoint = selectors.latest_checkpoint()
     if checkpoint is None:
-        raise NothingSigned("no checkpoint has been signed yet: run `cityid audit checkpoint` first")
+        raise NothingSigned("nothing_signed")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     stale = directory / "tile" / "entries"
@@ -69,7 +69,7 @@ def export_log(directory: Path, progress: Callable[[int], None] | None = None) -
         suffix = None if width == TILE_WIDTH else width
         data, path = selectors.tile(level, index, width), tile_path(level, index, suffix)
         if data is None:
-            raise services.LogInconsistent(f"{path} of checkpoint size {checkpoint.size} is not available")
+            raise services.LogInconsistent("tile_unavailable", path=path, size=checkpoint.size)
         _write(directory, path, data)
         if progress:
             progress(1)

@@ -42,11 +42,8 @@ class EventSearchForm(UswdsMixin, forms.Form):
             return ""
         try:
             return selectors.resolve_actor(text)
-        except selectors.UnknownActor:
-            raise forms.ValidationError(
-                _("No staff account is named %(name)s. Give a username or an actor id such as staff:12."),
-                params={"name": text},
-            ) from None
+        except selectors.UnknownActor as exc:
+            raise forms.ValidationError(str(exc), code=exc.code) from None
 
     def clean_target(self) -> str:
         return self.cleaned_data["target"].strip()

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from cityid.core.errors import CityidError
+
 __all__ = [
     "ALG_ED25519",
     "Checkpoint",
@@ -53,7 +55,7 @@ _SIG_PREFIX = "\u2014 "  # em dash, space
 _HASH_SIZE = 32
 
 
-class NoteError(ValueError):
+class NoteError(CityidError, ValueError):
     """A note, key or checkpoint is malformed, or no trusted signature verifies."""
 
 
@@ -65,9 +67,9 @@ def _b64decode(text: str) -> bytes:
     try:
         raw = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
-        raise NoteError("invalid base64") from exc
+        raise NoteError("bad_base64") from exc
     if base64.b64encode(raw).decode("ascii") != text:
-        raise NoteError("non-canonical base64")
+        raise NoteError("noncanonical_base64")
     return raw
 
 
@@ -84,7 +86,7 @@ def _check_name(name: object) -> str:
         or any(ch.isspace() for ch in name)
         or not _valid_text(name)
     ):
-        raise NoteError(f"invalid key name {name!r}")
+        raise NoteError("bad_key_name", name=name)
     return name
 
 
@@ -104,7 +106,7 @@ def _public_bytes(public_key: Ed25519PublicKey | bytes) -> bytes:
         return public_key.public_bytes_raw()
     if isinstance(public_key, (bytes, bytearray)) and len(public_key) == 32:
         return bytes(public_key)
-    raise NoteError("public key must be an Ed25519PublicKey or 32 raw bytes")
+    raise NoteError("bad_public_key")
 
 
 def _private_key(private_key: Ed25519PrivateKey | bytes) -> Ed25519PrivateKey:
@@ -112,7 +114,7 @@ def _private_key(private_key: Ed25519PrivateKey | bytes) -> Ed25519PrivateKey:
         return private_key
     if isinstance(private_key, (bytes, bytearray)) and len(private_key) == 32:
         return Ed25519PrivateKey.from_private_bytes(bytes(private_key))
-    raise NoteError("private key must be an Ed25519PrivateKey or a 32-byte seed")
+    raise NoteError("bad_private_key")
 
 
 # --------------------------------------------------------------------------- keys
@@ -157,11 +159,11 @@ def _split_key(text: str) -> tuple[str, bytes, bytes]:
     """``name+hex+base64`` -> (name, key id, key bytes after the type byte)."""
     parts = text.split("+", 2)
     if len(parts) != 3 or not _HEX8.fullmatch(parts[1]):
-        raise NoteError("malformed key")
+        raise NoteError("malformed_key")
     name = _check_name(parts[0])
     material = _b64decode(parts[2])
     if len(material) != 33 or material[0] != ALG_ED25519:
-        raise NoteError("unsupported key type or length")
+        raise NoteError("unsupported_key")
     return name, bytes.fromhex(parts[1]), material[1:]
 
 
@@ -187,14 +189,14 @@ class Verifier:
 def parse_verifier_key(vkey: str) -> Verifier:
     """Parse ``"name+hex8+base64(0x01||pubkey)"``, checking the key ID matches."""
     if not isinstance(vkey, str):
-        raise NoteError("verifier key must be a string")
+        raise NoteError("verifier_not_text")
     name, kid, raw = _split_key(vkey)
     try:
         public_key = Ed25519PublicKey.from_public_bytes(raw)
     except ValueError as exc:
-        raise NoteError("invalid Ed25519 public key") from exc
+        raise NoteError("bad_ed25519_key") from exc
     if key_id(name, raw) != kid:
-        raise NoteError("verifier key ID does not match the key")
+        raise NoteError("verifier_id_mismatch")
     return Verifier(name, kid, public_key)
 
 
@@ -202,11 +204,11 @@ def parse_signer_key(skey: str) -> tuple[str, Ed25519PrivateKey]:
     """Parse a ``PRIVATE+KEY+...`` signer key into ``(name, private key)``."""
     prefix = "PRIVATE+KEY+"
     if not isinstance(skey, str) or not skey.startswith(prefix):
-        raise NoteError("malformed signer key")
+        raise NoteError("malformed_signer_key")
     name, kid, seed = _split_key(skey[len(prefix) :])
     sk = Ed25519PrivateKey.from_private_bytes(seed)
     if key_id(name, sk.public_key()) != kid:
-        raise NoteError("signer key ID does not match the key")
+        raise NoteError("signer_id_mismatch")
     return name, sk
 
 
@@ -215,7 +217,7 @@ def parse_signer_key(skey: str) -> tuple[str, Ed25519PrivateKey]:
 
 def _check_body(body: object) -> str:
     if not isinstance(body, str) or not body.endswith("\n") or not _valid_text(body):
-        raise NoteError("note text must be non-empty, end in a newline and hold no control characters")
+        raise NoteError("bad_text")
     return body
 
 
@@ -235,34 +237,34 @@ def sign_note_with(body: str, name: str, public_key: Ed25519PublicKey | bytes, s
     kid = key_id(name, public_key)
     signature = sign(body.encode("utf-8"))
     if len(signature) != 64:
-        raise NoteError("an Ed25519 signature is 64 bytes")
+        raise NoteError("bad_signature_length")
     return f"{body}\n{_SIG_PREFIX}{name} {_b64encode(kid + signature)}\n"
 
 
 def _parse_note(text: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
     """Split a signed note into its text and ``(name, key id, signature)`` triples."""
     if not isinstance(text, str) or not _valid_text(text):
-        raise NoteError("malformed note")
+        raise NoteError("malformed_note")
     split = text.rfind("\n\n")
     if split < 0:
-        raise NoteError("malformed note: no signature block")
+        raise NoteError("no_signature_block")
     body, block = text[: split + 1], text[split + 2 :]
     if not block.endswith("\n"):
-        raise NoteError("malformed note: signature block must end in a newline")
+        raise NoteError("signature_block_newline")
     lines = block[:-1].split("\n")
     if len(lines) > MAX_SIGNATURES:
-        raise NoteError("malformed note: too many signatures")
+        raise NoteError("too_many_signatures")
     signatures = []
     for line in lines:
         if not line.startswith(_SIG_PREFIX):
-            raise NoteError("malformed note: bad signature line")
+            raise NoteError("bad_signature_line")
         name, sep, b64 = line[len(_SIG_PREFIX) :].partition(" ")
         if not sep or not b64:
-            raise NoteError("malformed note: bad signature line")
+            raise NoteError("bad_signature_line")
         _check_name(name)
         raw = _b64decode(b64)
         if len(raw) < 5:
-            raise NoteError("malformed note: signature too short")
+            raise NoteError("signature_too_short")
         signatures.append((name, raw[:4], raw[4:]))
     return body, signatures
 
@@ -281,7 +283,7 @@ def open_note(text: str, verifier_keys: str | Verifier | Iterable[str | Verifier
         verifier = vk if isinstance(vk, Verifier) else parse_verifier_key(vk)
         known = trusted.setdefault((verifier.name, verifier.key_id), verifier)
         if known.public_key != verifier.public_key:
-            raise NoteError(f"ambiguous key {verifier.name}+{verifier.key_id.hex()}")
+            raise NoteError("ambiguous_key", key=f"{verifier.name}+{verifier.key_id.hex()}")
     body, signatures = _parse_note(text)
     message = body.encode("utf-8")
     verified = False
@@ -290,10 +292,10 @@ def open_note(text: str, verifier_keys: str | Verifier | Iterable[str | Verifier
         if signer is None:
             continue
         if not signer.verify(message, signature):
-            raise NoteError(f"invalid signature for key {name}+{kid.hex()}")
+            raise NoteError("invalid_signature", key=f"{name}+{kid.hex()}")
         verified = True
     if not verified:
-        raise NoteError("note has no verifiable signatures")
+        raise NoteError("no_verifiable_signature")
     return body
 
 
@@ -319,15 +321,15 @@ _SIZE_RE = re.compile(r"0|[1-9][0-9]{0,18}", re.ASCII)
 def checkpoint_body(origin: str, size: int, root: bytes, extensions: Iterable[str] = ()) -> str:
     """``"origin\\nsize\\nbase64(root)\\n"`` (plus any extension lines, not recommended)."""
     if not isinstance(origin, str) or not origin or "\n" in origin or not _valid_text(origin):
-        raise NoteError("invalid checkpoint origin")
+        raise NoteError("bad_origin")
     if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size < 1 << 63:
-        raise NoteError("invalid checkpoint size")
+        raise NoteError("bad_size")
     if not isinstance(root, bytes) or len(root) != _HASH_SIZE:
-        raise NoteError("checkpoint root must be 32 bytes")
+        raise NoteError("bad_root")
     lines = [origin, str(size), _b64encode(root)]
     for ext in extensions:
         if not isinstance(ext, str) or not ext or "\n" in ext or not _valid_text(ext):
-            raise NoteError("invalid checkpoint extension line")
+            raise NoteError("bad_extension")
         lines.append(ext)
     return "\n".join(lines) + "\n"
 
@@ -335,16 +337,16 @@ def checkpoint_body(origin: str, size: int, root: bytes, extensions: Iterable[st
 def parse_checkpoint(body: str) -> Checkpoint:
     """Parse a checkpoint body (the text of an opened note) strictly."""
     if not isinstance(body, str) or not body.endswith("\n") or not _valid_text(body):
-        raise NoteError("malformed checkpoint")
+        raise NoteError("malformed_checkpoint")
     lines = body[:-1].split("\n")
     if len(lines) < 3 or not all(lines):
-        raise NoteError("malformed checkpoint: needs origin, size and root on non-empty lines")
+        raise NoteError("checkpoint_lines")
     origin, size_text, root_text, *extensions = lines
     if not _SIZE_RE.fullmatch(size_text) or int(size_text) >= 1 << 63:
-        raise NoteError("malformed checkpoint size")
+        raise NoteError("malformed_size")
     root = _b64decode(root_text)
     if len(root) != _HASH_SIZE:
-        raise NoteError("malformed checkpoint root")
+        raise NoteError("malformed_root")
     return Checkpoint(origin, int(size_text), root, tuple(extensions))
 
 
@@ -354,5 +356,5 @@ def open_checkpoint(
     """:func:`open_note` then :func:`parse_checkpoint`, optionally pinning the origin."""
     checkpoint = parse_checkpoint(open_note(text, verifier_keys))
     if origin is not None and checkpoint.origin != origin:
-        raise NoteError(f"checkpoint origin {checkpoint.origin!r} is not {origin!r}")
+        raise NoteError("wrong_origin", found=checkpoint.origin, origin=origin)
     return checkpoint

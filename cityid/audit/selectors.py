@@ -29,10 +29,11 @@ from cityid.audit import keys, merkle, note, services
 from cityid.audit.merkle import HASH_SIZE, TILE_HEIGHT, TILE_WIDTH
 from cityid.audit.models import AuditEntry, Checkpoint
 from cityid.audit.store import TileStore
+from cityid.core.errors import CityidError
 from cityid.vault.signers import SigningKeyMissing
 
 
-class BadRequest(ValueError):
+class BadRequest(CityidError, ValueError):
     """A proof or tile request that cannot be answered; the message says why (HTTP 400)."""
 
 
@@ -101,10 +102,10 @@ def parse_count(value: Any, name: str, *, required: bool = True) -> int | None:
     """A non-negative decimal query parameter, or :class:`BadRequest`."""
     if value is None or value == "":
         if required:
-            raise BadRequest(f"missing parameter {name!r}")
+            raise BadRequest("missing_parameter", name=name)
         return None
     if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 19:
-        raise BadRequest(f"{name!r} must be a non-negative integer")
+        raise BadRequest("not_a_count", name=name)
     return int(value)
 
 
@@ -112,12 +113,11 @@ def _signed_size(size: int | None, name: str) -> int:
     """``size`` (default: the latest checkpoint's) if the latest signed checkpoint covers it, else NotSigned."""
     published = published_size()
     if published == 0:
-        raise NotSigned("the log has not signed a checkpoint yet; checkpoints are signed on a schedule")
+        raise NotSigned("nothing_signed")
     if size is None:
         return published
     if size > published:
-        raise NotSigned(f"{name}={size} is beyond the latest signed checkpoint ({published} entries); "
-                        "checkpoints are signed on a schedule, not on request")
+        raise NotSigned("beyond_checkpoint", name=name, size=size, published=published)
     return size
 
 
@@ -136,9 +136,8 @@ def inclusion_proof(index: int, size: int | None = None) -> dict[str, Any]:
     size = _signed_size(size, "size")
     if index >= size:
         if size == published_size():
-            raise NotSigned(f"entry {index} is not in the latest signed checkpoint ({size} entries) yet; "
-                            "checkpoints are signed on a schedule, not on request")
-        raise BadRequest(f"index={index} must be less than size={size}")
+            raise NotSigned("entry_not_signed", index=index, size=size)
+        raise BadRequest("index_beyond_size", index=index, size=size)
     store = TileStore()
     hashes = merkle.inclusion_proof(store, index, size)
     return {
@@ -158,7 +157,7 @@ def consistency_proof(old: int, new: int | None = None) -> dict[str, Any]:
     """
     new = _signed_size(new, "new")
     if old > new:
-        raise BadRequest(f"old={old} must not be larger than new={new}")
+        raise BadRequest("old_beyond_new", old=old, new=new)
     store = TileStore()
     hashes = merkle.consistency_proof(store, old, new)
     return {
@@ -188,7 +187,7 @@ def decode_hashes(values: list[str]) -> list[bytes]:
 ACTOR_ID_RE = re.compile(r"^(staff:\d+|system:[\w.\-]+|public)$", re.ASCII)
 
 
-class UnknownActor(LookupError):
+class UnknownActor(CityidError, LookupError):
     """An actor given as a username that names no staff account."""
 
 
@@ -201,7 +200,7 @@ def resolve_actor(text: str) -> str:
 
     pk = get_user_model().objects.filter(username=text).values_list("pk", flat=True).first()
     if pk is None:
-        raise UnknownActor(text)
+        raise UnknownActor("unknown_actor", name=text)
     return f"staff:{pk}"
 
 

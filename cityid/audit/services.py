@@ -31,6 +31,7 @@ from django.utils import timezone
 from cityid.audit import keys, merkle, note, tiles
 from cityid.audit.models import AuditEntry, Checkpoint, LogHead, TreeHead, TreeTile
 from cityid.audit.store import TileStore, fetch_tiles
+from cityid.core.errors import CityidError
 
 SYSTEM_ACTOR = "system:operator"
 
@@ -48,7 +49,7 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=
 _UTC = dt.UTC
 
 
-class LogInconsistent(Exception):
+class LogInconsistent(CityidError):
     """The log's tree does not extend its latest checkpoint (or its stored state is damaged)."""
 
 
@@ -288,12 +289,13 @@ def _load_partial_tiles(size: int) -> dict[tuple[int, int], tiles.Sublevels]:
     for level, index, width in wanted:
         stored = found.get((level, index))
         if stored is None or stored[0] != width:
-            have = "missing" if stored is None else f"{stored[0]} hashes wide"
-            raise LogInconsistent(f"tile {level}/{index} is {have}; a tree of {size} entries needs {width}")
+            if stored is None:
+                raise LogInconsistent("tile_missing", tile=f"{level}/{index}", size=size, width=width)
+            raise LogInconsistent("tile_width", tile=f"{level}/{index}", have=stored[0], size=size, width=width)
         try:
             out[(level, index)] = tiles.unpack(width, stored[1])
         except ValueError as exc:
-            raise LogInconsistent(f"tile {level}/{index}: {exc}") from None
+            raise LogInconsistent("tile_malformed", tile=f"{level}/{index}", reason=str(exc)) from None
     return out
 
 
@@ -399,25 +401,20 @@ def make_checkpoint() -> Checkpoint:
         try:
             root = tree_root(size, store)
         except KeyError as exc:
-            raise LogInconsistent(f"stored tree node {exc} is missing") from None
+            raise LogInconsistent("node_missing", node=str(exc)) from None
         latest = Checkpoint.objects.order_by("-size", "-pk").first()
         if latest is not None:
             try:
                 signed = note.open_checkpoint(latest.note, vkeys, origin=origin)
             except note.NoteError as exc:
-                raise LogInconsistent(f"latest checkpoint (#{latest.pk}) does not verify: {exc}") from None
+                raise LogInconsistent("checkpoint_signature", checkpoint=latest.pk, reason=exc) from None
             if signed.size != latest.size or signed.root != bytes(latest.root):
-                raise LogInconsistent(f"latest checkpoint (#{latest.pk}) does not match its signed note")
+                raise LogInconsistent("checkpoint_columns", checkpoint=latest.pk)
             if signed.size > size:
-                raise LogInconsistent(
-                    f"latest checkpoint (#{latest.pk}) is of {signed.size} entries but the tree holds {size}"
-                )
+                raise LogInconsistent("checkpoint_beyond_tree", checkpoint=latest.pk, signed=signed.size, size=size)
             proof = merkle.consistency_proof(store, signed.size, size)
             if not merkle.verify_consistency(signed.size, size, signed.root, root, proof):
-                raise LogInconsistent(
-                    f"the tree of {size} entries is not consistent with checkpoint #{latest.pk} "
-                    f"({signed.size} entries): refusing to sign"
-                )
+                raise LogInconsistent("not_consistent", checkpoint=latest.pk, signed=signed.size, size=size)
             if signed.size == size:
                 return latest
         text = note.sign_note_with(note.checkpoint_body(origin, size, root), origin, signer.public_key(), signer.sign)

@@ -153,15 +153,15 @@ def event(request: HttpRequest, index: int) -> HttpResponse:
 @requires("audit.read")
 def verify(request: HttpRequest) -> HttpResponse:
     """Recompute the whole tree from the stored entries and check every checkpoint (``cityid audit verify``)."""
-    report, problem, bad_index = None, "", None
+    report, problem, bad_index, code = None, "", None, ""
     try:
         report = verify_log()
     except VerifyError as exc:
-        problem = str(exc)
+        problem, code = str(exc), exc.code  # the sentence for the page, the code for the log
         bad_index = getattr(exc, "index", None)
     record_event(
         actor=request.user, action="audit.verify", outcome="ok" if report else "failed",
-        target="" if bad_index is None else f"index:{bad_index}",
+        target="" if bad_index is None else f"index:{bad_index}", purpose=code,
     )
     return render(request, "audit/verify.html", {
         "report": report, "problem": problem, "bad_index": bad_index, "status": selectors.log_status(),

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from cityid.accounts.policy import roles_for
 from cityid.bench.common import percentile
 
 
@@ -58,8 +59,9 @@ def bench_audit(
     total_bytes = 0
     while written < entries:
         n = min(batch, entries - written)
+        role = roles_for("enrollment.create")[0]
         items = [
-            {"actor": f"staff:{rng.randrange(200)}", "role": "clerk", "action": actions[(written + i) % 5],
+            {"actor": f"staff:{rng.randrange(200)}", "role": role, "action": actions[(written + i) % 5],
              "target": f"{kinds[i % 3]}:{uuid.UUID(int=rng.getrandbits(128), version=4)}",
              "purpose": "review"}
             for i in range(n)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from cityid.accounts.policy import roles_for
 from cityid.bench.common import percentile
 
 
@@ -52,7 +53,7 @@ def bench_enrollment(people: int, progress: Callable[[int], None] | None = None)
     from cityid.enrollment.inputs import DocumentInput, EnrollmentInput
     from cityid.enrollment.services import enroll
 
-    clerk = create_staff(username=f"bench_clerk_{time.time_ns()}", role="clerk").user
+    clerk = create_staff(username=f"bench_clerk_{time.time_ns()}", role=roles_for("enrollment.create")[0]).user
     photo = _photo()
     inputs = []
     for index in range(people):

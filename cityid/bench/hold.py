@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from cityid.accounts.policy import roles_for
 from cityid.bench.cohorts import make_cohort
 from cityid.bench.common import load_average
 
@@ -28,7 +29,7 @@ def bench_hold_rewrap(records: int = 100_000, *, progress: Callable[[int], None]
     from cityid.vault.providers import get_provider
 
     provider = get_provider()
-    counsel = create_staff(username=f"bench_counsel_{time.time_ns()}", role="counsel").user
+    counsel = create_staff(username=f"bench_counsel_{time.time_ns()}", role=roles_for("retention.hold")[0]).user
     t0 = time.perf_counter()
     cohort_key = make_cohort(records, due_on=date(2031, 12, 31), tag="h", with_blobs=False, progress=progress)
     setup_seconds = time.perf_counter() - t0

@@ -6,12 +6,14 @@ class CardsConfig(AppConfig):
     label = "cards"
 
     def ready(self) -> None:
+        from cityid.cards import messages
         from cityid.cards.notes import erase_notes
         from cityid.cards.sealing import erase_numbers
         from cityid.vault.services import register_record_owner
 
         # Status-change notes and card numbers are sealed under the applicant's application record:
         # disposition erases them too.
+        messages.register()
         register_record_owner("application", eraser=erase_notes)
         register_record_owner("application", eraser=erase_numbers)
 

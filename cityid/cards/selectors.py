@@ -16,6 +16,7 @@ from cityid.cards.models import Card, CardStatus, CardStatusChange
 from cityid.cards.notes import open_notes
 from cityid.cards.numbers import is_valid_card_number
 from cityid.cards.sealing import number_digest, open_numbers
+from cityid.core.errors import CityidError
 from cityid.enrollment.exports import ExportSection
 from cityid.enrollment.services import ReadLimitReached, count_personal_read
 from cityid.vault import services as vault
@@ -24,22 +25,17 @@ PAGE_SIZE = 25
 NUMBER_SEPARATORS = str.maketrans("", "", " -")
 
 
-class CardLookupError(ValueError):
-    """No card answers to the number given; the message (one line) says why."""
-
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.code = code
+class CardLookupError(CityidError, ValueError):
+    """No card answers to the number given; the code says why (``malformed``, ``check_digit``, ``not_found``)."""
 
 
 def normalise_number(number: str) -> str:
     """The 16 digits of a card number as printed or typed (``1234 5678-9012 3456``)."""
     digits = (number or "").strip().translate(NUMBER_SEPARATORS)
     if len(digits) != 16 or not (digits.isascii() and digits.isdigit()):  # isdigit() alone admits "²", "①"
-        raise CardLookupError(f"{number!r} is not a card number: a card number has 16 digits", code="malformed")
+        raise CardLookupError("malformed")
     if not is_valid_card_number(digits):
-        raise CardLookupError(f"{number!r} is not a card number: its check digit is wrong (mistyped?)",
-                              code="check_digit")
+        raise CardLookupError("check_digit")
     return digits
 
 
@@ -49,7 +45,7 @@ def find_card(number: str) -> Card:
     card = (Card.objects.select_related("application", "applicant__personal_record")
             .filter(number_digest=number_digest(digits)).first())
     if card is None:
-        raise CardLookupError(f"no card has the number {digits}", code="not_found")
+        raise CardLookupError("not_found")
     card.number = digits  # the reader typed it
     return card
 

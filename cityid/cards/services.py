@@ -28,6 +28,7 @@ from cityid.cards.models import (
 from cityid.cards.notes import NoteNotKept, seal_note
 from cityid.cards.numbers import new_card_number
 from cityid.cards.sealing import seal_number
+from cityid.core.errors import CityidError
 from cityid.enrollment.selectors import application_record_key
 from cityid.enrollment.services import Approval
 
@@ -60,14 +61,9 @@ def issue_cards(approvals: list[Approval], *, decided_by: Any) -> list[Card]:
     raise RuntimeError("could not draw unused card numbers")
 
 
-class CardStatusError(ValueError):
-    """A status change that the rules refuse: a one-line message for an operator, and a ``code``
-    (with ``params``) from which the staff pages word it in the reader's language."""
-
-    def __init__(self, message: str, *, code: str, **params: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.params = params
+class CardStatusError(CityidError, ValueError):
+    """A status change that the rules refuse: a ``code`` (with ``params``), worded in the reader's language
+    (``cards.messages``) on the staff pages and on the command line alike."""
 
 
 class _Transition(NamedTuple):
@@ -85,32 +81,22 @@ _TRANSITIONS: dict[str, _Transition] = {
 
 def _check_request(kind: str, reason: str, note: str) -> None:
     if kind not in _TRANSITIONS:
-        raise CardStatusError(f"unknown change {kind!r}; one of: {', '.join(_TRANSITIONS)}", code="unknown_change")
+        raise CardStatusError("unknown_change", kind=kind, kinds=", ".join(_TRANSITIONS))
     if reason not in REASONS_FOR[kind]:
-        raise CardStatusError(
-            f"{reason!r} is not a reason to {kind} a card; one of: {', '.join(REASONS_FOR[kind])}",
-            code="reason", kind=kind,
-        )
+        raise CardStatusError("reason", kind=kind, reason=reason, reasons=", ".join(REASONS_FOR[kind]))
     if len(note) > NOTE_MAX_LENGTH:
-        raise CardStatusError(f"the note is longer than {NOTE_MAX_LENGTH} characters", code="note")
+        raise CardStatusError("note", max_length=NOTE_MAX_LENGTH)
 
 
 def _check_transition(card: Card, kind: str, today: date) -> str:
     """The status the change leaves the card in, or CardStatusError saying why it is refused."""
     transition = _TRANSITIONS[kind]
     if card.status == CardStatus.REVOKED:
-        raise CardStatusError("the card is revoked, and a revoked card cannot be changed (issue a replacement)",
-                              code="revoked")
+        raise CardStatusError("revoked")
     if card.status not in transition.from_statuses:
-        raise CardStatusError(
-            f"the card is {card.status}: only {' or '.join(transition.from_statuses)} cards can be {transition.done}",
-            code="wrong_status", kind=kind, status=card.status,
-        )
+        raise CardStatusError("wrong_status", kind=kind, status=card.status)
     if kind != StatusChangeKind.REVOKE and card.expires_on < today:
-        raise CardStatusError(
-            f"the card expired on {card.expires_on.isoformat()}, and an expired card can only be revoked",
-            code="expired", kind=kind, expired_on=card.expires_on,
-        )
+        raise CardStatusError("expired", kind=kind, expired_on=card.expires_on.isoformat())
     return transition.to_status
 
 
@@ -145,10 +131,7 @@ def change_status(
             try:
                 seal_note(change, note, record_key=application_record_key(locked.applicant_id))
             except NoteNotKept:
-                raise CardStatusError(
-                    "the applicant's application data is destroyed, so a note cannot be kept: "
-                    "change the status without one", code="note_destroyed",
-                ) from None
+                raise CardStatusError("note_destroyed") from None
         change.save()
         locked.status = to_status
         locked.save(update_fields=["status"])

@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -59,34 +58,6 @@ def _can(request: HttpRequest, action: str) -> bool:
     return allowed(getattr(request.user, "role", None), action)
 
 
-def lookup_message(error: selectors.CardLookupError) -> str:
-    return {
-        "malformed": _("A card number has 16 digits."),
-        "check_digit": _("That is not a valid card number: the check digit does not match. Look for a mistyped digit."),
-        "not_found": _("No card has that number."),
-    }.get(error.code, str(error))
-
-
-def refusal_message(error: services.CardStatusError) -> str:
-    if error.code == "revoked":
-        return _("This card is revoked, and a revoked card cannot be changed. Issue a replacement card instead.")
-    if error.code == "wrong_status":
-        if error.params.get("kind") == StatusChangeKind.REINSTATE:
-            return _("Only a suspended card can be reinstated.")
-        return _("Only an issued card can be suspended.")
-    if error.code == "expired":
-        return _("This card expired on %(date)s; an expired card can only be revoked.") % {
-            "date": date_format(error.params["expired_on"], "Y-m-d")}
-    if error.code == "reason":
-        return _("Choose one of the reasons offered for this change.")
-    if error.code == "note":
-        return _("The note is longer than 200 characters.")
-    if error.code == "note_destroyed":
-        return _("The applicant's application data has been destroyed, so a note can no longer be kept "
-                 "with this card. Make the change without a note.")
-    return str(error)
-
-
 @never_cache
 @requires("cards.read")
 def card_list(request: HttpRequest) -> HttpResponse:
@@ -98,7 +69,7 @@ def card_list(request: HttpRequest) -> HttpResponse:
         try:
             card = selectors.find_card(form.cleaned_data["number"])
         except selectors.CardLookupError as error:
-            form.add_error("number", lookup_message(error))
+            form.add_error("number", str(error))
         else:
             return redirect("cards:card", pk=card.pk)
     page = selectors.card_page(status=None if status == "all" else status, page=request.GET.get("page"))
@@ -147,7 +118,7 @@ def card_change(request: HttpRequest, pk: int) -> HttpResponse:
         services.change_status(card, kind, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"],
                                changed_by=request.user)
     except services.CardStatusError as error:
-        messages.error(request, refusal_message(error))
+        messages.error(request, str(error))
     else:
         messages.success(request, CHANGE_DONE[kind])
     return redirect("cards:card", pk=card.pk)

@@ -8,11 +8,14 @@ actor refuses.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, SystemCheckError
+
+from cityid.core.errors import CityidError
 
 ACTOR_HELP = (
     "the staff username acting (default: CITYID_ACTOR, else the host operator); "
@@ -74,11 +77,25 @@ class CityidCommand(BaseCommand):
         return parser
 
     def execute(self, *args: Any, **options: Any) -> Any:
+        """A failure is one line: ``cityid: <sentence>`` on stderr and exit status 1 from the command line (a
+        ``CommandError`` from ``call_command``); a project error (``CityidError``) is put in the reader's words."""
+        try:
+            return self._execute_in_words(*args, **options)
+        except CommandError as exc:
+            if (not getattr(self, "_called_from_command_line", False) or options.get("traceback")
+                    or isinstance(exc, SystemCheckError)):
+                raise
+            self.stderr.write(f"cityid: {exc}")
+            sys.exit(exc.returncode)
+
+    def _execute_in_words(self, *args: Any, **options: Any) -> Any:
         refusal = _actor_policy.refusal if _actor_policy else _NoPolicy
         try:
             return super().execute(*args, **options)
         except refusal as exc:
             raise CommandError(f"permission denied: {exc}") from None
+        except CityidError as exc:
+            raise CommandError(str(exc)) from None
 
     def actor(self, options: dict) -> Any:
         if _actor_policy is None:

@@ -6,7 +6,9 @@ class EnrollmentConfig(AppConfig):
     label = "enrollment"
 
     def ready(self) -> None:
-        from cityid.enrollment import records
+        from cityid.enrollment import messages, records
+
+        messages.register()
         from cityid.vault.services import register_record_owner
 
         register_record_owner("application", indexer=records.application_indexes, eraser=records.erase_application)

@@ -14,6 +14,7 @@ from django.db.models import Q
 from cityid.accounts.services import authorize
 from cityid.audit.selectors import subject_entries
 from cityid.audit.services import record_event
+from cityid.core.errors import CityidError
 from cityid.enrollment.models import Applicant, Application
 from cityid.enrollment.selectors import _decrypt_applicant
 from cityid.vault import services as vault
@@ -21,7 +22,7 @@ from cityid.vault import services as vault
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
 
 
-class SubjectNotFound(Exception):
+class SubjectNotFound(CityidError):
     pass
 
 
@@ -36,7 +37,7 @@ def find_subject(identifier: str) -> Applicant:
         pass
     applicant = Applicant.objects.filter(query).first()
     if applicant is None:
-        raise SubjectNotFound(f"no applicant with id, external_id or receipt {identifier!r}")
+        raise SubjectNotFound("not_found", subject=identifier)
     return applicant
 
 

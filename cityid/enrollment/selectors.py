@@ -12,7 +12,6 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
-from django.utils.translation import gettext as _
 
 from cityid.accounts.policy import ROLES, PermissionDenied, allowed
 from cityid.accounts.services import authorize, role_of
@@ -116,9 +115,6 @@ class PurposeInvalid(PermissionDenied, ValueError):
     ``reason`` (no open recorded reason of that kind for this reader and applicant), ``rate_limit``.
     """
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def parse_purpose(purpose: str) -> tuple[str, str] | None:
@@ -149,11 +145,11 @@ def case_open_to(application: Application, actor: Any) -> bool:
     return application.in_decision_queue and allowed(role_of(actor), "enrollment.queue")
 
 
-def _refuse(applicant: Applicant, actor: Any, code: str, named: str, message: str) -> PurposeInvalid:
+def _refuse(applicant: Applicant, actor: Any, code: str, named: str) -> PurposeInvalid:
     # The purpose as named is hostile input: only its well-formed shape goes into the log, never the raw text.
     record_event(actor=actor, action="access.denied", target=applicant.ref,
                  purpose=named or f"purpose:{code}", outcome="denied")
-    return PurposeInvalid(code, message)
+    return PurposeInvalid(code)
 
 
 def check_purpose(*, applicant: Applicant, actor: Any, purpose: str) -> str:
@@ -166,27 +162,23 @@ def check_purpose(*, applicant: Applicant, actor: Any, purpose: str) -> str:
     parsed = parse_purpose(purpose)
     if parsed is None:
         code = "missing" if not purpose else "malformed"
-        raise _refuse(applicant, actor, code, "", _("Name a case assigned to you, or a recorded reason, to open "
-                                                     "this record."))
+        raise _refuse(applicant, actor, code, "")
     kind, value = parsed
     named = f"{kind}:{value}"
     if kind == "application":
         application = applicant.applications.filter(public_id=value).first()
         if application is None:
-            raise _refuse(applicant, actor, "not_a_case", named, _("That case is not one of this applicant's."))
+            raise _refuse(applicant, actor, "not_a_case", named)
         if actor is None:
             return named
         if application.status != ApplicationStatus.SUBMITTED:
-            raise _refuse(applicant, actor, "closed", named,
-                          _("That case is decided: a closed case is opened only with a recorded reason."))
+            raise _refuse(applicant, actor, "closed", named)
         if not case_open_to(application, actor):
-            raise _refuse(applicant, actor, "not_assigned", named,
-                          _("That case is not assigned to you, your site or your queue."))
+            raise _refuse(applicant, actor, "not_assigned", named)
         return named
     checker, _lister = services.access_reasons()[kind]
     if actor is None or not checker(value, actor=actor, applicant=applicant):
-        raise _refuse(applicant, actor, "reason", named,
-                      _("That reason is not recorded for you and this applicant, or it has expired."))
+        raise _refuse(applicant, actor, "reason", named)
     return named
 
 
@@ -194,9 +186,7 @@ def _count(applicant: Applicant, actor: Any, named: str) -> None:
     try:
         services.count_personal_read(actor=actor)
     except services.ReadLimitReached as reached:
-        raise _refuse(applicant, actor, "rate_limit", f"read_limit:{reached.window}",
-                      _("You have opened more records than the hourly or daily limit allows. Ask a supervisor.")
-                      ) from None
+        raise _refuse(applicant, actor, "rate_limit", f"read_limit:{reached.window}") from None
 
 
 def _bind(applicant: Applicant, actor: Any, purpose: str) -> str:
@@ -382,8 +372,7 @@ def search_applicants(*, actor: Any, given_name: str, family_name: str, date_of_
     except services.ReadLimitReached as reached:
         record_event(actor=actor, action="access.denied", target="search", purpose=f"read_limit:{reached.window}",
                      outcome="denied")
-        raise PurposeInvalid("rate_limit", _("You have opened more records than the hourly or daily limit allows. "
-                                             "Ask a supervisor.")) from None
+        raise PurposeInvalid("rate_limit") from None
     keys = record_keys_matching(
         record_class="application",
         kind="name_dob",

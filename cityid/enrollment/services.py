@@ -14,12 +14,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
 
 from cityid.accounts.policy import allowed
 from cityid.accounts.services import authorize, role_of
 from cityid.audit.services import record_event, record_events
 from cityid.bulk import update_rows
+from cityid.core.errors import CityidError
 from cityid.enrollment import eligibility
 from cityid.enrollment.inputs import EnrollmentInput, EnrollmentInvalid, sniff_content_type, validate
 from cityid.enrollment.messages import problem_message
@@ -45,7 +45,7 @@ from cityid.vault.models import BlindIndex, Blob, RecordKey
 APPEAL_DAYS_DEFAULT = 30
 
 
-class DecisionRefused(Exception):
+class DecisionRefused(CityidError):
     """The decision is not allowed (wrong state, separation of duties, ineligible)."""
 
 
@@ -330,14 +330,14 @@ def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = 
             decided_on = decision.decided_on or today
             reasons = list(dict.fromkeys(decision.reasons))
             if application.status != ApplicationStatus.SUBMITTED:
-                raise DecisionRefused("this application has already been decided")
+                raise DecisionRefused("decided")
             if decided_by is not None and application.enrolled_by_id == decided_by.pk:
-                raise DecisionRefused("the person who enrolled an application may not decide it")
+                raise DecisionRefused("own_enrollment")
             if decided_on < application.submitted_on:
-                raise DecisionRefused("the decision date is before the submission date")
+                raise DecisionRefused("before_submission")
             if decision.approve:
                 if not application.eligible:
-                    raise DecisionRefused("the documents do not meet the eligibility rules")
+                    raise DecisionRefused("ineligible")
                 record = vault.open_record(application.applicant.personal_record)
                 profile = record.open_json("profile", application.applicant.sealed_profile)
                 events.append(
@@ -361,7 +361,7 @@ def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = 
             else:
                 unknown = [r for r in reasons if r not in DenialReason.values]
                 if not reasons or unknown:
-                    raise DecisionRefused("a denial needs at least one known reason")
+                    raise DecisionRefused("no_reason")
                 application.status = ApplicationStatus.DENIED
                 application.denial_reasons = reasons
                 application.appeal_deadline = decided_on + timedelta(days=appeal_days)
@@ -638,23 +638,8 @@ def _replace_blobs(
 # --- purpose binding: case assignment, recorded reasons, read counting ----------------------------------
 
 
-class CaseAccessRefused(ValueError):
+class CaseAccessRefused(CityidError, ValueError):
     """An assignment or a recorded reason the rules refuse; ``str()`` is the message in the active language."""
-
-    MESSAGES: dict[str, Any] = {
-        "target": gettext_lazy("Choose one clerk, one site or the decision queue."),
-        "staff": gettext_lazy("This staff member cannot be assigned cases: choose an active clerk or supervisor."),
-        "closed": gettext_lazy("This case is decided: it can no longer be assigned."),
-        "open": gettext_lazy("This case is still open: open it through its assignment, not with a reason."),
-        "reason": gettext_lazy("Choose a reason from the list."),
-    }
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-    def __str__(self) -> str:
-        return str(self.MESSAGES[self.code])
 
 
 #: Recorded-reason kinds: ``kind -> (checker, lister)``. A purpose ``<kind>:<uuid>`` is accepted for a read
@@ -738,11 +723,11 @@ READ_WINDOWS = (
 )
 
 
-class ReadLimitReached(Exception):
+class ReadLimitReached(CityidError):
     """The staff member has read more personal records in this window than the hard limit allows."""
 
     def __init__(self, window: str) -> None:
-        super().__init__(window)
+        super().__init__("read_limit", window=window)
         self.window = window
 
 

@@ -29,12 +29,12 @@ def request_disposition(*, as_of: date, requested_by: Any) -> DispositionRequest
     """The first approval: a records officer asks for a run as of ``as_of``."""
     authorize(requested_by, "retention.dispose")
     if requested_by is None or not allowed(getattr(requested_by, "role", None), "retention.dispose"):
-        raise RetentionError("only a records officer can request a disposition run")
+        raise RetentionError("not_requesting_officer")
     if as_of > timezone.localdate():
-        raise RetentionError("the as-of date is in the future")
+        raise RetentionError("as_of_in_future")
     with transaction.atomic():
         if DispositionRequest.objects.filter(as_of=as_of, approved_at=None, withdrawn_at=None).exists():
-            raise RetentionError(f"a request for a run as of {as_of.isoformat()} is already waiting for approval")
+            raise RetentionError("request_waiting", day=as_of.isoformat())
         request = DispositionRequest.objects.create(as_of=as_of, requested_by=requested_by)
         record_event(actor=requested_by, action="disposition.request", target=f"request:{request.pk}",
                      purpose=as_of.isoformat())
@@ -45,11 +45,11 @@ def _pending(request_id: int) -> DispositionRequest:
     try:
         request = DispositionRequest.objects.select_related("requested_by").get(pk=request_id)
     except DispositionRequest.DoesNotExist:
-        raise RetentionError(f"no disposition request {request_id}") from None
+        raise RetentionError("no_request", request=request_id) from None
     if request.approved_at is not None:
-        raise RetentionError("this request has already been approved")
+        raise RetentionError("already_approved")
     if request.withdrawn_at is not None:
-        raise RetentionError("this request has been withdrawn")
+        raise RetentionError("withdrawn")
     return request
 
 
@@ -62,7 +62,7 @@ def approve_request(*, request_id: int, approved_by: Any, progress: services.Pro
     authorize(approved_by, "retention.dispose")
     request = _pending(request_id)
     if approved_by is None or approved_by.pk == request.requested_by_id:
-        raise RetentionError("you requested this run: a different records officer must approve it")
+        raise RetentionError("own_request")
     started = timezone.now()
     certificate = services.run_disposition(
         as_of=request.as_of, approvers=[request.requested_by, approved_by], progress=progress,

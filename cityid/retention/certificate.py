@@ -12,11 +12,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from cityid.audit.merkle import leaf_hash, root_from_leaf_hashes
+from cityid.core.errors import CityidError
 
 METHOD = "cryptographic erase (destruction of the key-encryption keys in the key provider), then deletion"
 
 
-class CertificateInvalid(Exception):
+class CertificateInvalid(CityidError):
     pass
 
 
@@ -53,9 +54,9 @@ def verify(text: str, public_key: Ed25519PublicKey) -> dict[str, Any]:
         body = document["certificate"]
         signature = base64.b64decode(document["signature"]["value"], validate=True)
     except (ValueError, KeyError, TypeError) as exc:
-        raise CertificateInvalid(f"not a destruction certificate: {exc}") from None
+        raise CertificateInvalid("malformed", reason=str(exc)) from None
     try:
         public_key.verify(signature, canonical(body))
     except InvalidSignature:
-        raise CertificateInvalid("the signature does not match the certificate") from None
+        raise CertificateInvalid("bad_signature") from None
     return body

@@ -24,6 +24,7 @@ from cityid.accounts.policy import allowed
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event
 from cityid.core.dates import add_years
+from cityid.core.errors import CityidError
 from cityid.retention import certificate as certificates
 from cityid.retention import signing
 from cityid.retention.models import (
@@ -49,7 +50,7 @@ DELETE_BATCH = 10_000  # records deleted per transaction once their cohort key i
 Progress = Callable[[int], None] | None
 
 
-class RetentionError(Exception):
+class RetentionError(CityidError):
     """A retention action was refused; the message says why."""
 
 
@@ -102,11 +103,11 @@ def set_schedule(
     """A new version of a class's schedule. Call ``apply_schedule`` to move the records (resumable)."""
     authorize(approved_by, "retention.schedule")
     if record_class not in CLASSES:
-        raise RetentionError(f"unknown class {record_class!r}; one of {', '.join(CLASSES)}")
+        raise RetentionError("unknown_class", value=record_class, classes=", ".join(CLASSES))
     if (fixed_date is None) == (trigger is None):
-        raise RetentionError("give either a fixed date or a trigger with a number of years")
+        raise RetentionError("date_or_trigger")
     if trigger is not None and (trigger not in Trigger.values or years is None or not 0 <= years <= 100):
-        raise RetentionError(f"a trigger is one of {', '.join(Trigger.values)} with 0 to 100 years")
+        raise RetentionError("bad_trigger", triggers=", ".join(Trigger.values))
     with transaction.atomic():
         version = (Schedule.objects.filter(record_class=record_class).aggregate(v=Max("version"))["v"] or 0) + 1
         schedule = Schedule.objects.create(
@@ -245,14 +246,11 @@ def scope_query(text: str) -> QuerySet[RecordKey]:
     for subject in scope.subjects:
         applicant = _find_applicant(subject)
         if applicant is None:
-            raise ScopeInvalid(f"unknown subject {subject!r} in 'subject:{subject}'")
+            raise ScopeInvalid("unknown_subject", subject=subject)
         if found and applicant.pk not in found:
             # Terms are a conjunction: two different people match nothing, and a hold on nothing
             # would protect no one while looking placed. Refuse it, as two classes are refused.
-            raise ScopeInvalid(
-                f"'subject:{subject}' and 'subject:{next(iter(found.values()))}' are different subjects: "
-                "a conjunction of them matches nothing; place one hold per subject"
-            )
+            raise ScopeInvalid("two_subjects", subject=subject, other=next(iter(found.values())))
         found[applicant.pk] = subject
         query &= (
             Q(id__in=[k for k in (applicant.personal_record_id, applicant.photo_record_id) if k])
@@ -278,9 +276,9 @@ def place_hold(
     run destroys. Records whose keys are already destroyed are gone and cannot be held."""
     authorize(placed_by, "retention.hold")
     if not case_name.strip() or not court.strip():
-        raise RetentionError("a hold needs a case name and a court")
+        raise RetentionError("case_and_court")
     if order_date is not None and order_date > timezone.localdate():
-        raise RetentionError("the order date is in the future")
+        raise RetentionError("order_in_future")
     records = scope_query(scope)  # validates the scope before anything is written
     with transaction.atomic():
         _lock()
@@ -318,7 +316,7 @@ def release_hold(*, hold_id: int, released_by: Any, progress: Progress = None) -
     try:
         hold = LegalHold.objects.get(pk=hold_id)
     except LegalHold.DoesNotExist:
-        raise RetentionError(f"no hold {hold_id}") from None
+        raise RetentionError("no_hold", hold=hold_id) from None
     with transaction.atomic():
         _lock()
         hold = LegalHold.objects.select_for_update().get(pk=hold_id)
@@ -349,7 +347,7 @@ def release_hold(*, hold_id: int, released_by: Any, progress: Progress = None) -
             _refuse_while_deleting(returning, hold)
             destroyed = vault.rewrap_moves(moves)
             if destroyed:
-                raise vault.RecordDestroyed(str(destroyed[0]))
+                raise vault.RecordDestroyed("destroyed", record=str(destroyed[0]))
             HeldRecord.objects.filter(pk__in=[m.pk for m in memberships]).delete()
         if progress:
             progress(len(memberships))
@@ -367,10 +365,7 @@ def _refuse_while_deleting(cohorts: set[str], hold: LegalHold) -> None:
         .order_by("run_id", "cohort").first()
     )
     if busy is not None:
-        raise RetentionError(
-            f"disposition run #{busy.run_id} is deleting cohort {busy.cohort}, to which records of hold "
-            f"{hold.pk} would return: release the hold again once that run has finished"
-        )
+        raise RetentionError("cohort_busy", run=busy.run_id, cohort=busy.cohort, hold=hold.pk)
 
 
 # --- disposition -------------------------------------------------------------------------------
@@ -433,27 +428,22 @@ def _check_approvers(approvers: list[Any], *, requested_at: datetime | None = No
     made, neither of whose accounts the other one created, reactivated or reset in the last 30 days
     (else one person could make the second officer and approve alone)."""
     if len(approvers) != 2 or approvers[0] is None or approvers[1] is None:
-        raise RetentionError("a disposition run needs two approvers")
+        raise RetentionError("two_approvers")
     if approvers[0].pk == approvers[1].pk:
-        raise RetentionError("the two approvers must be different people")
+        raise RetentionError("same_approver")
     for approver in approvers:
         if not allowed(approver.role, "retention.dispose") or not approver.is_active:
-            raise RetentionError(f"{approver.username} is not an active records officer")
+            raise RetentionError("not_officer", username=approver.username)
     if requested_at is not None:
         for approver in approvers:
             since = accounts.role_since(approver.pk)
             if since is None or since >= requested_at:
-                raise RetentionError(
-                    f"{approver.username} became a records officer after this run was requested: "
-                    "only officers who held the role before the request can approve it"
-                )
+                raise RetentionError("officer_too_recent", username=approver.username)
     window = timezone.now() - timedelta(days=APPROVER_CREDENTIAL_DAYS)
     for approver, other in ((approvers[0], approvers[1]), (approvers[1], approvers[0])):
         if other.pk in accounts.credential_issuers(approver.pk, since=window):
-            raise RetentionError(
-                f"{approver.username}'s account was created, reactivated or reset by {other.username} "
-                f"in the last {APPROVER_CREDENTIAL_DAYS} days: a different records officer must approve"
-            )
+            raise RetentionError("issued_by_other", username=approver.username, other=other.username,
+                                 days=APPROVER_CREDENTIAL_DAYS)
 
 
 def run_disposition(
@@ -472,7 +462,7 @@ def run_disposition(
     """
     _check_approvers(approvers, requested_at=requested_at)
     if as_of > timezone.localdate():
-        raise RetentionError("the as-of date is in the future")
+        raise RetentionError("as_of_in_future")
     created = False
     with transaction.atomic():
         _lock()  # one starter at a time: two approvals at once must not start two runs over the same cohorts
@@ -483,10 +473,7 @@ def run_disposition(
                 # Its destroyed keys are not certified until it finishes, and a run as of another date
                 # would not finish it: refuse rather than leave a destruction without its certificate.
                 day = unfinished.as_of.isoformat()
-                raise RetentionError(
-                    f"disposition run #{unfinished.pk} as of {day} was interrupted and is unfinished: "
-                    f"run again as of {day} to finish and certify it first"
-                )
+                raise RetentionError("unfinished_run", run=unfinished.pk, day=day)
             cohorts = due_cohorts(as_of)
             if not cohorts:
                 return Certificate.objects.filter(run__as_of=as_of).order_by("-run__started_at", "-run_id").first()
@@ -602,18 +589,16 @@ def verify_certificate(text: str) -> dict[str, Any]:
         except certificates.CertificateInvalid as exc:
             refusal = refusal or exc
     if body is None:
-        raise refusal or certificates.CertificateInvalid("this installation has no certificate key")
+        raise refusal or certificates.CertificateInvalid("no_key")
     # The signature covers the body only: the key and digest printed beside it must be ours too.
     signature = json.loads(text)["signature"]
     if named not in known:
-        raise certificates.CertificateInvalid("the certificate names a public key that is not this installation's")
+        raise certificates.CertificateInvalid("foreign_key")
     if signature.get("signed_sha256") != hashlib.sha256(certificates.canonical(body)).hexdigest():
-        raise certificates.CertificateInvalid("the certificate's signed_sha256 does not match its content")
+        raise certificates.CertificateInvalid("digest_differs")
     entry = AuditEntry.objects.filter(index=body.get("audit_log_index")).first()
     if entry is None or entry.action != "disposition.certificate" or entry.target != f"run:{body.get('run')}":
-        raise certificates.CertificateInvalid(
-            f"audit log index {body.get('audit_log_index')} does not record this certificate"
-        )
+        raise certificates.CertificateInvalid("not_in_log", index=body.get("audit_log_index"))
     return body
 
 

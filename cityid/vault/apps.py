@@ -8,9 +8,11 @@ class VaultConfig(AppConfig):
 
     def ready(self) -> None:
         from cityid.core import backends
+        from cityid.vault import messages
         from cityid.vault.providers import PROVIDERS, KeyProvider
         from cityid.vault.signers import STORES, SigningKeyStore
 
+        messages.register()
         backends.register_part(setting="CITYID_KEY_PROVIDER", protocol=KeyProvider, aliases=PROVIDERS)
         backends.register_part(setting="CITYID_SIGNER", protocol=SigningKeyStore, aliases=STORES)
         checks.register(swappable_parts_check, checks.Tags.compatibility)

@@ -23,13 +23,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from cityid.bulk import update_rows
+from cityid.core.errors import CityidError
 from cityid.text import clean_text
 from cityid.vault import envelope
 from cityid.vault.models import BlindIndex, Blob, RecordKey
 from cityid.vault.providers import KeyUnavailable, get_provider
 
 
-class RecordDestroyed(Exception):
+class RecordDestroyed(CityidError):
     """The record's key is gone: its data can no longer be read by anyone."""
 
 
@@ -87,7 +88,7 @@ def open_record(record_key: RecordKey) -> OpenRecord:
     try:
         data_key = get_provider().unwrap(record_key.key_id, record_key.wrapped_key)
     except KeyUnavailable as exc:
-        raise RecordDestroyed(str(record_key)) from exc
+        raise RecordDestroyed("destroyed", record=str(record_key)) from exc
     return OpenRecord(record_key, data_key)
 
 
@@ -311,7 +312,7 @@ def rewrap(record_key: RecordKey, *, key_id: str, cohort: str | None = None, due
     """Move one record's data key under another provider key (see ``rewrap_moves``); raises
     ``RecordDestroyed`` if its key is gone, writing nothing."""
     if rewrap_many([record_key], key_id=key_id, cohort=cohort, due_on=due_on):
-        raise RecordDestroyed(str(record_key))
+        raise RecordDestroyed("destroyed", record=str(record_key))
 
 
 def rewrap_many(
@@ -491,7 +492,7 @@ def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> 
         if key is not None:
             return _signer_of(key)
         if not create:
-            raise SigningKeyMissing(f"no {purpose} signing key yet")
+            raise SigningKeyMissing("none_yet", purpose=purpose)
         store = get_store()
         old = legacy.read() if legacy else None
         try:
@@ -516,7 +517,7 @@ def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> 
             continue  # another process recorded the key first: read theirs
     key = SigningKey.objects.filter(purpose=purpose, retired_at=None).first()
     if key is None:
-        raise SigningKeyMissing(f"could not record a {purpose} signing key")
+        raise SigningKeyMissing("not_recorded", purpose=purpose)
     return _signer_of(key)
 
 
@@ -560,9 +561,9 @@ def open_with_key(key_id: str, sealed: bytes, associated_data: bytes) -> bytes:
     sealed = bytes(sealed)
     size = int.from_bytes(sealed[:2], "big")
     if size == 0 or len(sealed) < 2 + size:
-        raise envelope.SealError("not a value sealed with a provider key")
+        raise envelope.SealError("not_provider_sealed")
     try:
         data_key = get_provider().unwrap(key_id, sealed[2 : 2 + size])
     except KeyUnavailable as exc:
-        raise envelope.SealError(f"provider key {key_id} is unavailable") from exc
+        raise envelope.SealError("provider_key_unavailable", key=key_id) from exc
     return envelope.open_sealed(data_key, sealed[2 + size :], associated_data)

@@ -22,12 +22,13 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from cityid.core.errors import CityidError
 from cityid.vault.keyfiles import create_secret_file
 
 ED25519 = "Ed25519"
 
 
-class SigningKeyMissing(Exception):
+class SigningKeyMissing(CityidError):
     """The store holds no private key under this label (never created, or retired and destroyed)."""
 
 
@@ -116,9 +117,9 @@ class FileKeyStore:
         try:
             key = serialization.load_pem_private_key(self._path(label).read_bytes(), password=None)
         except FileNotFoundError:
-            raise SigningKeyMissing(label) from None
+            raise SigningKeyMissing("missing", label=label) from None
         if not isinstance(key, Ed25519PrivateKey):
-            raise SigningKeyMissing(f"{label}: not an Ed25519 key")
+            raise SigningKeyMissing("not_ed25519", label=label)
         return key
 
     def sign(self, label: str, message: bytes) -> bytes:
@@ -160,7 +161,7 @@ class Pkcs11KeyStore:
         try:
             return self._session.get_key(label=self.PREFIX + label, object_class=object_class)
         except (self._pkcs11.NoSuchKey, self._pkcs11.MultipleObjectsReturned):
-            raise SigningKeyMissing(label) from None
+            raise SigningKeyMissing("missing", label=label) from None
 
     def create(self, label: str) -> bytes:
         from pkcs11 import Attribute, KeyType, Mechanism
@@ -183,7 +184,7 @@ class Pkcs11KeyStore:
                     private_template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False},
                 )
             except self._pkcs11.exceptions.MechanismInvalid:
-                raise SigningKeyMissing("this token cannot make Ed25519 keys (CKM_EC_EDWARDS_KEY_PAIR_GEN)") from None
+                raise SigningKeyMissing("no_ed25519_mechanism") from None
             return _raw_ed25519_point(public[Attribute.EC_POINT])
 
     def sign(self, label: str, message: bytes) -> bytes:

@@ -189,7 +189,7 @@ def test_exit_status_from_the_command_line(staff, capsys, monkeypatch):
         Command().run_from_argv(["cityid", "staff", "deactivate", "admin1", "--reason", "left", "--actor", "admin1"])
     assert exited.value.code == 1
     captured = capsys.readouterr()
-    assert captured.err.strip().splitlines() == ["CommandError: You cannot deactivate your own account."]
+    assert captured.err.strip().splitlines() == ["cityid: You cannot deactivate your own account."]
     assert captured.out == ""
     Command().run_from_argv(["cityid", "staff", "deactivate", "clerk1", "--reason", "left", "--actor", "admin1"])
     assert "sessions ended:" in capsys.readouterr().out
