@@ -14,3 +14,8 @@ class CardsConfig(AppConfig):
         # disposition erases them too.
         register_record_owner("application", eraser=erase_notes)
         register_record_owner("application", eraser=erase_numbers)
+
+        from cityid.cards.retention_facts import facts
+        from cityid.retention.facts import register_subject_facts
+
+        register_subject_facts(facts)
