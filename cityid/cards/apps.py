@@ -17,6 +17,11 @@ class CardsConfig(AppConfig):
         register_record_owner("application", eraser=erase_notes)
         register_record_owner("application", eraser=erase_numbers)
 
+        from cityid.cards.retention_facts import facts
+        from cityid.retention.facts import register_subject_facts
+
+        register_subject_facts(facts)
+
         self._register_with_enrollment()
 
     def _register_with_enrollment(self) -> None:

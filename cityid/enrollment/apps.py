@@ -19,3 +19,8 @@ class EnrollmentConfig(AppConfig):
         from cityid.enrollment.services import register_access_reason
 
         register_access_reason("closed_case", selectors.closed_case_allows, lister=selectors.closed_case_purposes)
+
+        from cityid.enrollment.retention_facts import facts
+        from cityid.retention.facts import register_subject_facts
+
+        register_subject_facts(facts)

@@ -394,3 +394,39 @@ def files_left_unclean() -> int:
 
     found = CleanupProgress.objects.filter(task__endswith=f"-{CLEAN_VERSION}").aggregate(total=Sum("refused"))
     return found["total"] or 0
+
+
+@dataclass(frozen=True)
+class RecordOwner:
+    """Whose a record is: an applicant's own record (personal, photo: ``application_id`` is None, the
+    dates are those of the applicant's latest application) or one application's (documents)."""
+
+    applicant_id: int
+    application_id: int | None
+    submitted: date
+    decided: date | None
+
+
+def record_owners(record_ids: list[int]) -> dict[int, RecordOwner]:
+    """The owner of each of these records that is an applicant's or an application's, in one query."""
+    if not record_ids:
+        return {}
+    rows = (
+        Application.objects.filter(
+            Q(documents_record_id__in=record_ids)
+            | Q(applicant__personal_record_id__in=record_ids)
+            | Q(applicant__photo_record_id__in=record_ids)
+        )
+        .order_by("submitted_on", "id")
+        .values_list("id", "applicant_id", "documents_record_id", "applicant__personal_record_id",
+                     "applicant__photo_record_id", "submitted_on", "decided_on")
+    )
+    wanted = set(record_ids)
+    out: dict[int, RecordOwner] = {}
+    for application_id, applicant_id, documents, personal, photo, submitted, decided in rows:
+        if documents in wanted:
+            out[documents] = RecordOwner(applicant_id, application_id, submitted, decided)
+        for own in (personal, photo):
+            if own in wanted:  # ordered by submission: the latest application is written last
+                out[own] = RecordOwner(applicant_id, None, submitted, decided)
+    return out

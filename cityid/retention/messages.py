@@ -22,6 +22,7 @@ def register() -> None:
         "dates_reversed": _("bad date range in '%(term)s': FROM must not be after TO"),
         "two_ranges": _("more than one submitted range ('%(term)s')"),
         "two_classes": _("a conjunction of two different classes matches nothing; place two holds instead"),
+        "submitted_unknown": _("no installed app knows when records were submitted: '%(term)s' cannot be used"),
         "unknown_subject": _("unknown subject '%(subject)s' in 'subject:%(subject)s'"),
         "two_subjects": _("'subject:%(subject)s' and 'subject:%(other)s' are different subjects: a conjunction of "
                           "them matches nothing; place one hold per subject"),

@@ -26,7 +26,7 @@ from cityid.audit.services import record_event
 from cityid.core.dates import add_years
 from cityid.core.errors import CityidError
 from cityid.retention import certificate as certificates
-from cityid.retention import signing
+from cityid.retention import facts, signing
 from cityid.retention.models import (
     Certificate,
     CohortState,
@@ -73,9 +73,10 @@ def current_rule(record_class: str) -> Rule:
     schedule = Schedule.objects.filter(record_class=record_class).order_by("-version").first()
     if schedule is not None:
         return Rule(schedule.trigger or Trigger.SUBMITTED, schedule.years or 0, schedule.fixed_date)
-    from cityid.enrollment.services import current_rules  # the rules file is the version-0 schedule
-
-    return Rule(Trigger.SUBMITTED, current_rules().retention_years(record_class))
+    years = facts.default_years(record_class)  # the owners' rules are the version-0 schedule
+    if years is None:
+        raise KeyError(f"no schedule for {record_class!r}: no version was set and no registered app gives a default")
+    return Rule(Trigger.SUBMITTED, years)
 
 
 def decisions_move_dates(record_classes: Iterable[str]) -> bool:
@@ -119,43 +120,6 @@ def set_schedule(
     return schedule
 
 
-def _trigger_dates(keys: list[RecordKey]) -> dict[int, tuple[date, date | None, date | None]]:
-    """(submitted, decided, card expiry) for each record, from the enrollment tables."""
-    from cityid.cards.models import Card
-    from cityid.enrollment.models import Applicant, Application
-
-    out: dict[int, tuple[date, date | None, date | None]] = {}
-    documents = [k.pk for k in keys if k.record_class == "documents"]
-    personal = [k.pk for k in keys if k.record_class != "documents"]
-    expiry = {}
-    for row in Application.objects.filter(documents_record_id__in=documents).values(
-        "documents_record_id", "submitted_on", "decided_on", "card__expires_on"
-    ):
-        out[row["documents_record_id"]] = (row["submitted_on"], row["decided_on"], row["card__expires_on"])
-    if personal:
-        applicants = Applicant.objects.filter(Q(personal_record_id__in=personal) | Q(photo_record_id__in=personal))
-        by_applicant: dict[int, list[int]] = {}
-        for applicant_id, personal_id, photo_id in applicants.values_list(
-            "id", "personal_record_id", "photo_record_id"
-        ):
-            by_applicant[applicant_id] = [k for k in (personal_id, photo_id) if k in set(personal)]
-        latest = {}
-        for row in Application.objects.filter(applicant_id__in=by_applicant).order_by("submitted_on", "id").values(
-            "applicant_id", "submitted_on", "decided_on"
-        ):
-            latest[row["applicant_id"]] = (row["submitted_on"], row["decided_on"])
-        for applicant_id, expires in Card.objects.filter(applicant_id__in=by_applicant).values_list(
-            "applicant_id", "expires_on"
-        ):
-            expiry[applicant_id] = max(expires, expiry.get(applicant_id, expires))
-        for applicant_id, key_ids in by_applicant.items():
-            submitted, decided = latest.get(applicant_id, (None, None))
-            for key_pk in key_ids:
-                if submitted is not None:
-                    out[key_pk] = (submitted, decided, expiry.get(applicant_id))
-    return out
-
-
 def _held_ids(keys: Iterable[int]) -> set[int]:
     return set(
         HeldRecord.objects.filter(record_key_id__in=list(keys), hold__released_at=None).values_list(
@@ -170,16 +134,17 @@ def refresh_due_dates(keys: list[RecordKey]) -> int:
 
     The caller holds the retention lock (:func:`lock_for_rewrap`) and read ``keys`` under it, so that
     no hold re-wraps them, and no run destroys their keys, between that read and this re-wrap."""
-    rules = {record_class: current_rule(record_class) for record_class in {k.record_class for k in keys}}
-    dates = _trigger_dates(keys)
+    dates = facts.trigger_dates(keys)
+    rules = {name: current_rule(name) for name in {key.record_class for key in keys if key.pk in dates}}
     held = _held_ids(k.pk for k in keys)
     redated: list[RecordKey] = []
     moves: list[vault.Move] = []
     for key in keys:
-        if key.pk not in dates:
+        known = dates.get(key.pk)
+        if known is None or known.submitted is None:
             continue
-        submitted, decided, card_expires = dates[key.pk]
-        new_due = due_on(rules[key.record_class], submitted=submitted, decided=decided, card_expires=card_expires)
+        new_due = due_on(rules[key.record_class], submitted=known.submitted, decided=known.decided,
+                         card_expires=known.card_expires)
         cohort = vault.cohort_for(key.record_class, new_due)
         if cohort == key.cohort and new_due == key.due_on:
             continue
@@ -228,44 +193,28 @@ def lock_for_rewrap() -> None:
 
 def scope_query(text: str) -> QuerySet[RecordKey]:
     """The records a scope covers (raises ScopeInvalid naming the bad term)."""
-    from cityid.enrollment.models import Applicant, Application
-
     scope = parse_scope(text)
     query = Q()
     if scope.classes:
         query &= Q(record_class=scope.classes[0])
     if scope.submitted is not None:
-        applications = Application.objects.filter(submitted_on__range=scope.submitted)
-        applicants = Applicant.objects.filter(applications__in=applications)
-        query &= (
-            Q(id__in=applications.values("documents_record_id"))
-            | Q(id__in=applicants.values("personal_record_id"))
-            | Q(id__in=applicants.values("photo_record_id"))
-        )
-    found: dict[int, str] = {}
-    for subject in scope.subjects:
-        applicant = _find_applicant(subject)
-        if applicant is None:
-            raise ScopeInvalid("unknown_subject", subject=subject)
-        if found and applicant.pk not in found:
+        submitted = facts.submitted_between(*scope.submitted)
+        if submitted is None:
+            term = f"submitted:{scope.submitted[0].isoformat()}..{scope.submitted[1].isoformat()}"
+            raise ScopeInvalid("submitted_unknown", term=term)
+        query &= submitted
+    found: dict[str, str] = {}
+    for reference in scope.subjects:
+        subject = facts.find_subject(reference)
+        if subject is None:
+            raise ScopeInvalid("unknown_subject", subject=reference)
+        if found and subject.key not in found:
             # Terms are a conjunction: two different people match nothing, and a hold on nothing
             # would protect no one while looking placed. Refuse it, as two classes are refused.
-            raise ScopeInvalid("two_subjects", subject=subject, other=next(iter(found.values())))
-        found[applicant.pk] = subject
-        query &= (
-            Q(id__in=[k for k in (applicant.personal_record_id, applicant.photo_record_id) if k])
-            | Q(id__in=applicant.applications.values("documents_record_id"))
-        )
+            raise ScopeInvalid("two_subjects", subject=reference, other=next(iter(found.values())))
+        found[subject.key] = reference
+        query &= subject.records
     return RecordKey.objects.filter(query)
-
-
-def _find_applicant(identifier: str) -> Any:
-    from cityid.enrollment.exports import SubjectNotFound, find_subject
-
-    try:
-        return find_subject(identifier)
-    except SubjectNotFound:
-        return None
 
 
 def place_hold(
