@@ -24,6 +24,7 @@ import os
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection, transaction
 from django.db.models import CharField, Max
 from django.utils import timezone
@@ -62,7 +63,7 @@ class LogInconsistent(Exception):
     """The log's tree does not extend its latest checkpoint (or its stored state is damaged)."""
 
 
-def actor_ref(user: Actor | None) -> tuple[str, str]:
+def actor_ref(user: Actor | AnonymousUser | None) -> tuple[str, str]:
     """The pseudonymous actor id and role of a user (or the host operator for ``None``)."""
     if user is None:
         return SYSTEM_ACTOR, "operator"
@@ -193,7 +194,7 @@ def _insert_rows(rows: list[tuple[Any, ...]]) -> None:
 
 def record_event(
     *,
-    actor: Actor | None,
+    actor: Actor | AnonymousUser | None,
     action: str,
     target: str = "",
     purpose: str = "",
