@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -16,6 +15,7 @@ from cityid.cards.models import Card, CardStatus, CardStatusChange
 from cityid.cards.notes import open_notes
 from cityid.cards.numbers import is_valid_card_number
 from cityid.cards.sealing import number_digest, open_numbers
+from cityid.core.actors import Actor
 
 PAGE_SIZE = 25
 NUMBER_SEPARATORS = str.maketrans("", "", " -")
@@ -51,7 +51,7 @@ def find_card(number: str) -> Card:
     return card
 
 
-def reveal_numbers(cards: Iterable[Card], *, actor: Any) -> list[Card]:
+def reveal_numbers(cards: Iterable[Card], *, actor: Actor | None) -> list[Card]:
     """The cards, each with its ``number`` opened if ``actor`` may see card numbers (``cards.read``), else
     left ``None``. Opening is logged: one ``card.read_number`` event per card whose number was shown
     (the card's pseudonymous id; never the number)."""
@@ -88,7 +88,7 @@ class HistoryEntry:
     note: str = ""  # the text, only when ``note_state`` is SHOWN
 
 
-def read_history(card: Card, *, actor: Any) -> list[HistoryEntry]:
+def read_history(card: Card, *, actor: Actor | None) -> list[HistoryEntry]:
     """The card's status changes, newest first, with each note as far as ``actor`` may read it.
 
     A note is personal data sealed under the applicant's application record. Roles allowed
@@ -120,10 +120,10 @@ def read_history(card: Card, *, actor: Any) -> list[HistoryEntry]:
     for change in changes:
         if not change.has_note:
             entries.append(HistoryEntry(change, NoteState.NONE))
-        elif notes[change.pk] is None:
+        elif (text := notes[change.pk]) is None:
             entries.append(HistoryEntry(change, NoteState.DESTROYED))
         else:
-            entries.append(HistoryEntry(change, NoteState.SHOWN, notes[change.pk]))
+            entries.append(HistoryEntry(change, NoteState.SHOWN, text))
     return entries
 
 

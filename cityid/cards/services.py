@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cityid.accounts.selectors import account_of
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event, record_events
 from cityid.cards.models import (
@@ -28,10 +29,11 @@ from cityid.cards.models import (
 from cityid.cards.notes import NoteNotKept, seal_note
 from cityid.cards.numbers import new_card_number
 from cityid.cards.sealing import open_record_of, seal_number
+from cityid.core.actors import Actor
 from cityid.enrollment.models import Applicant
 
 
-def issue_cards(issues: list[tuple[Any, date, date]], *, issued_by: Any) -> list[Card]:
+def issue_cards(issues: list[tuple[Any, date, date]], *, issued_by: Actor | None) -> list[Card]:
     """A card record for each ``(application, issued_on, expires_on)``, with fresh random numbers."""
     if not issues:
         return []
@@ -131,7 +133,7 @@ def available_changes(card: Card, today: date | None = None) -> list[str]:
 
 
 def change_status(
-    card: Card, kind: str, *, reason: str, changed_by: Any, note: str = "", today: date | None = None
+    card: Card, kind: str, *, reason: str, changed_by: Actor | None, note: str = "", today: date | None = None
 ) -> CardStatusChange:
     """One of revoke, suspend or reinstate by name (the command and the staff page name it)."""
     authorize(changed_by, "cards.status", target=card.ref)
@@ -142,7 +144,8 @@ def change_status(
         locked = Card.objects.select_for_update().get(pk=card.pk)
         to_status = _check_transition(locked, kind, today)
         change = CardStatusChange(
-            card=locked, from_status=locked.status, to_status=to_status, reason=reason, changed_by=changed_by,
+            card=locked, from_status=locked.status, to_status=to_status, reason=reason,
+            changed_by=account_of(changed_by),
         )
         if note:
             applicant = Applicant.objects.select_related("personal_record").get(pk=locked.applicant_id)
@@ -163,7 +166,7 @@ def change_status(
 
 
 def revoke_card(
-    card: Card, *, reason: str, changed_by: Any, note: str = "", today: date | None = None
+    card: Card, *, reason: str, changed_by: Actor | None, note: str = "", today: date | None = None
 ) -> CardStatusChange:
     """Revoke a card for good: from issued or suspended, expired or not (a revocation is still worth
     publishing for an expired card that was stolen or forged)."""
@@ -171,7 +174,7 @@ def revoke_card(
 
 
 def suspend_card(
-    card: Card, *, reason: str, changed_by: Any, note: str = "", today: date | None = None
+    card: Card, *, reason: str, changed_by: Actor | None, note: str = "", today: date | None = None
 ) -> CardStatusChange:
     """Suspend an issued, unexpired card until it is reinstated or revoked."""
     return change_status(card, StatusChangeKind.SUSPEND, reason=reason, changed_by=changed_by, note=note,
@@ -179,7 +182,7 @@ def suspend_card(
 
 
 def reinstate_card(
-    card: Card, *, reason: str, changed_by: Any, note: str = "", today: date | None = None
+    card: Card, *, reason: str, changed_by: Actor | None, note: str = "", today: date | None = None
 ) -> CardStatusChange:
     """Return a suspended, unexpired card to issued."""
     return change_status(card, StatusChangeKind.REINSTATE, reason=reason, changed_by=changed_by, note=note,
