@@ -54,13 +54,13 @@ class OpenRecord:
     def seal(self, field: str, plaintext: bytes) -> bytes:
         return envelope.seal(self.data_key, plaintext, self.key.associated_data(field))
 
-    def open(self, field: str, sealed: bytes) -> bytes:
+    def open(self, field: str, sealed: bytes | memoryview) -> bytes:
         return envelope.open_sealed(self.data_key, sealed, self.key.associated_data(field))
 
     def seal_json(self, field: str, value: Any) -> bytes:
         return envelope.seal_json(self.data_key, value, self.key.associated_data(field))
 
-    def open_json(self, field: str, sealed: bytes) -> Any:
+    def open_json(self, field: str, sealed: bytes | memoryview) -> Any:
         return envelope.open_json(self.data_key, sealed, self.key.associated_data(field))
 
 
