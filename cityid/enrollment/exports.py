@@ -15,6 +15,7 @@ from cityid.audit.services import record_event
 from cityid.cards.models import Card
 from cityid.cards.notes import open_notes
 from cityid.cards.selectors import card_history
+from cityid.core.actors import Actor
 from cityid.enrollment.models import Applicant
 from cityid.enrollment.selectors import decrypt_applicant
 from cityid.vault import services as vault
@@ -76,7 +77,7 @@ def _card(card: Card, personal_record: Any) -> dict[str, Any]:
     }
 
 
-def export_subject(*, identifier: str, out_dir: Path, actor: Any) -> Path:
+def export_subject(*, identifier: str, out_dir: Path, actor: Actor | None) -> Path:
     """Write ``subject.json`` plus scans and photo under ``out_dir/<applicant id>/``; logged."""
     authorize(actor, "subject.export")
     applicant = find_subject(identifier)
