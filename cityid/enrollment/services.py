@@ -319,7 +319,7 @@ def decide_many(decisions: list[Decision], *, decided_by: Actor | None, imported
                 if not application.eligible:
                     raise DecisionRefused("the documents do not meet the eligibility rules")
                 applicant = application.applicant
-                # Sealed at enrollment and destroyed only after a decision: both are there while submitted.
+                # None only once the record is destroyed: then, as before, the approval fails here.
                 assert applicant.personal_record is not None and applicant.sealed_profile is not None
                 profile = vault.open_record(applicant.personal_record).open_json(
                     "profile", applicant.sealed_profile
