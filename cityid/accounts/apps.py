@@ -1,6 +1,11 @@
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django.apps import AppConfig
+
+if TYPE_CHECKING:
+    from cityid.core.actors import Actor
 
 
 class AccountsConfig(AppConfig):
@@ -18,7 +23,7 @@ class AccountsConfig(AppConfig):
         messages.register()
         lockout.connect()  # django-axes keeps no form or query data of a failed sign-in
 
-        def record_refusal(user: Any, action: str) -> None:
+        def record_refusal(user: Actor | None, action: str) -> None:
             record_event(actor=user, action="access.denied", purpose=action, outcome="denied")
 
         register_policy(allows=lambda user, action: allowed(user.role, action), on_refused=record_refusal,

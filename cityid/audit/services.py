@@ -24,13 +24,15 @@ import os
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import CharField, Max
 from django.utils import timezone
 
 from cityid.audit import keys, merkle, note, tiles
 from cityid.audit.models import AuditEntry, Checkpoint, LogHead, TreeHead, TreeTile
 from cityid.audit.store import TileStore, fetch_tiles
+from cityid.core.actors import Actor
 from cityid.core.errors import CityidError
 
 SYSTEM_ACTOR = "system:operator"
@@ -42,7 +44,16 @@ INTEGRATE_BATCH = 10_000
 #: of the canonical entry.
 ENTRY_FIELDS = ("at", "actor", "role", "action", "target", "purpose", "outcome")
 _STRING_FIELDS = ("actor", "role", "action", "target", "purpose", "outcome")
-_LIMITS = tuple(AuditEntry._meta.get_field(name).max_length for name in _STRING_FIELDS)
+
+
+def _max_length(name: str) -> int:
+    field = AuditEntry._meta.get_field(name)
+    if not isinstance(field, CharField) or field.max_length is None:
+        raise TypeError(f"AuditEntry.{name} must be a CharField with a max_length")
+    return field.max_length
+
+
+_LIMITS = tuple(_max_length(name) for name in _STRING_FIELDS)
 
 _ITEM_KEYS = frozenset(ENTRY_FIELDS)
 _ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=True)
@@ -53,7 +64,7 @@ class LogInconsistent(CityidError):
     """The log's tree does not extend its latest checkpoint (or its stored state is damaged)."""
 
 
-def actor_ref(user: Any) -> tuple[str, str]:
+def actor_ref(user: Actor | AnonymousUser | None) -> tuple[str, str]:
     """The pseudonymous actor id and role of a user (or the host operator for ``None``)."""
     if user is None:
         return SYSTEM_ACTOR, "operator"
@@ -122,7 +133,7 @@ def new_salts(count: int) -> list[bytes]:
 def _columns(values: dict[str, Any]) -> tuple[str, ...]:
     """The string columns of an entry, checked (before any write, so a bad call breaks no transaction)."""
     get = values.get
-    columns = (get("actor"), get("role", ""), get("action"), get("target", ""), get("purpose", ""),
+    columns: tuple[Any, ...] = (get("actor"), get("role", ""), get("action"), get("target", ""), get("purpose", ""),
                get("outcome", "ok"))
     try:
         "".join(columns)  # the quickest check that every column is a string
@@ -184,7 +195,7 @@ def _insert_rows(rows: list[tuple[Any, ...]]) -> None:
 
 def record_event(
     *,
-    actor: Any,
+    actor: Actor | AnonymousUser | None,
     action: str,
     target: str = "",
     purpose: str = "",
@@ -323,7 +334,7 @@ def _integrate_batch(batch: int) -> tuple[int, int]:
                 [size, batch],
             )
             rows = cursor.fetchall()
-        hashes = []
+        hashes: list[bytes] = []
         sha = hashlib.sha256  # merkle.entry_leaf_hash, inlined (a bad salt is for `audit verify` to report)
         for row in rows:
             if row[0] != size + len(hashes):  # not committed yet (or a gap that `audit verify` reports)

@@ -16,6 +16,7 @@ from cityid.cards.models import Card, CardStatus, CardStatusChange
 from cityid.cards.notes import open_notes
 from cityid.cards.numbers import is_valid_card_number
 from cityid.cards.sealing import number_digest, open_numbers
+from cityid.core.actors import Actor
 from cityid.core.errors import CityidError
 from cityid.enrollment.exports import ExportSection
 from cityid.enrollment.services import ReadLimitReached, count_personal_read
@@ -50,7 +51,7 @@ def find_card(number: str) -> Card:
     return card
 
 
-def reveal_numbers(cards: Iterable[Card], *, actor: Any) -> list[Card]:
+def reveal_numbers(cards: Iterable[Card], *, actor: Actor | None) -> list[Card]:
     """The cards, each with its ``number`` opened if ``actor`` may see card numbers (``cards.read``), else
     left ``None``. Opening is logged: one ``card.read_number`` event per card whose number was shown
     (the card's pseudonymous id; never the number)."""
@@ -87,7 +88,7 @@ class HistoryEntry:
     note: str = ""  # the text, only when ``note_state`` is SHOWN
 
 
-def read_history(card: Card, *, actor: Any) -> list[HistoryEntry]:
+def read_history(card: Card, *, actor: Actor | None) -> list[HistoryEntry]:
     """The card's status changes, newest first, with each note as far as ``actor`` may read it.
 
     A note is personal data sealed under the applicant's application record. Roles allowed
@@ -117,10 +118,10 @@ def read_history(card: Card, *, actor: Any) -> list[HistoryEntry]:
     for change in changes:
         if not change.has_note:
             entries.append(HistoryEntry(change, NoteState.NONE))
-        elif notes[change.pk] is None:
+        elif (text := notes[change.pk]) is None:
             entries.append(HistoryEntry(change, NoteState.DESTROYED))
         else:
-            entries.append(HistoryEntry(change, NoteState.SHOWN, notes[change.pk]))
+            entries.append(HistoryEntry(change, NoteState.SHOWN, text))
     return entries
 
 
@@ -134,7 +135,8 @@ def open_application_cards(
     """Open the number of each application's card under the applicant's open ``application`` record (``None``
     when it is destroyed). Registered with ``enrollment.selectors.register_application_reader``: the applicant's
     read is authorised and logged there."""
-    open_numbers(_cards_of(applications), records={record_key_id: record} if record is not None else None)
+    opened = {record_key_id: record} if record is not None and record_key_id is not None else None
+    open_numbers(_cards_of(applications), records=opened)
 
 
 def export_section(applicant: Any, applications: list[Any]) -> ExportSection:

@@ -10,11 +10,12 @@ applicant's application record: see :mod:`cityid.cards.notes`), and written to t
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cityid.accounts.selectors import account_of
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event, record_events
 from cityid.cards.models import (
@@ -28,12 +29,13 @@ from cityid.cards.models import (
 from cityid.cards.notes import NoteNotKept, seal_note
 from cityid.cards.numbers import new_card_number
 from cityid.cards.sealing import seal_number
+from cityid.core.actors import Actor
 from cityid.core.errors import CityidError
 from cityid.enrollment.selectors import application_record_key
 from cityid.enrollment.services import Approval
 
 
-def issue_cards(approvals: list[Approval], *, decided_by: Any) -> list[Card]:
+def issue_cards(approvals: list[Approval], *, decided_by: Actor | None) -> list[Card]:
     """A card record for each approval, with a fresh random number sealed under the applicant's application
     record. Registered with ``enrollment.services.register_on_approval``: it runs in the approval's transaction."""
     if not approvals:
@@ -114,7 +116,7 @@ def available_changes(card: Card, today: date | None = None) -> list[str]:
 
 
 def change_status(
-    card: Card, kind: str, *, reason: str, changed_by: Any, note: str = "", today: date | None = None
+    card: Card, kind: str, *, reason: str, changed_by: Actor | None, note: str = "", today: date | None = None
 ) -> CardStatusChange:
     """One of revoke, suspend or reinstate by name (the command and the staff page name it)."""
     authorize(changed_by, "cards.status", target=card.ref)
@@ -125,7 +127,8 @@ def change_status(
         locked = Card.objects.select_for_update().get(pk=card.pk)
         to_status = _check_transition(locked, kind, today)
         change = CardStatusChange(
-            card=locked, from_status=locked.status, to_status=to_status, reason=reason, changed_by=changed_by,
+            card=locked, from_status=locked.status, to_status=to_status, reason=reason,
+            changed_by=account_of(changed_by),
         )
         if note:
             try:

@@ -14,6 +14,7 @@ from django.db.models import Q
 from cityid.accounts.services import authorize
 from cityid.audit.selectors import subject_entries
 from cityid.audit.services import record_event
+from cityid.core.actors import Actor
 from cityid.core.errors import CityidError
 from cityid.enrollment.models import Applicant, Application
 from cityid.enrollment.selectors import _decrypt_applicant
@@ -77,7 +78,7 @@ def register_export_section(name: str, builder: Callable[[Applicant, list[Applic
     _sections[name] = builder
 
 
-def export_subject(*, identifier: str, out_dir: Path, actor: Any) -> Path:
+def export_subject(*, identifier: str, out_dir: Path, actor: Actor | None) -> Path:
     """Write ``subject.json`` plus scans and photo under ``out_dir/<applicant id>/``; logged."""
     authorize(actor, "subject.export")
     applicant = find_subject(identifier)

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from cityid.core.actors import Actor
 from cityid.core.errors import CityidError
 from cityid.enrollment import services
 from cityid.enrollment.inputs import DocumentInput, EnrollmentInput, EnrollmentInvalid
@@ -155,7 +156,7 @@ def record_to_input(
     }
 
 
-def import_records(items: list[tuple[EnrollmentInput, dict]], *, actor: Any) -> list[Any]:
+def import_records(items: list[tuple[EnrollmentInput, dict]], *, actor: Actor | None) -> list[Any]:
     """Store checked-as-they-go records and their recorded decisions in one transaction, all or nothing.
 
     Raises EnrollmentInvalid or LineInvalid (nothing stored) if any record is bad.
@@ -191,7 +192,7 @@ def import_records(items: list[tuple[EnrollmentInput, dict]], *, actor: Any) -> 
     return applications
 
 
-def import_record(data: EnrollmentInput, application_block: dict, *, actor: Any) -> None:
+def import_record(data: EnrollmentInput, application_block: dict, *, actor: Actor | None) -> None:
     """Store one record and its recorded decision, all or nothing."""
     import_records([(data, application_block)], actor=actor)
 
@@ -203,7 +204,7 @@ def _invalid_message(invalid: EnrollmentInvalid) -> str:
 def import_lines(
     lines: Iterable[str],
     *,
-    actor: Any,
+    actor: Actor | None,
     base_dir: Path = Path("."),
     on_line: Callable[[int, str], None] | None = None,
 ) -> ImportSummary:

@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 from cityid.accounts.policy import ROLES, PermissionDenied, allowed
 from cityid.accounts.services import authorize, role_of
 from cityid.audit.services import record_event, record_events
+from cityid.core.actors import Actor
 from cityid.enrollment import services
 from cityid.enrollment.models import Applicant, Application, ApplicationStatus, ClosedCaseAccess, ReadRateAlert
 from cityid.enrollment.records import name_dob_index_value
@@ -55,11 +56,11 @@ def pending_applications() -> QuerySet[Application]:
     )
 
 
-def open_cases_for(actor: Any) -> QuerySet[Application]:
+def open_cases_for(actor: Actor) -> QuerySet[Application]:
     """The open cases assigned to ``actor`` or to their site, oldest first (their work list)."""
     query = Q(assigned_to_id=actor.pk)
-    if getattr(actor, "site", ""):
-        query |= Q(assigned_site=actor.site)
+    if site := getattr(actor, "site", ""):
+        query |= Q(assigned_site=site)
     return (
         Application.objects.filter(query, status=ApplicationStatus.SUBMITTED)
         .select_related("applicant")
@@ -83,7 +84,7 @@ def known_sites() -> list[str]:
     return sorted(set(people.values_list("site", flat=True)))
 
 
-def read_alerts_page(*, actor: Any, page: Any) -> Any:
+def read_alerts_page(*, actor: Actor | None, page: Any) -> Any:
     """One page of read-rate alerts, newest first (supervisors and auditors; the view is audited)."""
     authorize(actor, "enrollment.read_alerts", target="read_alerts")
     result = Paginator(ReadRateAlert.objects.select_related("staff"), 25).get_page(page)
@@ -132,7 +133,7 @@ def parse_purpose(purpose: str) -> tuple[str, str] | None:
     return kind, value
 
 
-def case_open_to(application: Application, actor: Any) -> bool:
+def case_open_to(application: Application, actor: Actor | None) -> bool:
     """Whether ``application`` is an open case that ``actor`` may read its applicant through: assigned to them,
     to their site, or to the supervisors' decision queue when their role works that queue."""
     if application.status != ApplicationStatus.SUBMITTED or actor is None:
@@ -145,14 +146,14 @@ def case_open_to(application: Application, actor: Any) -> bool:
     return application.in_decision_queue and allowed(role_of(actor), "enrollment.queue")
 
 
-def _refuse(applicant: Applicant, actor: Any, code: str, named: str) -> PurposeInvalid:
+def _refuse(applicant: Applicant, actor: Actor | None, code: str, named: str) -> PurposeInvalid:
     # The purpose as named is hostile input: only its well-formed shape goes into the log, never the raw text.
     record_event(actor=actor, action="access.denied", target=applicant.ref,
                  purpose=named or f"purpose:{code}", outcome="denied")
     return PurposeInvalid(code)
 
 
-def check_purpose(*, applicant: Applicant, actor: Any, purpose: str) -> str:
+def check_purpose(*, applicant: Applicant, actor: Actor | None, purpose: str) -> str:
     """The purpose, if it lets ``actor`` read ``applicant`` now; else PurposeInvalid (the refusal logged).
 
     Accepted: (a) an open case of this applicant assigned to the actor, their site, or their role's queue;
@@ -182,20 +183,20 @@ def check_purpose(*, applicant: Applicant, actor: Any, purpose: str) -> str:
     return named
 
 
-def _count(applicant: Applicant, actor: Any, named: str) -> None:
+def _count(applicant: Applicant, actor: Actor | None, named: str) -> None:
     try:
         services.count_personal_read(actor=actor)
     except services.ReadLimitReached as reached:
         raise _refuse(applicant, actor, "rate_limit", f"read_limit:{reached.window}") from None
 
 
-def _bind(applicant: Applicant, actor: Any, purpose: str) -> str:
+def _bind(applicant: Applicant, actor: Actor | None, purpose: str) -> str:
     named = check_purpose(applicant=applicant, actor=actor, purpose=purpose)
     _count(applicant, actor, named)
     return named
 
 
-def purposes_for(*, actor: Any, applicant: Applicant) -> list[Purpose]:
+def purposes_for(*, actor: Actor | None, applicant: Applicant) -> list[Purpose]:
     """The purposes ``actor`` may name to read ``applicant`` now: open cases assigned to them, their site or
     their queue, then the recorded reasons of every registered kind."""
     found = [
@@ -211,14 +212,14 @@ def purposes_for(*, actor: Any, applicant: Applicant) -> list[Purpose]:
     return found
 
 
-def closed_cases_for_reason(*, actor: Any, applicant: Applicant) -> list[Application]:
+def closed_cases_for_reason(*, actor: Actor | None, applicant: Applicant) -> list[Application]:
     """The applicant's decided cases, when ``actor`` may record a reason to open one (else none)."""
     if actor is None or not allowed(role_of(actor), "enrollment.read_closed"):
         return []
     return list(applicant.applications.exclude(status=ApplicationStatus.SUBMITTED).order_by("-submitted_on"))
 
 
-def purpose_page(*, actor: Any, applicant: Applicant) -> tuple[list[Purpose], list[Application]]:
+def purpose_page(*, actor: Actor | None, applicant: Applicant) -> tuple[list[Purpose], list[Application]]:
     """What the purpose page offers ``actor`` for ``applicant``: usable purposes, and closed cases a reason
     could be recorded for. One audited event (pseudonymous ids, how many purposes were offered)."""
     authorize(actor, "enrollment.read_personal", target=applicant.ref)
@@ -229,19 +230,19 @@ def purpose_page(*, actor: Any, applicant: Applicant) -> tuple[list[Purpose], li
     return purposes, closed
 
 
-def closed_case_allows(reason_id: str, *, actor: Any, applicant: Applicant) -> bool:
+def closed_case_allows(reason_id: str, *, actor: Actor | None, applicant: Applicant) -> bool:
     """The ``closed_case`` reason checker: recorded by this actor, for a case of this applicant, not expired,
-    and the actor's role may still read closed cases."""
-    if not allowed(role_of(actor), "enrollment.read_closed"):
+    and the actor's role may still read closed cases. The host operator records none."""
+    if actor is None or not allowed(role_of(actor), "enrollment.read_closed"):
         return False
     return ClosedCaseAccess.objects.filter(
         public_id=reason_id, staff_id=actor.pk, application__applicant=applicant, expires_at__gt=timezone.now()
     ).exists()
 
 
-def closed_case_purposes(*, actor: Any, applicant: Applicant) -> list[Purpose]:
-    """The actor's unexpired recorded reasons for this applicant's closed cases."""
-    if not allowed(role_of(actor), "enrollment.read_closed"):
+def closed_case_purposes(*, actor: Actor | None, applicant: Applicant) -> list[Purpose]:
+    """The actor's unexpired recorded reasons for this applicant's closed cases (the host operator has none)."""
+    if actor is None or not allowed(role_of(actor), "enrollment.read_closed"):
         return []
     accesses = ClosedCaseAccess.objects.filter(
         staff_id=actor.pk, application__applicant=applicant, expires_at__gt=timezone.now()
@@ -282,7 +283,7 @@ def register_application_reader(reader: Callable[..., None]) -> None:
         _application_readers.append(reader)
 
 
-def read_applicant(*, applicant: Applicant, actor: Any, purpose: str) -> ApplicantView:
+def read_applicant(*, applicant: Applicant, actor: Actor | None, purpose: str) -> ApplicantView:
     """Decrypt an applicant's records for a person to see, for the named purpose (logged)."""
     authorize(actor, "enrollment.read_personal", target=applicant.ref)
     purpose = _bind(applicant, actor, purpose)
@@ -296,7 +297,11 @@ def _decrypt_applicant(applicant: Applicant) -> ApplicantView:
     ``read_applicant`` and the subject-access export (``exports.export_subject``)."""
     destroyed: list[str] = []
     personal = _open(applicant.personal_record)
-    profile = personal.open_json("profile", applicant.sealed_profile) if personal else None
+    profile = (
+        personal.open_json("profile", applicant.sealed_profile)
+        if personal and applicant.sealed_profile is not None
+        else None
+    )
     if personal is None:
         destroyed.append("application")
     applications = []
@@ -334,7 +339,7 @@ def _decrypt_applicant(applicant: Applicant) -> ApplicantView:
     return ApplicantView(applicant, profile, applications, destroyed)
 
 
-def read_photo(*, applicant: Applicant, actor: Any, purpose: str) -> tuple[bytes, str] | None:
+def read_photo(*, applicant: Applicant, actor: Actor | None, purpose: str) -> tuple[bytes, str] | None:
     authorize(actor, "enrollment.read_personal", target=applicant.ref)
     purpose = _bind(applicant, actor, purpose)
     if applicant.photo is None:
@@ -346,7 +351,9 @@ def read_photo(*, applicant: Applicant, actor: Any, purpose: str) -> tuple[bytes
     return vault.read_blob(record=record, blob=applicant.photo), applicant.photo.content_type
 
 
-def read_scan(*, application: Application, position: int, actor: Any, purpose: str) -> tuple[bytes, str] | None:
+def read_scan(
+    *, application: Application, position: int, actor: Actor | None, purpose: str
+) -> tuple[bytes, str] | None:
     authorize(actor, "enrollment.read_personal", target=application.ref)
     purpose = _bind(application.applicant, actor, purpose)
     doc = application.documents.filter(position=position).select_related("scan").first()
@@ -359,7 +366,9 @@ def read_scan(*, application: Application, position: int, actor: Any, purpose: s
     return vault.read_blob(record=record, blob=doc.scan), doc.scan.content_type
 
 
-def search_applicants(*, actor: Any, given_name: str, family_name: str, date_of_birth: date) -> list[Applicant]:
+def search_applicants(
+    *, actor: Actor | None, given_name: str, family_name: str, date_of_birth: date
+) -> list[Applicant]:
     """Exact (normalised) name and date-of-birth search through the blind index.
 
     Logged so that an auditor can tell whose records a search revealed: one ``personal.search``

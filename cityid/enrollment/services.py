@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import uuid
 from collections.abc import Callable
@@ -16,9 +17,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from cityid.accounts.policy import allowed
+from cityid.accounts.selectors import account_of
 from cityid.accounts.services import authorize, role_of
 from cityid.audit.services import record_event, record_events
 from cityid.bulk import update_rows
+from cityid.core.actors import Actor
 from cityid.core.errors import CityidError
 from cityid.enrollment import eligibility
 from cityid.enrollment.inputs import EnrollmentInput, EnrollmentInvalid, sniff_content_type, validate
@@ -99,7 +102,7 @@ def check_enrollment(
 def enroll(
     *,
     data: EnrollmentInput,
-    enrolled_by: Any,
+    enrolled_by: Actor | None,
     require_eligible: bool = True,
     today: date | None = None,
     imported: bool = False,
@@ -117,7 +120,7 @@ def enroll(
 
 
 def store_enrollments(
-    checked: list[tuple[EnrollmentInput, eligibility.Evaluation]], *, enrolled_by: Any, imported: bool = False
+    checked: list[tuple[EnrollmentInput, eligibility.Evaluation]], *, enrolled_by: Actor | None, imported: bool = False
 ) -> list[Application]:
     """Store already-checked enrollments in one transaction, with a handful of bulk inserts.
 
@@ -126,7 +129,7 @@ def store_enrollments(
     authorize(enrolled_by, "enrollment.import" if imported else "enrollment.create")
     rules = current_rules()
     copies = document_copy_policy(rules)
-    staff = None if imported else enrolled_by
+    staff = None if imported else account_of(enrolled_by)
     ids = [(uuid.uuid4(), uuid.uuid4()) for _ in checked]
     schedule = {name: retention.current_rule(name) for name in ("application", "documents", "photo")}
     specs = []
@@ -138,15 +141,17 @@ def store_enrollments(
             specs.append(("photo", f"applicant:{applicant_id}", due["photo"]))
     with vault.atomic_with_blobs():
         records = iter(vault.create_records(specs))
-        files, applicants, pending = [], [], []
+        files: list[tuple[vault.OpenRecord, bytes, str]] = []
+        applicants: list[Applicant] = []
+        pending: list[tuple[Any, ...]] = []
         for (data, result), (applicant_id, application_id) in zip(checked, ids, strict=True):
             personal, documents = next(records), next(records)
             photo_record = next(records) if data.photo is not None else None
             photo_slot = None
-            if photo_record is not None:
+            if photo_record is not None and data.photo is not None:
                 photo_slot = len(files)
                 files.append((photo_record, data.photo, sniff_content_type(data.photo) or ""))
-            scan_slots = {}
+            scan_slots: dict[int, int] = {}
             if copies == "keep":
                 for index, doc in enumerate(data.documents):
                     if doc.scan is not None:
@@ -289,7 +294,7 @@ def decide(
     *,
     application: Application,
     approve: bool,
-    decided_by: Any,
+    decided_by: Actor | None,
     reasons: list[str] | None = None,
     decided_on: date | None = None,
     imported: bool = False,
@@ -309,7 +314,7 @@ def lock_if_decisions_move_dates() -> bool:
     return True
 
 
-def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = False) -> list[Application]:
+def decide_many(decisions: list[Decision], *, decided_by: Actor | None, imported: bool = False) -> list[Application]:
     """Record decisions in one transaction; refuse them all if one is not allowed (DecisionRefused)."""
     action = "enrollment.import" if imported else "enrollment.decide"
     for decision in decisions:
@@ -338,8 +343,11 @@ def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = 
             if decision.approve:
                 if not application.eligible:
                     raise DecisionRefused("ineligible")
-                record = vault.open_record(application.applicant.personal_record)
-                profile = record.open_json("profile", application.applicant.sealed_profile)
+                applicant = application.applicant
+                # None only once the record is destroyed: then, as before, the approval fails here.
+                assert applicant.personal_record is not None and applicant.sealed_profile is not None
+                record = vault.open_record(applicant.personal_record)
+                profile = record.open_json("profile", applicant.sealed_profile)
                 events.append(
                     dict(
                         actor=decided_by,
@@ -366,7 +374,7 @@ def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = 
                 application.denial_reasons = reasons
                 application.appeal_deadline = decided_on + timedelta(days=appeal_days)
             application.decided_on = decided_on
-            application.decided_by = decided_by
+            application.decided_by = account_of(decided_by)
             decided.append(application)
             events.append(
                 dict(
@@ -408,7 +416,7 @@ class CleanBatch:
 
     checked: int = 0
     changed: int = 0
-    refused: list[str] | None = None
+    refused: list[str] = dataclasses.field(default_factory=list)
     finished: bool = False
 
 
@@ -438,7 +446,7 @@ def cleanup_remaining(task: str) -> int:
     return _task_rows(task).filter(pk__gt=progress.last_id, pk__lte=progress.until_id).count()
 
 
-def clean_stored_batch(*, task: str, actor: Any, size: int = 50) -> CleanBatch:
+def clean_stored_batch(*, task: str, actor: Actor | None, size: int = 50) -> CleanBatch:
     """Clean the next ``size`` rows of ``task`` (``names``, ``photos`` or ``scans``) and record the progress.
 
     Every decryption is written to the audit log (``personal.decrypt``, pseudonymous target, purpose
@@ -479,11 +487,11 @@ def _advance(progress: CleanupProgress, ids: list[int], batch: CleanBatch) -> No
     progress.save(update_fields=["last_id", "checked", "changed", "refused"])
 
 
-def _decrypt_event(actor: Any, target: str) -> dict[str, Any]:
+def _decrypt_event(actor: Actor | None, target: str) -> dict[str, Any]:
     return dict(actor=actor, action="personal.decrypt", target=target, purpose="maintenance:clean")
 
 
-def _clean_names(ids: list[int], actor: Any, progress: CleanupProgress) -> CleanBatch:
+def _clean_names(ids: list[int], actor: Actor | None, progress: CleanupProgress) -> CleanBatch:
     from cityid.enrollment.inputs import DETAILS_TEXT, PROFILE_TEXT, clean_sealed_text
 
     batch = CleanBatch(refused=[])
@@ -493,7 +501,7 @@ def _clean_names(ids: list[int], actor: Any, progress: CleanupProgress) -> Clean
             Applicant.objects.select_for_update(of=("self",)).filter(pk__in=ids).select_related("personal_record")
             .order_by("pk")
         )
-        applications = {}
+        applications: dict[int, list[Application]] = {}
         for application in Application.objects.filter(applicant_id__in=ids).order_by("pk"):
             applications.setdefault(application.applicant_id, []).append(application)
         profiles, details, changed_records, events = [], [], [], []
@@ -531,7 +539,7 @@ def _clean_names(ids: list[int], actor: Any, progress: CleanupProgress) -> Clean
     return batch
 
 
-def _clean_photos(ids: list[int], actor: Any, progress: CleanupProgress) -> CleanBatch:
+def _clean_photos(ids: list[int], actor: Actor | None, progress: CleanupProgress) -> CleanBatch:
     from cityid.enrollment.inputs import clean_file
     from cityid.enrollment.uploads import PHOTO, UploadRefused
 
@@ -556,7 +564,7 @@ def _clean_photos(ids: list[int], actor: Any, progress: CleanupProgress) -> Clea
     return batch
 
 
-def _clean_scans(ids: list[int], actor: Any, progress: CleanupProgress) -> CleanBatch:
+def _clean_scans(ids: list[int], actor: Actor | None, progress: CleanupProgress) -> CleanBatch:
     from cityid.enrollment.inputs import clean_file
     from cityid.enrollment.uploads import SCAN, UploadRefused
 
@@ -568,7 +576,7 @@ def _clean_scans(ids: list[int], actor: Any, progress: CleanupProgress) -> Clean
         .select_related("scan", "application", "application__documents_record")
         .order_by("pk")
     )
-    records: dict[int, vault.OpenRecord | None] = {}
+    records: dict[int | None, vault.OpenRecord | None] = {}
     for document in documents:
         batch.checked += 1
         application = document.application
@@ -667,7 +675,7 @@ def access_reasons() -> dict[str, tuple[Any, Any]]:
 
 
 def assign_case(
-    *, application: Application, by: Any, staff: Any = None, site: str = "", decision_queue: bool = False
+    *, application: Application, by: Actor | None, staff: Any = None, site: str = "", decision_queue: bool = False
 ) -> Application:
     """Move an open case to exactly one holder: a staff member who reads applicants, a site's queue, or the
     supervisors' decision queue. Audited with ids only (``case.assign``)."""
@@ -677,7 +685,7 @@ def assign_case(
         raise CaseAccessRefused("target")
     if staff is not None and not (staff.is_active and allowed(staff.role, "enrollment.read_personal")):
         raise CaseAccessRefused("staff")
-    if len(site) > Application._meta.get_field("assigned_site").max_length:
+    if len(site) > (Application._meta.get_field("assigned_site").max_length or 0):
         raise CaseAccessRefused("target")
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
@@ -698,7 +706,7 @@ def closed_case_minutes() -> int:
     return settings.CITYID_CLOSED_CASE_MINUTES
 
 
-def open_closed_case(*, application: Application, actor: Any, reason: str) -> ClosedCaseAccess:
+def open_closed_case(*, application: Application, actor: Actor, reason: str) -> ClosedCaseAccess:
     """Record why ``actor`` reads the applicant of a decided case: a reason code from the fixed list, valid for
     ``CITYID_CLOSED_CASE_MINUTES``. Only roles the policy allows ``enrollment.read_closed``; audited."""
     authorize(actor, "enrollment.read_closed", target=application.ref)
@@ -708,7 +716,7 @@ def open_closed_case(*, application: Application, actor: Any, reason: str) -> Cl
         if Application.objects.get(pk=application.pk).status == ApplicationStatus.SUBMITTED:  # as stored now
             raise CaseAccessRefused("open")
         access = ClosedCaseAccess.objects.create(
-            application=application, staff=actor, reason=reason,
+            application=application, staff=account_of(actor), reason=reason,
             expires_at=timezone.now() + timedelta(minutes=closed_case_minutes()),
         )
         record_event(actor=actor, action="access.reason", target=application.ref,
@@ -755,7 +763,7 @@ def _bump(staff_id: int, window: str, starts_at: Any) -> int:
     return rows.values_list("count", flat=True).get()
 
 
-def count_personal_read(*, actor: Any) -> None:
+def count_personal_read(*, actor: Actor | None) -> None:
     """Count one read of personal data by ``actor`` in each window (an hour, a day).
 
     At the alert threshold a :class:`ReadRateAlert` is recorded (once per window) for supervisors and auditors;

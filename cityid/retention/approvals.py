@@ -11,21 +11,22 @@ import os
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from cityid.accounts.policy import allowed
+from cityid.accounts.selectors import account_of
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event
+from cityid.core.actors import Actor
 from cityid.retention import services
 from cityid.retention.models import Certificate, DispositionRequest
 from cityid.retention.services import RetentionError
 
 
-def request_disposition(*, as_of: date, requested_by: Any) -> DispositionRequest:
+def request_disposition(*, as_of: date, requested_by: Actor | None) -> DispositionRequest:
     """The first approval: a records officer asks for a run as of ``as_of``."""
     authorize(requested_by, "retention.dispose")
     if requested_by is None or not allowed(getattr(requested_by, "role", None), "retention.dispose"):
@@ -35,7 +36,7 @@ def request_disposition(*, as_of: date, requested_by: Any) -> DispositionRequest
     with transaction.atomic():
         if DispositionRequest.objects.filter(as_of=as_of, approved_at=None, withdrawn_at=None).exists():
             raise RetentionError("request_waiting", day=as_of.isoformat())
-        request = DispositionRequest.objects.create(as_of=as_of, requested_by=requested_by)
+        request = DispositionRequest.objects.create(as_of=as_of, requested_by=account_of(requested_by))
         record_event(actor=requested_by, action="disposition.request", target=f"request:{request.pk}",
                      purpose=as_of.isoformat())
     return request
@@ -53,7 +54,9 @@ def _pending(request_id: int) -> DispositionRequest:
     return request
 
 
-def approve_request(*, request_id: int, approved_by: Any, progress: services.Progress = None) -> DispositionRequest:
+def approve_request(
+    *, request_id: int, approved_by: Actor | None, progress: services.Progress = None
+) -> DispositionRequest:
     """The second approval: a different records officer approves, and the run executes.
 
     The request is marked approved only once the run has finished, so a run interrupted by a crash
@@ -73,7 +76,7 @@ def approve_request(*, request_id: int, approved_by: Any, progress: services.Pro
     with transaction.atomic():
         request = DispositionRequest.objects.select_for_update().get(pk=request.pk)
         if request.approved_at is None:
-            request.approved_by, request.approved_at = approved_by, timezone.now()
+            request.approved_by, request.approved_at = account_of(approved_by), timezone.now()
             request.run = certificate.run if certificate is not None else None
             request.save(update_fields=["approved_by", "approved_at", "run"])
     #: False when the certificate is an earlier run's (nothing more was due as of that date).
@@ -81,7 +84,7 @@ def approve_request(*, request_id: int, approved_by: Any, progress: services.Pro
     return request
 
 
-def withdraw_request(*, request_id: int, withdrawn_by: Any) -> DispositionRequest:
+def withdraw_request(*, request_id: int, withdrawn_by: Actor | None) -> DispositionRequest:
     """The requester (or any records officer) withdraws a request still waiting for approval."""
     authorize(withdrawn_by, "retention.dispose")
     with transaction.atomic():

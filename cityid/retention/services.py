@@ -23,6 +23,7 @@ from cityid.accounts import selectors as accounts
 from cityid.accounts.policy import allowed
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event
+from cityid.core.actors import Actor
 from cityid.core.dates import add_years
 from cityid.core.errors import CityidError
 from cityid.retention import certificate as certificates
@@ -93,12 +94,12 @@ def due_on(rule: Rule, *, submitted: date, decided: date | None = None, card_exp
     the record is re-wrapped) when the event happens."""
     if rule.fixed_date is not None:
         return rule.fixed_date
-    base = {Trigger.DECIDED: decided, Trigger.CARD_EXPIRED: card_expires}.get(rule.trigger) or submitted
+    base = {Trigger.DECIDED.value: decided, Trigger.CARD_EXPIRED.value: card_expires}.get(rule.trigger) or submitted
     return _end_of_month(add_years(base, rule.years))
 
 
 def set_schedule(
-    *, record_class: str, approved_by: Any, trigger: str | None = None, years: int | None = None,
+    *, record_class: str, approved_by: Actor | None, trigger: str | None = None, years: int | None = None,
     fixed_date: date | None = None,
 ) -> Schedule:
     """A new version of a class's schedule. Call ``apply_schedule`` to move the records (resumable)."""
@@ -113,7 +114,7 @@ def set_schedule(
         version = (Schedule.objects.filter(record_class=record_class).aggregate(v=Max("version"))["v"] or 0) + 1
         schedule = Schedule.objects.create(
             record_class=record_class, version=version, trigger=trigger or "", years=years,
-            fixed_date=fixed_date, approved_by=approved_by,
+            fixed_date=fixed_date, approved_by=accounts.account_of(approved_by),
         )
         record_event(actor=approved_by, action="retention.schedule", target=f"schedule:{schedule.pk}",
                      purpose=f"{record_class} v{version}")
@@ -218,7 +219,7 @@ def scope_query(text: str) -> QuerySet[RecordKey]:
 
 
 def place_hold(
-    *, case_name: str, court: str, scope: str, placed_by: Any, index_number: str = "",
+    *, case_name: str, court: str, scope: str, placed_by: Actor | None, index_number: str = "",
     order_date: date | None = None, notes: str = "", progress: Progress = None,
 ) -> LegalHold:
     """Freeze the records in scope: each is re-wrapped under the hold's own key, which no disposition
@@ -231,7 +232,9 @@ def place_hold(
     records = scope_query(scope)  # validates the scope before anything is written
     with transaction.atomic():
         _lock()
-        hold = LegalHold.objects.create(court=court.strip(), order_date=order_date, placed_by=placed_by)
+        hold = LegalHold.objects.create(
+            court=court.strip(), order_date=order_date, placed_by=accounts.account_of(placed_by)
+        )
         seal_details(hold, case_name=case_name.strip(), index_number=index_number.strip(), notes=notes,
                      scope=scope.strip())
         hold.save(update_fields=["wrapped_key", "sealed_details", "scope_outline"])
@@ -258,7 +261,7 @@ def place_hold(
     return hold
 
 
-def release_hold(*, hold_id: int, released_by: Any, progress: Progress = None) -> LegalHold:
+def release_hold(*, hold_id: int, released_by: Actor | None, progress: Progress = None) -> LegalHold:
     """Release a hold: each of its records moves to another active hold covering it, or back to its
     cohort (whose key is created again if a run destroyed it meanwhile; the record is then due at once)."""
     authorize(released_by, "retention.hold")
@@ -269,10 +272,10 @@ def release_hold(*, hold_id: int, released_by: Any, progress: Progress = None) -
     with transaction.atomic():
         _lock()
         hold = LegalHold.objects.select_for_update().get(pk=hold_id)
-        returning = RecordKey.objects.filter(holds__hold=hold, key_id=hold.key_id)
-        _refuse_while_deleting(set(returning.values_list("cohort", flat=True).distinct()), hold)
+        held_keys = RecordKey.objects.filter(holds__hold=hold, key_id=hold.key_id)
+        _refuse_while_deleting(set(held_keys.values_list("cohort", flat=True).distinct()), hold)
         if hold.released_at is None:
-            hold.released_at, hold.released_by = timezone.now(), released_by
+            hold.released_at, hold.released_by = timezone.now(), accounts.account_of(released_by)
             hold.save(update_fields=["released_at", "released_by"])
             record_event(actor=released_by, action="hold.release", target=f"hold:{hold.pk}")
     while True:
@@ -282,7 +285,7 @@ def release_hold(*, hold_id: int, released_by: Any, progress: Progress = None) -
             if not memberships:
                 break
             keys = [m.record_key for m in memberships]
-            others = {}
+            others: dict[int, int] = {}
             for key_pk, other_hold in HeldRecord.objects.filter(
                 record_key__in=keys, hold__released_at=None
             ).exclude(hold=hold).values_list("record_key_id", "hold_id"):
@@ -448,7 +451,7 @@ def run_disposition(
                 # Looked up again under the lock: another process finishing this run may have done it.
                 done = DestroyedCohort.objects.filter(run=run, cohort=planned["cohort"]).first()
                 recorded_now = done is None
-                if recorded_now:
+                if done is None:
                     done = _destroy_cohort(run, planned, provider, after_step)
             if recorded_now and after_step:
                 after_step(f"cohort recorded {planned['cohort']}")
@@ -545,7 +548,8 @@ def verify_certificate(text: str) -> dict[str, Any]:
         raise certificates.CertificateInvalid("foreign_key")
     if signature.get("signed_sha256") != hashlib.sha256(certificates.canonical(body)).hexdigest():
         raise certificates.CertificateInvalid("digest_differs")
-    entry = AuditEntry.objects.filter(index=body.get("audit_log_index")).first()
+    # Django takes None for an exact lookup (IS NULL: no entry); the stubs refuse it.
+    entry = AuditEntry.objects.filter(index=body.get("audit_log_index")).first()  # type: ignore[misc]
     if entry is None or entry.action != "disposition.certificate" or entry.target != f"run:{body.get('run')}":
         raise certificates.CertificateInvalid("not_in_log", index=body.get("audit_log_index"))
     return body

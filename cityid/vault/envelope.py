@@ -34,7 +34,7 @@ def seal(data_key: bytes, plaintext: bytes, associated_data: bytes) -> bytes:
     return VERSION + nonce + AESGCM(data_key).encrypt(nonce, plaintext, associated_data)
 
 
-def open_sealed(data_key: bytes, sealed: bytes, associated_data: bytes) -> bytes:
+def open_sealed(data_key: bytes, sealed: bytes | memoryview, associated_data: bytes) -> bytes:
     sealed = bytes(sealed)
     if len(sealed) < 1 + NONCE_BYTES + 16 or sealed[:1] != VERSION:
         raise SealError("unknown_version")
@@ -49,5 +49,5 @@ def seal_json(data_key: bytes, value: Any, associated_data: bytes) -> bytes:
     return seal(data_key, json.dumps(value, separators=(",", ":"), sort_keys=True).encode(), associated_data)
 
 
-def open_json(data_key: bytes, sealed: bytes, associated_data: bytes) -> Any:
+def open_json(data_key: bytes, sealed: bytes | memoryview, associated_data: bytes) -> Any:
     return json.loads(open_sealed(data_key, sealed, associated_data))

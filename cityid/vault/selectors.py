@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import QuerySet
 
 from cityid.vault.models import BlindIndex, RecordKey
@@ -25,7 +28,7 @@ def record_keys_matching(*, record_class: str, kind: str, value: bytes) -> Query
     return RecordKey.objects.filter(id__in=ids, record_class=record_class)
 
 
-def cohort_sizes() -> list[dict]:
+def cohort_sizes() -> list[Mapping[str, Any]]:
     from django.db.models import Count
 
     return list(RecordKey.objects.values("record_class", "cohort").annotate(records=Count("id")).order_by("cohort"))

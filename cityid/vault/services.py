@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -28,6 +28,9 @@ from cityid.text import clean_text
 from cityid.vault import envelope
 from cityid.vault.models import BlindIndex, Blob, RecordKey
 from cityid.vault.providers import KeyUnavailable, get_provider
+
+if TYPE_CHECKING:
+    from django.db.models import ForeignObjectRel
 
 
 class RecordDestroyed(CityidError):
@@ -52,13 +55,13 @@ class OpenRecord:
     def seal(self, field: str, plaintext: bytes) -> bytes:
         return envelope.seal(self.data_key, plaintext, self.key.associated_data(field))
 
-    def open(self, field: str, sealed: bytes) -> bytes:
+    def open(self, field: str, sealed: bytes | memoryview) -> bytes:
         return envelope.open_sealed(self.data_key, sealed, self.key.associated_data(field))
 
     def seal_json(self, field: str, value: Any) -> bytes:
         return envelope.seal_json(self.data_key, value, self.key.associated_data(field))
 
-    def open_json(self, field: str, sealed: bytes) -> Any:
+    def open_json(self, field: str, sealed: bytes | memoryview) -> Any:
         return envelope.open_json(self.data_key, sealed, self.key.associated_data(field))
 
 
@@ -86,7 +89,7 @@ def create_records(specs: list[tuple[str, str, date]]) -> list[OpenRecord]:
 
 def open_record(record_key: RecordKey) -> OpenRecord:
     try:
-        data_key = get_provider().unwrap(record_key.key_id, record_key.wrapped_key)
+        data_key = get_provider().unwrap(record_key.key_id, bytes(record_key.wrapped_key))
     except KeyUnavailable as exc:
         raise RecordDestroyed("destroyed", record=str(record_key)) from exc
     return OpenRecord(record_key, data_key)
@@ -334,7 +337,9 @@ def rewrap_moves(moves: Iterable[Move]) -> list[RecordKey]:
     included, and returned; the ``RecordKey`` objects of the others are updated in place.
     """
     moves = list(moves)
-    results = get_provider().rewrap_many([(m.record_key.key_id, m.record_key.wrapped_key, m.key_id) for m in moves])
+    results = get_provider().rewrap_many(
+        [(m.record_key.key_id, bytes(m.record_key.wrapped_key), m.key_id) for m in moves]
+    )
     records: list[OpenRecord] = []
     destroyed: list[RecordKey] = []
     for move, result in zip(moves, results, strict=True):
@@ -373,7 +378,7 @@ def _recomputed_indexes(records: list[OpenRecord]) -> list[BlindIndex]:
     for record in records:
         if record.key.record_class in _indexers:
             by_class.setdefault(record.key.record_class, []).append(record)
-    rows = []
+    rows: list[BlindIndex] = []
     for record_class, members in by_class.items():
         for record, values in zip(members, _indexers[record_class](members), strict=True):
             rows.extend(blind_index(record=record, kind=kind, value=value) for kind, value in values)
@@ -427,9 +432,15 @@ def _bulk_delete(queryset: Any) -> int:
     return _bulk_delete_rows(queryset)
 
 
+def _relations_to_delete(opts: Any) -> Iterable[ForeignObjectRel]:
+    from django.db.models.deletion import get_candidate_relations_to_delete
+
+    # django-stubs types these as Field; Django yields the reverse relations (ForeignObjectRel).
+    return get_candidate_relations_to_delete(opts)  # type: ignore[return-value]
+
+
 def _can_bulk_delete(model: Any, seen: tuple[Any, ...]) -> bool:
     from django.db.models import CASCADE, DO_NOTHING, SET_NULL, signals
-    from django.db.models.deletion import get_candidate_relations_to_delete
 
     opts = model._meta
     if model in seen or opts.parents or opts.private_fields or any(
@@ -438,7 +449,7 @@ def _can_bulk_delete(model: Any, seen: tuple[Any, ...]) -> bool:
         return False
     if any(field.many_to_many for field in opts.get_fields(include_hidden=True)):
         return False
-    for relation in get_candidate_relations_to_delete(opts):
+    for relation in _relations_to_delete(opts):
         if relation.on_delete is CASCADE:
             if not _can_bulk_delete(relation.related_model, (*seen, model)):
                 return False
@@ -449,9 +460,8 @@ def _can_bulk_delete(model: Any, seen: tuple[Any, ...]) -> bool:
 
 def _bulk_delete_rows(queryset: Any) -> int:
     from django.db.models import CASCADE, SET_NULL
-    from django.db.models.deletion import get_candidate_relations_to_delete
 
-    for relation in get_candidate_relations_to_delete(queryset.model._meta):
+    for relation in _relations_to_delete(queryset.model._meta):
         field = relation.field
         referring = relation.related_model._base_manager.filter(
             **{f"{field.attname}__in": queryset.values(field.target_field.attname)}
@@ -501,7 +511,7 @@ def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> 
                     transaction.on_commit(lambda: legacy.path.unlink(missing_ok=True))
                     if not SigningKey.objects.filter(purpose=purpose).exists():
                         adopted = isinstance(store, FileKeyStore)
-                        if adopted:
+                        if isinstance(store, FileKeyStore):
                             store.adopt(f"{purpose}-1", old)
                         SigningKey.objects.create(
                             purpose=purpose, key_id=f"{purpose}-1", algorithm=ED25519,

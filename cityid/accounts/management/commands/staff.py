@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
 from cityid.accounts import selectors
-from cityid.accounts.models import ChangeRequest
+from cityid.accounts.models import ChangeRequest, User
 from cityid.accounts.policy import ROLES
 from cityid.accounts.services import (
     DEACTIVATION_REASONS,
@@ -20,6 +20,7 @@ from cityid.accounts.services import (
     withdraw_change,
 )
 from cityid.cli.base import CityidCommand
+from cityid.core.actors import Actor
 
 
 class Command(CityidCommand):
@@ -79,7 +80,7 @@ class Command(CityidCommand):
             raise CommandError(f"no staff account named {username!r}")
         return user
 
-    def _done(self, result: Any, user: Any = None) -> None:
+    def _done(self, result: Any, user: User | None = None) -> None:
         """Print what a change led to: a request waiting for approval, or a link for the operator."""
         if isinstance(result, ChangeRequest):
             self.stdout.write(f"change request {result.pk} ({result.kind}) waits for a second administrator: "
@@ -88,7 +89,7 @@ class Command(CityidCommand):
             self.stdout.write(f"enrolment link:     {result}")
             self.stdout.write("                    (shown once; works once; give it only to the staff member)")
 
-    def _handle(self, actor: Any, options: dict) -> None:
+    def _handle(self, actor: Actor | None, options: dict) -> None:
         command = options["subcommand"]
         if command == "list":
             users = get_user_model().objects.order_by("username")

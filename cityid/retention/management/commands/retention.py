@@ -8,6 +8,7 @@ from rich.table import Table
 
 from cityid.cli.base import CityidCommand
 from cityid.cli.progress import RawHelp, parse_date, progress_bar, render
+from cityid.core.actors import Actor
 from cityid.retention import selectors, services
 from cityid.retention.approvals import write_certificate_file
 from cityid.retention.models import Schedule, Trigger
@@ -67,7 +68,7 @@ class Command(RawHelp, CityidCommand):
 
     # --- schedules ---------------------------------------------------------------------------
 
-    def _schedule(self, options: dict, actor: Any) -> None:
+    def _schedule(self, options: dict, actor: Actor | None) -> None:
         record_class, on, trigger, years = options["record_class"], options["on"], options["trigger"], options["years"]
         if not record_class:
             raise CommandError(f"--class is required: one of {', '.join(CLASSES)}")
@@ -91,7 +92,7 @@ class Command(RawHelp, CityidCommand):
                           f"(approved by {approver})")
         self.stdout.write(f"moved {moved} of {total} {record_class} record(s) to their new cohorts")
 
-    def _schedules(self, options: dict, actor: Any) -> None:
+    def _schedules(self, options: dict, actor: Actor | None) -> None:
         record_class = options.get("record_class")
         if record_class and record_class not in CLASSES:
             raise CommandError(f"unknown class {record_class!r}; one of {', '.join(CLASSES)}")
@@ -120,7 +121,7 @@ class Command(RawHelp, CityidCommand):
 
     # --- preview -----------------------------------------------------------------------------
 
-    def _preview(self, options: dict, actor: Any) -> None:
+    def _preview(self, options: dict, actor: Actor | None) -> None:
         report = services.preview(parse_date(options["as_of"], "--as-of"))
         if options["json"]:
             self.stdout.write(json.dumps(report, indent=2, sort_keys=True))
@@ -155,7 +156,7 @@ class Command(RawHelp, CityidCommand):
 
     # --- run ---------------------------------------------------------------------------------
 
-    def _run(self, options: dict, actor: Any) -> None:
+    def _run(self, options: dict, actor: Actor | None) -> None:
         as_of = parse_date(options["as_of"], "--as-of")
         User = get_user_model()
         approvers = []
