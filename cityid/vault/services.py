@@ -468,7 +468,7 @@ def _bulk_delete_rows(queryset: Any) -> int:
 def _signer_of(key: Any) -> Any:
     from cityid.vault.signers import StoredSigner, get_store
 
-    return StoredSigner(get_store(), key.key_id, bytes(key.public_key))
+    return StoredSigner(get_store(), key.key_id, bytes(key.public_key), key.algorithm)
 
 
 def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> Any:
@@ -484,7 +484,7 @@ def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> 
     from django.db import IntegrityError
 
     from cityid.vault.models import SigningKey
-    from cityid.vault.signers import ED25519, FileKeyStore, SigningKeyMissing, get_store
+    from cityid.vault.signers import ED25519, FileKeyStore, SigningKeyMissing, algorithm_of, get_store
 
     for _ in range(3):
         key = SigningKey.objects.filter(purpose=purpose, retired_at=None).first()
@@ -510,7 +510,7 @@ def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> 
                             continue
                 label = f"{purpose}-{SigningKey.objects.filter(purpose=purpose).count() + 1}"
                 public = store.create(label)
-                SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=ED25519, public_key=public,
+                SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=algorithm_of(public), public_key=public,
                                           store=store.name)
         except IntegrityError:
             continue  # another process recorded the key first: read theirs
@@ -524,7 +524,7 @@ def rotate_signer(*, purpose: str) -> Any:
     """Make a new key for ``purpose`` that signs from now on; retire the old one and destroy its
     private half (its public half stays recorded, so everything it signed still verifies)."""
     from cityid.vault.models import SigningKey
-    from cityid.vault.signers import ED25519, get_store
+    from cityid.vault.signers import algorithm_of, get_store
 
     store = get_store()
     with transaction.atomic():
@@ -534,7 +534,7 @@ def rotate_signer(*, purpose: str) -> Any:
             current.save(update_fields=["retired_at"])
         label = f"{purpose}-{SigningKey.objects.filter(purpose=purpose).count() + 1}"
         public = store.create(label)
-        new = SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=ED25519, public_key=public,
+        new = SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=algorithm_of(public), public_key=public,
                                         store=store.name)
         if current is not None and current.store == store.name:
             retired = current.key_id
