@@ -121,9 +121,12 @@ def _typed_public(public_key: PublicKey | bytes) -> tuple[int, bytes, PublicKey]
         if len(raw) == 32:
             return ALG_ED25519, raw, Ed25519PublicKey.from_public_bytes(raw)
         try:
-            public_key = serialization.load_der_public_key(raw)
+            loaded = serialization.load_der_public_key(raw)
         except (ValueError, UnsupportedAlgorithm) as exc:
             raise NoteError("public key must be 32 raw Ed25519 bytes or a DER P-256 key") from exc
+        if not isinstance(loaded, ec.EllipticCurvePublicKey):
+            raise NoteError("public key must be Ed25519 or ECDSA P-256")
+        public_key = loaded
     if isinstance(public_key, Ed25519PublicKey):
         return ALG_ED25519, public_key.public_bytes_raw(), public_key
     if isinstance(public_key, ec.EllipticCurvePublicKey) and isinstance(public_key.curve, ec.SECP256R1):

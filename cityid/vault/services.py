@@ -510,8 +510,8 @@ def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> 
                             continue
                 label = f"{purpose}-{SigningKey.objects.filter(purpose=purpose).count() + 1}"
                 public = store.create(label)
-                SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=algorithm_of(public), public_key=public,
-                                          store=store.name)
+                SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=algorithm_of(public),
+                                          public_key=public, store=store.name)
         except IntegrityError:
             continue  # another process recorded the key first: read theirs
     key = SigningKey.objects.filter(purpose=purpose, retired_at=None).first()
@@ -534,8 +534,8 @@ def rotate_signer(*, purpose: str) -> Any:
             current.save(update_fields=["retired_at"])
         label = f"{purpose}-{SigningKey.objects.filter(purpose=purpose).count() + 1}"
         public = store.create(label)
-        new = SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=algorithm_of(public), public_key=public,
-                                        store=store.name)
+        new = SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=algorithm_of(public),
+                                        public_key=public, store=store.name)
         if current is not None and current.store == store.name:
             retired = current.key_id
             transaction.on_commit(lambda: store.destroy(retired))
