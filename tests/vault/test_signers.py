@@ -225,9 +225,13 @@ def test_a_token_without_ed25519_makes_ecdsa_keys(db, settings, softhsm_token):
 def test_a_wrong_algorithm_setting_is_refused(db, settings):
     from django.core.exceptions import ImproperlyConfigured
 
+    from cityid.vault.apps import swappable_parts_check
+
     settings.CITYID_SIGNER_ALGORITHM = "rsa"
     with pytest.raises(ImproperlyConfigured, match="CITYID_SIGNER_ALGORITHM"):
         vault.current_signer(purpose="test")
+    assert [error.msg for error in swappable_parts_check()] == [
+        "CITYID_SIGNER_ALGORITHM='rsa': use auto, ed25519, ecdsa-p256"]
 
 
 def test_ecdsa_checkpoints_verify_after_rotations(db, signer_store, settings, client,
