@@ -261,6 +261,8 @@ CITYID_DOCUMENT_COPIES = os.environ.get("CITYID_DOCUMENT_COPIES", "")  # "keep" 
 CITYID_KEY_PROVIDER = os.environ.get("CITYID_KEY_PROVIDER", "local")  # "local" | "pkcs11" | a dotted class path
 # Where the keys that sign checkpoints and certificates live: "file" | "pkcs11" (follows the key provider).
 CITYID_SIGNER = os.environ.get("CITYID_SIGNER") or ("pkcs11" if CITYID_KEY_PROVIDER == "pkcs11" else "file")
+# New signing keys: "auto" (Ed25519; ECDSA P-256 in a token without Ed25519) | "ed25519" | "ecdsa-p256".
+CITYID_SIGNER_ALGORITHM = os.environ.get("CITYID_SIGNER_ALGORITHM", "auto")
 CITYID_PKCS11_LIBRARY = os.environ.get("CITYID_PKCS11_LIBRARY", "/usr/lib/softhsm/libsofthsm2.so")
 CITYID_PKCS11_TOKEN = os.environ.get("CITYID_PKCS11_TOKEN", "cityid")
 CITYID_PKCS11_PIN = os.environ.get("CITYID_PKCS11_PIN", "")

@@ -1,4 +1,4 @@
-"""C2SP signed-note (Ed25519) and tlog-checkpoint, for the audit transparency log.
+"""C2SP signed-note (Ed25519, or ECDSA P-256) and tlog-checkpoint, for the audit transparency log.
 
 Pure Python on top of ``cryptography`` (no Django here). Wire formats follow
 https://c2sp.org/signed-note and https://c2sp.org/tlog-checkpoint and are
@@ -11,6 +11,13 @@ byte-compatible with ``golang.org/x/mod/sumdb/note``:
   a signer key ``"PRIVATE+KEY+<name>+<key ID hex>+base64(0x01 || 32-byte seed)"``;
 * a checkpoint body is ``"<origin>\\n<size>\\n<base64(root)>\\n"`` plus optional
   extension lines.
+
+Keys held in a token without Ed25519 sign with ECDSA over NIST P-256 and SHA-256, signature type
+``0x02`` of the signed-note spec, as ``github.com/transparency-dev/witness`` (and Sigstore's Rekor)
+implement it: the verifier key is ``"<name>+<key ID hex>+base64(0x02 || DER SubjectPublicKeyInfo)"``,
+the key ID is ``SHA-256(DER SubjectPublicKeyInfo)[:4]`` (the name is not hashed), and the signature
+is ASN.1 DER (``Ecdsa-Sig-Value``, variable length) over SHA-256 of the note text. Only P-256 is
+accepted. Signer keys (``PRIVATE+KEY+...``) stay Ed25519: an ECDSA key lives in a token.
 """
 
 from __future__ import annotations
@@ -22,12 +29,15 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from cityid.core.errors import CityidError
 
 __all__ = [
+    "ALG_ECDSA",
     "ALG_ED25519",
     "Checkpoint",
     "NoteError",
@@ -47,6 +57,10 @@ __all__ = [
 
 #: signed-note signature type byte for Ed25519.
 ALG_ED25519 = 0x01
+#: signed-note signature type byte for ECDSA (here P-256 with SHA-256, DER signatures).
+ALG_ECDSA = 0x02
+
+PublicKey = Ed25519PublicKey | ec.EllipticCurvePublicKey
 
 #: Most signature lines accepted in one note (the spec requires at least 16; Go allows 100).
 MAX_SIGNATURES = 100
@@ -101,11 +115,25 @@ def _valid_text(text: str) -> bool:
     return True
 
 
-def _public_bytes(public_key: Ed25519PublicKey | bytes) -> bytes:
+def _typed_public(public_key: PublicKey | bytes) -> tuple[int, bytes, PublicKey]:
+    """(signature type, encoded key, key): an Ed25519 key (object or 32 raw bytes) or a P-256 key
+    (object or DER SubjectPublicKeyInfo)."""
+    if isinstance(public_key, (bytes, bytearray)):
+        raw = bytes(public_key)
+        if len(raw) == 32:
+            return ALG_ED25519, raw, Ed25519PublicKey.from_public_bytes(raw)
+        try:
+            loaded = serialization.load_der_public_key(raw)
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            raise NoteError("bad_public_key") from exc
+        if not isinstance(loaded, ec.EllipticCurvePublicKey):
+            raise NoteError("bad_public_key")
+        public_key = loaded
     if isinstance(public_key, Ed25519PublicKey):
-        return public_key.public_bytes_raw()
-    if isinstance(public_key, (bytes, bytearray)) and len(public_key) == 32:
-        return bytes(public_key)
+        return ALG_ED25519, public_key.public_bytes_raw(), public_key
+    if isinstance(public_key, ec.EllipticCurvePublicKey) and isinstance(public_key.curve, ec.SECP256R1):
+        der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return ALG_ECDSA, der, public_key
     raise NoteError("bad_public_key")
 
 
@@ -120,17 +148,20 @@ def _private_key(private_key: Ed25519PrivateKey | bytes) -> Ed25519PrivateKey:
 # --------------------------------------------------------------------------- keys
 
 
-def key_id(name: str, public_key: Ed25519PublicKey | bytes) -> bytes:
-    """The 4-byte key ID: ``SHA-256(name || 0x0A || 0x01 || public key)[:4]``."""
+def key_id(name: str, public_key: PublicKey | bytes) -> bytes:
+    """The 4-byte key ID: ``SHA-256(name || 0x0A || 0x01 || public key)[:4]`` for Ed25519,
+    ``SHA-256(DER public key)[:4]`` for ECDSA."""
     _check_name(name)
-    raw = _public_bytes(public_key)
+    alg, raw, _ = _typed_public(public_key)
+    if alg == ALG_ECDSA:
+        return hashlib.sha256(raw).digest()[:4]
     return hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([ALG_ED25519]) + raw).digest()[:4]
 
 
-def verifier_key(name: str, public_key: Ed25519PublicKey | bytes) -> str:
-    """``"name+<key ID hex>+base64(0x01 || pubkey)"``, the form witnesses and Go tools take."""
-    raw = _public_bytes(public_key)
-    return f"{name}+{key_id(name, raw).hex()}+{_b64encode(bytes([ALG_ED25519]) + raw)}"
+def verifier_key(name: str, public_key: PublicKey | bytes) -> str:
+    """``"name+<key ID hex>+base64(type || pubkey)"``, the form witnesses and Go tools take."""
+    alg, raw, _ = _typed_public(public_key)
+    return f"{name}+{key_id(name, raw).hex()}+{_b64encode(bytes([alg]) + raw)}"
 
 
 def signer_key(name: str, private_key: Ed25519PrivateKey | bytes) -> str:
@@ -155,16 +186,16 @@ def generate_signer_key(name: str) -> tuple[str, str]:
 _HEX8 = re.compile(r"[0-9a-f]{8}", re.ASCII)
 
 
-def _split_key(text: str) -> tuple[str, bytes, bytes]:
-    """``name+hex+base64`` -> (name, key id, key bytes after the type byte)."""
+def _split_key(text: str, types: tuple[int, ...] = (ALG_ED25519,)) -> tuple[str, bytes, int, bytes]:
+    """``name+hex+base64`` -> (name, key id, type byte, key bytes after the type byte)."""
     parts = text.split("+", 2)
     if len(parts) != 3 or not _HEX8.fullmatch(parts[1]):
         raise NoteError("malformed_key")
     name = _check_name(parts[0])
     material = _b64decode(parts[2])
-    if len(material) != 33 or material[0] != ALG_ED25519:
+    if not material or material[0] not in types or (material[0] == ALG_ED25519 and len(material) != 33):
         raise NoteError("unsupported_key")
-    return name, bytes.fromhex(parts[1]), material[1:]
+    return name, bytes.fromhex(parts[1]), material[0], material[1:]
 
 
 @dataclass(frozen=True)
@@ -173,11 +204,14 @@ class Verifier:
 
     name: str
     key_id: bytes
-    public_key: Ed25519PublicKey
+    public_key: PublicKey
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         try:
-            self.public_key.verify(signature, message)
+            if isinstance(self.public_key, Ed25519PublicKey):
+                self.public_key.verify(signature, message)
+            else:
+                self.public_key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
         except InvalidSignature:
             return False
         return True
@@ -187,15 +221,17 @@ class Verifier:
 
 
 def parse_verifier_key(vkey: str) -> Verifier:
-    """Parse ``"name+hex8+base64(0x01||pubkey)"``, checking the key ID matches."""
+    """Parse ``"name+hex8+base64(type||pubkey)"`` (Ed25519 or ECDSA P-256), checking the key ID matches."""
     if not isinstance(vkey, str):
         raise NoteError("verifier_not_text")
-    name, kid, raw = _split_key(vkey)
+    name, kid, alg, raw = _split_key(vkey, (ALG_ED25519, ALG_ECDSA))
     try:
-        public_key = Ed25519PublicKey.from_public_bytes(raw)
+        typed, _, public_key = _typed_public(Ed25519PublicKey.from_public_bytes(raw) if alg == ALG_ED25519 else raw)
     except ValueError as exc:
-        raise NoteError("bad_ed25519_key") from exc
-    if key_id(name, raw) != kid:
+        raise NoteError("bad_verifier_key") from exc
+    if typed != alg:
+        raise NoteError("key_type_mismatch")
+    if key_id(name, public_key) != kid:
         raise NoteError("verifier_id_mismatch")
     return Verifier(name, kid, public_key)
 
@@ -205,7 +241,7 @@ def parse_signer_key(skey: str) -> tuple[str, Ed25519PrivateKey]:
     prefix = "PRIVATE+KEY+"
     if not isinstance(skey, str) or not skey.startswith(prefix):
         raise NoteError("malformed_signer_key")
-    name, kid, seed = _split_key(skey[len(prefix) :])
+    name, kid, _, seed = _split_key(skey[len(prefix) :])
     sk = Ed25519PrivateKey.from_private_bytes(seed)
     if key_id(name, sk.public_key()) != kid:
         raise NoteError("signer_id_mismatch")
@@ -231,13 +267,17 @@ def sign_note(body: str, name: str, private_key: Ed25519PrivateKey | bytes) -> s
     return sign_note_with(body, name, sk.public_key(), sk.sign)
 
 
-def sign_note_with(body: str, name: str, public_key: Ed25519PublicKey | bytes, sign: Callable[[bytes], bytes]) -> str:
-    """:func:`sign_note` with the signature made by ``sign(message)`` (a key held in an HSM, say)."""
+def sign_note_with(body: str, name: str, public_key: PublicKey | bytes, sign: Callable[[bytes], bytes]) -> str:
+    """:func:`sign_note` with the signature made by ``sign(message)`` (a key held in an HSM, say):
+    64 bytes for an Ed25519 key, ASN.1 DER for an ECDSA P-256 key."""
     _check_body(body)
     kid = key_id(name, public_key)
     signature = sign(body.encode("utf-8"))
-    if len(signature) != 64:
+    alg, _, _ = _typed_public(public_key)
+    if alg == ALG_ED25519 and len(signature) != 64:
         raise NoteError("bad_signature_length")
+    if alg == ALG_ECDSA and not 8 <= len(signature) <= 72:
+        raise NoteError("bad_ecdsa_signature_length")
     return f"{body}\n{_SIG_PREFIX}{name} {_b64encode(kid + signature)}\n"
 
 

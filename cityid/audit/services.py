@@ -172,14 +172,15 @@ _INSERT_COLUMNS = ("index", *ENTRY_FIELDS, "target_hash", "entry", "salt")
 _COPY_TYPES = ("int8", "timestamptz", *["varchar"] * len(_STRING_FIELDS), "int8", "bytea", "bytea")
 
 
-def _insert_rows(rows: list[tuple[Any, ...]]) -> None:
+def _insert_rows(rows: list[tuple[Any, ...]], db_table: str | None = None) -> None:
     """Insert entry rows (``_INSERT_COLUMNS``): ``COPY`` on PostgreSQL, one prepared ``INSERT`` elsewhere.
 
     PostgreSQL runs a multi-row ``executemany`` statement by statement, three to four times
-    slower than ``COPY`` for a batch of thousands.
+    slower than ``COPY`` for a batch of thousands. ``db_table``: a table of the same shape instead
+    (``cityid bench`` times the bare insert there).
     """
     qn = connection.ops.quote_name
-    table = qn(AuditEntry._meta.db_table)
+    table = qn(db_table or AuditEntry._meta.db_table)
     columns = ", ".join(map(qn, _INSERT_COLUMNS))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -55,6 +55,7 @@ def register() -> None:
     })
     register_messages(CertificateInvalid, {
         "malformed": _("not a destruction certificate: %(reason)s"),
+        "bad_key_type": _("a certificate key is Ed25519 or ECDSA P-256"),
         "bad_signature": _("the signature does not match the certificate"),
         "no_key": _("this installation has no certificate key"),
         "foreign_key": _("the certificate names a public key that is not this installation's"),

@@ -28,8 +28,8 @@ def register() -> None:
     })
     register_messages(SigningKeyMissing, {
         "missing": _("the key store holds no signing key %(label)s"),
-        "not_ed25519": _("the signing key %(label)s is not an Ed25519 key"),
-        "no_ed25519_mechanism": _("this token cannot make Ed25519 keys (CKM_EC_EDWARDS_KEY_PAIR_GEN)"),
+        "wrong_key_type": _("the signing key %(label)s is neither an Ed25519 nor an ECDSA P-256 key"),
+        "no_mechanism": _("this token cannot make %(algorithm)s signing keys"),
         "none_yet": _("no %(purpose)s signing key yet"),
         "not_recorded": _("could not record a %(purpose)s signing key"),
     })

@@ -479,7 +479,7 @@ def _bulk_delete_rows(queryset: Any) -> int:
 def _signer_of(key: Any) -> Any:
     from cityid.vault.signers import StoredSigner, get_store
 
-    return StoredSigner(get_store(), key.key_id, bytes(key.public_key))
+    return StoredSigner(get_store(), key.key_id, bytes(key.public_key), key.algorithm)
 
 
 def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> Any:
@@ -495,7 +495,7 @@ def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> 
     from django.db import IntegrityError
 
     from cityid.vault.models import SigningKey
-    from cityid.vault.signers import ED25519, FileKeyStore, SigningKeyMissing, get_store
+    from cityid.vault.signers import ED25519, FileKeyStore, SigningKeyMissing, algorithm_of, get_store
 
     for _ in range(3):
         key = SigningKey.objects.filter(purpose=purpose, retired_at=None).first()
@@ -521,8 +521,8 @@ def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> 
                             continue
                 label = f"{purpose}-{SigningKey.objects.filter(purpose=purpose).count() + 1}"
                 public = store.create(label)
-                SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=ED25519, public_key=public,
-                                          store=store.name)
+                SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=algorithm_of(public),
+                                          public_key=public, store=store.name)
         except IntegrityError:
             continue  # another process recorded the key first: read theirs
     key = SigningKey.objects.filter(purpose=purpose, retired_at=None).first()
@@ -535,7 +535,7 @@ def rotate_signer(*, purpose: str) -> Any:
     """Make a new key for ``purpose`` that signs from now on; retire the old one and destroy its
     private half (its public half stays recorded, so everything it signed still verifies)."""
     from cityid.vault.models import SigningKey
-    from cityid.vault.signers import ED25519, get_store
+    from cityid.vault.signers import algorithm_of, get_store
 
     store = get_store()
     with transaction.atomic():
@@ -545,8 +545,8 @@ def rotate_signer(*, purpose: str) -> Any:
             current.save(update_fields=["retired_at"])
         label = f"{purpose}-{SigningKey.objects.filter(purpose=purpose).count() + 1}"
         public = store.create(label)
-        new = SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=ED25519, public_key=public,
-                                        store=store.name)
+        new = SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=algorithm_of(public),
+                                        public_key=public, store=store.name)
         if current is not None and current.store == store.name:
             retired = current.key_id
             transaction.on_commit(lambda: store.destroy(retired))
