@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class AuditConfig(AppConfig):
     name = "cityid.audit"
     label = "audit"
+
+    def ready(self) -> None:
+        from cityid.audit.labels import register_labels
+
+        register_labels()

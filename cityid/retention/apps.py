@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class RetentionConfig(AppConfig):
     name = "cityid.retention"
     label = "retention"
+
+    def ready(self) -> None:
+        from cityid.retention.labels import register_labels
+
+        register_labels()
