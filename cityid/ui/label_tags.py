@@ -27,3 +27,14 @@ def label_list(value: Any, kind: str) -> str:
 def when(value: Any, fmt: str = "SHORT_DATETIME_FORMAT") -> str:
     """``{{ entry.at|when }}``: the city's time zone, the reader's locale (``"DATE_FORMAT"`` etc. as argument)."""
     return labels.when(value, fmt)
+
+
+@register.filter(name="short_id")
+def short_id(value: Any, keep: int = 8) -> str:
+    """``applicant:0b5c41e2-…-9f`` as ``applicant:0b5c41e2…``: long pseudonymous ids in a table (the full id
+    stays in the ``title`` and on the entry's page)."""
+    text = "" if value is None else str(value)
+    prefix, sep, rest = text.rpartition(":")
+    if len(rest) <= keep + 1:
+        return text
+    return f"{prefix}{sep}{rest[:keep]}…"
