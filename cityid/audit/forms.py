@@ -8,8 +8,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cityid.audit import selectors
-from cityid.ui.labels import label
 from cityid.ui.forms import FilterDateField, UswdsMixin
+from cityid.ui.labels import label
 
 MATCHES = [
     ("exact", _("Target is exactly this id")),
@@ -34,7 +34,8 @@ class EventSearchForm(UswdsMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", _("Any action"))] + [(a, label("audit_action", a)) for a in selectors.distinct_actions()]
+        actions = [(a, label("audit_action", a)) for a in selectors.distinct_actions()]
+        self.fields["action"].choices = [("", _("Any action"))] + actions
         self._style()
 
     def clean_actor(self) -> str:

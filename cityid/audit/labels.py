@@ -12,4 +12,4 @@ def register_labels() -> None:
         "audit.verify": _("Audit log verified"),
         "keys.rotate": _("Signing key rotated"),
     })
-    register("audit_outcome", {"ok": _("OK"), "denied": _("Refused"), "failed": _("Failed")})
+    register("audit_outcome", {"ok": _("Done"), "denied": _("Refused"), "failed": _("Failed")})

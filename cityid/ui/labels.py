@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.utils import formats, timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 
 _catalogue: dict[str, dict[str, Any]] = {}
 
@@ -49,13 +50,13 @@ def when(value: date | datetime | str | None, fmt: str = "SHORT_DATETIME_FORMAT"
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        parsed = parse_datetime(value)
+        parsed: date | datetime | None = parse_date(value) if len(value) == 10 else parse_datetime(value)
         if parsed is None:
             return value
         value = parsed
     if isinstance(value, datetime):
         if timezone.is_naive(value):
-            value = timezone.make_aware(value, timezone.utc)
+            value = timezone.make_aware(value, dt_timezone.utc)
         value = timezone.localtime(value)
     elif fmt == "SHORT_DATETIME_FORMAT":
         fmt = "SHORT_DATE_FORMAT"
