@@ -8,8 +8,7 @@ nobody registered is shown as stored, and the check in ``tests/ui/test_labels_pa
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.utils import formats, timezone
@@ -56,7 +55,7 @@ def when(value: date | datetime | str | None, fmt: str = "SHORT_DATETIME_FORMAT"
         value = parsed
     if isinstance(value, datetime):
         if timezone.is_naive(value):
-            value = timezone.make_aware(value, dt_timezone.utc)
+            value = timezone.make_aware(value, UTC)
         value = timezone.localtime(value)
     elif fmt == "SHORT_DATETIME_FORMAT":
         fmt = "SHORT_DATE_FORMAT"

@@ -319,5 +319,6 @@ def test_pages_show_no_applicant_data(staff, enrolled):
 def test_spanish_pages(staff):
     client = sign_in(staff["admin"])
     client.post("/i18n/setlang/", {"language": "es", "next": STAFF_URL})
-    response = client.post(f"{STAFF_URL}{staff['admin'].pk}/deactivate/", {"reason": "left", "confirmed": "yes"}, follow=True)
+    response = client.post(f"{STAFF_URL}{staff['admin'].pk}/deactivate/", {"reason": "left", "confirmed": "yes"},
+                           follow=True)
     assert "No puede desactivar su propia cuenta." in response.content.decode()

@@ -41,6 +41,9 @@ PAGES = {
 }
 
 
+CONFIRMED = {"confirmed": "yes"}
+
+
 def sign_in(user) -> Client:
     """A client signed in through the real login form: password and a current TOTP code."""
     from django_otp.oath import totp
@@ -199,7 +202,8 @@ def test_two_person_approval_runs_and_shows_the_certificate(staff, scheduled, se
     assert f"/retention/disposition/{request.pk}/approve/".encode() not in response.content
 
     # The requester cannot approve their own request.
-    own = first.post(f"/retention/disposition/{request.pk}/approve/", {"confirmed": "yes"}, follow=True)
+    own = first.post(f"/retention/disposition/{request.pk}/approve/", CONFIRMED,
+                                                                 follow=True)
     assert any("a different records officer must approve it" in m for m in messages_of(own))
     assert documents_left() == 3 and not DispositionRun.objects.exists()
     request.refresh_from_db()
@@ -212,7 +216,8 @@ def test_two_person_approval_runs_and_shows_the_certificate(staff, scheduled, se
     assert f"/retention/disposition/{request.pk}/approve/".encode() in page.content
     assert b"would destroy 3 records" in page.content
 
-    response = second.post(f"/retention/disposition/{request.pk}/approve/", {"confirmed": "yes"}, follow=True)
+    response = second.post(f"/retention/disposition/{request.pk}/approve/", CONFIRMED,
+                                                                 follow=True)
     certificate = Certificate.objects.get()
     assert response.redirect_chain[-1][0] == f"/retention/certificates/{certificate.run_id}/"
     assert b"The signature is valid" in response.content
@@ -226,7 +231,8 @@ def test_two_person_approval_runs_and_shows_the_certificate(staff, scheduled, se
     assert path.read_text() == certificate.document
 
     # Approving again does nothing more.
-    again = second.post(f"/retention/disposition/{request.pk}/approve/", {"confirmed": "yes"}, follow=True)
+    again = second.post(f"/retention/disposition/{request.pk}/approve/", CONFIRMED,
+                                                                 follow=True)
     assert any("already been approved" in m for m in messages_of(again))
     assert Certificate.objects.count() == 1
     history = second.get("/retention/disposition/")
@@ -302,7 +308,8 @@ def test_approval_refused_when_the_requester_lost_the_role(staff, scheduled, sec
     officer = staff["records_officer"]
     officer.role = "clerk"
     officer.save()
-    response = sign_in(second_officer).post(f"/retention/disposition/{request.pk}/approve/", {"confirmed": "yes"}, follow=True)
+    response = sign_in(second_officer).post(f"/retention/disposition/{request.pk}/approve/", CONFIRMED,
+                                                                 follow=True)
     assert any("records_officer1 is not an active records officer" in m for m in messages_of(response))
     assert documents_left() == 3
     request.refresh_from_db()
@@ -313,7 +320,8 @@ def test_approval_with_everything_held_destroys_nothing(staff, scheduled, second
     services.place_hold(case_name="People v. Canary", court="Supreme Court", scope="class:documents",
                         placed_by=staff["counsel"])
     request = DispositionRequest.objects.create(as_of=date(2017, 1, 2), requested_by=staff["records_officer"])
-    response = sign_in(second_officer).post(f"/retention/disposition/{request.pk}/approve/", {"confirmed": "yes"}, follow=True)
+    response = sign_in(second_officer).post(f"/retention/disposition/{request.pk}/approve/", CONFIRMED,
+                                                                 follow=True)
     assert any("nothing was destroyed" in m for m in messages_of(response))
     request.refresh_from_db()
     assert request.approved_by == second_officer and request.run is None
