@@ -58,6 +58,7 @@ def _contexts(browser, live_server, users, language):  # noqa: F811
     def get(role):
         if role not in contexts:
             clients[role] = sign_in(users[role])
+            clients[role].cookies["django_language"] = language
             context = browser.new_context(locale="en-US")
             context.add_cookies([{"name": name, "value": morsel.value, "url": live_server.url}
                                  for name, morsel in clients[role].cookies.items()]

@@ -188,7 +188,7 @@ def test_preview_page(staff, scheduled):
 
 def test_preview_offers_a_request_to_records_officers(staff, scheduled):
     page = sign_in(staff["records_officer"]).get("/retention/preview/?as_of=2017-01-02")
-    assert b"Request a disposition run as of 2017-01-02" in page.content
+    assert b"Request a disposition run as of 01/02/2017" in page.content
 
 
 # --- two-person disposition approval -----------------------------------------------------

@@ -46,6 +46,11 @@ def seed_site(staff) -> Site:
     services.set_schedule(record_class="documents", approved_by=officer, fixed_date=date(2016, 12, 31))
     services.apply_schedule(record_class="documents")
     certificate = services.run_disposition(as_of=date(2017, 1, 2), approvers=[officer, second])
+    # Due again after the run (the preview's chart has something to destroy, and nothing held, to show).
+    for i, day in enumerate([date(2016, 2, 1), date(2016, 8, 1)]):
+        enroll(data=make_input(submitted_on=day, date_of_birth=date(1970 + i, 1, 2)), enrolled_by=clerk,
+               today=date(2026, 11, 20))
+    services.apply_schedule(record_class="documents")
     hold = services.place_hold(case_name="People v. Example", court="Supreme Court", scope="class:application",
                                placed_by=staff["counsel"], order_date=date(2026, 10, 1))
     request = approvals.request_disposition(as_of=date(2017, 1, 2), requested_by=officer)
