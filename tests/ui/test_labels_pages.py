@@ -92,16 +92,21 @@ def problems(html: str, english: set[str], codes: set[str], pattern: re.Pattern[
             found.append(f"raw code: {text!r}")
         elif pattern is not None and (match := pattern.search(text)):
             found.append(f"raw code {match.group(1)!r} in {text!r}")
+        elif ":" in text and (listed := [part.strip(" .") for part in text.rsplit(":", 1)[1].split(",")]) \
+                and all(part in codes for part in listed):
+            found.append(f"raw codes {listed!r} in {text!r}")
     return found
 
 
 def test_the_check_finds_what_it_must():
     english, (codes, pattern) = untranslated(), raw_codes()
     html = ('<p>Denied for: insufficient_documents</p><td>es</td><p>Search</p><code>staff.create</code>'
-            '<button aria-label="Close">x</button><p lang="en">English</p><p>Buscar</p>')
+            '<button aria-label="Close">x</button><p lang="en">English</p><p>Buscar</p>'
+            '<p>Destruidos: documents, photo</p><p>Hora: 10:30</p>')
     assert problems(html, english, codes, pattern) == [
         "raw code 'insufficient_documents' in 'Denied for: insufficient_documents'", "raw code: 'es'",
-        "English: 'Search'", "English: 'Close'"]
+        "English: 'Search'", "English: 'Close'",
+        "raw codes ['documents', 'photo'] in 'Destruidos: documents, photo'"]
 
 
 @pytest.mark.django_db
