@@ -43,10 +43,16 @@
       if (label !== null && label !== el.getAttribute("aria-label")) { el.setAttribute("aria-label", label); }
     });
   }
-  document.querySelectorAll(".usa-file-input").forEach(function (widget) {
-    fix(widget);
-    new MutationObserver(function () { fix(widget); }).observe(widget, {
-      childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ["aria-label"]
-    });
-  });
+  // USWDS builds the widget on DOMContentLoaded and redraws it on every choice: watch the whole body.
+  function fixAll() {
+    document.querySelectorAll(".usa-file-input").forEach(fix);
+  }
+  var pending = false;
+  new MutationObserver(function () {
+    if (pending) { return; }
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; fixAll(); });
+  }).observe(document.documentElement, { childList: true, subtree: true, characterData: true });
+  document.addEventListener("DOMContentLoaded", fixAll);
+  fixAll();
 }());
