@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "cityid.accounts.context_processors.staff_role",
             ],
+            "builtins": ["cityid.ui.label_tags"],
         },
     }
 ]

@@ -13,6 +13,10 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
+        from cityid.accounts.labels import register_labels
+
+        register_labels()
+
         from cityid.accounts import lockout, messages
         from cityid.accounts.policy import PermissionDenied, allowed
         from cityid.accounts.services import authorize, resolve_command_actor

@@ -86,3 +86,10 @@ def unknown_sign_in_failures(*, today: date | None = None, days: int = 30) -> di
         "period": rows.aggregate(n=Sum("count"))["n"] or 0,
         "days": days,
     }
+
+
+def locked_out(usernames: list[str]) -> set[str]:
+    """The user names among these that a sign-in lockout (too many failures) keeps out now."""
+    from cityid.accounts.lockout import locked_usernames
+
+    return locked_usernames(usernames)

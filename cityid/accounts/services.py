@@ -601,3 +601,16 @@ def set_site(user: User, *, site: str, by: Actor | None) -> None:
         user.site = site
         user.save(update_fields=["site"])
         record_event(actor=by, action="staff.site", target=f"staff:{user.pk}", purpose=f"site:{site}")
+
+
+def unlock_staff(user: Any, *, by: Any) -> int:
+    """Lift a sign-in lockout (django-axes) at once: the failed sign-ins counted against the account's user
+    name are forgotten, from every client address. Audited when there was something to lift; the count."""
+    from cityid.accounts.lockout import clear_failures
+
+    authorize(by, "staff.manage", target=f"staff:{user.pk}")
+    with transaction.atomic():
+        cleared = clear_failures(user.get_username())
+        if cleared:
+            record_event(actor=by, action="staff.unlock", target=f"staff:{user.pk}")
+    return cleared

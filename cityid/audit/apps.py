@@ -9,3 +9,7 @@ class AuditConfig(AppConfig):
         from cityid.audit import messages
 
         messages.register()
+
+        from cityid.audit.labels import register_labels
+
+        register_labels()

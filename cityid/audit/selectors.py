@@ -250,7 +250,7 @@ def search_events(
         entries = entries.filter(action=action)
     if since is not None:
         entries = entries.filter(at__gte=_day_start(since))
-    if until is not None:
+    if until is not None and until < dt.date.max:
         entries = entries.filter(at__lt=_day_start(until + dt.timedelta(days=1)))
     if target:
         if match == "exact":

@@ -6,6 +6,10 @@ class CardsConfig(AppConfig):
     label = "cards"
 
     def ready(self) -> None:
+        from cityid.cards.labels import register_labels
+
+        register_labels()
+
         from cityid.cards import messages
         from cityid.cards.notes import erase_notes
         from cityid.cards.sealing import erase_numbers

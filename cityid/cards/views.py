@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,7 +25,9 @@ from cityid.accounts.policy import allowed
 from cityid.cards import selectors, services
 from cityid.cards.forms import FindCardForm, StatusChangeForm
 from cityid.cards.models import Card, CardStatus, StatusChangeKind
+from cityid.ui.confirm import confirm_page, confirmed
 from cityid.ui.decorators import requires
+from cityid.ui.labels import label
 
 STATUS_FILTERS = ("all", *CardStatus.values)
 
@@ -114,6 +117,13 @@ def card_change(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         selectors.reveal_numbers([card], actor=request.user)
         return _card_page(request, card, bound=form)
+    if kind == StatusChangeKind.REVOKE and not confirmed(request):
+        return confirm_page(request, title=_("Revoke card %(card)s?") % {"card": card.pk}, consequences=[
+            _("The card is revoked for this reason: %(reason)s.")
+            % {"reason": label("card_reason", form.cleaned_data["reason"])},
+            _("Revoking is final: the card can never be reinstated. The cardholder needs a new card."),
+            _("The change is recorded in the card's history and in the audit log."),
+        ], button=_("Revoke the card"), cancel_url=reverse("cards:card", args=[card.pk]))
     try:
         services.change_status(card, kind, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"],
                                changed_by=request.user)

@@ -6,6 +6,10 @@ class EnrollmentConfig(AppConfig):
     label = "enrollment"
 
     def ready(self) -> None:
+        from cityid.enrollment.labels import register_labels
+
+        register_labels()
+
         from cityid.enrollment import messages, records
 
         messages.register()

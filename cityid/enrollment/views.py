@@ -29,7 +29,9 @@ from cityid.enrollment.forms import (
 from cityid.enrollment.inputs import EnrollmentInvalid
 from cityid.enrollment.messages import problem_message
 from cityid.enrollment.models import Applicant, Application, ApplicationStatus
+from cityid.ui.confirm import confirm_page, confirmed
 from cityid.ui.decorators import requires
+from cityid.ui.labels import label_list
 
 PAGE_SIZE = 25
 
@@ -181,6 +183,14 @@ def review(request: HttpRequest, public_id: str) -> HttpResponse:
             selectors.check_purpose(applicant=application.applicant, actor=request.user, purpose=application.ref)
         except selectors.PurposeInvalid as refused:
             return _refused(request, refused, applicant=application.applicant, application=application)
+        if form.is_valid() and form.cleaned_data["decision"] == "deny" and not confirmed(request):
+            return confirm_page(request, title=_("Deny this application?"), consequences=[
+                _("The application is denied for: %(reasons)s.")
+                % {"reasons": label_list("denial_reason", form.cleaned_data["reasons"])},
+                _("The decision is final: only an appeal by the applicant reopens the case."),
+                _("The case leaves the decision queue."),
+            ], button=_("Deny the application"),
+                cancel_url=reverse("enrollment:review", args=[application.public_id]))
         if form.is_valid():
             try:
                 services.decide(

@@ -9,3 +9,7 @@ class RetentionConfig(AppConfig):
         from cityid.retention import messages
 
         messages.register()
+
+        from cityid.retention.labels import register_labels
+
+        register_labels()

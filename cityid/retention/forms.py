@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityid.retention.models import Trigger
 from cityid.retention.scope import ScopeInvalid, parse_scope
-from cityid.ui.forms import DateInput, UswdsMixin
+from cityid.ui.forms import DateInput, FilterDateField, UswdsMixin
 from cityid.vault.models import RecordClass
 
 KIND_FIXED, KIND_TRIGGER = "fixed", "trigger"
@@ -55,7 +55,7 @@ class ScheduleForm(UswdsMixin, forms.Form):
 
 
 class AsOfForm(UswdsMixin, forms.Form):
-    as_of = forms.DateField(label=_("As of"), widget=DateInput,
+    as_of = FilterDateField(label=_("As of"),
                             help_text=_("Records due on or before this date are destroyed, unless a hold keeps them."))
 
     def __init__(self, *args: Any, future: bool = True, **kwargs: Any) -> None:

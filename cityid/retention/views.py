@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -22,6 +23,7 @@ from cityid.retention.certificate import CertificateInvalid
 from cityid.retention.forms import AsOfForm, HoldForm, ScheduleForm, scope_error
 from cityid.retention.models import HeldRecord
 from cityid.retention.scope import ScopeInvalid
+from cityid.ui.confirm import confirm_page, confirmed
 from cityid.ui.decorators import requires
 
 PAGE_SIZE = 25
@@ -126,6 +128,14 @@ def request_new(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires("retention.dispose")
 def request_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    if not confirmed(request):
+        return confirm_page(request, title=_("Approve disposition request %(request)s?") % {"request": pk},
+                            consequences=[
+            _("The disposition run starts at once: the keys of every record due and not under a legal hold are "
+              "destroyed."),
+            _("Destruction is final: those records can never be read again, by anyone."),
+            _("A signed destruction certificate is issued and recorded in the audit log."),
+        ], button=_("Approve and destroy"), cancel_url=reverse("retention:requests"))
     try:
         approved = approvals.approve_request(request_id=pk, approved_by=request.user)
     except services.RetentionError as exc:

@@ -7,6 +7,10 @@ class VaultConfig(AppConfig):
     label = "vault"
 
     def ready(self) -> None:
+        from cityid.vault.labels import register_labels
+
+        register_labels()
+
         from cityid.core import backends
         from cityid.vault import messages
         from cityid.vault.providers import PROVIDERS, KeyProvider

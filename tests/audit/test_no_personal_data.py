@@ -193,6 +193,7 @@ def _everything_that_writes_events(staff, import_dir: Path, tmp_path: Path) -> N
     # a refused page and a sign-out.
     client = sign_in(supervisor)
     response = client.post(f"/cards/{card.pk}/status/", {"change": "revoke", "revoke-reason": "fraud",
+                                                         "confirmed": "yes",
                                                          "revoke-note": f"{card_given} reported fraud"})
     assert response.status_code == 302
     card.refresh_from_db()
