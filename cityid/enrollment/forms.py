@@ -147,6 +147,9 @@ class EnrollmentForm(UswdsMixin, forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        if data.get("address_kind") == AddressKind.NONE:
+            for name in ADDRESS_PARTS:  # kept on the page as typed, not used: nothing to correct there
+                self._errors.pop(name, None)
         if data.get("with_caretaker") and not data.get("caretaker_name"):
             self.add_error("caretaker_name", _("Name the caretaker who signs the application."))
         if data.get("emergency_phone") and not data.get("emergency_name"):
