@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityid.enrollment.inputs import LANGUAGE_CODES, DocumentInput, EnrollmentInput
 from cityid.enrollment.models import AddressKind, ApplicationType, Borough, ClosedCaseReason, DenialReason, Gender
-from cityid.ui.forms import DateInput, UswdsMixin
+from cityid.ui.forms import BoundedDateField, UswdsMixin
 
 LANGUAGE_LABELS = {
     "en": _("English"),
@@ -63,27 +63,6 @@ class PhoneField(forms.CharField):
         if not phonenumbers.is_valid_number(number):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
-class BoundedDateField(forms.DateField):
-    """A date between ``MIN_YEAR`` and ``MAX_YEAR``: 12/31/9999 or year 0 is a field error, not a 500 later."""
-
-    MIN_YEAR, MAX_YEAR = 1900, 2199
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("widget", DateInput)
-        super().__init__(*args, **kwargs)
-
-    def to_python(self, value: object) -> date | None:
-        try:
-            parsed = super().to_python(value)
-        except (OverflowError, ValueError):
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if parsed is not None and not self.MIN_YEAR <= parsed.year <= self.MAX_YEAR:
-            raise forms.ValidationError(
-                _("Enter a date between the years %(first)d and %(last)d.")
-                % {"first": self.MIN_YEAR, "last": self.MAX_YEAR}, code="out_of_range")
-        return parsed
 
 
 DATE_FORMAT_MESSAGE = _("Enter the date as month, day and year, like 04/12/1990.")
