@@ -65,6 +65,7 @@ class PhoneField(forms.CharField):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+PHONE_HINT = _("Like 212-555-0123; outside the US, start with + and the country code.")
 DATE_FORMAT_MESSAGE = _("Enter the date as month, day and year, like 04/12/1990.")
 
 
@@ -98,12 +99,13 @@ class EnrollmentForm(UswdsMixin, forms.Form):
     borough = forms.ChoiceField(label=_("Borough"), choices=Borough.choices, required=False)
     email = forms.EmailField(label=_("Email"), required=False, error_messages={
         "invalid": _("Enter an email address like name@example.com.")})
-    phone = PhoneField(label=_("Phone"), max_length=30, required=False)
+    phone = PhoneField(label=_("Phone"), max_length=30, required=False, help_text=PHONE_HINT)
     with_caretaker = forms.BooleanField(label=_("Applying with a caretaker"), required=False)
     caretaker_name = forms.CharField(label=_("Caretaker's name"), max_length=120, required=False)
     caretaker_relationship = forms.CharField(label=_("Caretaker's relationship"), max_length=60, required=False)
     emergency_name = forms.CharField(label=_("Emergency contact name"), max_length=120, required=False)
-    emergency_phone = PhoneField(label=_("Emergency contact phone"), max_length=30, required=False)
+    emergency_phone = PhoneField(label=_("Emergency contact phone"), max_length=30, required=False,
+                                 help_text=PHONE_HINT)
     veteran = forms.BooleanField(label=_('Show "Veteran" on the card'), required=False)
     organ_donor = forms.BooleanField(label=_("Organ donor"), required=False)
     photo = forms.FileField(label=_("Photo (JPEG or PNG)"), required=False)

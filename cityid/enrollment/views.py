@@ -110,7 +110,7 @@ def new_application(request: HttpRequest) -> HttpResponse:
     # its field, the points as they stand. Warnings to acknowledge are a 200: nothing is wrong with the form.
     failed = bool(form.errors or formset.total_error_count())
     return render(request, "enrollment/new.html", {
-        "form": form, "formset": formset, "warnings": warnings, "failed": failed,
+        "form": form, "formset": formset, "warnings": warnings, "failed": failed, "kept_files": bool(kept.used),
         "error_summary": _error_summary(form, formset) if failed else [],
         "points": _points_context(request.POST),
     }, status=400 if failed else 200)
@@ -173,14 +173,14 @@ def _error_summary(form: EnrollmentForm, formset: DocumentFormSet) -> list[dict[
     entries += [{"anchor": "enroll-form", "label": "", "message": str(e)} for e in formset.non_form_errors()]
     for bound, block in [(form, None), *[(doc, n + 1) for n, doc in enumerate(formset.forms)]]:
         if block is not None:
-            label = _("Document %(n)d") % {"n": block}
+            label = _("Document %(n)s") % {"n": block}
             entries += [{"anchor": f"document-{block}", "label": label, "message": str(e)}
                         for e in bound.non_field_errors()]
         for name, field in bound.fields.items():
             if name in bound.errors:
                 shown = str(field.label or "")
                 if block is not None:
-                    shown = _("Document %(n)d, %(field)s") % {"n": block, "field": shown}
+                    shown = _("Document %(n)s, %(field)s") % {"n": block, "field": shown}
                 entries += [{"anchor": bound[name].auto_id, "label": shown, "message": str(e)}
                             for e in bound.errors[name]]
     return entries
