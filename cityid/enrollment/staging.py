@@ -175,4 +175,5 @@ def enroll_once(*, data: EnrollmentInput, enrolled_by: Any, token: str, staged: 
         if submission is not None:
             record(submission, application)
         discard(staged, owner=enrolled_by)
+    purge_expired()
     return application

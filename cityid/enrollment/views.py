@@ -44,6 +44,10 @@ def _forms(request: HttpRequest) -> tuple[EnrollmentForm, DocumentFormSet]:
     return form, formset
 
 
+#: The form field that answers a service error named otherwise (eligibility problems name what is missing).
+SERVICE_FIELDS = {"caretaker": "with_caretaker", "emergency_contact": "emergency_name"}
+
+
 def _attach_service_errors(form: EnrollmentForm, filled: list, errors: dict[str, list[str]]) -> None:
     """Each service error on its field (``filled``: the document blocks with a type, which ``documents[i]``
     counts); a field the form already marks keeps the form's own message only."""
@@ -56,8 +60,8 @@ def _attach_service_errors(form: EnrollmentForm, filled: list, errors: dict[str,
         elif name.startswith("address."):
             field = name.split(".", 1)[1]
             field = "address_kind" if field == "kind" else field
-        elif name == "documents" and filled:
-            target_form, field = form, None
+        else:
+            field = SERVICE_FIELDS.get(name, name)
         if field not in target_form.fields:
             field = None
         if field is not None and field in target_form.errors:
@@ -137,6 +141,8 @@ class FormFiles:
             scan = self._take(doc, "scan", uploads.SCAN)
             if scan is not None:
                 self.scans[doc.prefix] = scan
+        if not staging.valid_token(self._data.get("form_token", "")):
+            self._data["form_token"] = staging.new_token()  # the form shown again is sent once too
         for bound in [form, *formset.forms]:
             bound.data = self._data  # the kept ids are sent again with the form
 

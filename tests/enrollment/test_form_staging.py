@@ -268,3 +268,17 @@ def test_enter_in_a_text_field_has_no_default_button_to_press(clerk):
     form = html[html.index('id="enroll-form"'):]
     first_button = re.search(r"<button[^>]*>", form).group(0)
     assert 'type="submit"' in first_button and "disabled" in first_button
+
+
+def test_a_form_sent_without_a_token_comes_back_with_one(clerk):
+    data = _form(postcode="1")
+    del data["form_token"]
+    html = clerk.post(NEW_URL, data).content.decode()
+    assert staging.valid_token(_hidden(html, "form_token"))
+
+
+def test_an_eligibility_problem_is_shown_on_the_field_that_answers_it(clerk):
+    response = clerk.post(NEW_URL, _form(date_of_birth="2014-01-05"))  # 12 at most: a caretaker is required
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'href="#id_with_caretaker"' in html
