@@ -255,6 +255,8 @@ CITYID_MAX_SCAN_PIXELS = 40_000_000
 CITYID_MAX_PHOTO_PIXELS = 16_000_000
 CITYID_PHOTO_MAX_SIDE = 1600
 CITYID_MAX_PDF_PAGES = 50
+# A photo or scan chosen on the enrollment form is kept (sealed) this long for its form to be submitted.
+CITYID_STAGED_UPLOAD_HOURS = int(os.environ.get("CITYID_STAGED_UPLOAD_HOURS", "12"))
 
 # Program configuration (DESIGN.md §3): rules are data; the IDNYC file is the shipped default.
 CITYID_RULES_FILE = os.environ.get("CITYID_RULES_FILE", str(PACKAGE_DIR / "enrollment" / "rules" / "idnyc.json"))

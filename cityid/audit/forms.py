@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cityid.audit import selectors
-from cityid.ui.forms import FilterDateField, UswdsMixin
+from cityid.ui.forms import BoundedDateField, UswdsMixin
 from cityid.ui.labels import label
 
 MATCHES = [
@@ -24,8 +24,8 @@ class EventSearchForm(UswdsMixin, forms.Form):
         help_text=_("An actor id as logged (staff:12, system:operator, public) or a staff username."),
     )
     action = forms.ChoiceField(label=_("Action"), required=False)
-    since = FilterDateField(label=_("From"), required=False)
-    until = FilterDateField(label=_("To"), required=False, help_text=_("Both days are included."))
+    since = BoundedDateField(label=_("From"), required=False)
+    until = BoundedDateField(label=_("To"), required=False, help_text=_("Both days are included."))
     target = forms.CharField(
         label=_("Record id"), max_length=80, required=False,
         help_text=_("A pseudonymous id, e.g. applicant:<uuid>, application:<uuid>, hold:3 or run:2."),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -33,21 +33,23 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format=format or "%Y-%m-%d")
 
 
-class FilterDateField(forms.DateField):
-    """A date a page filters or computes by: a year outside ``MIN_YEAR``–``MAX_YEAR`` is a form error, not a
-    date arithmetic overflow deeper down (``12/31/9999`` plus one day)."""
+class BoundedDateField(forms.DateField):
+    """A date between ``MIN_YEAR`` and ``MAX_YEAR`` (a browser date picker by default): 12/31/9999 or year 0 is
+    an error on the field, never an overflow further on."""
 
-    MIN_YEAR = 1900
-    MAX_YEAR = 2199
+    MIN_YEAR, MAX_YEAR = 1900, 2199
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("widget", DateInput)
-        super().__init__(**kwargs)
+        super().__init__(*args, **kwargs)
 
-    def validate(self, value: Any) -> None:
-        super().validate(value)
-        if value and not self.MIN_YEAR <= value.year <= self.MAX_YEAR:
+    def to_python(self, value: object) -> date | None:
+        try:
+            parsed = super().to_python(value)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if parsed is not None and not self.MIN_YEAR <= parsed.year <= self.MAX_YEAR:
             raise forms.ValidationError(
-                _("Enter a date between the years %(first)s and %(last)s."),
-                code="date_range", params={"first": self.MIN_YEAR, "last": self.MAX_YEAR},
-            )
+                _("Enter a date between the years %(first)d and %(last)d.")
+                % {"first": self.MIN_YEAR, "last": self.MAX_YEAR}, code="out_of_range")
+        return parsed
