@@ -7,9 +7,7 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from cityid.audit import messages
-
-        messages.register()
-
         from cityid.audit.labels import register_labels
 
+        messages.register()
         register_labels()

@@ -6,26 +6,22 @@ class CardsConfig(AppConfig):
     label = "cards"
 
     def ready(self) -> None:
-        from cityid.cards.labels import register_labels
-
-        register_labels()
-
         from cityid.cards import messages
+        from cityid.cards.labels import register_labels
         from cityid.cards.notes import erase_notes
+        from cityid.cards.retention_facts import facts
         from cityid.cards.sealing import erase_numbers
+        from cityid.retention.facts import register_subject_facts
         from cityid.vault.services import register_record_owner
 
+        register_labels()
+        messages.register()
         # Status-change notes and card numbers are sealed under the applicant's application record:
         # disposition erases them too.
-        messages.register()
         register_record_owner("application", eraser=erase_notes)
         register_record_owner("application", eraser=erase_numbers)
-
-        from cityid.cards.retention_facts import facts
-        from cityid.retention.facts import register_subject_facts
-
+        # Retention, below cards, learns card expiry (a trigger date) from this provider.
         register_subject_facts(facts)
-
         self._register_with_enrollment()
 
     def _register_with_enrollment(self) -> None:

@@ -7,9 +7,7 @@ class RetentionConfig(AppConfig):
 
     def ready(self) -> None:
         from cityid.retention import messages
-
-        messages.register()
-
         from cityid.retention.labels import register_labels
 
+        messages.register()
         register_labels()
