@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from cityid.audit.services import record_event
 from cityid.cards.models import Card
 from cityid.cards.notes import open_notes
 from cityid.cards.selectors import card_history
+from cityid.core.files import write_file
 from cityid.enrollment.models import Applicant
 from cityid.enrollment.selectors import decrypt_applicant
 from cityid.vault import services as vault
@@ -42,9 +42,7 @@ def find_subject(identifier: str) -> Applicant:
 
 
 def _write(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    write_file(path, data)
 
 
 def _destroyed(applicant: Applicant, view: Any) -> list[dict]:

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cityid.vault.keyfiles import create_secret_file
+from cityid.core.files import write_file
 
 ED25519 = "Ed25519"
 
@@ -106,7 +106,9 @@ class FileKeyStore:
         pem = private_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        create_secret_file(self._path(label), pem)
+        path = self._path(label)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_file(path, pem, replace=False)  # a concurrent creator's key wins; a key is never overwritten
         return self._load(label).public_key().public_bytes_raw()
 
     def create(self, label: str) -> bytes:
