@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import QuerySet
 
 from cityid.accounts.policy import allowed
@@ -16,8 +16,8 @@ from cityid.cards.models import Card, CardStatus, CardStatusChange
 from cityid.cards.notes import open_notes
 from cityid.cards.numbers import is_valid_card_number
 from cityid.cards.sealing import number_digest, open_numbers
+from cityid.ui.pagination import PAGE_SIZE, paginate
 
-PAGE_SIZE = 25
 NUMBER_SEPARATORS = str.maketrans("", "", " -")
 
 
@@ -139,4 +139,4 @@ def cards(status: str | None = None) -> QuerySet[Card]:
 
 def card_page(*, status: str | None = None, page: int | str | None = 1, per_page: int = PAGE_SIZE) -> Page:
     """One page of :func:`cards` (an out-of-range or malformed page number gives the nearest page)."""
-    return Paginator(cards(status), per_page).get_page(page)
+    return paginate(cards(status), page, per_page)

@@ -10,10 +10,10 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from cityid.core.text import clean_strings
 from cityid.enrollment import uploads
 from cityid.enrollment.eligibility import Rules
 from cityid.enrollment.models import AddressKind, ApplicationType, Borough, Gender
-from cityid.core.text import clean_strings
 
 #: The names and addresses of a profile and of an application's details, kept in one normal form
 #: (``cityid.core.text.clean_text``): on entry here, and for what was stored before by ``cityid enrollment clean``.

@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy
 from cityid.accounts.policy import allowed
 from cityid.accounts.services import authorize, role_of
 from cityid.audit.services import record_event, record_events
-from cityid.core.bulk import update_rows
 from cityid.cards.services import issue_cards
+from cityid.core.bulk import update_rows
 from cityid.enrollment import eligibility
 from cityid.enrollment.inputs import EnrollmentInput, EnrollmentInvalid, sniff_content_type, validate
 from cityid.enrollment.messages import problem_message
