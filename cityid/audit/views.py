@@ -16,7 +16,6 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from cityid.accounts.selectors import unknown_sign_in_failures
 from cityid.audit import selectors
 from cityid.audit.forms import EventSearchForm
 from cityid.audit.merkle import parse_tile_path
@@ -131,7 +130,7 @@ def events(request: HttpRequest) -> HttpResponse:
         page = paginate(selectors.search_events(**form.criteria()), request.GET.get("page"), EVENTS_PAGE_SIZE)
     return render(request, "audit/events.html", {
         "form": form, "page_obj": page, "searched": searched, "status": selectors.log_status(),
-        "unknown_sign_ins": unknown_sign_in_failures(),
+        "unknown_sign_ins": selectors.unknown_sign_ins(),
     })
 
 
