@@ -63,7 +63,7 @@ def test_a_planted_upward_import_is_caught(planted_report: str) -> None:
 
 
 def test_a_planted_read_of_another_apps_tables_is_caught(planted_report: str) -> None:
-    assert "Only retention reads retention's tables (cityid.retention.models) BROKEN" in planted_report
+    assert "Only retention reads its own tables (cityid.retention.models) BROKEN" in planted_report
     assert "cityid.cards.planted -> cityid.retention.models" in planted_report
 
 
