@@ -31,10 +31,11 @@ if not SECRET_KEY:
     else:
         from django.core.management.utils import get_random_secret_key
 
-        from cityid.vault.keyfiles import create_secret_file
+        from cityid.core.files import write_file
 
         # Created with its final mode (0600) and fsynced before it appears; a concurrent first start wins.
-        create_secret_file(_secret_file, get_random_secret_key().encode())
+        KEYS_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_file(_secret_file, get_random_secret_key(), replace=False)
         SECRET_KEY = _secret_file.read_text().strip()
 
 ALLOWED_HOSTS = [h for h in os.environ.get("CITYID_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]

@@ -19,7 +19,9 @@ class AccountsConfig(AppConfig):
 
         from cityid.accounts import lockout, messages
         from cityid.accounts.policy import PermissionDenied, allowed
+        from cityid.accounts.selectors import unknown_sign_in_failures
         from cityid.accounts.services import authorize, resolve_command_actor
+        from cityid.audit.selectors import register_unknown_sign_ins
         from cityid.audit.services import record_event
         from cityid.cli.base import register_actor_policy
         from cityid.ui.decorators import register_policy
@@ -33,3 +35,4 @@ class AccountsConfig(AppConfig):
         register_policy(allows=lambda user, action: allowed(user.role, action), on_refused=record_refusal,
                         refusal=PermissionDenied)
         register_actor_policy(resolve=resolve_command_actor, authorize=authorize, refusal=PermissionDenied)
+        register_unknown_sign_ins(unknown_sign_in_failures)

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,8 +26,7 @@ from cityid.accounts.models import ChangeRequest
 from cityid.accounts.policy import ROLES
 from cityid.ui.confirm import confirm_page, confirmed
 from cityid.ui.decorators import requires
-
-PAGE_SIZE = 25
+from cityid.ui.pagination import paginate
 
 
 def _staff(pk: int):
@@ -44,8 +42,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         users = users.filter(role=role)
     else:
         role = ""
-    page = Paginator(users.only("pk", "username", "role", "is_active", "last_login"), PAGE_SIZE) \
-        .get_page(request.GET.get("page"))
+    page = paginate(users.only("pk", "username", "role", "is_active", "last_login"), request.GET.get("page"))
     locked = selectors.locked_out([member.username for member in page.object_list])
     for member in page.object_list:
         member.locked_out = member.username in locked

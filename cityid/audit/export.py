@@ -11,15 +11,14 @@ hold older checkpoints.
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from cityid.audit import selectors, services
 from cityid.audit.merkle import TILE_HEIGHT, TILE_WIDTH, tile_path, tile_width
 from cityid.audit.models import Checkpoint
+from cityid.core.files import PUBLIC, write_file
 
 
 def _write(root: Path, relative: str, data: bytes) -> None:
@@ -27,15 +26,7 @@ def _write(root: Path, relative: str, data: bytes) -> None:
     if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".export.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_file(target, data, mode=PUBLIC)
 
 
 class NothingSigned(services.LogInconsistent):

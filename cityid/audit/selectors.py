@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -437,3 +437,20 @@ def subject_entries(refs: Iterable[str]) -> dict[str, Any]:
         "verifier_key": verifier_key_text() if latest is not None else None,
         "entries": out,
     }
+
+
+# --- what the owner of the sign-in counts tells the auditor's page (a hook: accounts is above audit) --------
+
+_unknown_sign_ins: Callable[[], dict[str, int]] | None = None
+
+
+def register_unknown_sign_ins(count: Callable[[], dict[str, int]]) -> None:
+    """Install the count of failed sign-ins naming no staff account, ``{"today", "period", "days"}``
+    (called in ``ready()`` by the app that keeps the counts)."""
+    global _unknown_sign_ins
+    _unknown_sign_ins = count
+
+
+def unknown_sign_ins() -> dict[str, int] | None:
+    """The registered counts (None while no app registers them)."""
+    return _unknown_sign_ins() if _unknown_sign_ins is not None else None

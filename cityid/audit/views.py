@@ -11,19 +11,18 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from cityid.accounts.selectors import unknown_sign_in_failures
 from cityid.audit import selectors
 from cityid.audit.forms import EventSearchForm
 from cityid.audit.merkle import parse_tile_path
 from cityid.audit.services import record_event
 from cityid.audit.verify import VerifyError, verify_log
 from cityid.ui.decorators import requires
+from cityid.ui.pagination import paginate
 
 TEXT = "text/plain; charset=utf-8"
 BINARY = "application/octet-stream"
@@ -126,14 +125,12 @@ def events(request: HttpRequest) -> HttpResponse:
     form = EventSearchForm(request.GET if searched else None)
     page = None
     if not searched:
-        page = Paginator(selectors.search_events(), EVENTS_PAGE_SIZE).get_page(request.GET.get("page"))
+        page = paginate(selectors.search_events(), request.GET.get("page"), EVENTS_PAGE_SIZE)
     elif form.is_valid():
-        page = Paginator(selectors.search_events(**form.criteria()), EVENTS_PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
+        page = paginate(selectors.search_events(**form.criteria()), request.GET.get("page"), EVENTS_PAGE_SIZE)
     return render(request, "audit/events.html", {
         "form": form, "page_obj": page, "searched": searched, "status": selectors.log_status(),
-        "unknown_sign_ins": unknown_sign_in_failures(),
+        "unknown_sign_ins": selectors.unknown_sign_ins(),
     })
 
 

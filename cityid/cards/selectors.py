@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import QuerySet
 
 from cityid.accounts.policy import allowed
@@ -20,9 +20,9 @@ from cityid.core.actors import Actor
 from cityid.core.errors import CityidError
 from cityid.enrollment.exports import ExportSection
 from cityid.enrollment.services import ReadLimitReached, count_personal_read
+from cityid.ui.pagination import PAGE_SIZE, paginate
 from cityid.vault import services as vault
 
-PAGE_SIZE = 25
 NUMBER_SEPARATORS = str.maketrans("", "", " -")
 
 
@@ -176,4 +176,4 @@ def cards(status: str | None = None) -> QuerySet[Card]:
 
 def card_page(*, status: str | None = None, page: int | str | None = 1, per_page: int = PAGE_SIZE) -> Page:
     """One page of :func:`cards` (an out-of-range or malformed page number gives the nearest page)."""
-    return Paginator(cards(status), per_page).get_page(page)
+    return paginate(cards(status), page, per_page)

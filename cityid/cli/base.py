@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,8 +65,14 @@ def _accept_actor_in_subcommands(parser: argparse.ArgumentParser) -> None:
 
 
 class CityidCommand(BaseCommand):
+    """A command whose ``handle`` asks :meth:`actor` for the acting staff member, checked against the
+    policy action of the command (``action``) or of the subcommand given (``subcommand_actions``)."""
+
     #: The policy action this command needs (None: no personal data, no check).
     action: str | None = None
+    #: Commands with subcommands (``dest="subcommand"``): the policy action of each one, by name (None:
+    #: no check). A subcommand not named here needs ``action``.
+    subcommand_actions: Mapping[str, str | None] = {}
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--actor", help=ACTOR_HELP)
@@ -97,10 +103,19 @@ class CityidCommand(BaseCommand):
         except CityidError as exc:
             raise CommandError(str(exc)) from None
 
+    def action_for(self, options: dict) -> str | None:
+        """The policy action these options need (override when an option, not the subcommand, decides)."""
+        subcommand = options.get("subcommand")
+        if subcommand in self.subcommand_actions:
+            return self.subcommand_actions[subcommand]
+        return self.action
+
     def actor(self, options: dict) -> Any:
+        """The acting staff member (``--actor``), refused unless the policy allows :meth:`action_for`."""
         if _actor_policy is None:
             raise CommandError("permission denied: no role policy is installed")
         actor = _actor_policy.resolve(options.get("actor"))
-        if self.action:
-            _actor_policy.authorize(actor, self.action)
+        action = self.action_for(options)
+        if action:
+            _actor_policy.authorize(actor, action)
         return actor

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from cityid.audit.selectors import subject_entries
 from cityid.audit.services import record_event
 from cityid.core.actors import Actor
 from cityid.core.errors import CityidError
+from cityid.core.files import write_file
 from cityid.enrollment.models import Applicant, Application
 from cityid.enrollment.selectors import _decrypt_applicant
 from cityid.vault import services as vault
@@ -43,9 +43,7 @@ def find_subject(identifier: str) -> Applicant:
 
 
 def _write(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    write_file(path, data)
 
 
 def _destroyed(applicant: Applicant, view: Any) -> list[dict]:

@@ -11,13 +11,13 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from cityid.core.errors import CityidError
+from cityid.core.text import clean_strings
 from cityid.enrollment import uploads
 from cityid.enrollment.eligibility import Rules
 from cityid.enrollment.models import AddressKind, ApplicationType, Borough, Gender
-from cityid.text import clean_strings
 
 #: The names and addresses of a profile and of an application's details, kept in one normal form
-#: (``cityid.text.clean_text``): on entry here, and for what was stored before by ``cityid enrollment clean``.
+#: (``cityid.core.text.clean_text``): on entry here, and for what was stored before by ``cityid enrollment clean``.
 PROFILE_TEXT = ("given_name", "family_name", "address")
 DETAILS_TEXT = ("caretaker", "emergency_contact")
 LANGUAGE_CODES = {"en", "es", "zh", "ru", "bn", "ht", "ko", "ar", "fr", "pl", "ur", "it", "yi", "other"}

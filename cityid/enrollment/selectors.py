@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -21,6 +20,7 @@ from cityid.enrollment import services
 from cityid.enrollment.models import Applicant, Application, ApplicationStatus, ClosedCaseAccess, ReadRateAlert
 from cityid.enrollment.records import name_dob_index_value
 from cityid.enrollment.services import current_rules
+from cityid.ui.pagination import paginate
 from cityid.vault import services as vault
 from cityid.vault.models import RecordKey
 from cityid.vault.selectors import record_keys_matching
@@ -87,7 +87,7 @@ def known_sites() -> list[str]:
 def read_alerts_page(*, actor: Actor | None, page: Any) -> Any:
     """One page of read-rate alerts, newest first (supervisors and auditors; the view is audited)."""
     authorize(actor, "enrollment.read_alerts", target="read_alerts")
-    result = Paginator(ReadRateAlert.objects.select_related("staff"), 25).get_page(page)
+    result = paginate(ReadRateAlert.objects.select_related("staff"), page)
     record_event(actor=actor, action="access.read_alerts", target="read_alerts", purpose=f"page:{result.number}")
     return result
 

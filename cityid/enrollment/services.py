@@ -20,8 +20,8 @@ from cityid.accounts.policy import allowed
 from cityid.accounts.selectors import account_of
 from cityid.accounts.services import authorize, role_of
 from cityid.audit.services import record_event, record_events
-from cityid.bulk import update_rows
 from cityid.core.actors import Actor
+from cityid.core.bulk import update_rows
 from cityid.core.errors import CityidError
 from cityid.enrollment import eligibility
 from cityid.enrollment.inputs import EnrollmentInput, EnrollmentInvalid, sniff_content_type, validate

@@ -6,7 +6,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -33,8 +32,7 @@ from cityid.enrollment.submission_checks import submission_warnings
 from cityid.ui.confirm import confirm_page, confirmed
 from cityid.ui.decorators import requires
 from cityid.ui.labels import label_list
-
-PAGE_SIZE = 25
+from cityid.ui.pagination import paginate
 
 
 def _forms(request: HttpRequest) -> tuple[EnrollmentForm, DocumentFormSet]:
@@ -275,7 +273,7 @@ def points(request: HttpRequest) -> HttpResponse:
 @never_cache
 @requires("enrollment.queue")
 def queue(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.pending_applications(), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(selectors.pending_applications(), request.GET.get("page"))
     return render(request, "enrollment/queue.html", {"page_obj": page})
 
 
@@ -283,7 +281,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @requires("enrollment.read_personal")
 def my_cases(request: HttpRequest) -> HttpResponse:
     """The open cases assigned to the signed-in person or their site: ids and workflow state only."""
-    page = Paginator(selectors.open_cases_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(selectors.open_cases_for(request.user), request.GET.get("page"))
     return render(request, "enrollment/my_cases.html", {"page_obj": page})
 
 

@@ -7,8 +7,6 @@ as the run's approvers. The command line gives both approvers at once (``retenti
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from cityid.accounts.selectors import account_of
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event
 from cityid.core.actors import Actor
+from cityid.core.files import PUBLIC, write_file
 from cityid.retention import services
 from cityid.retention.models import Certificate, DispositionRequest
 from cityid.retention.services import RetentionError
@@ -103,16 +102,5 @@ def write_certificate_file(certificate: Certificate) -> Path:
     """Publish the signed certificate as ``DATA_DIR/certificates/run-N.json`` (no personal data in it)."""
     path = certificate_path(certificate)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".run-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(certificate.document)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_file(path, certificate.document, mode=PUBLIC)
     return path

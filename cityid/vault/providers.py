@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.keywrap import (
 )
 
 from cityid.core.errors import CityidError
+from cityid.core.files import write_file
 
 
 class KeyUnavailable(CityidError):
@@ -111,18 +112,7 @@ class LocalKeyring:
             self._mtime_ns = mtime
 
     def _write(self) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump({"version": 1, "keys": self._keys}, fh, indent=1, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
-        dir_fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_file(self.path, json.dumps({"version": 1, "keys": self._keys}, indent=1, sort_keys=True))
         self._mtime_ns = self.path.stat().st_mtime_ns
         self._decoded = {}
 

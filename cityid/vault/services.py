@@ -22,9 +22,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from cityid.bulk import update_rows
+from cityid.core.bulk import update_rows
 from cityid.core.errors import CityidError
-from cityid.text import clean_text
+from cityid.core.files import TEMPORARY_SUFFIX, write_file
+from cityid.core.text import clean_text
 from cityid.vault import envelope
 from cityid.vault.models import BlindIndex, Blob, RecordKey
 from cityid.vault.providers import KeyUnavailable, get_provider
@@ -139,19 +140,7 @@ def atomic_with_blobs() -> Iterator[None]:
 
 
 def _write_sealed_file(path: Path, sealed: bytes) -> None:
-    tmp = path.with_suffix(".partial")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, sealed)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    directory = os.open(path.parent, os.O_RDONLY)  # the rename itself survives a power cut only once
-    try:                                           # its directory is on disk too
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    write_file(path, sealed)
 
 
 _file_writers = None
@@ -253,7 +242,7 @@ def sweep_orphan_blobs(*, older_than_seconds: float = 3600) -> int:
             blob_uuid = uuid.UUID(hex=name)
         except ValueError:
             continue
-        if path.suffix == ".partial" or not Blob.objects.filter(uuid=blob_uuid).exists():
+        if path.suffix == TEMPORARY_SUFFIX or not Blob.objects.filter(uuid=blob_uuid).exists():
             path.unlink(missing_ok=True)
             removed += 1
     return removed
@@ -263,7 +252,7 @@ def sweep_orphan_blobs(*, older_than_seconds: float = 3600) -> int:
 
 def normalize_for_index(*parts: str) -> bytes:
     """Case-, accent- and spacing-insensitive form of a search value, blind to invisible, format and
-    bidi control characters and to compatibility forms (``cityid.text.clean_text``)."""
+    bidi control characters and to compatibility forms (``cityid.core.text.clean_text``)."""
     out = []
     for part in parts:
         text = unicodedata.normalize("NFKD", clean_text(str(part), keep_joiners=False)).casefold()

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from cityid.core.errors import CityidError
-from cityid.vault.keyfiles import create_secret_file
+from cityid.core.files import write_file
 
 ED25519 = "Ed25519"
 ECDSA_P256 = "ECDSA-P256"  # ECDSA over NIST P-256 with SHA-256 (JOSE's ES256), DER signatures
@@ -166,7 +166,9 @@ class FileKeyStore:
         pem = private_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        create_secret_file(self._path(label), pem)
+        path = self._path(label)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_file(path, pem, replace=False)  # a concurrent creator's key wins; a key is never overwritten
         return encode_public_key(self._load(label).public_key())
 
     def create(self, label: str) -> bytes:

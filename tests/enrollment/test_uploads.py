@@ -410,7 +410,7 @@ def test_only_bytes_the_cleaner_wrote_skip_cleaning():
 
 def test_the_seeder_hands_on_images_the_cleaner_wrote():
     from cityid.enrollment.inputs import clean_file
-    from cityid.enrollment.management.commands.seed import _generate
+    from cityid.ops.management.commands.seed import _generate
     from cityid.synthetic import generate_people
 
     [(_, scans, photo)] = _generate((7, 0, 1))

@@ -32,7 +32,7 @@ ACTIONS = {"list": "cards.read", **{kind: "cards.status" for kind in StatusChang
 
 class Command(RawHelp, CityidCommand):
     help = HELP
-    action = "cards.read"
+    subcommand_actions = ACTIONS
 
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
@@ -48,7 +48,6 @@ class Command(RawHelp, CityidCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         subcommand = options["subcommand"]
-        self.action = ACTIONS[subcommand]
         actor = self.actor(options)
         if subcommand == "list":
             self._list(options, actor)

@@ -24,7 +24,7 @@ ACTIONS = {"place": "retention.hold", "release": "retention.hold", "list": "rete
 
 class Command(RawHelp, CityidCommand):
     help = HELP
-    action = "retention.hold"
+    subcommand_actions = ACTIONS
 
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
@@ -45,7 +45,6 @@ class Command(RawHelp, CityidCommand):
         which.add_argument("--released", action="store_true", help="only released holds")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.action = ACTIONS[options["subcommand"]]
         actor = self.actor(options)
         try:
             getattr(self, "_" + options["subcommand"])(options, actor)

@@ -37,7 +37,7 @@ ACTIONS = {
 
 class Command(RawHelp, CityidCommand):
     help = HELP
-    action = "retention.read"
+    subcommand_actions = ACTIONS
 
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
@@ -58,11 +58,15 @@ class Command(RawHelp, CityidCommand):
         run.add_argument("--approved-by", dest="approved_by", action="append", default=[], metavar="USER",
                          help="a records officer approving the run (give two different ones)")
 
+    @staticmethod
+    def _subcommand(options: dict) -> str:
+        return "schedules" if options["subcommand"] == "schedule" and options["list"] else options["subcommand"]
+
+    def action_for(self, options: dict) -> str | None:
+        return ACTIONS[self._subcommand(options)]
+
     def handle(self, *args: Any, **options: Any) -> None:
-        subcommand = options["subcommand"]
-        if subcommand == "schedule" and options["list"]:
-            subcommand = "schedules"
-        self.action = ACTIONS[subcommand]
+        subcommand = self._subcommand(options)
         actor = self.actor(options)
         getattr(self, "_" + subcommand)(options, actor)  # a RetentionError: one line, from CityidCommand
 
