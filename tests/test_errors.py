@@ -97,7 +97,8 @@ DYNAMIC = {
     ("audit/verify.py", "LogBroken"): {"tile_width": ("tile", "width", "size", "want"), "tile_missing": ("tile",)},
 }
 #: Words that carry no text of their own (the params are already in the reader's words).
-NO_TEXT = {("EnrollmentInvalid", "invalid"), ("RulesError", "in_file"), ("LineInvalid", "decision_refused")}
+NO_TEXT = {("EnrollmentInvalid", "invalid"), ("RulesError", "in_file"), ("LineInvalid", "decision_refused"),
+           ("StagingRefused", "file_refused")}
 
 
 def raise_sites() -> list[tuple[str, str, str, tuple[str, ...]]]:
@@ -194,7 +195,8 @@ def test_a_refusing_staff_page_shows_the_sentence(staff) -> None:
     from tests.retention.test_views import sign_in
 
     client = sign_in(staff["admin"])
-    response = client.post(f"/accounts/staff/{staff['admin'].pk}/deactivate/", {"reason": "left"}, follow=True)
+    response = client.post(f"/accounts/staff/{staff['admin'].pk}/deactivate/", {"reason": "left", "confirmed": "yes"},
+                           follow=True)
     html = response.content.decode()
     assert "You cannot deactivate your own account." in html
 

@@ -167,3 +167,19 @@ def register() -> None:
         "not_json": _("not valid JSON (%(reason)s at column %(column)s)"),
     })
     register_messages(SubjectNotFound, {"not_found": _("no applicant with id, external_id or receipt '%(subject)s'")})
+    from cityid.enrollment.staging import StagingRefused, TokenUsed
+
+    register_messages(StagingRefused, {
+        "unknown_kind": _("Unknown kind of file."),
+        "photo_too_big": _("The photo is larger than %(mb)d MB."),
+        "scan_too_big": _("The scan is larger than %(mb)d MB."),
+        "file_refused": lambda refusal, **_: str(refusal),  # the upload refusal's own words
+        "too_many": _("Too many files are kept for unfinished forms: submit or leave one of them, then choose the "
+                      "file again."),
+        "photo_gone": _("The kept photo is no longer available (kept files are removed after %(hours)d hours). "
+                        "Choose the photo again."),
+        "scan_gone": _("The kept scan is no longer available (kept files are removed after %(hours)d hours). "
+                       "Choose the scan again."),
+        "unreadable": _("A kept file could not be opened. Choose the file again."),
+    })
+    register_messages(TokenUsed, {"token_used": _("This form was already submitted. Start a new application.")})

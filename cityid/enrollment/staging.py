@@ -20,8 +20,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cityid.core.errors import CityidError
 from cityid.enrollment import services, uploads
-from cityid.enrollment.inputs import EnrollmentInput, _refusal_message, clean_file
+from cityid.enrollment.inputs import EnrollmentInput, clean_file
 from cityid.enrollment.models import Application, FormSubmission, StagedUpload
 from cityid.vault import envelope
 from cityid.vault import services as vault
@@ -33,19 +34,12 @@ MAX_PER_OWNER = 60
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
-class StagingRefused(Exception):
+class StagingRefused(CityidError):
     """A file could not be staged, or a staged id cannot be used; ``str()`` is the message for the clerk."""
 
 
 def _associated_data(staged: StagedUpload, part: str) -> bytes:
     return f"staged:{staged.public_id}:{staged.owner_id}:{staged.kind}:{part}".encode()
-
-
-def _too_big(kind: str) -> str:
-    mb = settings.CITYID_MAX_SCAN_BYTES // 2**20
-    if kind == uploads.PHOTO:
-        return _("The photo is larger than %(mb)d MB.") % {"mb": mb}
-    return _("The scan is larger than %(mb)d MB.") % {"mb": mb}
 
 
 def _shown_name(name: str) -> str:
@@ -58,17 +52,18 @@ def stage(*, owner: Any, kind: str, upload: Any) -> StagedUpload:
     """Clean, seal and keep one uploaded file (a Django ``UploadedFile``) for ``owner``; StagingRefused
     (with the reason in the clerk's words) when it is too big or not an acceptable file."""
     if kind not in KINDS:
-        raise StagingRefused(_("Unknown kind of file."))
+        raise StagingRefused("unknown_kind")
     if upload.size > settings.CITYID_MAX_SCAN_BYTES:
-        raise StagingRefused(_too_big(kind))
+        if kind == uploads.PHOTO:
+            raise StagingRefused("photo_too_big", mb=settings.CITYID_MAX_SCAN_BYTES // 2**20)
+        raise StagingRefused("scan_too_big", mb=settings.CITYID_MAX_SCAN_BYTES // 2**20)
     try:
         cleaned = clean_file(upload.read(), kind)
     except uploads.UploadRefused as refused:
-        raise StagingRefused(_refusal_message(refused, kind)) from None
+        raise StagingRefused("file_refused", refusal=refused) from None
     purge_expired()
     if StagedUpload.objects.filter(owner=owner).count() >= MAX_PER_OWNER:
-        raise StagingRefused(_("Too many files are kept for unfinished forms: submit or leave one of them, "
-                               "then choose the file again."))
+        raise StagingRefused("too_many")
     staged = StagedUpload(
         owner=owner, kind=kind, content_type=cleaned.content_type, size=len(cleaned.data),
         expires_at=timezone.now() + timedelta(hours=settings.CITYID_STAGED_UPLOAD_HOURS),
@@ -93,11 +88,8 @@ def find(*, owner: Any, public_id: str, kind: str) -> StagedUpload:
                                              expires_at__gt=timezone.now()).first()
     if staged is None:
         if kind == uploads.PHOTO:
-            raise StagingRefused(_("The kept photo is no longer available (kept files are removed after "
-                                   "%(hours)d hours). Choose the photo again.")
-                                 % {"hours": settings.CITYID_STAGED_UPLOAD_HOURS})
-        raise StagingRefused(_("The kept scan is no longer available (kept files are removed after %(hours)d "
-                               "hours). Choose the scan again.") % {"hours": settings.CITYID_STAGED_UPLOAD_HOURS})
+            raise StagingRefused("photo_gone", hours=settings.CITYID_STAGED_UPLOAD_HOURS)
+        raise StagingRefused("scan_gone", hours=settings.CITYID_STAGED_UPLOAD_HOURS)
     return staged
 
 
@@ -113,7 +105,7 @@ def data_of(staged: StagedUpload) -> uploads.CleanBytes:
     try:
         data = vault.open_with_key(STAGING_KEY_ID, bytes(staged.sealed_data), _associated_data(staged, "data"))
     except envelope.SealError:
-        raise StagingRefused(_("A kept file could not be opened. Choose the file again.")) from None
+        raise StagingRefused("unreadable") from None
     return uploads.CleanBytes(data)
 
 
@@ -146,7 +138,7 @@ def submitted_with(*, owner: Any, token: str) -> Application | None:
     return found.application if found else None
 
 
-class TokenUsed(Exception):
+class TokenUsed(CityidError):
     """The token was claimed by another request (a double click) or another person."""
 
 
@@ -157,7 +149,7 @@ def claim(*, owner: Any, token: str) -> FormSubmission:
         with transaction.atomic():
             return FormSubmission.objects.create(token=token, owner=owner)
     except IntegrityError:
-        raise TokenUsed() from None
+        raise TokenUsed("token_used") from None
 
 
 def record(submission: FormSubmission, application: Application) -> None:
