@@ -1,0 +1,136 @@
+"""Attacks on staged uploads and the form's one-time token: other roles, anonymous clients, forged or replayed
+ids, hostile files, a copy of the database. Each test fails if the attack works."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from cityid.enrollment import staging
+from cityid.enrollment.models import Applicant, StagedUpload
+from tests.audit.helpers import sign_in
+from tests.conftest import jpeg_bytes
+from tests.enrollment import hostile
+from tests.enrollment.test_form_staging import NEW_URL, STAGE_URL, _form, _hidden, _jpeg
+
+NOT_ENROLLING = ["auditor", "card_production", "admin", "records_officer", "counsel", "fraud_analyst",
+                 "foil_officer"]
+
+
+def _stage(client, kind: str, upload):
+    return client.post(STAGE_URL, {"kind": kind, "file": upload})
+
+
+@pytest.mark.parametrize("role", NOT_ENROLLING)
+def test_attack_staging_as_a_role_that_does_not_enroll_is_refused(staff, role):
+    response = _stage(sign_in(staff[role]), "photo", _jpeg("x.jpg"))
+    assert response.status_code == 403
+    assert not StagedUpload.objects.exists()
+
+
+def test_attack_staging_anonymously_or_cross_site_is_refused(staff):
+    anonymous = _stage(Client(), "photo", _jpeg("x.jpg"))
+    assert anonymous.status_code in (302, 403) and "/accounts/login/" in anonymous.get("Location", "/accounts/login/")
+    clerk = sign_in(staff["clerk"])
+    cross_site = Client(enforce_csrf_checks=True)
+    cross_site.cookies = clerk.cookies
+    assert _stage(cross_site, "photo", _jpeg("x.jpg")).status_code == 403
+    assert not StagedUpload.objects.exists()
+
+
+@pytest.mark.parametrize("kind, name, data", [
+    ("photo", "bomb.png", hostile.png_header_only(40_000, 40_000)),
+    ("scan", "bomb.png", hostile.png_header_only(40_000, 40_000)),
+    ("photo", "page.jpg", hostile.html_behind_jpeg_magic()),
+    ("scan", "page.jpg", hostile.html_behind_jpeg_magic()),
+    ("scan", "open.pdf", hostile.pdf_open_action_javascript()),
+    ("scan", "hidden.pdf", hostile.pdf_hidden_javascript()),
+    ("photo", "scan.pdf", hostile.pdf()),  # a PDF is never a photo
+    ("photo", "empty.jpg", b""),
+    ("scan", "script.svg", b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"),
+])
+def test_attack_a_hostile_file_is_never_staged(staff, kind, name, data, caplog):
+    clerk = sign_in(staff["clerk"])
+    with caplog.at_level(logging.DEBUG):
+        response = _stage(clerk, kind, SimpleUploadedFile(name, data, content_type="image/jpeg"))
+    assert response.status_code == 400 and response.json()["error"]
+    assert not StagedUpload.objects.exists()
+    assert name not in caplog.text
+
+
+def test_attack_a_too_big_file_is_refused_before_it_is_read(staff, settings, monkeypatch):
+    settings.CITYID_MAX_SCAN_BYTES = 2**20
+    decoded = []
+    monkeypatch.setattr(staging, "clean_file", lambda data, kind: decoded.append(kind))
+    response = _stage(sign_in(staff["clerk"]), "scan",
+                      SimpleUploadedFile("big.jpg", b"\xff\xd8\xff" + b"\0" * (2**20 + 1), content_type="image/jpeg"))
+    assert response.status_code == 400 and decoded == []
+
+
+def test_attack_a_hostile_file_name_is_shown_inert(staff):
+    clerk = sign_in(staff["clerk"])
+    name = "<img src=x onerror=alert(1)>\r\n../../etc/passwd\x00.jpg"
+    staged = _stage(clerk, "photo", SimpleUploadedFile(name, jpeg_bytes(), content_type="image/jpeg")).json()
+    assert "/" not in staged["name"] and "\x00" not in staged["name"] and "\n" not in staged["name"]
+    page = clerk.post(NEW_URL, _form(postcode="1000", photo_staged=staged["id"])).content.decode()
+    assert "<img src=x onerror" not in page
+
+
+def test_attack_a_copy_of_the_database_reveals_neither_the_file_nor_its_name(staff):
+    clerk = sign_in(staff["clerk"])
+    staged = _stage(clerk, "scan", _jpeg("canaryperson-passport.jpg")).json()
+    row = StagedUpload.objects.get(public_id=staged["id"])
+    cleaned = bytes(staging.data_of(row))
+    copied = {field.attname: getattr(row, field.attname) for field in StagedUpload._meta.concrete_fields}
+    dump = b"".join(bytes(v) if isinstance(v, (bytes, memoryview)) else str(v).encode() for v in copied.values())
+    assert b"canaryperson" not in dump.lower()
+    assert cleaned[16:80] not in dump  # no stretch of the cleaned file in clear
+    assert str(row) == f"staged scan {row.public_id}"  # what a log or the admin would print
+
+
+def test_attack_a_sealed_staged_file_spliced_into_another_row_opens_nothing(staff):
+    clerk = sign_in(staff["clerk"])
+    first = StagedUpload.objects.get(public_id=_stage(clerk, "scan", _jpeg("a.jpg")).json()["id"])
+    second = StagedUpload.objects.get(public_id=_stage(clerk, "scan", _jpeg("b.jpg", (9, 9, 9))).json()["id"])
+    second.sealed_data, second.sealed_name = first.sealed_data, first.sealed_name
+    with pytest.raises(staging.StagingRefused):
+        staging.data_of(second)
+    assert staging.name_of(second) != "a.jpg"
+    first.kind = "photo"  # a scan relabelled as a photo
+    with pytest.raises(staging.StagingRefused):
+        staging.data_of(first)
+
+
+def test_attack_a_used_staged_id_cannot_be_replayed_into_another_application(staff):
+    clerk = sign_in(staff["clerk"])
+    staged = _stage(clerk, "photo", _jpeg("photo.jpg")).json()["id"]
+    assert clerk.post(NEW_URL, _form(photo_staged=staged)).status_code == 302
+    again = clerk.post(NEW_URL, _form(form_token="u" * 32, given_name="Othercanary", photo_staged=staged))
+    assert again.status_code == 400 and _hidden(again.content.decode(), "photo_staged") == ""
+    assert Applicant.objects.count() == 1
+
+
+def test_attack_one_clerk_cannot_fill_the_store(staff, monkeypatch):
+    monkeypatch.setattr(staging, "MAX_PER_OWNER", 2)
+    clerk = sign_in(staff["clerk"])
+    assert [_stage(clerk, "photo", _jpeg(f"{n}.jpg")).status_code for n in range(3)] == [201, 201, 400]
+    assert StagedUpload.objects.count() == 2
+
+
+def test_attack_a_forged_or_foreign_form_token_shows_no_receipt(staff):
+    from tests.conftest import complete_enrolment
+
+    clerk = sign_in(staff["clerk"])
+    made = clerk.post(NEW_URL, _form())
+    assert made.status_code == 302
+    other = sign_in(complete_enrolment(__import__("cityid.accounts.services", fromlist=["x"]).create_staff(
+        username="clerk9", role="clerk")))
+    assert other.get(made["Location"]).status_code == 404  # the receipt is its maker's only
+    for token in ("' OR 1=1 --", "t" * 65, "", "../" * 10):
+        response = other.post(NEW_URL, _form(form_token=token, given_name="Freshcanary"))
+        assert response.status_code in (302, 400)
+        if response.status_code == 302:
+            assert response["Location"] != made["Location"]
