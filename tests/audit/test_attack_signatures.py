@@ -202,3 +202,30 @@ def test_attack_forged_es256_certificate_values_are_refused():
     assert certificates.verify(json.dumps(relabelled), key.public_key()) == body
     with pytest.raises(certificates.CertificateInvalid):
         certificates.verify(good, Ed25519PrivateKey.generate().public_key())
+
+
+def test_attack_a_certificate_signed_by_a_stranger_never_verifies_as_ours(db, settings):
+    """A P-256 certificate made with the attacker's own key, naming that key or ours, or ours re-labelled with a
+    stranger's key: only the genuine one verifies against this installation's keys and audit log."""
+    from cityid.audit.services import record_event
+    from cityid.retention import services, signing
+
+    settings.CITYID_SIGNER_ALGORITHM = "ecdsa-p256"
+    entry = record_event(actor=None, action="disposition.certificate", target="run:1")
+    body = {"run": 1, "records": 2, "audit_log_index": entry.index}
+    ours = signing.signer()
+    assert ours.algorithm == signers.ECDSA_P256
+    genuine = certificates.sign(body, ours.sign, signing.pem(ours.public_key()))
+    assert services.verify_certificate(genuine) == body
+
+    stranger = _p256()
+    stranger_pem = stranger.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    naming_stranger = _es256_document(stranger, body)
+    naming_us = json.loads(naming_stranger)
+    naming_us["signature"]["public_key"] = signing.pem(ours.public_key())
+    relabelled = json.loads(genuine)
+    relabelled["signature"]["public_key"] = stranger_pem
+    for forged in (naming_stranger, json.dumps(naming_us), json.dumps(relabelled)):
+        with pytest.raises(certificates.CertificateInvalid):
+            services.verify_certificate(forged)
