@@ -46,3 +46,36 @@ def test_attack_hostile_query_values_never_break_a_page(staff):
             elif response.status_code == 200 and b"<script>alert(1)</script>" in response.content:
                 failures.append((url[:80], role, "markup echoed"))
     assert failures == []
+
+
+HUGE = "9" * 30
+
+
+def test_attack_out_of_range_ids_in_paths_are_404s_not_500s(staff):
+    site = seed_site(staff)
+    users = {**staff, "second_officer": site.second_officer}
+    waiting = next(p for p, _d, _w in site.confirms if p.startswith("/enrollment/")).split("/")[3]
+    gets = {
+        "supervisor": [f"/cards/{HUGE}/", f"/enrollment/applications/{waiting}/scans/{HUGE}/"],
+        "admin": [f"/accounts/staff/{HUGE}/"],
+        "records_officer": [f"/retention/certificates/{HUGE}/"],
+        "counsel": [f"/retention/holds/{HUGE}/"],
+        "auditor": [f"/audit/events/{HUGE}/"],
+    }
+    posts = {
+        "supervisor": [(f"/cards/{HUGE}/status/", {"change": "revoke", "revoke-reason": "fraud", "confirmed": "yes"})],
+        "admin": [(f"/accounts/staff/{HUGE}/{action}/", {"reason": "left", "confirmed": "yes"})
+                  for action in ("deactivate", "reactivate", "reset-mfa", "unlock", "resend")]
+                 + [(f"/accounts/staff/changes/{HUGE}/approve/", {}), (f"/accounts/staff/changes/{HUGE}/withdraw/", {})],
+        "second_officer": [(f"/retention/disposition/{HUGE}/approve/", {"confirmed": "yes"})],
+    }
+    failures = []
+    for role in set(gets) | set(posts):
+        client = sign_in(users[role])
+        for url in gets.get(role, []):
+            if client.get(url).status_code >= 500:
+                failures.append(("GET", url, role))
+        for url, data in posts.get(role, []):
+            if client.post(url, data).status_code >= 500:
+                failures.append(("POST", url, role))
+    assert failures == []
