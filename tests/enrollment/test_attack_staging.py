@@ -134,3 +134,33 @@ def test_attack_a_forged_or_foreign_form_token_shows_no_receipt(staff):
         assert response.status_code in (302, 400)
         if response.status_code == 302:
             assert response["Location"] != made["Location"]
+
+
+@pytest.mark.parametrize("garbage", [
+    b"", b"\x00", b"\x00\x00", b"\x00\x05abc", b"\x00\x05abcde", b"\x00\x18" + b"\x00" * 24,
+    b"\xff\xff" + b"x" * 100, b"\x00\x28" + b"\x01" * 40 + b"\x02" * 60,
+])
+def test_attack_a_tampered_staged_row_is_refused_never_a_server_error(staff, garbage):
+    clerk = sign_in(staff["clerk"])
+    staged = _stage(clerk, "photo", _jpeg("photo.jpg")).json()["id"]
+    StagedUpload.objects.filter(public_id=staged).update(sealed_data=garbage, sealed_name=garbage)
+    row = StagedUpload.objects.get(public_id=staged)
+    with pytest.raises(staging.StagingRefused):
+        staging.data_of(row)
+    assert staging.name_of(row) == "file"
+    response = clerk.post(NEW_URL, _form(photo_staged=staged))
+    assert response.status_code == 400 and _hidden(response.content.decode(), "photo_staged") == ""
+    assert not Applicant.objects.exists()
+
+
+def test_attack_another_secret_sealed_under_another_key_moved_into_a_staged_row_opens_nothing(staff):
+    """A staff authenticator seed (sealed under the ``accounts`` provider key) copied into a staged row."""
+    from cityid.vault import services as vault
+
+    clerk = sign_in(staff["clerk"])
+    staged = _stage(clerk, "photo", _jpeg("photo.jpg")).json()["id"]
+    row = StagedUpload.objects.get(public_id=staged)
+    aad = f"staged:{row.public_id}:{row.owner_id}:{row.kind}:data".encode()
+    row.sealed_data = vault.seal_with_key("accounts", b"\xff\xd8\xff" + b"seed" * 8, aad)
+    with pytest.raises(staging.StagingRefused):
+        staging.data_of(row)
