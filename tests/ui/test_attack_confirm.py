@@ -84,3 +84,15 @@ def test_attack_the_confirmation_page_echoes_fields_inert(staff):
                                            '"><b>x</b>': "1"}).content.decode()
     assert "data-confirm" in page
     assert "<script>alert(1)</script>" not in page and "<b>x</b>" not in page
+
+
+def test_attack_the_confirmation_page_cannot_be_framed_or_cached(staff):
+    """Clickjacking would turn the confirmation into one click again; a cached page would keep what was typed."""
+    site = seed_site(staff)
+    users = {**staff, "second_officer": site.second_officer}
+    clients = {who: sign_in(users[who]) for who in {who for _p, _d, who in site.confirms}}
+    for path, data, who in site.confirms:
+        page = clients[who].post(path, data)
+        assert b"data-confirm" in page.content, path
+        assert page["X-Frame-Options"] == "DENY" or "frame-ancestors 'none'" in page.get("Content-Security-Policy", "")
+        assert "no-store" in page.get("Cache-Control", "") or "no-cache" in page.get("Cache-Control", ""), path
