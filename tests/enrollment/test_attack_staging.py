@@ -164,3 +164,18 @@ def test_attack_another_secret_sealed_under_another_key_moved_into_a_staged_row_
     row.sealed_data = vault.seal_with_key("accounts", b"\xff\xd8\xff" + b"seed" * 8, aad)
     with pytest.raises(staging.StagingRefused):
         staging.data_of(row)
+
+
+@pytest.mark.parametrize("field, name, data", [
+    ("photo", "bomb.png", hostile.png_header_only(40_000, 40_000)),
+    ("photo", "page.jpg", hostile.html_behind_jpeg_magic()),
+    ("photo", "scan.pdf", hostile.pdf()),
+    ("doc-0-scan", "open.pdf", hostile.pdf_open_action_javascript()),
+    ("doc-0-scan", "hidden.pdf", hostile.pdf_hidden_javascript()),
+    ("doc-0-scan", "bomb.png", hostile.png_header_only(40_000, 40_000)),
+])
+def test_attack_a_hostile_file_sent_with_the_form_itself_is_neither_staged_nor_stored(staff, field, name, data):
+    clerk = sign_in(staff["clerk"])
+    response = clerk.post(NEW_URL, _form(**{field: SimpleUploadedFile(name, data, content_type="image/jpeg")}))
+    assert response.status_code == 400
+    assert not StagedUpload.objects.exists() and not Applicant.objects.exists()

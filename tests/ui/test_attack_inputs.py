@@ -66,7 +66,7 @@ def test_attack_out_of_range_ids_in_paths_are_404s_not_500s(staff):
         "supervisor": [(f"/cards/{HUGE}/status/", {"change": "revoke", "revoke-reason": "fraud", "confirmed": "yes"})],
         "admin": [(f"/accounts/staff/{HUGE}/{action}/", {"reason": "left", "confirmed": "yes"})
                   for action in ("deactivate", "reactivate", "reset-mfa", "unlock", "resend")]
-                 + [(f"/accounts/staff/changes/{HUGE}/approve/", {}), (f"/accounts/staff/changes/{HUGE}/withdraw/", {})],
+                 + [(f"/accounts/staff/changes/{HUGE}/{action}/", {}) for action in ("approve", "withdraw")],
         "second_officer": [(f"/retention/disposition/{HUGE}/approve/", {"confirmed": "yes"})],
     }
     failures = []
