@@ -179,3 +179,23 @@ def test_attack_a_hostile_file_sent_with_the_form_itself_is_neither_staged_nor_s
     response = clerk.post(NEW_URL, _form(**{field: SimpleUploadedFile(name, data, content_type="image/jpeg")}))
     assert response.status_code == 400
     assert not StagedUpload.objects.exists() and not Applicant.objects.exists()
+
+
+@pytest.mark.parametrize("name, shown", [
+    ("passport\u202egpj.exe", "passportgpj.exe"),  # RIGHT-TO-LEFT OVERRIDE: would read "passportexe.jpg"
+    ("\u2067photo\u2069.jpg", "photo.jpg"),
+    ("scan\u200b\u200b.jpg", "scan.jpg"),
+    ("a\x85b\x1b[31m.jpg", "ab[31m.jpg"),  # a C1 line break, a terminal escape
+])
+def test_attack_a_file_name_cannot_disguise_itself(staff, name, shown):
+    staged = _stage(sign_in(staff["clerk"]), "photo", SimpleUploadedFile(name, jpeg_bytes(), content_type="image/jpeg"))
+    assert staged.json()["name"] == shown
+
+
+def test_attack_a_disguised_name_is_cleaned_by_staging_itself_not_only_by_the_upload_parser():
+    """Django's multipart parser drops unprintable characters today; the name shown back does not rely on it."""
+    assert staging._shown_name("passport\u202egpj.exe") == "passportgpj.exe"
+    assert staging._shown_name("\u2067photo\u2069\u200b.jpg") == "photo.jpg"
+    assert staging._shown_name("a\x85b\x00.jpg") == "a b.jpg"
+    assert staging._shown_name("C:\\Users\\x\\scan.pdf") == "scan.pdf"
+    assert staging._shown_name("\u202e") == "file"
