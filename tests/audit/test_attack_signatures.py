@@ -229,3 +229,24 @@ def test_attack_a_certificate_signed_by_a_stranger_never_verifies_as_ours(db, se
     for forged in (naming_stranger, json.dumps(naming_us), json.dumps(relabelled)):
         with pytest.raises(certificates.CertificateInvalid):
             services.verify_certificate(forged)
+
+
+@pytest.mark.parametrize("content", [
+    "[" * 100_000 + "]" * 100_000,
+    "[]", '"text"', "null", "{}", '{"certificate": {"run": 1}, "signature": []}',
+    '{"certificate": [], "signature": {"value": "", "public_key": ["x"]}}',
+    '{"certificate": {"run": 1}, "signature": {"value": 5, "public_key": {}}}',
+    '{"certificate": {"run": 1}, "signature": {"value": "AAAA", "public_key": "' + "-" * 10 + '"}}',
+    '{"certificate": {"run": ' + "9" * 5000 + '}, "signature": {"value": "AAAA"}}',
+    "\ufeff{}",
+])
+def test_attack_a_hostile_certificate_file_is_invalid_in_one_line(db, tmp_path, content):
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "forged.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(CommandError, match="INVALID|cannot read"):
+        call_command("certificate", "verify", str(path), stdout=io.StringIO(), stderr=io.StringIO())
