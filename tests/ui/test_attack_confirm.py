@@ -18,7 +18,7 @@ from tests.ui.site import seed_site
 pytestmark = pytest.mark.django_db
 
 
-FINAL = ["card.revoke", "staff.deactivate", "disposition.approve", "decision.deny"]
+FINAL = ["card.revoke", "staff.deactivate", "disposition.approve", "application.deny"]
 
 
 def _finals() -> int:
@@ -96,3 +96,22 @@ def test_attack_the_confirmation_page_cannot_be_framed_or_cached(staff):
         assert b"data-confirm" in page.content, path
         assert page["X-Frame-Options"] == "DENY" or "frame-ancestors 'none'" in page.get("Content-Security-Policy", "")
         assert "no-store" in page.get("Cache-Control", "") or "no-cache" in page.get("Cache-Control", ""), path
+
+
+def test_attack_a_replayed_confirmation_acts_once(staff):
+    """The confirming POST sent twice (a double click, a replay from the history): one final action, one entry."""
+    site = seed_site(staff)
+    users = {**staff, "second_officer": site.second_officer}
+    clients = {who: sign_in(users[who]) for who in {who for _p, _d, who in site.confirms}}
+    certificates = Certificate.objects.count()
+    for path, data, who in site.confirms:
+        before = _finals()
+        first = clients[who].post(path, {**data, "confirmed": "yes"})
+        after_first = _finals()
+        second = clients[who].post(path, {**data, "confirmed": "yes"})
+        assert first.status_code == 302 and second.status_code < 500, path
+        assert _finals() == after_first, path
+        assert after_first > before, path
+    assert Certificate.objects.count() <= certificates + 1
+    assert AuditEntry.objects.filter(action="card.revoke").count() == 1
+    assert AuditEntry.objects.filter(action="staff.deactivate").count() == 1
