@@ -199,3 +199,13 @@ def test_attack_a_disguised_name_is_cleaned_by_staging_itself_not_only_by_the_up
     assert staging._shown_name("a\x85b\x00.jpg") == "a b.jpg"
     assert staging._shown_name("C:\\Users\\x\\scan.pdf") == "scan.pdf"
     assert staging._shown_name("\u202e") == "file"
+
+
+def test_attack_a_session_without_the_second_factor_stages_nothing(staff):
+    """Signed in with the password only (no authenticator code): not yet anyone."""
+    half = Client()
+    half.force_login(staff["clerk"])
+    response = _stage(half, "photo", _jpeg("x.jpg"))
+    assert response.status_code in (302, 403)
+    assert half.post(NEW_URL, _form()).status_code in (302, 403)
+    assert not StagedUpload.objects.exists() and not Applicant.objects.exists()
