@@ -71,3 +71,41 @@ def test_attack_a_deactivated_or_unknown_actor_is_nobody(staff):
     for name in (staff["supervisor"].username, "nobody-such", "SUPERVISOR1"):
         with pytest.raises(CommandError, match="permission denied"):
             call_command("card", "list", "--actor", name, stdout=io.StringIO(), stderr=io.StringIO())
+
+
+#: What each subcommand needs: a new subcommand must be added here on purpose (one left out of a command's
+#: ``subcommand_actions`` falls back to the command's ``action``, which is None for several commands).
+EXPECTED = {
+    "audit": {"verify": None, "checkpoint": None, "prove": None, "integrate": None, "export": None,
+              "rotate-key": "keys.rotate"},
+    "card": {"list": "cards.read", "revoke": "cards.status", "suspend": "cards.status", "reinstate": "cards.status"},
+    "certificate": {"verify": None, "list": "retention.read", "export": "retention.read", "rotate-key": "keys.rotate"},
+    "enrollment": {"clean": "enrollment.clean"},
+    "hold": {"place": "retention.hold", "release": "retention.hold", "list": "retention.read"},
+    "retention": {"schedule": "retention.schedule", "schedules": "retention.read", "preview": "retention.read",
+                  "run": "retention.dispose"},
+    "staff": dict.fromkeys(["add", "role", "list", "deactivate", "reactivate", "reset-mfa", "email", "link",
+                            "pending", "approve", "withdraw", "site"], "staff.manage"),
+    "vault": {"sweep": None, "cohorts": None},
+    "export": {None: "subject.export"}, "import": {None: "enrollment.import"}, "seed": {None: "enrollment.seed"},
+    "bench": {None: None}, "demo": {None: None},
+}
+
+
+def test_attack_no_subcommand_slips_through_without_a_decided_permission():
+    import argparse
+
+    from django.core.management import get_commands, load_command_class
+
+    from cityid.cli.base import CityidCommand
+
+    found = {}
+    for name, app in get_commands().items():
+        command = load_command_class(app, name)
+        if not isinstance(command, CityidCommand):
+            continue
+        parser = command.create_parser("cityid", name)
+        subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        choices = list(subparsers[0].choices) if subparsers else [None]
+        found[name] = {choice: command.action_for({"subcommand": choice, "list": False}) for choice in choices}
+    assert found == EXPECTED
