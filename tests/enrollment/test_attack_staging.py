@@ -209,3 +209,27 @@ def test_attack_a_session_without_the_second_factor_stages_nothing(staff):
     assert response.status_code in (302, 403)
     assert half.post(NEW_URL, _form()).status_code in (302, 403)
     assert not StagedUpload.objects.exists() and not Applicant.objects.exists()
+
+
+def _zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("payload.html", "<html><script>alert(1)</script></html>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["photo", "scan"])
+@pytest.mark.parametrize("tail", ["zip", "html"])
+def test_attack_a_polyglot_image_is_kept_as_its_pixels_only(staff, kind, tail):
+    """A valid JPEG with a ZIP archive or a page of script behind it: what is staged is the re-encoded picture."""
+    appended = _zip() if tail == "zip" else b"<html><script>alert(1)</script></html>"
+    response = _stage(sign_in(staff["clerk"]), kind,
+                      SimpleUploadedFile("holiday.jpg", jpeg_bytes() + appended, content_type="image/jpeg"))
+    if response.status_code == 400:
+        return  # refused outright: as good
+    data = bytes(staging.data_of(StagedUpload.objects.get(public_id=response.json()["id"])))
+    assert data[:3] == b"\xff\xd8\xff"
+    assert b"PK\x03\x04" not in data and b"<script" not in data and b"payload" not in data
