@@ -233,3 +233,25 @@ def test_attack_a_polyglot_image_is_kept_as_its_pixels_only(staff, kind, tail):
     data = bytes(staging.data_of(StagedUpload.objects.get(public_id=response.json()["id"])))
     assert data[:3] == b"\xff\xd8\xff"
     assert b"PK\x03\x04" not in data and b"<script" not in data and b"payload" not in data
+
+
+def test_attack_a_pdf_whose_object_streams_inflate_past_the_budget_is_refused(staff, monkeypatch):
+    """A PDF bomb: a few kilobytes of object streams that inflate to far more than any scan's objects need. The
+    budget is made small here so the test inflates little; the same PDF at full size would ask for gigabytes."""
+    from cityid.enrollment import uploads
+
+    monkeypatch.setattr(uploads, "PDF_MAX_OBJECT_STREAM_BYTES", 2**20)
+    bomb = hostile.pdf_object_stream_bomb(streams=3, inflated=2**19)  # 1.5 MB of objects in 3 streams
+    assert len(bomb) < 8_000
+    response = _stage(sign_in(staff["clerk"]), "scan", SimpleUploadedFile("scan.pdf", bomb,
+                                                                          content_type="application/pdf"))
+    assert response.status_code == 400
+    assert not StagedUpload.objects.exists()
+    with pytest.raises(uploads.UploadRefused):
+        uploads.check_pdf(hostile.pdf_object_stream_bomb(streams=1, inflated=2**21), max_pages=10)
+
+
+def test_a_pdf_with_small_object_streams_is_still_accepted(staff):
+    from cityid.enrollment import uploads
+
+    uploads.check_pdf(hostile.pdf_object_stream_bomb(streams=2, inflated=1000), max_pages=10)
