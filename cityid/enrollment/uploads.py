@@ -51,6 +51,9 @@ _RAW_ACTIVE = re.compile(
     rb"/(?:JS|JavaScript|AA|Launch|EmbeddedFiles?|RichMedia|XFA|SubmitForm|ImportData|GoToR|GoToE)(?![A-Za-z0-9])"
 )
 PDF_MAX_OBJECTS = 200_000
+#: The most the object streams of one PDF may inflate to, all together. A scan's objects take kilobytes; a few
+#: kilobytes of deflated blanks can ask for gigabytes, which the reader would inflate and keep (a PDF bomb).
+PDF_MAX_OBJECT_STREAM_BYTES = 8 * 2**20
 
 
 class UploadRefused(CityidError, ValueError):
@@ -229,6 +232,7 @@ def check_pdf(data: bytes, *, max_pages: int) -> None:
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed input is our refusal, not a log line
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
+        _check_object_streams(reader)
         if reader.is_encrypted:
             raise UploadRefused("pdf_encrypted")
         pages = len(reader.pages)
@@ -267,6 +271,31 @@ def check_pdf(data: bytes, *, max_pages: int) -> None:
         raise
     except Exception:  # pypdf raises many kinds on malformed input; each one is a refusal
         raise UploadRefused("pdf_unreadable") from None
+
+
+def _check_object_streams(reader: Any) -> None:
+    """Refuse a PDF whose object streams inflate past ``PDF_MAX_OBJECT_STREAM_BYTES`` in all: each is inflated
+    here within what is left of the budget, before the reader takes any object out of one."""
+    import zlib
+
+    left = PDF_MAX_OBJECT_STREAM_BYTES
+    for number in sorted({stream for stream, _index in reader.xref_objStm.values()}):
+        stream = reader.get_object(number)  # its dictionary and raw bytes: nothing is inflated yet
+        raw = bytes(getattr(stream, "_data", b"") or b"")
+        filters = stream.get("/Filter") if hasattr(stream, "get") else None
+        if isinstance(filters, list) and len(filters) == 1:
+            filters = filters[0]
+        if filters is None:
+            left -= len(raw)
+        elif str(filters) == "/FlateDecode":
+            try:
+                left -= len(zlib.decompressobj().decompress(raw, left + 1))
+            except zlib.error:
+                raise UploadRefused("pdf_unreadable") from None
+        else:  # an object stream behind another filter, or a chain of them: no scanner writes one
+            raise UploadRefused("pdf_unreadable")
+        if left < 0:
+            raise UploadRefused("pdf_unreadable")
 
 
 def _is_action(value: Any) -> bool:

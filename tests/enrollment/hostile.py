@@ -98,3 +98,38 @@ def pdf_open_action_javascript() -> bytes:
 def pdf_hidden_javascript() -> bytes:
     """The same action with its names written in #xx escapes, so no plain ``/JavaScript`` is in the file."""
     return pdf(b"6 0 R", [b"<< /Type /Action /S /Java#53cript /J#53 (app.alert\\('x'\\)) >>"])
+
+
+def pdf_object_stream_bomb(streams: int, inflated: int) -> bytes:
+    """A one-page PDF whose catalog points at ``streams`` objects, each alone in its own object stream that
+    inflates to ``inflated`` bytes (the object then blanks): a few kilobytes that ask the reader to inflate
+    ``streams * inflated`` bytes and keep them."""
+    import struct
+
+    refs = " ".join(f"{100 + i} 0 R" for i in range(streams)).encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /Extra [" + refs + b"] >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+        b"<< /Length 0 >>\nstream\n\nendstream",
+    ]
+    for i in range(streams):
+        header = f"{100 + i} 0 ".encode()
+        data = zlib.compress(header + b"<< /A 1 >>" + b" " * inflated, 9)
+        objects.append(b"<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+                       % (len(header), len(data)) + data + b"\nendstream")
+    out = bytearray(b"%PDF-1.7\n")
+    rows: dict[int, tuple[int, int, int]] = {0: (0, 0, 65535)}
+    for number, body in enumerate(objects, start=1):
+        rows[number] = (1, len(out), 0)
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    for i in range(streams):
+        rows[100 + i] = (2, 5 + i, 0)
+    xref_number = len(objects) + 1
+    rows[xref_number] = (1, len(out), 0)
+    size = max(rows) + 1
+    table = b"".join(struct.pack(">BIH", *rows.get(n, (0, 0, 0))) for n in range(size))
+    out += (b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n"
+            % (xref_number, size, len(table)) + table + b"\nendstream\nendobj\n")
+    out += b"startxref\n%d\n%%%%EOF\n" % rows[xref_number][1]
+    return bytes(out)
