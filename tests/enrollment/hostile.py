@@ -133,3 +133,36 @@ def pdf_object_stream_bomb(streams: int, inflated: int) -> bytes:
             % (xref_number, size, len(table)) + table + b"\nendstream\nendobj\n")
     out += b"startxref\n%d\n%%%%EOF\n" % rows[xref_number][1]
     return bytes(out)
+
+
+def pdf_xref_stream_chain_bomb(streams: int, inflated: int) -> bytes:
+    """A one-page PDF whose cross-reference is a chain of ``streams`` xref streams (each one's /Prev the one
+    before), each inflating to ``inflated`` bytes: its table, then blanks. A reader inflates every stream of the
+    chain while it opens the file, before anything can look at an object."""
+    import struct
+
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+        b"<< /Length 0 >>\nstream\n\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = {}
+    for number, body in enumerate(objects, start=1):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    previous = None
+    for i in range(streams):
+        number = len(objects) + 1 + i
+        offsets[number] = len(out)
+        size = number + 1
+        rows = [(0, 0, 65535)] + [(1, offsets[n], 0) if n in offsets else (0, 0, 0) for n in range(1, size)]
+        table = b"".join(struct.pack(">BIH", *row) for row in rows)
+        data = zlib.compress(table + b"\0" * (inflated - len(table)), 9)
+        prev = b"" if previous is None else b" /Prev %d" % previous
+        out += (b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /Length %d%s >>\n"
+                b"stream\n" % (number, size, len(data), prev) + data + b"\nendstream\nendobj\n")
+        previous = offsets[number]
+    out += b"startxref\n%d\n%%%%EOF\n" % previous
+    return bytes(out)

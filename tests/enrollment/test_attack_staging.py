@@ -255,3 +255,25 @@ def test_a_pdf_with_small_object_streams_is_still_accepted(staff):
     from cityid.enrollment import uploads
 
     uploads.check_pdf(hostile.pdf_object_stream_bomb(streams=2, inflated=1000), max_pages=10)
+
+
+def test_attack_a_chain_of_cross_reference_streams_cannot_exhaust_the_server(staff, monkeypatch):
+    """pypdf inflates every cross-reference stream of the chain while it opens a file, before any check of ours
+    runs: the PDF is read in a child process bounded in memory, which dies instead of the server. The bound is
+    made small here so the test inflates little."""
+    from cityid.enrollment import uploads
+
+    monkeypatch.setattr(uploads, "PDF_CHILD_MEMORY_BYTES", 160 * 2**20)
+    bomb = hostile.pdf_xref_stream_chain_bomb(streams=4, inflated=40 * 2**20)  # 160 MB asked for by ~200 KB
+    assert len(bomb) < 400_000
+    response = _stage(sign_in(staff["clerk"]), "scan", SimpleUploadedFile("scan.pdf", bomb,
+                                                                          content_type="application/pdf"))
+    assert response.status_code == 400
+    assert not StagedUpload.objects.exists()
+
+
+def test_a_chain_of_small_cross_reference_streams_is_still_read():
+    from cityid.enrollment import uploads
+
+    clean = uploads.clean_pdf(hostile.pdf_xref_stream_chain_bomb(streams=3, inflated=4096), max_pages=10)
+    assert clean.startswith(b"%PDF")
