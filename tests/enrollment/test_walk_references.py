@@ -1,0 +1,31 @@
+"""What a supervisor and a clerk read on their pages matches what the applicant holds: the receipt reference
+(not a slice of an internal id), how long a case has waited, and dates in the reader's locale."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from cityid.enrollment.services import enroll
+from tests.audit.helpers import sign_in
+from tests.conftest import make_input
+
+TODAY = date(2026, 11, 20)
+
+
+def test_the_decision_queue_shows_the_receipt_reference_and_the_wait(staff):
+    case = enroll(data=make_input(), enrolled_by=staff["clerk"], today=TODAY)
+    html = sign_in(staff["supervisor"]).get("/enrollment/queue/").content.decode()
+    assert case.receipt in html
+    assert str(case.public_id)[:8] + "<" not in html and f" {str(case.public_id)[:8]}</a>" not in html
+    assert "waiting " in html
+
+
+def test_the_review_page_shows_the_receipt_and_document_expiry_as_a_local_date(staff):
+    case = enroll(data=make_input(), enrolled_by=staff["clerk"], today=TODAY)
+    supervisor = sign_in(staff["supervisor"])
+    html = supervisor.get(f"/enrollment/applications/{case.public_id}/").content.decode()
+    assert case.receipt in html
+    assert "2030-01-01" not in html and "01/01/2030" in html
+    supervisor.cookies["django_language"] = "es"
+    html = supervisor.get(f"/enrollment/applications/{case.public_id}/").content.decode()
+    assert "Referencia de la solicitud" in html and "2030-01-01" not in html
