@@ -199,3 +199,8 @@ def test_revoke_confirmation_names_the_card_by_its_number_and_the_page_by_the_re
     assert Card.objects.get(pk=card.pk).status == CardStatus.ISSUED
     html = page_text(client.get(f"/cards/{card.pk}/"))
     assert card.application.receipt in html and str(card.application.public_id) not in html
+
+
+def test_a_confirmation_page_is_sent_once(staff, card):
+    html = page_text(sign_in(staff["supervisor"]).post(change_url(card), {"change": "revoke", "revoke-reason": "lost"}))
+    assert 'data-submit-once' in html.split('name="confirmed"')[0].rsplit("<form", 1)[1]

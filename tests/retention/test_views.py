@@ -427,3 +427,16 @@ def test_a_run_request_is_confirmed_with_a_local_date_and_one_full_stop(staff, s
     client.cookies["django_language"] = "es"
     response = client.post("/retention/disposition/request/", {"as_of": "2017-01-02"}, follow=True)
     assert "2017-01-02" not in " ".join(messages_of(response))
+
+
+def test_forms_that_create_something_are_sent_once(staff, scheduled):
+    import re
+
+    pages = {"counsel": ["/retention/holds/new/"],
+             "records_officer": ["/retention/schedules/", "/retention/disposition/"]}
+    for role, paths in pages.items():
+        client = sign_in(staff[role])
+        for path in paths:
+            html = client.get(path).content.decode()
+            forms = re.findall(r'<form[^>]*method="post"[^>]*>', html.split("<main", 1)[1])
+            assert forms and all("data-submit-once" in form for form in forms), (path, forms)
