@@ -440,3 +440,13 @@ def test_forms_that_create_something_are_sent_once(staff, scheduled):
             html = client.get(path).content.decode()
             forms = re.findall(r'<form[^>]*method="post"[^>]*>', html.split("<main", 1)[1])
             assert forms and all("data-submit-once" in form for form in forms), (path, forms)
+
+
+def test_preview_names_the_held_classes_in_the_readers_language(staff, scheduled):
+    services.place_hold(case_name="People v. Canary", court="Supreme Court", scope="class:documents",
+                        placed_by=staff["counsel"])
+    client = sign_in(staff["records_officer"])
+    client.cookies["django_language"] = "es"
+    html = client.get("/retention/preview/?as_of=2017-01-02").content.decode()
+    held = html.split("cityid-bar--held", 1)[1]
+    assert "Documentos (3)" in held and "documents (3)" not in held
