@@ -29,3 +29,20 @@ def test_the_review_page_shows_the_receipt_and_document_expiry_as_a_local_date(s
     supervisor.cookies["django_language"] = "es"
     html = supervisor.get(f"/enrollment/applications/{case.public_id}/").content.decode()
     assert "Referencia de la solicitud" in html and "2030-01-01" not in html
+
+
+def test_a_case_outside_the_supervisors_reach_is_assigned_from_the_queue_row_not_a_refusal(staff):
+    from cityid.audit.models import AuditEntry
+    from cityid.enrollment.services import assign_case
+
+    case = enroll(data=make_input(), enrolled_by=staff["clerk"], today=TODAY)
+    assign_case(application=case, by=None, site="queens-2")
+    supervisor = sign_in(staff["supervisor"])
+    html = supervisor.get("/enrollment/queue/").content.decode()
+    row = html.split(case.receipt, 1)[1].split("</tr>", 1)[0]
+    assert f'action="/enrollment/applications/{case.public_id}/assign/"' in row
+    assert f'href="/enrollment/applications/{case.public_id}/"' not in html
+    assert supervisor.post(f"/enrollment/applications/{case.public_id}/assign/", {"holder": "queue"}).status_code == 302
+    html = supervisor.get("/enrollment/queue/").content.decode()
+    assert f'href="/enrollment/applications/{case.public_id}/"' in html
+    assert not AuditEntry.objects.filter(action="access.denied").exists()
