@@ -46,3 +46,15 @@ def test_a_case_outside_the_supervisors_reach_is_assigned_from_the_queue_row_not
     html = supervisor.get("/enrollment/queue/").content.decode()
     assert f'href="/enrollment/applications/{case.public_id}/"' in html
     assert not AuditEntry.objects.filter(action="access.denied").exists()
+
+
+def test_the_clerks_receipt_can_be_printed_in_the_applicants_language(staff):
+    case = enroll(data=make_input(), enrolled_by=staff["clerk"], today=TODAY)
+    clerk = sign_in(staff["clerk"])
+    html = clerk.get(f"/enrollment/submitted/{case.public_id}/").content.decode()
+    assert 'id="print-receipt"' in html and "cityid/print.js" in html and case.receipt in html
+    day = case.submitted_on
+    assert f"Submitted on {day:%m/%d/%Y}." in html
+    clerk.cookies["django_language"] = "es"
+    html = clerk.get(f"/enrollment/submitted/{case.public_id}/").content.decode()
+    assert "Imprimir el comprobante" in html and f"Presentada el {day:%d/%m/%Y}." in html
