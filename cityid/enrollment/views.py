@@ -274,7 +274,9 @@ def points(request: HttpRequest) -> HttpResponse:
 @requires("enrollment.queue")
 def queue(request: HttpRequest) -> HttpResponse:
     page = paginate(selectors.pending_applications(), request.GET.get("page"))
-    return render(request, "enrollment/queue.html", {"page_obj": page})
+    # A case outside the supervisor's reach is assigned from its row: opening it would be a refused read.
+    holders = _assign_form(None).fields["holder"].choices if allowed(request.user.role, "enrollment.assign") else []
+    return render(request, "enrollment/queue.html", {"page_obj": page, "holders": holders})
 
 
 @never_cache
