@@ -11,7 +11,7 @@ from pathlib import Path
 import axe_playwright_python
 import pytest
 
-from tests.audit.helpers import sign_in
+from tests.browser.sessions import signed_in_context
 from tests.browser.test_enroll_end_to_end import browser  # noqa: F401  (the fixture)
 from tests.ui.site import seed_site
 
@@ -57,13 +57,7 @@ def _contexts(browser, live_server, users, language):  # noqa: F811
 
     def get(role):
         if role not in contexts:
-            clients[role] = sign_in(users[role])
-            clients[role].cookies["django_language"] = language
-            context = browser.new_context(locale="en-US")
-            context.add_cookies([{"name": name, "value": morsel.value, "url": live_server.url}
-                                 for name, morsel in clients[role].cookies.items()]
-                                + [{"name": "django_language", "value": language, "url": live_server.url}])
-            contexts[role] = context
+            clients[role], contexts[role] = signed_in_context(browser, live_server, users[role], language)
         return clients[role], contexts[role]
 
     return get, contexts
