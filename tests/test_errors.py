@@ -95,6 +95,9 @@ DYNAMIC = {
     ("enrollment/selectors.py", "PurposeInvalid"): dict.fromkeys(
         ("missing", "malformed", "not_a_case", "closed", "not_assigned", "reason", "rate_limit"), ()),
     ("audit/verify.py", "LogBroken"): {"tile_width": ("tile", "width", "size", "want"), "tile_missing": ("tile",)},
+    # The refusal of the child process that reads a PDF (uploads.clean_pdf), raised again in the parent.
+    ("enrollment/uploads.py", "UploadRefused"): {"pdf_active": (), "pdf_encrypted": (), "pdf_unreadable": (),
+                                                 "pdf_pages": ("max_pages",)},
 }
 #: Words that carry no text of their own (the params are already in the reader's words).
 NO_TEXT = {("EnrollmentInvalid", "invalid"), ("RulesError", "in_file"), ("LineInvalid", "decision_refused"),
