@@ -23,6 +23,7 @@ from cityid.enrollment.forms import (
     DecisionForm,
     DocumentFormSet,
     EnrollmentForm,
+    QueueFilterForm,
     SearchForm,
     to_input,
 )
@@ -135,19 +136,29 @@ def points(request: HttpRequest) -> HttpResponse:
     return render(request, "enrollment/_points.html", {"result": result, "problems": problems, "rules": rules})
 
 
+def _queue_page(request: HttpRequest, cases: Any, template: str) -> HttpResponse:
+    filters = QueueFilterForm(request.GET or None, sites=selectors.known_sites())
+    chosen = filters.values()
+    page = Paginator(selectors.filter_cases(cases, **chosen), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = selectors.queue_rows(actor=request.user, applications=list(page.object_list))
+    querystring = urlencode({key: value for key, value in chosen.items() if value})
+    return render(request, template, {"page_obj": page, "rows": rows, "filters": filters,
+                                      "querystring": querystring})
+
+
 @never_cache
 @requires("enrollment.queue")
 def queue(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.pending_applications(), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "enrollment/queue.html", {"page_obj": page})
+    """The decision queue: who is waiting (names for the cases the reader may read them through; a logged
+    read) and for how long, oldest first, filtered by site and holder."""
+    return _queue_page(request, selectors.pending_applications(), "enrollment/queue.html")
 
 
 @never_cache
 @requires("enrollment.read_personal")
 def my_cases(request: HttpRequest) -> HttpResponse:
-    """The open cases assigned to the signed-in person or their site: ids and workflow state only."""
-    page = Paginator(selectors.open_cases_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "enrollment/my_cases.html", {"page_obj": page})
+    """The open cases assigned to the signed-in person or their site, with names (a logged read)."""
+    return _queue_page(request, selectors.open_cases_for(request.user), "enrollment/my_cases.html")
 
 
 def _refused(request: HttpRequest, refused: selectors.PurposeInvalid, *, applicant: Applicant | None = None,
@@ -333,7 +344,7 @@ def search(request: HttpRequest) -> HttpResponse:
     results = None
     if request.method == "POST" and form.is_valid():
         try:
-            results = selectors.search_applicants(actor=request.user, **form.cleaned_data)
+            results = selectors.find_applicants(actor=request.user, query=form.cleaned_data["search"])
         except selectors.PurposeInvalid as refused:
             return _refused(request, refused)
     return render(request, "enrollment/search.html", {"form": form, "results": results})

@@ -9,16 +9,29 @@ from cityid.vault.providers import KeyUnavailable, get_provider
 
 
 def live_key_ids(record_class: str) -> list[str]:
-    return list(RecordKey.objects.filter(record_class=record_class).values_list("key_id", flat=True).distinct())
+    """The provider keys a record of ``record_class`` can be wrapped under now: its cohort keys and every key
+    that is not a cohort key (legal holds'). Asked of the key provider, which holds exactly the live keys,
+    rather than found by scanning the record table (a keyed hash under a key that wraps no such record
+    finds nothing)."""
+    prefix = f"cohort:{record_class}/"
+    return [key_id for key_id in get_provider().key_ids()
+            if key_id.startswith(prefix) or not key_id.startswith("cohort:")]
 
 
 def record_keys_matching(*, record_class: str, kind: str, value: bytes) -> QuerySet[RecordKey]:
     """Records of a class whose blind index of ``kind`` equals ``value``: one keyed hash per live key."""
+    return record_keys_matching_any(record_class=record_class, kind=kind, values=[value])
+
+
+def record_keys_matching_any(*, record_class: str, kind: str, values: list[bytes]) -> QuerySet[RecordKey]:
+    """Records of a class with a blind index of ``kind`` equal to any of ``values``: one keyed hash per live
+    key and value."""
     provider = get_provider()
     digests = []
+    prefix = kind.encode() + b"\x00"
     for key_id in live_key_ids(record_class):
         try:
-            digests.append(provider.keyed_hash(key_id, kind.encode() + b"\x00" + value))
+            digests.extend(provider.keyed_hash(key_id, prefix + value) for value in values)
         except KeyUnavailable:
             continue
     ids = BlindIndex.objects.filter(kind=kind, digest__in=digests).values("record_key_id")

@@ -1,0 +1,107 @@
+"""The typo-tolerant name index: what a name and birth-date search looks up, and how candidates are ranked.
+
+Each applicant's ``application`` record carries, beside the exact ``name_dob`` index, one ``name_fz``
+blind-index row per distinct *key* of their name, every key bound to their date of birth:
+
+- each name token (given and family names together, so their order does not matter), normalised as the
+  exact index is (case, accents, spacing, invisible characters; apostrophes and dots dropped);
+- for tokens of five letters or more, each token with one letter deleted (a symmetric-deletion
+  neighbourhood: a typed token and a stored one that differ by one substitution, insertion, deletion or
+  swap of neighbours share at least one such key);
+- the token's Metaphone key (``jellyfish.metaphone``), for spellings that sound alike.
+
+Every key is stored only as a keyed hash (HMAC) under the record's cohort key, like every blind index.
+**What the index reveals to someone holding the database (without the key provider):** that two rows of
+the *same cohort* hash equal keyed values, i.e. two applicants whose records are due in the same month
+share a name token (or a near-spelling, or a sound) *and* a date of birth; how many keys each applicant
+has (roughly the length of their name). Nothing else: no token, length or frequency of a token across the
+population, since every key is salted with the birth date and keyed per cohort, and once a cohort key is
+destroyed its rows in an old backup can no longer be tested against guesses.
+
+The index finds candidates; :func:`match` then ranks them on the names themselves (decrypted for the
+reader the search is logged for) and drops those that are too far from what was typed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import jellyfish
+
+from cityid.vault.services import normalize_for_index
+
+KIND = "name_fz"
+MIN_DELETION_LENGTH = 5  # shorter tokens: exact or sound-alike only (one deletion of "Li" finds every "L")
+MIN_TYPO_LENGTH = 4
+_DROPPED = re.compile(r"['’.]")
+
+
+def name_tokens(*names: str) -> list[str]:
+    """The distinct normalised tokens of ``names``, in order (``"María José", "García-López"`` →
+    ``maria jose garcia lopez``)."""
+    text = normalize_for_index(*names).decode().replace("\x1f", " ")
+    out: list[str] = []
+    for token in re.split(r"[\W_]+", _DROPPED.sub("", text)):
+        if token and token not in out:
+            out.append(token)
+    return out
+
+
+def _deletions(token: str) -> set[str]:
+    return {token[:i] + token[i + 1 :] for i in range(len(token))} if len(token) >= MIN_DELETION_LENGTH else set()
+
+
+def token_keys(token: str) -> set[bytes]:
+    """The keys of one token (before binding to a birth date)."""
+    keys = {b"e:" + spelling.encode() for spelling in {token} | _deletions(token)}
+    sound = jellyfish.metaphone(token)
+    if sound:
+        keys.add(b"p:" + sound.encode())
+    return keys
+
+
+def index_values(given_name: str, family_name: str, date_of_birth: date) -> list[bytes]:
+    """The values the ``name_fz`` rows of one applicant hash (sorted, distinct)."""
+    born = date_of_birth.isoformat().encode()
+    keys: set[bytes] = set()
+    for token in name_tokens(given_name, family_name):
+        keys |= token_keys(token)
+    return sorted(key + b"\x1f" + born for key in keys)
+
+
+def query_values(name: str, date_of_birth: date) -> list[bytes]:
+    """The values a search for ``name`` (any order, one box) born on ``date_of_birth`` looks up."""
+    return index_values(name, "", date_of_birth)
+
+
+@dataclass(frozen=True)
+class Match:
+    score: int  # higher is closer: 3 a token exactly, 2 one typo or the same sound
+    exact: bool  # every typed token is in the name as typed
+
+
+def _token_score(typed: str, stored: list[str]) -> int:
+    if typed in stored:
+        return 3
+    sound = jellyfish.metaphone(typed)
+    for token in stored:
+        if sound and sound == jellyfish.metaphone(token):
+            return 2
+        if min(len(typed), len(token)) >= MIN_TYPO_LENGTH and jellyfish.damerau_levenshtein_distance(typed, token) <= 1:
+            return 2
+    return 0
+
+
+def match(typed_name: str, given_name: str, family_name: str) -> Match | None:
+    """How close a stored name is to what was typed: every typed token must be in the name, with at most one
+    typo or the same sound each (in any order); None when one is not."""
+    typed = name_tokens(typed_name)
+    stored = name_tokens(given_name, family_name)
+    if not typed:
+        return None
+    scores = [_token_score(token, stored) for token in typed]
+    if not all(scores):
+        return None
+    return Match(score=sum(scores), exact=all(score == 3 for score in scores))
