@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -263,6 +264,15 @@ def search_events(
         else:
             raise ValueError(f"unknown match {match!r}")
     return entries
+
+
+def events_page(page: Any, per_page: int, **criteria: Any) -> Page:
+    """One page of :func:`search_events`, newest first. Unfiltered, the page count comes from the log's size
+    (kept as entries are appended) rather than from counting every entry."""
+    paginator = Paginator(search_events(**criteria), per_page)
+    if not any(criteria.values()):
+        paginator.count = services.log_size()  # type: ignore[misc]  # overrides the cached_property
+    return paginator.get_page(page)
 
 
 def log_status() -> dict[str, Any]:

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -126,11 +125,9 @@ def events(request: HttpRequest) -> HttpResponse:
     form = EventSearchForm(request.GET if searched else None)
     page = None
     if not searched:
-        page = Paginator(selectors.search_events(), EVENTS_PAGE_SIZE).get_page(request.GET.get("page"))
+        page = selectors.events_page(request.GET.get("page"), EVENTS_PAGE_SIZE)
     elif form.is_valid():
-        page = Paginator(selectors.search_events(**form.criteria()), EVENTS_PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
+        page = selectors.events_page(request.GET.get("page"), EVENTS_PAGE_SIZE, **form.criteria())
     return render(request, "audit/events.html", {
         "form": form, "page_obj": page, "searched": searched, "status": selectors.log_status(),
         "unknown_sign_ins": unknown_sign_in_failures(),

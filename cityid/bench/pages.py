@@ -148,8 +148,10 @@ def page_specs() -> list[PageSpec]:
         PageSpec("receipt", "clerk", reverse("enrollment:submitted", args=[mine.public_id])),
         PageSpec("my cases", "clerk", reverse("enrollment:my_cases")),
         PageSpec("search page", "clerk", reverse("enrollment:search")),
-        PageSpec("search by name (typo, swapped)", "clerk", reverse("enrollment:search"),
-                 {"query": "Pagesperzon0 Benchmark", "date_of_birth": "1985-06-15"}),
+        PageSpec("search by name (swapped)", "clerk", reverse("enrollment:search"),
+                 {"query": "Pagesperson0 benchmark", "date_of_birth": "1985-06-15"}),
+        PageSpec("search by name (one typo)", "clerk", reverse("enrollment:search"),
+                 {"query": "Benchmark Pagesperzon0", "date_of_birth": "1985-06-15"}),
         PageSpec("search by receipt", "clerk", reverse("enrollment:search"),
                  {"query": mine.receipt.replace("-", "").lower()}),
         PageSpec("purpose page", "clerk", reverse("enrollment:applicant", args=[mine.applicant.public_id])),
@@ -172,7 +174,7 @@ def page_specs() -> list[PageSpec]:
                      PageSpec("card", "supervisor", reverse("cards:card", args=[card.pk])))
     if card_number:
         spaced = " ".join(card_number[i : i + 4] for i in range(0, 16, 4))
-        pages.insert(7, PageSpec("search by card number", "clerk", reverse("enrollment:search"), {"query": spaced}))
+        pages.insert(8, PageSpec("search by card number", "clerk", reverse("enrollment:search"), {"query": spaced}))
     return pages
 
 

@@ -53,27 +53,34 @@ def _deletions(token: str) -> set[str]:
     return {token[:i] + token[i + 1 :] for i in range(len(token))} if len(token) >= MIN_DELETION_LENGTH else set()
 
 
-def token_keys(token: str) -> set[bytes]:
-    """The keys of one token (before binding to a birth date)."""
-    keys = {b"e:" + spelling.encode() for spelling in {token} | _deletions(token)}
+def token_keys(token: str, *, near: bool = True) -> set[bytes]:
+    """The keys of one token (before binding to a birth date): its spelling and sound, and with ``near`` its
+    one-deletion neighbours."""
+    keys = {b"e:" + spelling.encode() for spelling in {token} | (_deletions(token) if near else set())}
     sound = jellyfish.metaphone(token)
     if sound:
         keys.add(b"p:" + sound.encode())
     return keys
 
 
-def index_values(given_name: str, family_name: str, date_of_birth: date) -> list[bytes]:
-    """The values the ``name_fz`` rows of one applicant hash (sorted, distinct)."""
+def _values(names: tuple[str, ...], date_of_birth: date, *, near: bool) -> list[bytes]:
     born = date_of_birth.isoformat().encode()
     keys: set[bytes] = set()
-    for token in name_tokens(given_name, family_name):
-        keys |= token_keys(token)
+    for token in name_tokens(*names):
+        keys |= token_keys(token, near=near)
     return sorted(key + b"\x1f" + born for key in keys)
 
 
-def query_values(name: str, date_of_birth: date) -> list[bytes]:
-    """The values a search for ``name`` (any order, one box) born on ``date_of_birth`` looks up."""
-    return index_values(name, "", date_of_birth)
+def index_values(given_name: str, family_name: str, date_of_birth: date) -> list[bytes]:
+    """The values the ``name_fz`` rows of one applicant hash (sorted, distinct)."""
+    return _values((given_name, family_name), date_of_birth, near=True)
+
+
+def query_values(name: str, date_of_birth: date, *, near: bool = True) -> list[bytes]:
+    """The values a search for ``name`` (any order, one box) born on ``date_of_birth`` looks up. Without
+    ``near``: only the spellings and sounds of the typed tokens (a few keyed hashes per live key); with it,
+    their one-deletion neighbours too (for a typo: several times as many)."""
+    return _values((name,), date_of_birth, near=near)
 
 
 @dataclass(frozen=True)

@@ -430,10 +430,19 @@ def _profile(applicant: Applicant) -> dict | None:
 
 
 def _found_by_name(query: SearchQuery) -> list[tuple[Applicant, dict | None, name_index.Match]]:
+    """Spellings and sounds first (a few keyed hashes per live key); only when they find no one, the
+    one-typo neighbours too."""
+    found = _candidates_by_name(query, near=False)
+    return found or _candidates_by_name(query, near=True)
+
+
+def _candidates_by_name(query: SearchQuery, *, near: bool) -> list[tuple[Applicant, dict | None, name_index.Match]]:
     assert query.date_of_birth is not None
-    keys = record_keys_matching_any(record_class="application", kind=name_index.KIND,
-                                    values=name_index.query_values(query.value, query.date_of_birth))
-    candidates = (Applicant.objects.filter(personal_record__in=keys).select_related("personal_record")
+    keys = list(record_keys_matching_any(
+        record_class="application", kind=name_index.KIND,
+        values=name_index.query_values(query.value, query.date_of_birth, near=near),
+    ).values_list("id", flat=True)[: SEARCH_CANDIDATES * 2])
+    candidates = (Applicant.objects.filter(personal_record_id__in=keys).select_related("personal_record")
                   .order_by("created_at", "id")[:SEARCH_CANDIDATES])
     found = []
     for applicant in candidates:
