@@ -31,10 +31,11 @@ if not SECRET_KEY:
     else:
         from django.core.management.utils import get_random_secret_key
 
-        from cityid.vault.keyfiles import create_secret_file
+        from cityid.core.files import write_file
 
         # Created with its final mode (0600) and fsynced before it appears; a concurrent first start wins.
-        create_secret_file(_secret_file, get_random_secret_key().encode())
+        KEYS_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_file(_secret_file, get_random_secret_key(), replace=False)
         SECRET_KEY = _secret_file.read_text().strip()
 
 ALLOWED_HOSTS = [h for h in os.environ.get("CITYID_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
@@ -92,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "cityid.accounts.context_processors.staff_role",
             ],
+            "builtins": ["cityid.ui.label_tags"],
         },
     }
 ]
@@ -254,6 +256,8 @@ CITYID_MAX_SCAN_PIXELS = 40_000_000
 CITYID_MAX_PHOTO_PIXELS = 16_000_000
 CITYID_PHOTO_MAX_SIDE = 1600
 CITYID_MAX_PDF_PAGES = 50
+# A photo or scan chosen on the enrollment form is kept (sealed) this long for its form to be submitted.
+CITYID_STAGED_UPLOAD_HOURS = int(os.environ.get("CITYID_STAGED_UPLOAD_HOURS", "12"))
 
 # Program configuration (DESIGN.md §3): rules are data; the IDNYC file is the shipped default.
 CITYID_RULES_FILE = os.environ.get("CITYID_RULES_FILE", str(PACKAGE_DIR / "enrollment" / "rules" / "idnyc.json"))
@@ -261,6 +265,8 @@ CITYID_DOCUMENT_COPIES = os.environ.get("CITYID_DOCUMENT_COPIES", "")  # "keep" 
 CITYID_KEY_PROVIDER = os.environ.get("CITYID_KEY_PROVIDER", "local")  # "local" | "pkcs11" | a dotted class path
 # Where the keys that sign checkpoints and certificates live: "file" | "pkcs11" (follows the key provider).
 CITYID_SIGNER = os.environ.get("CITYID_SIGNER") or ("pkcs11" if CITYID_KEY_PROVIDER == "pkcs11" else "file")
+# New signing keys: "auto" (Ed25519; ECDSA P-256 in a token without Ed25519) | "ed25519" | "ecdsa-p256".
+CITYID_SIGNER_ALGORITHM = os.environ.get("CITYID_SIGNER_ALGORITHM", "auto")
 CITYID_PKCS11_LIBRARY = os.environ.get("CITYID_PKCS11_LIBRARY", "/usr/lib/softhsm/libsofthsm2.so")
 CITYID_PKCS11_TOKEN = os.environ.get("CITYID_PKCS11_TOKEN", "cityid")
 CITYID_PKCS11_PIN = os.environ.get("CITYID_PKCS11_PIN", "")

@@ -22,6 +22,18 @@ def isolated_dirs(settings, tmp_path):
     yield tmp_path
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: a Spanish page requested earlier leaves its thread in Spanish,
+    and errors are worded in the active language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 def jpeg_bytes(size: tuple[int, int] = (64, 48), color: tuple[int, int, int] = (120, 90, 60)) -> bytes:
     from PIL import Image
 

@@ -1,7 +1,8 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from cityid.accounts.policy import POLICY, ROLES, allowed
+from cityid.accounts.policy import POLICY, allowed
+from cityid.ui import labels
 
 NAV = [
     ("enrollment.create", "enrollment:new", _("Enroll")),
@@ -30,7 +31,7 @@ def staff_role(request) -> dict:
             url = reverse(name)
             items.append({"url": url, "label": label, "active": request.path.startswith(url)})
     return {
-        "staff_role": ROLES.get(user.role, user.role),
+        "staff_role": labels.label("role", user.role),
         "nav_items": items,
         "allowed_actions": frozenset(action for action in POLICY if allowed(user.role, action)),
         "program_name": _("the city"),

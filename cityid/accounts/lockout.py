@@ -79,7 +79,7 @@ def lockout_username(request: Any, credentials: dict[str, Any] | None = None) ->
         username = username.get(field) if hasattr(username, "get") else None
     if not username:
         return None
-    return "h:" + accounts_digest("lockout", str(username).strip().casefold())
+    return _lock_key(str(username))
 
 
 def blank_request_data(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -92,3 +92,29 @@ def connect() -> None:
     from axes.models import AccessAttempt
 
     receiver(pre_save, sender=AccessAttempt, dispatch_uid="cityid.accounts.lockout")(blank_request_data)
+
+
+def _lock_key(username: str) -> str:
+    return "h:" + accounts_digest("lockout", str(username).strip().casefold())
+
+
+def locked_usernames(usernames: list[str]) -> set[str]:
+    """Which of these user names are locked out now (from at least one client address)."""
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    keys = {_lock_key(name): name for name in usernames}
+    if not keys:
+        return set()
+    recent = timezone.now() - settings.AXES_COOLOFF_TIME
+    hits = AccessAttempt.objects.filter(username__in=keys, failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+                                        attempt_time__gte=recent).values_list("username", flat=True)
+    return {keys[key] for key in hits}
+
+
+def clear_failures(username: str) -> int:
+    """Forget the failed sign-ins counted against this user name (every client): the lock is lifted."""
+    from axes.models import AccessAttempt
+
+    deleted, _ = AccessAttempt.objects.filter(username=_lock_key(username)).delete()
+    return deleted

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from cityid.core.errors import CityidError
+
 ROLES: dict[str, str] = {
     "clerk": _("Enrollment clerk"),
     "supervisor": _("Supervisor"),
@@ -54,6 +56,8 @@ POLICY: dict[str, frozenset[str]] = {
     "enrollment.clean": frozenset(),  # re-seals and re-encodes everything stored: the host operator only
     "subject.export": frozenset({"records_officer"}),
     "staff.manage": frozenset({"admin"}),
+    # Approving another administrator's staff change; the last active holder of this role is never removed.
+    "staff.approve_change": frozenset({"admin"}),
     "audit.read": frozenset({"auditor"}),
     "cards.produce": frozenset({"card_production"}),
     "cards.read": frozenset({"supervisor", "card_production"}),
@@ -66,8 +70,8 @@ POLICY: dict[str, frozenset[str]] = {
 }
 
 
-class PermissionDenied(Exception):
-    """The actor's role may not perform the action."""
+class PermissionDenied(CityidError):
+    """The actor's role may not perform the action (codes and words: ``accounts.messages``)."""
 
 
 def allowed(role: str | None, action: str) -> bool:

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import overload
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from cityid.accounts.models import ChangeRequest, ChangeStatus, EnrolmentLink
+from cityid.accounts.models import ChangeRequest, ChangeStatus, EnrolmentLink, User
+from cityid.core.actors import Actor
+
+
+@overload
+def account_of(actor: Actor) -> User: ...
+@overload
+def account_of(actor: Actor | None) -> User | None: ...
+def account_of(actor: Actor | None) -> User | None:
+    """The staff account an actor is, for a foreign key to it (``None``: the host operator)."""
+    if actor is None or isinstance(actor, User):
+        return actor
+    raise TypeError(f"an actor must be a staff account, not {type(actor).__name__}")
 
 
 def role_since(user_id: int) -> datetime | None:
@@ -29,7 +41,7 @@ def credential_issuers(user_id: int, *, since: datetime) -> set[int]:
     return {staff_id for row in rows for staff_id in row if staff_id is not None}
 
 
-def pending_changes(*, subject: Any = None) -> QuerySet[ChangeRequest]:
+def pending_changes(*, subject: User | None = None) -> QuerySet[ChangeRequest]:
     """Change requests still waiting for a second administrator (expired ones left out)."""
     changes = ChangeRequest.objects.filter(status=ChangeStatus.PENDING, expires_at__gt=timezone.now()) \
         .select_related("subject", "requested_by").order_by("requested_at", "pk")
@@ -41,17 +53,17 @@ def change_subject_id(change_id: int) -> int | None:
     return ChangeRequest.objects.filter(pk=change_id).values_list("subject_id", flat=True).first()
 
 
-def recent_changes(*, subject: Any, limit: int = 10) -> list[ChangeRequest]:
+def recent_changes(*, subject: User, limit: int = 10) -> list[ChangeRequest]:
     """The account's latest change requests, decided or not."""
     return list(ChangeRequest.objects.filter(Q(subject=subject)).select_related("requested_by", "decided_by")
                 .order_by("-requested_at", "-pk")[:limit])
 
 
-def has_authenticator(user: Any) -> bool:
+def has_authenticator(user: User) -> bool:
     return user.totpdevice_set.filter(confirmed=True).exists()
 
 
-def never_enrolled(user: Any) -> bool:
+def never_enrolled(user: User) -> bool:
     """Active, and has never finished an enrolment (so a new link may be emailed by one administrator)."""
     return (user.is_active and not user.has_usable_password()
             and not EnrolmentLink.objects.filter(user=user).exclude(used_at=None).exists())
@@ -74,3 +86,10 @@ def unknown_sign_in_failures(*, today: date | None = None, days: int = 30) -> di
         "period": rows.aggregate(n=Sum("count"))["n"] or 0,
         "days": days,
     }
+
+
+def locked_out(usernames: list[str]) -> set[str]:
+    """The user names among these that a sign-in lockout (too many failures) keeps out now."""
+    from cityid.accounts.lockout import locked_usernames
+
+    return locked_usernames(usernames)

@@ -8,7 +8,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -28,10 +28,13 @@ from cityid.accounts.models import (
     EnrolmentLink,
     EnrolmentPurpose,
     TOTPDevice,
+    User,
 )
-from cityid.accounts.policy import OPERATOR, PRIVILEGED_ROLES, ROLES, PermissionDenied, allowed
-from cityid.accounts.selectors import credential_issuers
+from cityid.accounts.policy import OPERATOR, PRIVILEGED_ROLES, ROLES, PermissionDenied, allowed, roles_for
+from cityid.accounts.selectors import account_of, credential_issuers
 from cityid.audit.services import record_event
+from cityid.core.actors import Actor
+from cityid.core.errors import CityidError
 
 
 @dataclass(frozen=True)
@@ -39,11 +42,11 @@ class NewStaff:
     """A new account. ``enrolment_url`` is set only for the host operator, who may print it once;
     when an administrator asked, the link went by email to the staff member and is ``None`` here."""
 
-    user: Any
+    user: User
     enrolment_url: str | None
 
 
-def role_of(actor: Any) -> str | None:
+def role_of(actor: Actor | None) -> str | None:
     """The role the policy sees: ``operator`` for the host (``None``), else the user's role."""
     if actor is None:
         return OPERATOR
@@ -52,15 +55,15 @@ def role_of(actor: Any) -> str | None:
     return actor.role
 
 
-def authorize(actor: Any, action: str, *, target: str = "") -> None:
+def authorize(actor: Actor | None, action: str, *, target: str = "") -> None:
     """Raise PermissionDenied (and log the refusal) unless the actor's role allows the action."""
     if not allowed(role_of(actor), action):
         record_event(actor=actor, action="access.denied", target=target, purpose=action, outcome="denied")
-        raise PermissionDenied(f"role {role_of(actor) or 'none'!r} may not {action}")
+        raise PermissionDenied("role_may_not", role=role_of(actor) or "none", action=action)
 
 
-def create_staff(*, username: str, role: str, email: str = "", created_by: Any = None,
-                 approved_by: Any = None) -> NewStaff:
+def create_staff(*, username: str, role: str, email: str = "", created_by: Actor | None = None,
+                 approved_by: Actor | None = None) -> NewStaff:
     """Create an account with no usable password and no authenticator, and issue its enrolment link.
 
     Low level: an administrator goes through ``add_staff`` (a second administrator approves a
@@ -82,7 +85,7 @@ def create_staff(*, username: str, role: str, email: str = "", created_by: Any =
 
 
 
-def resolve_command_actor(username: str | None) -> Any:
+def resolve_command_actor(username: str | None) -> User | None:
     """The staff user named by ``--actor`` (or CITYID_ACTOR); ``None`` means the host operator."""
     username = username or os.environ.get("CITYID_ACTOR") or None
     if username is None:
@@ -91,7 +94,7 @@ def resolve_command_actor(username: str | None) -> Any:
     try:
         user = User.objects.get(username=username, is_active=True)
     except User.DoesNotExist:
-        raise PermissionDenied(f"no active staff account {username!r}") from None
+        raise PermissionDenied("no_staff_account", username=username) from None
     return user
 
 
@@ -106,54 +109,21 @@ DEACTIVATION_REASONS: dict[str, Any] = {
     "other": gettext_lazy("Other reason"),
 }
 
-_REFUSALS: dict[str, Any] = {
-    "self": gettext_lazy("You cannot deactivate your own account."),
-    "last_admin": gettext_lazy("This is the last active administrator: make another administrator first."),
-    "last_admin_role": gettext_lazy(
-        "This is the last active administrator: make another administrator before changing this role."),
-    "inactive": gettext_lazy("This account is already deactivated."),
-    "active": gettext_lazy("This account is already active."),
-    "reason": gettext_lazy("Choose a reason from the list."),
-    "role": gettext_lazy("Choose a role from the list."),
-    "deactivated": gettext_lazy("This account is deactivated: reactivate it first."),
-    "email": gettext_lazy("Enter the staff member's email address: the enrolment link is sent there."),
-    "same_email": gettext_lazy("This is already the account's email address."),
-    "pending": gettext_lazy("A request for this change is already waiting for a second administrator."),
-    "not_pending": gettext_lazy("This request is no longer waiting for approval."),
-    "expired": gettext_lazy("This request has expired: ask again."),
-    "own_request": gettext_lazy("You asked for this change: a different administrator must approve it."),
-    "own_account": gettext_lazy("This change concerns your own account: another administrator must approve it."),
-    "taken": gettext_lazy("A staff account with this username already exists."),
-    "no_request": gettext_lazy("There is no such change request."),
-    "enrolled": gettext_lazy("This account has enrolled already: ask to replace the authenticator instead."),
-    "site": gettext_lazy("A site is a short code of letters, digits, '-' and '_' (at most 32)."),
-    "issued_by_requester": gettext_lazy(
-        "The administrator who asked for this change created, reactivated, reset or changed your account in the "
-        "last 30 days: a different administrator must approve it."),
-}
-
 #: An approver whose account the requester created, reactivated, reset or changed this recently is refused.
 APPROVER_CREDENTIAL_DAYS = 30
 
 
-class StaffRefused(ValueError):
+class StaffRefused(CityidError, ValueError):
     """A staff change the rules refuse; ``str()`` is the message in the active language."""
 
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
-    def __str__(self) -> str:
-        return str(_REFUSALS[self.code])
-
-
-def _lock_active_admins(User: Any) -> list[int]:
+def _lock_active_admins(User: type[User]) -> list[int]:
     """The ids of the active administrators, locked until the transaction ends (PostgreSQL)."""
-    return list(User.objects.select_for_update().filter(role="admin", is_active=True)
+    return list(User.objects.select_for_update().filter(role__in=roles_for("staff.approve_change"), is_active=True)
                 .order_by("pk").values_list("pk", flat=True))
 
 
-def end_sessions(user: Any) -> int:
+def end_sessions(user: User) -> int:
     """Delete every stored session signed in as ``user``; the number deleted."""
     from importlib import import_module
 
@@ -187,11 +157,11 @@ def _check_email(email: str) -> None:
         raise StaffRefused("email") from None
 
 
-def _is_admin(actor: Any) -> bool:
-    return actor is not None and role_of(actor) == "admin"
+def _is_admin(actor: Actor | None) -> TypeGuard[Actor]:
+    return actor is not None and allowed(role_of(actor), "staff.approve_change")
 
 
-def add_staff(*, username: str, role: str, email: str, by: Any) -> NewStaff | ChangeRequest:
+def add_staff(*, username: str, role: str, email: str, by: Actor | None) -> NewStaff | ChangeRequest:
     """A new account: made at once for an unprivileged role (its link emailed to ``email``), or a
     change request a second administrator approves for a privileged one (``PRIVILEGED_ROLES``)."""
     authorize(by, "staff.manage")
@@ -206,7 +176,7 @@ def add_staff(*, username: str, role: str, email: str, by: Any) -> NewStaff | Ch
     return create_staff(username=username, role=role, email=email, created_by=by)
 
 
-def set_role(user: Any, *, role: str, by: Any) -> ChangeRequest | None:
+def set_role(user: User, *, role: str, by: Actor | None) -> ChangeRequest | None:
     """Change a role (``staff.manage``), keeping at least one active administrator. Granting a
     privileged role needs a second administrator: the change request is returned instead."""
     authorize(by, "staff.manage", target=f"staff:{user.pk}")
@@ -217,7 +187,8 @@ def set_role(user: Any, *, role: str, by: Any) -> ChangeRequest | None:
     if not user.is_active:
         raise StaffRefused("deactivated")
     User = get_user_model()
-    if user.role == "admin" and list(User.objects.filter(role="admin", is_active=True).values_list("pk", flat=True)) \
+    admins = roles_for("staff.approve_change")
+    if user.role in admins and list(User.objects.filter(role__in=admins, is_active=True).values_list("pk", flat=True)) \
             == [user.pk]:
         raise StaffRefused("last_admin_role")
     if _is_admin(by) and role in PRIVILEGED_ROLES:
@@ -226,12 +197,13 @@ def set_role(user: Any, *, role: str, by: Any) -> ChangeRequest | None:
     return None
 
 
-def _set_role_now(user: Any, *, role: str, by: Any) -> None:
+def _set_role_now(user: User, *, role: str, by: Actor | None) -> None:
     """Set the role and the time it was granted (``set_role``, or an approved change request)."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     with transaction.atomic():
-        if user.role == "admin" and user.is_active and _lock_active_admins(get_user_model()) == [user.pk]:
+        if allowed(user.role, "staff.approve_change") and user.is_active \
+                and _lock_active_admins(get_user_model()) == [user.pk]:
             raise StaffRefused("last_admin_role")
         user.role = role
         user.role_since = timezone.now()
@@ -239,7 +211,7 @@ def _set_role_now(user: Any, *, role: str, by: Any) -> None:
         record_event(actor=by, action="staff.role_change", target=f"staff:{user.pk}", purpose=role)
 
 
-def deactivate_staff(user: Any, *, by: Any, reason: str) -> int:
+def deactivate_staff(user: User, *, by: Actor | None, reason: str) -> int:
     """Deactivate a leaver's account and end their sessions; the number of sessions ended.
     One administrator may do this alone: it takes access away, it gives none."""
     authorize(by, "staff.manage", target=f"staff:{user.pk}")
@@ -252,7 +224,7 @@ def deactivate_staff(user: Any, *, by: Any, reason: str) -> int:
         locked = User.objects.select_for_update().get(pk=user.pk)
         if not locked.is_active:
             raise StaffRefused("inactive")
-        if locked.role == "admin" and _lock_active_admins(User) == [user.pk]:
+        if allowed(locked.role, "staff.approve_change") and _lock_active_admins(User) == [user.pk]:
             raise StaffRefused("last_admin")
         User.objects.filter(pk=user.pk).update(is_active=False, deactivation_reason=reason)
         user.is_active = False
@@ -264,7 +236,7 @@ def deactivate_staff(user: Any, *, by: Any, reason: str) -> int:
     return ended
 
 
-def reactivate_staff(user: Any, *, by: Any) -> ChangeRequest | str | None:
+def reactivate_staff(user: User, *, by: Actor | None) -> ChangeRequest | str | None:
     """Reactivate an account: a change request when an administrator asks (a second one approves);
     done at once for the host operator, who gets the enrolment link (returned, printed once)."""
     authorize(by, "staff.manage", target=f"staff:{user.pk}")
@@ -277,7 +249,7 @@ def reactivate_staff(user: Any, *, by: Any) -> ChangeRequest | str | None:
     return _reactivate_now(user, by=None, approved_by=None)
 
 
-def _reactivate_now(user: Any, *, by: Any, approved_by: Any) -> str | None:
+def _reactivate_now(user: User, *, by: Actor | None, approved_by: Actor | None) -> str | None:
     """The account becomes active with no password and no authenticator until its owner enrols
     through the link (emailed, or returned to the host operator)."""
     User = get_user_model()
@@ -293,7 +265,7 @@ def _reactivate_now(user: Any, *, by: Any, approved_by: Any) -> str | None:
         return _issue_link(user, purpose=EnrolmentPurpose.REACTIVATE, issued_by=by, approved_by=approved_by)
 
 
-def reset_mfa(user: Any, *, by: Any) -> ChangeRequest | str | None:
+def reset_mfa(user: User, *, by: Actor | None) -> ChangeRequest | str | None:
     """Replace a lost authenticator: a change request when an administrator asks; done at once for
     the host operator (the enrolment link returned). Done, the old device stops working at once."""
     authorize(by, "staff.manage", target=f"staff:{user.pk}")
@@ -306,7 +278,7 @@ def reset_mfa(user: Any, *, by: Any) -> ChangeRequest | str | None:
     return _reset_mfa_now(user, by=None, approved_by=None)
 
 
-def _reset_mfa_now(user: Any, *, by: Any, approved_by: Any) -> str | None:
+def _reset_mfa_now(user: User, *, by: Actor | None, approved_by: Actor | None) -> str | None:
     """Remove the authenticator and the password, end the sessions, and issue an enrolment link."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
@@ -317,7 +289,7 @@ def _reset_mfa_now(user: Any, *, by: Any, approved_by: Any) -> str | None:
         return _issue_link(user, purpose=EnrolmentPurpose.RESET, issued_by=by, approved_by=approved_by)
 
 
-def change_email(user: Any, *, email: str, by: Any) -> ChangeRequest | None:
+def change_email(user: User, *, email: str, by: Actor | None) -> ChangeRequest | None:
     """A new email address (where enrolment links go): a second administrator approves it."""
     authorize(by, "staff.manage", target=f"staff:{user.pk}")
     _check_email(email)
@@ -329,7 +301,7 @@ def change_email(user: Any, *, email: str, by: Any) -> ChangeRequest | None:
     return None
 
 
-def _change_email_now(user: Any, *, email: str, by: Any) -> None:
+def _change_email_now(user: User, *, email: str, by: Actor | None) -> None:
     with transaction.atomic():
         user.email = email
         user.save(update_fields=["email"])
@@ -339,7 +311,7 @@ def _change_email_now(user: Any, *, email: str, by: Any) -> None:
 
 # --- changes that need a second administrator ----------------------------------------------
 
-def request_change(*, kind: str, by: Any, subject: Any = None, username: str = "", role: str = "",
+def request_change(*, kind: str, by: Actor, subject: User | None = None, username: str = "", role: str = "",
                    email: str = "") -> ChangeRequest:
     """The first administrator's half of a change; ``approve_change`` by another one does it."""
     authorize(by, "staff.manage", target=f"staff:{subject.pk}" if subject is not None else "")
@@ -353,7 +325,7 @@ def request_change(*, kind: str, by: Any, subject: Any = None, username: str = "
         if pending.exists():
             raise StaffRefused("pending")
         change = ChangeRequest.objects.create(
-            kind=kind, subject=subject, username=username, role=role, email=email, requested_by=by,
+            kind=kind, subject=subject, username=username, role=role, email=email, requested_by=account_of(by),
             requested_at=now, expires_at=now + timedelta(hours=settings.CITYID_CHANGE_REQUEST_HOURS),
         )
         record_event(actor=by, action="staff.change_request", target=f"change:{change.pk}",
@@ -381,12 +353,12 @@ def _pending_change(request_id: int) -> ChangeRequest:
     return change
 
 
-def approve_change(*, request_id: int, by: Any) -> ChangeRequest:
+def approve_change(*, request_id: int, by: Actor | None) -> ChangeRequest:
     """A second, different, active administrator approves; the change is done in the same
     transaction. Refused for the requester, for the account the change is about, and when expired."""
     authorize(by, "staff.manage", target=f"change:{request_id}")
-    if by is None or role_of(by) != "admin":
-        raise PermissionDenied("only an active administrator approves staff changes")
+    if by is None or not allowed(role_of(by), "staff.approve_change"):
+        raise PermissionDenied("approver_not_admin")
     with transaction.atomic():
         change = _pending_change(request_id)
         expired = change.expires_at <= timezone.now()
@@ -401,7 +373,7 @@ def approve_change(*, request_id: int, by: Any) -> ChangeRequest:
     return change
 
 
-def _execute_change(change: ChangeRequest, *, by: Any) -> None:
+def _execute_change(change: ChangeRequest, *, by: Actor) -> None:
     if change.requested_by_id == by.pk:
         raise StaffRefused("own_request")
     if change.subject_id is not None and change.subject_id == by.pk:
@@ -415,6 +387,8 @@ def _execute_change(change: ChangeRequest, *, by: Any) -> None:
             raise StaffRefused("taken")
         change.subject = create_staff(username=change.username, role=change.role, email=change.email,
                                       created_by=requester, approved_by=by).user
+    elif subject is None:  # only a create is about an account that does not exist yet
+        raise ValueError(f"change {change.pk} names no account")
     elif change.kind == ChangeKind.ROLE:
         if not subject.is_active:
             raise StaffRefused("deactivated")
@@ -427,18 +401,18 @@ def _execute_change(change: ChangeRequest, *, by: Any) -> None:
         _reset_mfa_now(subject, by=requester, approved_by=by)
     elif change.kind == ChangeKind.EMAIL:
         _change_email_now(subject, email=change.email, by=by)
-    change.status, change.decided_by, change.decided_at = ChangeStatus.APPROVED, by, timezone.now()
+    change.status, change.decided_by, change.decided_at = ChangeStatus.APPROVED, account_of(by), timezone.now()
     change.save(update_fields=["status", "decided_by", "decided_at", "subject"])
     record_event(actor=by, action="staff.change_approve", target=f"change:{change.pk}",
                  purpose=_change_purpose(change))
 
 
-def withdraw_change(*, request_id: int, by: Any) -> ChangeRequest:
+def withdraw_change(*, request_id: int, by: Actor | None) -> ChangeRequest:
     """Any administrator (the requester included) withdraws a change still waiting for approval."""
     authorize(by, "staff.manage", target=f"change:{request_id}")
     with transaction.atomic():
         change = _pending_change(request_id)
-        change.status, change.decided_by, change.decided_at = ChangeStatus.WITHDRAWN, by, timezone.now()
+        change.status, change.decided_by, change.decided_at = ChangeStatus.WITHDRAWN, account_of(by), timezone.now()
         change.save(update_fields=["status", "decided_by", "decided_at"])
         record_event(actor=by, action="staff.change_withdraw", target=f"change:{change.pk}")
     return change
@@ -451,7 +425,7 @@ def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def _expire_links(user: Any) -> None:
+def _expire_links(user: User) -> None:
     EnrolmentLink.objects.filter(user=user, used_at=None, expires_at__gt=timezone.now()) \
         .update(expires_at=timezone.now())
 
@@ -460,7 +434,7 @@ def enrolment_url(token: str) -> str:
     return settings.CITYID_BASE_URL.rstrip("/") + reverse("accounts:enrol_token", args=[token])
 
 
-def _issue_link(user: Any, *, purpose: str, issued_by: Any, approved_by: Any) -> str | None:
+def _issue_link(user: User, *, purpose: str, issued_by: Actor | None, approved_by: Actor | None) -> str | None:
     """A new one-time enrolment link for ``user`` (older unused ones stop working). The token goes
     by email to the staff member when an administrator issued it; only the host operator
     (``issued_by=None``) gets it back, to print once."""
@@ -470,7 +444,7 @@ def _issue_link(user: Any, *, purpose: str, issued_by: Any, approved_by: Any) ->
     EnrolmentLink.objects.create(
         user=user, purpose=purpose, token_hash=token_hash(token), created_at=now,
         expires_at=now + timedelta(hours=settings.CITYID_ENROLMENT_HOURS),
-        issued_by=issued_by, approved_by=approved_by,
+        issued_by=account_of(issued_by), approved_by=account_of(approved_by),
     )
     url = enrolment_url(token)
     if issued_by is None:
@@ -534,11 +508,11 @@ def enrolment_device(link: EnrolmentLink, *, fresh: bool = False) -> TOTPDevice:
     return device
 
 
-class EnrolmentFailed(ValueError):
-    """The code did not match, or the link is no longer usable."""
+class EnrolmentFailed(CityidError, ValueError):
+    """The code did not match (``code``), or the link is no longer usable (``link``)."""
 
 
-def complete_enrolment(*, link_id: int, password: str, code: str, device_id: int | None = None) -> Any:
+def complete_enrolment(*, link_id: int, password: str, code: str, device_id: int | None = None) -> User:
     """Check a current code from the new authenticator; then set the password, make the new device
     the account's only one, and use the link up. The user, or ``EnrolmentFailed``. ``device_id``: the
     authenticator the enrolling page showed; refused when the link has been opened again since."""
@@ -572,7 +546,7 @@ def complete_enrolment(*, link_id: int, password: str, code: str, device_id: int
     return user
 
 
-def resend_link(user: Any, *, by: Any) -> None:
+def resend_link(user: User, *, by: Actor | None) -> None:
     """Email a fresh link to an active account that has never enrolled (the first one expired or
     was lost). One administrator may: it goes to the address already on the account, not to them."""
     authorize(by, "staff.manage", target=f"staff:{user.pk}")
@@ -587,11 +561,13 @@ def resend_link(user: Any, *, by: Any) -> None:
         record_event(actor=by, action="staff.link_resend", target=f"staff:{user.pk}")
 
 
-def reissue_link(user: Any) -> str:
+def reissue_link(user: User) -> str:
     """A fresh enrolment link for the host operator (``cityid demo``, ``cityid staff add``) for an
     account that has not enrolled yet; the old one stops working."""
     with transaction.atomic():
-        return _issue_link(user, purpose=EnrolmentPurpose.CREATE, issued_by=None, approved_by=None)
+        url = _issue_link(user, purpose=EnrolmentPurpose.CREATE, issued_by=None, approved_by=None)
+    assert url is not None  # issued by the host operator: the link comes back instead of going by email
+    return url
 
 
 def count_unknown_sign_in_failure(*, day: date | None = None) -> None:
@@ -609,7 +585,7 @@ def count_unknown_sign_in_failure(*, day: date | None = None) -> None:
             UnknownSignInFailures.objects.filter(day=day).update(count=F("count") + 1)
 
 
-def set_site(user: Any, *, site: str, by: Any) -> None:
+def set_site(user: User, *, site: str, by: Actor | None) -> None:
     """Set the enrollment center a staff member works at (``staff.manage``; audited with the site code).
 
     A site is a short code (letters, digits, ``-`` and ``_``); an empty one removes the site. Cases assigned to
@@ -625,3 +601,16 @@ def set_site(user: Any, *, site: str, by: Any) -> None:
         user.site = site
         user.save(update_fields=["site"])
         record_event(actor=by, action="staff.site", target=f"staff:{user.pk}", purpose=f"site:{site}")
+
+
+def unlock_staff(user: Any, *, by: Any) -> int:
+    """Lift a sign-in lockout (django-axes) at once: the failed sign-ins counted against the account's user
+    name are forgotten, from every client address. Audited when there was something to lift; the count."""
+    from cityid.accounts.lockout import clear_failures
+
+    authorize(by, "staff.manage", target=f"staff:{user.pk}")
+    with transaction.atomic():
+        cleared = clear_failures(user.get_username())
+        if cleared:
+            record_event(actor=by, action="staff.unlock", target=f"staff:{user.pk}")
+    return cleared

@@ -13,9 +13,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -24,9 +24,9 @@ from cityid.accounts import selectors, services
 from cityid.accounts.forms import DeactivateForm, EmailForm, NewStaffForm, RoleForm
 from cityid.accounts.models import ChangeRequest
 from cityid.accounts.policy import ROLES
+from cityid.ui.confirm import confirm_page, confirmed
 from cityid.ui.decorators import requires
-
-PAGE_SIZE = 25
+from cityid.ui.pagination import paginate
 
 
 def _staff(pk: int):
@@ -42,8 +42,10 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         users = users.filter(role=role)
     else:
         role = ""
-    page = Paginator(users.only("pk", "username", "role", "is_active", "last_login"), PAGE_SIZE) \
-        .get_page(request.GET.get("page"))
+    page = paginate(users.only("pk", "username", "role", "is_active", "last_login"), request.GET.get("page"))
+    locked = selectors.locked_out([member.username for member in page.object_list])
+    for member in page.object_list:
+        member.locked_out = member.username in locked
     return render(request, "accounts/staff_list.html",
                   {"page_obj": page, "role": role, "roles": list(ROLES.items()),
                    "pending": selectors.pending_changes()})
@@ -85,6 +87,7 @@ def _detail(request: HttpRequest, user, **extra) -> HttpResponse:
         "changes": selectors.recent_changes(subject=user),
         "enrolled": selectors.has_authenticator(user),
         "never_enrolled": selectors.never_enrolled(user),
+        "locked_out": bool(selectors.locked_out([user.username])),
         **extra,
     }
     return render(request, "accounts/staff_detail.html", context)
@@ -142,6 +145,11 @@ def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     form = DeactivateForm(request.POST, auto_id="deactivate_%s")
     if not form.is_valid():
         return _detail(request, user, deactivate_form=form)
+    if not confirmed(request):
+        return confirm_page(request, title=_("Deactivate %(username)s?") % {"username": user.username}, consequences=[
+            _("%(username)s is signed out everywhere at once and can no longer sign in.") % {"username": user.username},
+            _("Getting back in needs a reactivation and a new set-up link."),
+        ], button=_("Deactivate the account"), cancel_url=reverse("accounts:staff_detail", args=[user.pk]))
     try:
         services.deactivate_staff(user, by=request.user, reason=form.cleaned_data["reason"])
     except services.StaffRefused as exc:
@@ -184,6 +192,18 @@ def staff_reset_mfa(request: HttpRequest, pk: int) -> HttpResponse:
 def staff_resend(request: HttpRequest, pk: int) -> HttpResponse:
     return _staff_action(request, pk, services.resend_link, lambda: messages.success(request, _(
         "A new enrolment link has been sent to the staff member by email; the old one no longer works.")))
+
+
+@never_cache
+@require_POST
+@requires("staff.manage")
+def staff_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _staff(pk)
+    if services.unlock_staff(user, by=request.user):
+        messages.success(request, _("%(username)s can sign in again.") % {"username": user.username})
+    else:
+        messages.info(request, _("%(username)s was not locked out.") % {"username": user.username})
+    return redirect("accounts:staff_detail", pk=user.pk)
 
 
 def _back(request: HttpRequest, change_id: int) -> HttpResponse:

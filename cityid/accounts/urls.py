@@ -20,6 +20,7 @@ urlpatterns += [
     path("staff/<int:pk>/reactivate/", staff_views.staff_reactivate, name="staff_reactivate"),
     path("staff/<int:pk>/reset-mfa/", staff_views.staff_reset_mfa, name="staff_reset_mfa"),
     path("staff/<int:pk>/email/", staff_views.staff_email, name="staff_email"),
+    path("staff/<int:pk>/unlock/", staff_views.staff_unlock, name="staff_unlock"),
     path("staff/<int:pk>/resend/", staff_views.staff_resend, name="staff_resend"),
     path("staff/changes/<int:change_id>/approve/", staff_views.change_approve, name="change_approve"),
     path("staff/changes/<int:change_id>/withdraw/", staff_views.change_withdraw, name="change_withdraw"),

@@ -116,10 +116,9 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
             services.complete_enrolment(link_id=link.pk, password=form.cleaned_data["new_password1"],
                                         code=form.cleaned_data["otp_token"], device_id=device.pk)
         except services.EnrolmentFailed as exc:
-            if str(exc) == "link":
+            if exc.code == "link":
                 return _invalid_link(request)
-            form.add_error("otp_token", _("This code is not correct. Check the time on your phone and "
-                                          "enter the current code."))
+            form.add_error("otp_token", str(exc))
         else:
             request.session.pop(ENROL_SESSION_KEY, None)
             request.session.pop(ENROL_DEVICE_KEY, None)

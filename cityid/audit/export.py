@@ -11,15 +11,14 @@ hold older checkpoints.
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from cityid.audit import selectors, services
 from cityid.audit.merkle import TILE_HEIGHT, TILE_WIDTH, tile_path, tile_width
 from cityid.audit.models import Checkpoint
+from cityid.core.files import PUBLIC, write_file
 
 
 def _write(root: Path, relative: str, data: bytes) -> None:
@@ -27,15 +26,7 @@ def _write(root: Path, relative: str, data: bytes) -> None:
     if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".export.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_file(target, data, mode=PUBLIC)
 
 
 class NothingSigned(services.LogInconsistent):
@@ -59,7 +50,7 @@ def export_log(directory: Path, progress: Callable[[int], None] | None = None) -
     """Write the latest signed checkpoint with its hash tiles and the verifier key under ``directory``."""
     checkpoint = selectors.latest_checkpoint()
     if checkpoint is None:
-        raise NothingSigned("no checkpoint has been signed yet: run `cityid audit checkpoint` first")
+        raise NothingSigned("nothing_signed")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     stale = directory / "tile" / "entries"
@@ -69,7 +60,7 @@ def export_log(directory: Path, progress: Callable[[int], None] | None = None) -
         suffix = None if width == TILE_WIDTH else width
         data, path = selectors.tile(level, index, width), tile_path(level, index, suffix)
         if data is None:
-            raise services.LogInconsistent(f"{path} of checkpoint size {checkpoint.size} is not available")
+            raise services.LogInconsistent("tile_unavailable", path=path, size=checkpoint.size)
         _write(directory, path, data)
         if progress:
             progress(1)

@@ -8,7 +8,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cityid.audit import selectors
-from cityid.ui.forms import DateInput, UswdsMixin
+from cityid.ui.forms import BoundedDateField, UswdsMixin
+from cityid.ui.labels import label
 
 MATCHES = [
     ("exact", _("Target is exactly this id")),
@@ -23,8 +24,8 @@ class EventSearchForm(UswdsMixin, forms.Form):
         help_text=_("An actor id as logged (staff:12, system:operator, public) or a staff username."),
     )
     action = forms.ChoiceField(label=_("Action"), required=False)
-    since = forms.DateField(label=_("From"), required=False, widget=DateInput)
-    until = forms.DateField(label=_("To"), required=False, widget=DateInput, help_text=_("Both days are included."))
+    since = BoundedDateField(label=_("From"), required=False)
+    until = BoundedDateField(label=_("To"), required=False, help_text=_("Both days are included."))
     target = forms.CharField(
         label=_("Record id"), max_length=80, required=False,
         help_text=_("A pseudonymous id, e.g. applicant:<uuid>, application:<uuid>, hold:3 or run:2."),
@@ -33,7 +34,8 @@ class EventSearchForm(UswdsMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", _("Any action"))] + [(a, a) for a in selectors.distinct_actions()]
+        actions = [(a, label("audit_action", a)) for a in selectors.distinct_actions()]
+        self.fields["action"].choices = [("", _("Any action"))] + actions
         self._style()
 
     def clean_actor(self) -> str:
@@ -42,11 +44,8 @@ class EventSearchForm(UswdsMixin, forms.Form):
             return ""
         try:
             return selectors.resolve_actor(text)
-        except selectors.UnknownActor:
-            raise forms.ValidationError(
-                _("No staff account is named %(name)s. Give a username or an actor id such as staff:12."),
-                params={"name": text},
-            ) from None
+        except selectors.UnknownActor as exc:
+            raise forms.ValidationError(str(exc), code=exc.code) from None
 
     def clean_target(self) -> str:
         return self.cleaned_data["target"].strip()

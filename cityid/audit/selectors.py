@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,10 +30,12 @@ from cityid.audit import keys, merkle, note, services
 from cityid.audit.merkle import HASH_SIZE, TILE_HEIGHT, TILE_WIDTH
 from cityid.audit.models import AuditEntry, Checkpoint
 from cityid.audit.store import TileStore
+from cityid.core.errors import CityidError
+from cityid.ui.pagination import page_number
 from cityid.vault.signers import SigningKeyMissing
 
 
-class BadRequest(ValueError):
+class BadRequest(CityidError, ValueError):
     """A proof or tile request that cannot be answered; the message says why (HTTP 400)."""
 
 
@@ -102,10 +104,10 @@ def parse_count(value: Any, name: str, *, required: bool = True) -> int | None:
     """A non-negative decimal query parameter, or :class:`BadRequest`."""
     if value is None or value == "":
         if required:
-            raise BadRequest(f"missing parameter {name!r}")
+            raise BadRequest("missing_parameter", name=name)
         return None
     if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 19:
-        raise BadRequest(f"{name!r} must be a non-negative integer")
+        raise BadRequest("not_a_count", name=name)
     return int(value)
 
 
@@ -113,12 +115,11 @@ def _signed_size(size: int | None, name: str) -> int:
     """``size`` (default: the latest checkpoint's) if the latest signed checkpoint covers it, else NotSigned."""
     published = published_size()
     if published == 0:
-        raise NotSigned("the log has not signed a checkpoint yet; checkpoints are signed on a schedule")
+        raise NotSigned("nothing_signed")
     if size is None:
         return published
     if size > published:
-        raise NotSigned(f"{name}={size} is beyond the latest signed checkpoint ({published} entries); "
-                        "checkpoints are signed on a schedule, not on request")
+        raise NotSigned("beyond_checkpoint", name=name, size=size, published=published)
     return size
 
 
@@ -137,9 +138,8 @@ def inclusion_proof(index: int, size: int | None = None) -> dict[str, Any]:
     size = _signed_size(size, "size")
     if index >= size:
         if size == published_size():
-            raise NotSigned(f"entry {index} is not in the latest signed checkpoint ({size} entries) yet; "
-                            "checkpoints are signed on a schedule, not on request")
-        raise BadRequest(f"index={index} must be less than size={size}")
+            raise NotSigned("entry_not_signed", index=index, size=size)
+        raise BadRequest("index_beyond_size", index=index, size=size)
     store = TileStore()
     hashes = merkle.inclusion_proof(store, index, size)
     return {
@@ -159,7 +159,7 @@ def consistency_proof(old: int, new: int | None = None) -> dict[str, Any]:
     """
     new = _signed_size(new, "new")
     if old > new:
-        raise BadRequest(f"old={old} must not be larger than new={new}")
+        raise BadRequest("old_beyond_new", old=old, new=new)
     store = TileStore()
     hashes = merkle.consistency_proof(store, old, new)
     return {
@@ -189,7 +189,7 @@ def decode_hashes(values: list[str]) -> list[bytes]:
 ACTOR_ID_RE = re.compile(r"^(staff:\d+|system:[\w.\-]+|public)$", re.ASCII)
 
 
-class UnknownActor(LookupError):
+class UnknownActor(CityidError, LookupError):
     """An actor given as a username that names no staff account."""
 
 
@@ -202,7 +202,7 @@ def resolve_actor(text: str) -> str:
 
     pk = get_user_model().objects.filter(username=text).values_list("pk", flat=True).first()
     if pk is None:
-        raise UnknownActor(text)
+        raise UnknownActor("unknown_actor", name=text)
     return f"staff:{pk}"
 
 
@@ -252,7 +252,7 @@ def search_events(
         entries = entries.filter(action=action)
     if since is not None:
         entries = entries.filter(at__gte=_day_start(since))
-    if until is not None:
+    if until is not None and until < dt.date.max:
         entries = entries.filter(at__lt=_day_start(until + dt.timedelta(days=1)))
     if target:
         if match == "exact":
@@ -271,8 +271,8 @@ def events_page(page: Any, per_page: int, **criteria: Any) -> Page:
     (kept as entries are appended) rather than from counting every entry."""
     paginator = Paginator(search_events(**criteria), per_page)
     if not any(criteria.values()):
-        paginator.count = services.log_size()  # type: ignore[misc]  # overrides the cached_property
-    return paginator.get_page(page)
+        paginator.count = services.log_size()  # the cached_property, set before anything asks it
+    return paginator.get_page(page_number(page))
 
 
 def log_status() -> dict[str, Any]:
@@ -448,3 +448,20 @@ def subject_entries(refs: Iterable[str]) -> dict[str, Any]:
         "verifier_key": verifier_key_text() if latest is not None else None,
         "entries": out,
     }
+
+
+# --- what the owner of the sign-in counts tells the auditor's page (a hook: accounts is above audit) --------
+
+_unknown_sign_ins: Callable[[], dict[str, int]] | None = None
+
+
+def register_unknown_sign_ins(count: Callable[[], dict[str, int]]) -> None:
+    """Install the count of failed sign-ins naming no staff account, ``{"today", "period", "days"}``
+    (called in ``ready()`` by the app that keeps the counts)."""
+    global _unknown_sign_ins
+    _unknown_sign_ins = count
+
+
+def unknown_sign_ins() -> dict[str, int] | None:
+    """The registered counts (None while no app registers them)."""
+    return _unknown_sign_ins() if _unknown_sign_ins is not None else None

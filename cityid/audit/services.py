@@ -24,13 +24,16 @@ import os
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import CharField, Max
 from django.utils import timezone
 
 from cityid.audit import keys, merkle, note, tiles
 from cityid.audit.models import AuditEntry, Checkpoint, LogHead, TreeHead, TreeTile
 from cityid.audit.store import TileStore, fetch_tiles
+from cityid.core.actors import Actor
+from cityid.core.errors import CityidError
 
 SYSTEM_ACTOR = "system:operator"
 
@@ -41,18 +44,27 @@ INTEGRATE_BATCH = 10_000
 #: of the canonical entry.
 ENTRY_FIELDS = ("at", "actor", "role", "action", "target", "purpose", "outcome")
 _STRING_FIELDS = ("actor", "role", "action", "target", "purpose", "outcome")
-_LIMITS = tuple(AuditEntry._meta.get_field(name).max_length for name in _STRING_FIELDS)
+
+
+def _max_length(name: str) -> int:
+    field = AuditEntry._meta.get_field(name)
+    if not isinstance(field, CharField) or field.max_length is None:
+        raise TypeError(f"AuditEntry.{name} must be a CharField with a max_length")
+    return field.max_length
+
+
+_LIMITS = tuple(_max_length(name) for name in _STRING_FIELDS)
 
 _ITEM_KEYS = frozenset(ENTRY_FIELDS)
 _ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=True)
 _UTC = dt.UTC
 
 
-class LogInconsistent(Exception):
+class LogInconsistent(CityidError):
     """The log's tree does not extend its latest checkpoint (or its stored state is damaged)."""
 
 
-def actor_ref(user: Any) -> tuple[str, str]:
+def actor_ref(user: Actor | AnonymousUser | None) -> tuple[str, str]:
     """The pseudonymous actor id and role of a user (or the host operator for ``None``)."""
     if user is None:
         return SYSTEM_ACTOR, "operator"
@@ -121,7 +133,7 @@ def new_salts(count: int) -> list[bytes]:
 def _columns(values: dict[str, Any]) -> tuple[str, ...]:
     """The string columns of an entry, checked (before any write, so a bad call breaks no transaction)."""
     get = values.get
-    columns = (get("actor"), get("role", ""), get("action"), get("target", ""), get("purpose", ""),
+    columns: tuple[Any, ...] = (get("actor"), get("role", ""), get("action"), get("target", ""), get("purpose", ""),
                get("outcome", "ok"))
     try:
         "".join(columns)  # the quickest check that every column is a string
@@ -160,14 +172,15 @@ _INSERT_COLUMNS = ("index", *ENTRY_FIELDS, "target_hash", "entry", "salt")
 _COPY_TYPES = ("int8", "timestamptz", *["varchar"] * len(_STRING_FIELDS), "int8", "bytea", "bytea")
 
 
-def _insert_rows(rows: list[tuple[Any, ...]]) -> None:
+def _insert_rows(rows: list[tuple[Any, ...]], db_table: str | None = None) -> None:
     """Insert entry rows (``_INSERT_COLUMNS``): ``COPY`` on PostgreSQL, one prepared ``INSERT`` elsewhere.
 
     PostgreSQL runs a multi-row ``executemany`` statement by statement, three to four times
-    slower than ``COPY`` for a batch of thousands.
+    slower than ``COPY`` for a batch of thousands. ``db_table``: a table of the same shape instead
+    (``cityid bench`` times the bare insert there).
     """
     qn = connection.ops.quote_name
-    table = qn(AuditEntry._meta.db_table)
+    table = qn(db_table or AuditEntry._meta.db_table)
     columns = ", ".join(map(qn, _INSERT_COLUMNS))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -183,7 +196,7 @@ def _insert_rows(rows: list[tuple[Any, ...]]) -> None:
 
 def record_event(
     *,
-    actor: Any,
+    actor: Actor | AnonymousUser | None,
     action: str,
     target: str = "",
     purpose: str = "",
@@ -288,12 +301,13 @@ def _load_partial_tiles(size: int) -> dict[tuple[int, int], tiles.Sublevels]:
     for level, index, width in wanted:
         stored = found.get((level, index))
         if stored is None or stored[0] != width:
-            have = "missing" if stored is None else f"{stored[0]} hashes wide"
-            raise LogInconsistent(f"tile {level}/{index} is {have}; a tree of {size} entries needs {width}")
+            if stored is None:
+                raise LogInconsistent("tile_missing", tile=f"{level}/{index}", size=size, width=width)
+            raise LogInconsistent("tile_width", tile=f"{level}/{index}", have=stored[0], size=size, width=width)
         try:
             out[(level, index)] = tiles.unpack(width, stored[1])
         except ValueError as exc:
-            raise LogInconsistent(f"tile {level}/{index}: {exc}") from None
+            raise LogInconsistent("tile_malformed", tile=f"{level}/{index}", reason=str(exc)) from None
     return out
 
 
@@ -321,7 +335,7 @@ def _integrate_batch(batch: int) -> tuple[int, int]:
                 [size, batch],
             )
             rows = cursor.fetchall()
-        hashes = []
+        hashes: list[bytes] = []
         sha = hashlib.sha256  # merkle.entry_leaf_hash, inlined (a bad salt is for `audit verify` to report)
         for row in rows:
             if row[0] != size + len(hashes):  # not committed yet (or a gap that `audit verify` reports)
@@ -399,25 +413,20 @@ def make_checkpoint() -> Checkpoint:
         try:
             root = tree_root(size, store)
         except KeyError as exc:
-            raise LogInconsistent(f"stored tree node {exc} is missing") from None
+            raise LogInconsistent("node_missing", node=str(exc)) from None
         latest = Checkpoint.objects.order_by("-size", "-pk").first()
         if latest is not None:
             try:
                 signed = note.open_checkpoint(latest.note, vkeys, origin=origin)
             except note.NoteError as exc:
-                raise LogInconsistent(f"latest checkpoint (#{latest.pk}) does not verify: {exc}") from None
+                raise LogInconsistent("checkpoint_signature", checkpoint=latest.pk, reason=exc) from None
             if signed.size != latest.size or signed.root != bytes(latest.root):
-                raise LogInconsistent(f"latest checkpoint (#{latest.pk}) does not match its signed note")
+                raise LogInconsistent("checkpoint_columns", checkpoint=latest.pk)
             if signed.size > size:
-                raise LogInconsistent(
-                    f"latest checkpoint (#{latest.pk}) is of {signed.size} entries but the tree holds {size}"
-                )
+                raise LogInconsistent("checkpoint_beyond_tree", checkpoint=latest.pk, signed=signed.size, size=size)
             proof = merkle.consistency_proof(store, signed.size, size)
             if not merkle.verify_consistency(signed.size, size, signed.root, root, proof):
-                raise LogInconsistent(
-                    f"the tree of {size} entries is not consistent with checkpoint #{latest.pk} "
-                    f"({signed.size} entries): refusing to sign"
-                )
+                raise LogInconsistent("not_consistent", checkpoint=latest.pk, signed=signed.size, size=size)
             if signed.size == size:
                 return latest
         text = note.sign_note_with(note.checkpoint_body(origin, size, root), origin, signer.public_key(), signer.sign)

@@ -34,20 +34,22 @@ from django.utils.dateparse import parse_datetime
 from cityid.audit import keys, merkle, note, services, tiles
 from cityid.audit.merkle import HASH_SIZE, TILE_HEIGHT, TILE_WIDTH
 from cityid.audit.models import AuditEntry, Checkpoint, LogHead, TreeHead, TreeTile
+from cityid.core.errors import CityidError
 
 COLUMNS = ("actor", "role", "action", "target", "purpose", "outcome")
 PREFETCH_TILES = 64
 
 
-class VerifyError(Exception):
+class VerifyError(CityidError):
     """The log or one of its checkpoints does not verify."""
 
 
 class LogBroken(VerifyError):
-    def __init__(self, index: int, reason: str) -> None:
+    """The first bad entry: ``index``, and the reason as a code with its params."""
+
+    def __init__(self, index: int, code: str, /, **params: Any) -> None:
         self.index = index
-        self.reason = reason
-        super().__init__(f"audit log broken at index {index}: {reason}")
+        super().__init__(code, index=index, **params)
 
 
 @dataclass
@@ -83,10 +85,8 @@ class _CheckingStore:
             for tile_index, width, data in rows.values_list("index", "width", "nodes"):
                 data = bytes(data)
                 if not 1 <= width <= TILE_WIDTH or len(data) != tiles.blob_size(width):
-                    raise LogBroken(
-                        (tile_index * TILE_WIDTH) << (TILE_HEIGHT * level),
-                        f"stored tile {level}/{tile_index} is malformed ({len(data)} bytes for width {width})",
-                    )
+                    raise LogBroken((tile_index * TILE_WIDTH) << (TILE_HEIGHT * level), "tile_malformed",
+                                    tile=f"{level}/{tile_index}", size=len(data), width=width)
                 self.tiles[(level, tile_index)] = (width, data)
         return self.tiles[key]
 
@@ -102,12 +102,10 @@ class _CheckingStore:
             tile = cache.get((tile_level, tile_index)) or self.fetch(tile_level, tile_index)
             position = index - (tile_index << (TILE_HEIGHT - sub))
             if tile is None or position >= tile[0] >> sub:
-                raise LogBroken(index << level, f"stored tile {tile_level}/{tile_index} is missing or too short")
+                raise LogBroken(index << level, "tile_short", tile=f"{tile_level}/{tile_index}")
             offset = _OFFSETS[tile[0]][sub] + position * HASH_SIZE
             if tile[1][offset : offset + HASH_SIZE] != value:
-                raise LogBroken(
-                    index << level, f"stored tree node ({level}, {index}) differs from the one the entries give"
-                )
+                raise LogBroken(index << level, "node_differs", node=f"({level}, {index})")
 
     def check_leaves(self, start: int, hashes: list[bytes]) -> None:
         """Compare recomputed leaf hashes ``start ..`` with the level-0 tiles (integrated part only)."""
@@ -118,13 +116,13 @@ class _CheckingStore:
             stop = min(end, (tile_index + 1) * TILE_WIDTH)
             tile = self.fetch(0, tile_index)
             if tile is None or tile[0] < stop - tile_index * TILE_WIDTH:
-                raise LogBroken(position, f"stored tile 0/{tile_index} is missing or too short")
+                raise LogBroken(position, "tile_short", tile=f"0/{tile_index}")
             stored = tile[1][offset * HASH_SIZE : (stop - tile_index * TILE_WIDTH) * HASH_SIZE]
             mine = hashes[position - start : stop - start]
             if b"".join(mine) != stored:
                 for k, h in enumerate(mine):
                     if stored[k * HASH_SIZE : (k + 1) * HASH_SIZE] != h:
-                        raise LogBroken(position + k, "the entry's leaf hash differs from the stored tree")
+                        raise LogBroken(position + k, "leaf_differs")
             position = stop
 
     def get(self, level: int, index: int) -> bytes:
@@ -145,23 +143,23 @@ def _diagnose_entry(index: int, entry: bytes, at: dt.datetime | None, columns: t
     try:
         fields = json.loads(entry)
     except (ValueError, UnicodeDecodeError):
-        raise LogBroken(index, "the entry is not valid JSON") from None
+        raise LogBroken(index, "not_json") from None
     if not isinstance(fields, dict):
-        raise LogBroken(index, "the entry is not a JSON object")
+        raise LogBroken(index, "not_object")
     said = fields.get("index")
     if said.__class__ is not int or said != index:
-        raise LogBroken(index, f"the entry's bytes say index {said!r}")
+        raise LogBroken(index, "wrong_index", said=repr(said))
     for name, value in zip(COLUMNS, columns, strict=True):
         if fields.get(name) != value:
-            raise LogBroken(index, f"column {name!r} does not match the entry")
+            raise LogBroken(index, "column_differs", column=name)
     try:
         signed_at = dt.datetime.fromisoformat(fields.get("at"))
     except (TypeError, ValueError):
-        raise LogBroken(index, "the entry's time is malformed") from None
+        raise LogBroken(index, "bad_time") from None
     if signed_at != at:
-        raise LogBroken(index, "column 'at' does not match the entry")
+        raise LogBroken(index, "column_differs", column="at")
     if set(fields) != {"index", "at", *COLUMNS} or services.canonical_entry(fields) != entry:
-        raise LogBroken(index, "the entry is not in canonical form")
+        raise LogBroken(index, "not_canonical")
 
 
 class _Entries:
@@ -219,7 +217,7 @@ def _check_tiles(verified: int) -> None:
     )
     tree_size = (rows[0][3] or 0) if rows else verified
     if tree_size < verified:
-        raise LogBroken(tree_size, f"the stored tree shrank from {verified} to {tree_size} entries")
+        raise LogBroken(tree_size, "tree_shrank", verified=verified, size=tree_size)
     expected = {}
     level = 0
     while tree_size >> (TILE_HEIGHT * level):
@@ -232,13 +230,14 @@ def _check_tiles(verified: int) -> None:
         want = expected.pop((tile_level, tile_index), 0)
         if want != width:
             problems.append((((tile_index * TILE_WIDTH + min(want, width)) << (TILE_HEIGHT * tile_level)),
-                             f"stored tile {tile_level}/{tile_index} is {width} hashes wide; "
-                             f"the tree of {tree_size} entries has {want}"))
+                             "tile_width", {"tile": f"{tile_level}/{tile_index}", "width": width, "size": tree_size,
+                                            "want": want}))
     for tile_level, tile_index in expected:
         problems.append(((tile_index * TILE_WIDTH) << (TILE_HEIGHT * tile_level),
-                         f"stored tile {tile_level}/{tile_index} is missing"))
+                         "tile_missing", {"tile": f"{tile_level}/{tile_index}"}))
     if problems:
-        raise LogBroken(*min(problems))
+        index, code, params = min(problems, key=lambda problem: problem[:2])
+        raise LogBroken(index, code, **params)
 
 
 def verify_log(
@@ -264,14 +263,14 @@ def verify_log(
     if notes:
         vkeys = keys.verifier_keys()
         if not vkeys:
-            raise VerifyError("cannot check the checkpoints: the log has no signing key")
+            raise VerifyError("no_signing_key")
         for label, text, row in notes:
             try:
                 signed = note.open_checkpoint(text, vkeys, origin=keys.origin())
             except note.NoteError as exc:
-                raise VerifyError(f"{label} does not verify with the log's key: {exc}") from None
+                raise VerifyError("checkpoint_signature", label=label, reason=exc) from None
             if row is not None and (signed.size != row.size or signed.root != bytes(row.root)):
-                raise VerifyError(f"{label}: its size or root column differs from its signed note")
+                raise VerifyError("checkpoint_columns", label=label)
             opened.append((label, signed))
     capture = sorted({signed.size for _, signed in opened})
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
@@ -294,22 +293,22 @@ def verify_log(
         for row in rows:
             index = row[0]
             if index != count + len(hashes):
-                raise LogBroken(count + len(hashes), f"the entry is missing (the next stored one is {index})")
+                raise LogBroken(count + len(hashes), "missing_before", next=index)
             entry = bytes(row[1])
             salt = bytes(row[4])
             columns = row[5:]
             if salt:
                 if len(salt) != salt_size:
-                    raise LogBroken(index, f"the entry's salt is {len(salt)} bytes, not {salt_size}")
+                    raise LogBroken(index, "salt_size", size=len(salt), want=salt_size)
                 if salted_from is None:
                     salted_from = index
             elif salted_from is not None:
-                raise LogBroken(index, f"the entry has no salt, but entries from {salted_from} on are salted")
+                raise LogBroken(index, "salt_missing", salted_from=salted_from)
             at = at_text(row[2], not salt)
             if at is None or encode(index, at, columns) != entry:
                 _diagnose_entry(index, entry, reader.at_value(row[2]), columns)
             if row[3] != search_key(columns[3]):
-                raise LogBroken(index, "column 'target_hash' does not match the entry's target (a search misses it)")
+                raise LogBroken(index, "target_hash")
             hashes.append(sha(b"\x00" + sha(salt + entry).digest()).digest() if salt else sha(b"\x00" + entry).digest())
         checker.check_leaves(count, hashes)
         # Feed the leaves, stopping at each size whose root a checkpoint needs.
@@ -328,25 +327,21 @@ def verify_log(
             progress(len(rows))
 
     if count < log_size:
-        raise LogBroken(count, f"the entry is missing (the log head says {log_size} entries)")
+        raise LogBroken(count, "missing_by_head", size=log_size)
     last = AuditEntry.objects.aggregate(last=Max("index"))["last"]  # before the head: see above
     head_now = LogHead.objects.filter(pk=1).values_list("size", flat=True).first() or 0
     if last is not None and last >= head_now:
-        raise LogBroken(head_now, f"entries beyond the log head ({head_now}) are stored")
+        raise LogBroken(head_now, "beyond_head", head=head_now)
     if tree_size > count:
-        raise LogBroken(count, f"the entry is missing (the stored tree holds {tree_size})")
+        raise LogBroken(count, "missing_by_tree", size=tree_size)
     _check_tiles(tree_size)
 
     matched: list[int] = []
     for label, signed in sorted(opened, key=lambda item: item[1].size):
         if signed.size > count:
-            raise LogBroken(count, f"{label} covers {signed.size} entries but the log holds {count}")
+            raise LogBroken(count, "checkpoint_beyond_log", label=label, size=signed.size, count=count)
         if roots[signed.size] != signed.root:
             good = max((size for size in matched if size < signed.size), default=0)
-            raise LogBroken(
-                good,
-                f"{label} (size {signed.size}) does not match the root the entries give "
-                f"(the entries before {good} match the checkpoints)",
-            )
+            raise LogBroken(good, "checkpoint_root", label=label, size=signed.size, good=good)
         matched.append(signed.size)
     return Report(entries=count, tree_size=tree_size, root=_fold(border), checkpoints=len(stored), roots=roots)

@@ -16,7 +16,6 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from cityid.accounts.selectors import unknown_sign_in_failures
 from cityid.audit import selectors
 from cityid.audit.forms import EventSearchForm
 from cityid.audit.merkle import parse_tile_path
@@ -130,7 +129,7 @@ def events(request: HttpRequest) -> HttpResponse:
         page = selectors.events_page(request.GET.get("page"), EVENTS_PAGE_SIZE, **form.criteria())
     return render(request, "audit/events.html", {
         "form": form, "page_obj": page, "searched": searched, "status": selectors.log_status(),
-        "unknown_sign_ins": unknown_sign_in_failures(),
+        "unknown_sign_ins": selectors.unknown_sign_ins(),
     })
 
 
@@ -150,15 +149,15 @@ def event(request: HttpRequest, index: int) -> HttpResponse:
 @requires("audit.read")
 def verify(request: HttpRequest) -> HttpResponse:
     """Recompute the whole tree from the stored entries and check every checkpoint (``cityid audit verify``)."""
-    report, problem, bad_index = None, "", None
+    report, problem, bad_index, code = None, "", None, ""
     try:
         report = verify_log()
     except VerifyError as exc:
-        problem = str(exc)
+        problem, code = str(exc), exc.code  # the sentence for the page, the code for the log
         bad_index = getattr(exc, "index", None)
     record_event(
         actor=request.user, action="audit.verify", outcome="ok" if report else "failed",
-        target="" if bad_index is None else f"index:{bad_index}",
+        target="" if bad_index is None else f"index:{bad_index}", purpose=code,
     )
     return render(request, "audit/verify.html", {
         "report": report, "problem": problem, "bad_index": bad_index, "status": selectors.log_status(),

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from cityid.accounts.policy import roles_for
 from cityid.bench.cohorts import make_cohort
 from cityid.bench.common import load_average, rate
 
@@ -70,7 +71,8 @@ def bench_disposition(records: int = 100_000, *, progress: Callable[[int], None]
     provider = get_provider()
     as_of = date(2017, 1, 2)
     stamp = time.time_ns()
-    officers = [create_staff(username=f"bench_officer{i}_{stamp}", role="records_officer").user for i in (1, 2)]
+    role = roles_for("retention.dispose")[0]
+    officers = [create_staff(username=f"bench_officer{i}_{stamp}", role=role).user for i in (1, 2)]
 
     t0 = time.perf_counter()
     shred_key = make_cohort(records, due_on=date(2016, 12, 31), tag="s", progress=progress)

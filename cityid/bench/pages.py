@@ -82,10 +82,8 @@ def _signed_in(user: Any) -> Any:
     from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY
 
-    from cityid.accounts.models import TOTPDevice
-
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
-        user=user, name="bench", confirmed=True, sealed_key=b"")
+    devices = user.totpdevice_set
+    device = devices.filter(confirmed=True).first() or devices.create(name="bench", confirmed=True, sealed_key=b"")
     client = Client()
     client.force_login(user)
     session = client.session
@@ -126,8 +124,8 @@ def page_specs() -> list[PageSpec]:
     the bench's own staff, one case its clerk enrolled, a card)."""
     from django.urls import reverse
 
-    from cityid.cards.models import Card
     from cityid.cards.sealing import open_numbers
+    from cityid.cards.selectors import cards
     from cityid.enrollment.models import Application, ApplicationStatus
     from cityid.enrollment.services import enroll
 
@@ -135,7 +133,7 @@ def page_specs() -> list[PageSpec]:
     mine = Application.objects.filter(enrolled_by=clerk, status=ApplicationStatus.SUBMITTED).first()
     if mine is None:
         mine = enroll(data=_bench_input(0), enrolled_by=clerk, require_eligible=False)
-    card = Card.objects.select_related("application", "applicant__personal_record").order_by("id").first()
+    card = cards().order_by("id").first()
     card_number = ""
     if card is not None:
         open_numbers([card])

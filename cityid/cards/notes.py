@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cityid.cards.models import CardStatusChange
+from cityid.core.errors import CityidError
 from cityid.vault import services as vault
 from cityid.vault.models import RecordKey
 
 
-class NoteNotKept(Exception):
+class NoteNotKept(CityidError):
     """The applicant's application record is destroyed: a new note could not be sealed under it."""
 
 
@@ -34,11 +35,11 @@ def seal_note(change: CardStatusChange, note: str, *, record_key: RecordKey | No
         change.has_note, change.sealed_note = False, None
         return
     if record_key is None:
-        raise NoteNotKept("the applicant's application record is destroyed")
+        raise NoteNotKept("destroyed")
     try:
         record = vault.open_record(record_key)
     except vault.RecordDestroyed as exc:
-        raise NoteNotKept(str(exc)) from exc
+        raise NoteNotKept("destroyed") from exc
     change.has_note, change.sealed_note = True, record.seal(note_field(change), note.encode())
 
 

@@ -25,10 +25,6 @@ from cityid.vault.providers import KeyUnavailable, get_provider
 CARDS_KEY = "cards"
 
 
-class NumberNotKept(Exception):
-    """The applicant's application record is destroyed: a card number cannot be sealed under it."""
-
-
 def number_digest(number: str) -> bytes:
     """The keyed hash a card with this (normalised, 16-digit) number is stored and found under."""
     provider, message = get_provider(), b"card-number\x00" + number.encode()
@@ -49,15 +45,6 @@ def seal_number(card: Any, number: str, *, record: vault.OpenRecord, application
     card.sealed_number = record.seal(number_field(application_public_id), number.encode())
     card.number_digest = number_digest(number)
     card.number = number
-
-
-def open_record_of(record_key: Any) -> vault.OpenRecord:
-    if record_key is None:
-        raise NumberNotKept("the applicant's application record is destroyed")
-    try:
-        return vault.open_record(record_key)
-    except vault.RecordDestroyed as exc:
-        raise NumberNotKept(str(exc)) from exc
 
 
 def open_numbers(cards: Iterable[Any], *, records: dict[int, vault.OpenRecord] | None = None) -> None:

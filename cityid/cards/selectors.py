@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import QuerySet
 
 from cityid.accounts.policy import allowed
@@ -16,27 +16,27 @@ from cityid.cards.models import Card, CardStatus, CardStatusChange
 from cityid.cards.notes import open_notes
 from cityid.cards.numbers import is_valid_card_number
 from cityid.cards.sealing import number_digest, open_numbers
+from cityid.core.actors import Actor
+from cityid.core.errors import CityidError
+from cityid.enrollment.exports import ExportSection
+from cityid.enrollment.services import ReadLimitReached, count_personal_read
+from cityid.ui.pagination import PAGE_SIZE, paginate
+from cityid.vault import services as vault
 
-PAGE_SIZE = 25
 NUMBER_SEPARATORS = str.maketrans("", "", " -")
 
 
-class CardLookupError(ValueError):
-    """No card answers to the number given; the message (one line) says why."""
-
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.code = code
+class CardLookupError(CityidError, ValueError):
+    """No card answers to the number given; the code says why (``malformed``, ``check_digit``, ``not_found``)."""
 
 
 def normalise_number(number: str) -> str:
     """The 16 digits of a card number as printed or typed (``1234 5678-9012 3456``)."""
     digits = (number or "").strip().translate(NUMBER_SEPARATORS)
     if len(digits) != 16 or not (digits.isascii() and digits.isdigit()):  # isdigit() alone admits "²", "①"
-        raise CardLookupError(f"{number!r} is not a card number: a card number has 16 digits", code="malformed")
+        raise CardLookupError("malformed")
     if not is_valid_card_number(digits):
-        raise CardLookupError(f"{number!r} is not a card number: its check digit is wrong (mistyped?)",
-                              code="check_digit")
+        raise CardLookupError("check_digit")
     return digits
 
 
@@ -46,12 +46,19 @@ def find_card(number: str) -> Card:
     card = (Card.objects.select_related("application", "applicant__personal_record")
             .filter(number_digest=number_digest(digits)).first())
     if card is None:
-        raise CardLookupError(f"no card has the number {digits}", code="not_found")
+        raise CardLookupError("not_found")
     card.number = digits  # the reader typed it
     return card
 
 
-def reveal_numbers(cards: Iterable[Card], *, actor: Any) -> list[Card]:
+def applicant_of_number(digits: str) -> int | None:
+    """The id of the applicant holding the card with this (normalised) number, or None (enrollment's search
+    asks through ``enrollment.selectors.register_card_numbers``; the caller authorises and logs)."""
+    return (Card.objects.filter(number_digest=number_digest(digits))
+            .values_list("applicant_id", flat=True).first())
+
+
+def reveal_numbers(cards: Iterable[Card], *, actor: Actor | None) -> list[Card]:
     """The cards, each with its ``number`` opened if ``actor`` may see card numbers (``cards.read``), else
     left ``None``. Opening is logged: one ``card.read_number`` event per card whose number was shown
     (the card's pseudonymous id; never the number)."""
@@ -88,7 +95,7 @@ class HistoryEntry:
     note: str = ""  # the text, only when ``note_state`` is SHOWN
 
 
-def read_history(card: Card, *, actor: Any) -> list[HistoryEntry]:
+def read_history(card: Card, *, actor: Actor | None) -> list[HistoryEntry]:
     """The card's status changes, newest first, with each note as far as ``actor`` may read it.
 
     A note is personal data sealed under the applicant's application record. Roles allowed
@@ -104,8 +111,6 @@ def read_history(card: Card, *, actor: Any) -> list[HistoryEntry]:
     if not allowed(role_of(actor), "enrollment.read_personal"):
         return [HistoryEntry(change, NoteState.WITHHELD if change.has_note else NoteState.NONE)
                 for change in changes]
-    from cityid.enrollment.services import ReadLimitReached, count_personal_read
-
     try:  # a note read counts toward the reader's read-rate limits like any other personal read
         count_personal_read(actor=actor)
     except ReadLimitReached as reached:
@@ -120,11 +125,50 @@ def read_history(card: Card, *, actor: Any) -> list[HistoryEntry]:
     for change in changes:
         if not change.has_note:
             entries.append(HistoryEntry(change, NoteState.NONE))
-        elif notes[change.pk] is None:
+        elif (text := notes[change.pk]) is None:
             entries.append(HistoryEntry(change, NoteState.DESTROYED))
         else:
-            entries.append(HistoryEntry(change, NoteState.SHOWN, notes[change.pk]))
+            entries.append(HistoryEntry(change, NoteState.SHOWN, text))
     return entries
+
+
+def _cards_of(applications: Iterable[Any]) -> list[Card]:
+    return [card for application in applications if (card := getattr(application, "card", None)) is not None]
+
+
+def open_application_cards(
+    applications: list[Any], *, record_key_id: int | None, record: vault.OpenRecord | None
+) -> None:
+    """Open the number of each application's card under the applicant's open ``application`` record (``None``
+    when it is destroyed). Registered with ``enrollment.selectors.register_application_reader``: the applicant's
+    read is authorised and logged there."""
+    opened = {record_key_id: record} if record is not None and record_key_id is not None else None
+    open_numbers(_cards_of(applications), records=opened)
+
+
+def export_section(applicant: Any, applications: list[Any]) -> ExportSection:
+    """The subject-access export's ``card`` of each application: dates, status, number, and the status history
+    oldest first with the staff notes (``note_destroyed`` once the applicant's application record is gone).
+    Registered with ``enrollment.exports.register_export_section``: the export is authorised and logged there."""
+    cards = _cards_of(applications)
+    open_numbers(cards)
+    by_application = {}
+    for card in cards:
+        changes = list(reversed(card_history(card)))
+        notes = open_notes(changes, record_key=applicant.personal_record)
+        by_application[card.application_id] = {
+            "number": card.number,
+            "issued": card.issued_on.isoformat(),
+            "expires": card.expires_on.isoformat(),
+            "status": card.status,
+            "status_history": [
+                {"at": change.changed_at.isoformat(), "from": change.from_status, "to": change.to_status,
+                 "reason": change.reason, "note": notes.get(change.pk),
+                 "note_destroyed": change.has_note and notes.get(change.pk) is None}
+                for change in changes
+            ],
+        }
+    return ExportSection(by_application=by_application, refs=[card.ref for card in cards])
 
 
 def cards(status: str | None = None) -> QuerySet[Card]:
@@ -139,4 +183,4 @@ def cards(status: str | None = None) -> QuerySet[Card]:
 
 def card_page(*, status: str | None = None, page: int | str | None = 1, per_page: int = PAGE_SIZE) -> Page:
     """One page of :func:`cards` (an out-of-range or malformed page number gives the nearest page)."""
-    return Paginator(cards(status), per_page).get_page(page)
+    return paginate(cards(status), page, per_page)

@@ -10,11 +10,12 @@ applicant's application record: see :mod:`cityid.cards.notes`), and written to t
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cityid.accounts.selectors import account_of
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event, record_events
 from cityid.cards.models import (
@@ -27,26 +28,25 @@ from cityid.cards.models import (
 )
 from cityid.cards.notes import NoteNotKept, seal_note
 from cityid.cards.numbers import new_card_number
-from cityid.cards.sealing import open_record_of, seal_number
-from cityid.enrollment.models import Applicant
+from cityid.cards.sealing import seal_number
+from cityid.core.actors import Actor
+from cityid.core.errors import CityidError
+from cityid.enrollment.selectors import application_record_key
+from cityid.enrollment.services import Approval
 
 
-def issue_cards(issues: list[tuple[Any, date, date]], *, issued_by: Any) -> list[Card]:
-    """A card record for each ``(application, issued_on, expires_on)``, with fresh random numbers."""
-    if not issues:
+def issue_cards(approvals: list[Approval], *, decided_by: Actor | None) -> list[Card]:
+    """A card record for each approval, with a fresh random number sealed under the applicant's application
+    record. Registered with ``enrollment.services.register_on_approval``: it runs in the approval's transaction."""
+    if not approvals:
         return []
-    # Each number is sealed under its applicant's application record: one unwrap per applicant.
-    applicants = Applicant.objects.select_related("personal_record").in_bulk(
-        {application.applicant_id for application, _issued, _expires in issues}
-    )
-    records = {pk: open_record_of(applicant.personal_record) for pk, applicant in applicants.items()}
     for _attempt in range(5):
         cards = []
-        for application, issued_on, expires_on in issues:
-            card = Card(applicant_id=application.applicant_id, application=application, issued_on=issued_on,
-                        expires_on=expires_on)
-            seal_number(card, new_card_number(), record=records[application.applicant_id],
-                        application_public_id=application.public_id)
+        for approval in approvals:
+            application = approval.application
+            card = Card(applicant_id=application.applicant_id, application=application, issued_on=approval.decided_on,
+                        expires_on=approval.card_expires_on)
+            seal_number(card, new_card_number(), record=approval.record, application_public_id=application.public_id)
             cards.append(card)
         try:
             with transaction.atomic():  # a savepoint: a number collision retries the batch with new numbers
@@ -55,7 +55,7 @@ def issue_cards(issues: list[tuple[Any, date, date]], *, issued_by: Any) -> list
             continue
         record_events(
             [
-                dict(actor=issued_by, action="card.issue", target=f"card:{card.pk}")  # not linked to the application
+                dict(actor=decided_by, action="card.issue", target=f"card:{card.pk}")  # not linked to the application
                 for card in cards
             ]
         )
@@ -63,14 +63,9 @@ def issue_cards(issues: list[tuple[Any, date, date]], *, issued_by: Any) -> list
     raise RuntimeError("could not draw unused card numbers")
 
 
-class CardStatusError(ValueError):
-    """A status change that the rules refuse: a one-line message for an operator, and a ``code``
-    (with ``params``) from which the staff pages word it in the reader's language."""
-
-    def __init__(self, message: str, *, code: str, **params: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.params = params
+class CardStatusError(CityidError, ValueError):
+    """A status change that the rules refuse: a ``code`` (with ``params``), worded in the reader's language
+    (``cards.messages``) on the staff pages and on the command line alike."""
 
 
 class _Transition(NamedTuple):
@@ -88,32 +83,22 @@ _TRANSITIONS: dict[str, _Transition] = {
 
 def _check_request(kind: str, reason: str, note: str) -> None:
     if kind not in _TRANSITIONS:
-        raise CardStatusError(f"unknown change {kind!r}; one of: {', '.join(_TRANSITIONS)}", code="unknown_change")
+        raise CardStatusError("unknown_change", kind=kind, kinds=", ".join(_TRANSITIONS))
     if reason not in REASONS_FOR[kind]:
-        raise CardStatusError(
-            f"{reason!r} is not a reason to {kind} a card; one of: {', '.join(REASONS_FOR[kind])}",
-            code="reason", kind=kind,
-        )
+        raise CardStatusError("reason", kind=kind, reason=reason, reasons=", ".join(REASONS_FOR[kind]))
     if len(note) > NOTE_MAX_LENGTH:
-        raise CardStatusError(f"the note is longer than {NOTE_MAX_LENGTH} characters", code="note")
+        raise CardStatusError("note", max_length=NOTE_MAX_LENGTH)
 
 
 def _check_transition(card: Card, kind: str, today: date) -> str:
     """The status the change leaves the card in, or CardStatusError saying why it is refused."""
     transition = _TRANSITIONS[kind]
     if card.status == CardStatus.REVOKED:
-        raise CardStatusError("the card is revoked, and a revoked card cannot be changed (issue a replacement)",
-                              code="revoked")
+        raise CardStatusError("revoked")
     if card.status not in transition.from_statuses:
-        raise CardStatusError(
-            f"the card is {card.status}: only {' or '.join(transition.from_statuses)} cards can be {transition.done}",
-            code="wrong_status", kind=kind, status=card.status,
-        )
+        raise CardStatusError("wrong_status", kind=kind, status=card.status)
     if kind != StatusChangeKind.REVOKE and card.expires_on < today:
-        raise CardStatusError(
-            f"the card expired on {card.expires_on.isoformat()}, and an expired card can only be revoked",
-            code="expired", kind=kind, expired_on=card.expires_on,
-        )
+        raise CardStatusError("expired", kind=kind, expired_on=card.expires_on.isoformat())
     return transition.to_status
 
 
@@ -131,7 +116,7 @@ def available_changes(card: Card, today: date | None = None) -> list[str]:
 
 
 def change_status(
-    card: Card, kind: str, *, reason: str, changed_by: Any, note: str = "", today: date | None = None
+    card: Card, kind: str, *, reason: str, changed_by: Actor | None, note: str = "", today: date | None = None
 ) -> CardStatusChange:
     """One of revoke, suspend or reinstate by name (the command and the staff page name it)."""
     authorize(changed_by, "cards.status", target=card.ref)
@@ -142,17 +127,14 @@ def change_status(
         locked = Card.objects.select_for_update().get(pk=card.pk)
         to_status = _check_transition(locked, kind, today)
         change = CardStatusChange(
-            card=locked, from_status=locked.status, to_status=to_status, reason=reason, changed_by=changed_by,
+            card=locked, from_status=locked.status, to_status=to_status, reason=reason,
+            changed_by=account_of(changed_by),
         )
         if note:
-            applicant = Applicant.objects.select_related("personal_record").get(pk=locked.applicant_id)
             try:
-                seal_note(change, note, record_key=applicant.personal_record)
+                seal_note(change, note, record_key=application_record_key(locked.applicant_id))
             except NoteNotKept:
-                raise CardStatusError(
-                    "the applicant's application data is destroyed, so a note cannot be kept: "
-                    "change the status without one", code="note_destroyed",
-                ) from None
+                raise CardStatusError("note_destroyed") from None
         change.save()
         locked.status = to_status
         locked.save(update_fields=["status"])
@@ -161,26 +143,3 @@ def change_status(
     card.status = to_status
     return change
 
-
-def revoke_card(
-    card: Card, *, reason: str, changed_by: Any, note: str = "", today: date | None = None
-) -> CardStatusChange:
-    """Revoke a card for good: from issued or suspended, expired or not (a revocation is still worth
-    publishing for an expired card that was stolen or forged)."""
-    return change_status(card, StatusChangeKind.REVOKE, reason=reason, changed_by=changed_by, note=note, today=today)
-
-
-def suspend_card(
-    card: Card, *, reason: str, changed_by: Any, note: str = "", today: date | None = None
-) -> CardStatusChange:
-    """Suspend an issued, unexpired card until it is reinstated or revoked."""
-    return change_status(card, StatusChangeKind.SUSPEND, reason=reason, changed_by=changed_by, note=note,
-                          today=today)
-
-
-def reinstate_card(
-    card: Card, *, reason: str, changed_by: Any, note: str = "", today: date | None = None
-) -> CardStatusChange:
-    """Return a suspended, unexpired card to issued."""
-    return change_status(card, StatusChangeKind.REINSTATE, reason=reason, changed_by=changed_by, note=note,
-                          today=today)

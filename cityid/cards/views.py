@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -25,7 +25,9 @@ from cityid.accounts.policy import allowed
 from cityid.cards import selectors, services
 from cityid.cards.forms import FindCardForm, StatusChangeForm
 from cityid.cards.models import Card, CardStatus, StatusChangeKind
+from cityid.ui.confirm import confirm_page, confirmed
 from cityid.ui.decorators import requires
+from cityid.ui.labels import label
 
 STATUS_FILTERS = ("all", *CardStatus.values)
 
@@ -59,34 +61,6 @@ def _can(request: HttpRequest, action: str) -> bool:
     return allowed(getattr(request.user, "role", None), action)
 
 
-def lookup_message(error: selectors.CardLookupError) -> str:
-    return {
-        "malformed": _("A card number has 16 digits."),
-        "check_digit": _("That is not a valid card number: the check digit does not match. Look for a mistyped digit."),
-        "not_found": _("No card has that number."),
-    }.get(error.code, str(error))
-
-
-def refusal_message(error: services.CardStatusError) -> str:
-    if error.code == "revoked":
-        return _("This card is revoked, and a revoked card cannot be changed. Issue a replacement card instead.")
-    if error.code == "wrong_status":
-        if error.params.get("kind") == StatusChangeKind.REINSTATE:
-            return _("Only a suspended card can be reinstated.")
-        return _("Only an issued card can be suspended.")
-    if error.code == "expired":
-        return _("This card expired on %(date)s; an expired card can only be revoked.") % {
-            "date": date_format(error.params["expired_on"], "Y-m-d")}
-    if error.code == "reason":
-        return _("Choose one of the reasons offered for this change.")
-    if error.code == "note":
-        return _("The note is longer than 200 characters.")
-    if error.code == "note_destroyed":
-        return _("The applicant's application data has been destroyed, so a note can no longer be kept "
-                 "with this card. Make the change without a note.")
-    return str(error)
-
-
 @never_cache
 @requires("cards.read")
 def card_list(request: HttpRequest) -> HttpResponse:
@@ -98,7 +72,7 @@ def card_list(request: HttpRequest) -> HttpResponse:
         try:
             card = selectors.find_card(form.cleaned_data["number"])
         except selectors.CardLookupError as error:
-            form.add_error("number", lookup_message(error))
+            form.add_error("number", str(error))
         else:
             return redirect("cards:card", pk=card.pk)
     page = selectors.card_page(status=None if status == "all" else status, page=request.GET.get("page"))
@@ -143,11 +117,18 @@ def card_change(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         selectors.reveal_numbers([card], actor=request.user)
         return _card_page(request, card, bound=form)
+    if kind == StatusChangeKind.REVOKE and not confirmed(request):
+        return confirm_page(request, title=_("Revoke card %(card)s?") % {"card": card.pk}, consequences=[
+            _("The card is revoked for this reason: %(reason)s.")
+            % {"reason": label("card_reason", form.cleaned_data["reason"])},
+            _("Revoking is final: the card can never be reinstated. The cardholder needs a new card."),
+            _("The change is recorded in the card's history and in the audit log."),
+        ], button=_("Revoke the card"), cancel_url=reverse("cards:card", args=[card.pk]))
     try:
         services.change_status(card, kind, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"],
                                changed_by=request.user)
     except services.CardStatusError as error:
-        messages.error(request, refusal_message(error))
+        messages.error(request, str(error))
     else:
         messages.success(request, CHANGE_DONE[kind])
     return redirect("cards:card", pk=card.pk)

@@ -8,11 +8,14 @@ actor refuses.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, SystemCheckError
+
+from cityid.core.errors import CityidError
 
 ACTOR_HELP = (
     "the staff username acting (default: CITYID_ACTOR, else the host operator); "
@@ -62,8 +65,14 @@ def _accept_actor_in_subcommands(parser: argparse.ArgumentParser) -> None:
 
 
 class CityidCommand(BaseCommand):
+    """A command whose ``handle`` asks :meth:`actor` for the acting staff member, checked against the
+    policy action of the command (``action``) or of the subcommand given (``subcommand_actions``)."""
+
     #: The policy action this command needs (None: no personal data, no check).
     action: str | None = None
+    #: Commands with subcommands (``dest="subcommand"``): the policy action of each one, by name (None:
+    #: no check). A subcommand not named here needs ``action``.
+    subcommand_actions: Mapping[str, str | None] = {}
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--actor", help=ACTOR_HELP)
@@ -74,16 +83,39 @@ class CityidCommand(BaseCommand):
         return parser
 
     def execute(self, *args: Any, **options: Any) -> Any:
+        """A failure is one line: ``cityid: <sentence>`` on stderr and exit status 1 from the command line (a
+        ``CommandError`` from ``call_command``); a project error (``CityidError``) is put in the reader's words."""
+        try:
+            return self._execute_in_words(*args, **options)
+        except CommandError as exc:
+            if (not getattr(self, "_called_from_command_line", False) or options.get("traceback")
+                    or isinstance(exc, SystemCheckError)):
+                raise
+            self.stderr.write(f"cityid: {exc}")
+            sys.exit(exc.returncode)
+
+    def _execute_in_words(self, *args: Any, **options: Any) -> Any:
         refusal = _actor_policy.refusal if _actor_policy else _NoPolicy
         try:
             return super().execute(*args, **options)
         except refusal as exc:
             raise CommandError(f"permission denied: {exc}") from None
+        except CityidError as exc:
+            raise CommandError(str(exc)) from None
+
+    def action_for(self, options: dict) -> str | None:
+        """The policy action these options need (override when an option, not the subcommand, decides)."""
+        subcommand = options.get("subcommand")
+        if subcommand in self.subcommand_actions:
+            return self.subcommand_actions[subcommand]
+        return self.action
 
     def actor(self, options: dict) -> Any:
+        """The acting staff member (``--actor``), refused unless the policy allows :meth:`action_for`."""
         if _actor_policy is None:
             raise CommandError("permission denied: no role policy is installed")
         actor = _actor_policy.resolve(options.get("actor"))
-        if self.action:
-            _actor_policy.authorize(actor, self.action)
+        action = self.action_for(options)
+        if action:
+            _actor_policy.authorize(actor, action)
         return actor

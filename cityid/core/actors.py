@@ -12,8 +12,14 @@ class Actor(Protocol):
     """A staff member (``accounts.User``) or the host operator running a command.
 
     Services read only these: the id and username for the audit log, the role for the policy.
+    Read-only members, so that the user model's fields (typed by their model field) still fit.
     """
 
-    pk: object
-    username: str
-    role: str
+    @property
+    def pk(self) -> int: ...
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from cityid.core.dates import add_years, age_on
+from cityid.core.errors import CityidError
 
 __all__ = [
     "DEFAULT_RULES_PATH",
@@ -76,7 +77,7 @@ PROBLEM_CODES = frozenset(
 )
 
 
-class RulesError(ValueError):
+class RulesError(CityidError, ValueError):
     """The rules file is missing, unreadable or invalid."""
 
 
@@ -217,25 +218,25 @@ def _is_int(value: Any) -> bool:
 
 def _get(mapping: Mapping[str, Any], key: str, where: str) -> Any:
     if not isinstance(mapping, Mapping):
-        raise RulesError(f"{where} must be an object")
+        raise RulesError("not_object", where=where)
     if key not in mapping:
-        raise RulesError(f"{where}: missing required key {key!r}")
+        raise RulesError("missing_key", where=where, key=key)
     return mapping[key]
 
 
 def _int(mapping: Mapping[str, Any], key: str, where: str, *, minimum: int = 0) -> int:
     value = _get(mapping, key, where)
     if not _is_int(value):
-        raise RulesError(f"{where}.{key} must be an integer, got {value!r}")
+        raise RulesError("not_int", where=f"{where}.{key}", value=repr(value))
     if value < minimum:
-        raise RulesError(f"{where}.{key} must be at least {minimum}, got {value}")
+        raise RulesError("too_small", where=f"{where}.{key}", minimum=minimum, value=value)
     return value
 
 
 def _str(mapping: Mapping[str, Any], key: str, where: str) -> str:
     value = _get(mapping, key, where)
     if not isinstance(value, str) or not value.strip():
-        raise RulesError(f"{where}.{key} must be a non-empty string, got {value!r}")
+        raise RulesError("not_text", where=f"{where}.{key}", value=repr(value))
     return value
 
 
@@ -249,37 +250,32 @@ def _optional_str(mapping: Mapping[str, Any], key: str, where: str) -> str | Non
 def _bool(mapping: Mapping[str, Any], key: str, where: str) -> bool:
     value = _get(mapping, key, where)
     if not isinstance(value, bool):
-        raise RulesError(f"{where}.{key} must be true or false, got {value!r}")
+        raise RulesError("not_bool", where=f"{where}.{key}", value=repr(value))
     return value
 
 
 def _document(code: str, entry: Any) -> DocumentType:
     where = f"documents.{code}"
     if not _CODE_RE.match(code):
-        raise RulesError(f"{where}: document codes must be lower_snake_case")
+        raise RulesError("bad_document_code", where=where)
     if not isinstance(entry, Mapping):
-        raise RulesError(f"{where} must be an object")
+        raise RulesError("not_object", where=where)
     unknown = sorted(k for k in entry if k not in _DOCUMENT_KEYS and not k.startswith("_"))
     if unknown:
-        raise RulesError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}")
+        raise RulesError("unknown_keys", where=where, keys=", ".join(map(repr, unknown)))
     flags = {key: _bool(entry, key, where) for key in _DOCUMENT_BOOL_KEYS}
     identity = _int(entry, "identity_points", where)
     residency = _int(entry, "residency_points", where)
     if identity == 0 and residency == 0 and not flags["all_points_with_city_address"]:
-        raise RulesError(f"{where}: a document must be worth at least one identity or residency point")
+        raise RulesError("worthless_document", where=where)
     expired_points = _get(entry, "expired_points", where)
     if expired_points is not None:
         if not _is_int(expired_points) or expired_points < 0:
-            raise RulesError(f"{where}.expired_points must be null or a non-negative integer")
+            raise RulesError("bad_expired_points", where=where)
         if not flags["machine_readable_passport"]:
-            raise RulesError(
-                f"{where}.expired_points is only allowed on machine-readable passports "
-                "(set it to null or set machine_readable_passport to true)"
-            )
+            raise RulesError("expired_points_not_passport", where=where)
         if expired_points > identity:
-            raise RulesError(
-                f"{where}.expired_points ({expired_points}) exceeds identity_points ({identity})"
-            )
+            raise RulesError("expired_points_too_many", where=where, expired=expired_points, identity=identity)
     return DocumentType(
         code=code,
         label=_str(entry, "label", where),
@@ -294,13 +290,13 @@ def _document(code: str, entry: Any) -> DocumentType:
 def rules_from_dict(data: Any, *, source: str = "rules") -> Rules:
     """Validate an already-parsed rules document and build :class:`Rules`."""
     if not isinstance(data, Mapping):
-        raise RulesError(f"{source}: the top level must be a JSON object")
+        raise RulesError("top_not_object", source=source)
     where = "rules"
     program = _str(data, "program", where)
     version = _str(data, "version", where)
     copies = _str(data, "document_copies", where)
     if copies not in DOCUMENT_COPY_POLICIES:
-        raise RulesError(f"rules.document_copies must be one of {DOCUMENT_COPY_POLICIES}, got {copies!r}")
+        raise RulesError("bad_copies", policies=", ".join(DOCUMENT_COPY_POLICIES), value=repr(copies))
     min_age = _int(data, "min_age", where)
     caretaker_below = _int(data, "caretaker_required_below", where)
     emergency_below = _int(data, "emergency_contact_required_below", where)
@@ -312,30 +308,25 @@ def rules_from_dict(data: Any, *, source: str = "rules") -> Rules:
     identity = _int(points, "identity", "rules.required_points")
     residency = _int(points, "residency", "rules.required_points")
     if identity + residency > total:
-        raise RulesError(
-            f"rules.required_points: identity ({identity}) + residency ({residency}) exceeds total ({total})"
-        )
+        raise RulesError("points_exceed_total", identity=identity, residency=residency, total=total)
 
     bands_raw = _get(data, "card_validity_years", where)
     if not isinstance(bands_raw, list) or not bands_raw:
-        raise RulesError("rules.card_validity_years must be a non-empty list of {min_age, years}")
+        raise RulesError("bad_bands")
     bands: list[tuple[int, int]] = []
     for i, band in enumerate(bands_raw):
         bwhere = f"rules.card_validity_years[{i}]"
         bands.append((_int(band, "min_age", bwhere), _int(band, "years", bwhere, minimum=1)))
     ages = [age for age, _ in bands]
     if len(set(ages)) != len(ages):
-        raise RulesError("rules.card_validity_years: two bands have the same min_age")
+        raise RulesError("same_band")
     bands.sort(reverse=True)
     if bands[-1][0] > min_age:
-        raise RulesError(
-            f"rules.card_validity_years: no band covers the minimum age {min_age} "
-            f"(lowest band starts at {bands[-1][0]})"
-        )
+        raise RulesError("no_band", min_age=min_age, lowest=bands[-1][0])
 
     retention_raw = _get(data, "retention", where)
     if not isinstance(retention_raw, Mapping):
-        raise RulesError("rules.retention must be an object")
+        raise RulesError("bad_retention")
     retention = {
         name: _int(entry, "years_after_submitted", f"rules.retention.{name}")
         for name, entry in retention_raw.items()
@@ -344,12 +335,12 @@ def rules_from_dict(data: Any, *, source: str = "rules") -> Rules:
 
     documents_raw = _get(data, "documents", where)
     if not isinstance(documents_raw, Mapping) or not documents_raw:
-        raise RulesError("rules.documents must be a non-empty object of document types")
+        raise RulesError("bad_documents")
     catalogue = {
         code: _document(code, entry) for code, entry in documents_raw.items() if not code.startswith("_")
     }
     if not any(doc.residency_points or doc.all_points_with_city_address for doc in catalogue.values()):
-        raise RulesError("rules.documents: no document type is worth residency points")
+        raise RulesError("no_residency_document")
 
     return Rules(
         program=program,
@@ -376,15 +367,15 @@ def load_rules(path: str | os.PathLike[str]) -> Rules:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
     except FileNotFoundError:
-        raise RulesError(f"rules file not found: {os.fspath(path)}") from None
+        raise RulesError("file_not_found", file=os.fspath(path)) from None
     except json.JSONDecodeError as exc:
-        raise RulesError(f"rules file {os.fspath(path)} is not valid JSON: {exc}") from exc
+        raise RulesError("file_not_json", file=os.fspath(path), reason=str(exc)) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError(f"cannot read rules file {os.fspath(path)}: {exc}") from exc
+        raise RulesError("file_unreadable", file=os.fspath(path), reason=str(exc)) from exc
     try:
         return rules_from_dict(data, source=os.fspath(path))
     except RulesError as exc:
-        raise RulesError(f"{os.fspath(path)}: {exc}") from None
+        raise RulesError("in_file", file=os.fspath(path), reason=exc) from None
 
 
 # --------------------------------------------------------------------------- dates

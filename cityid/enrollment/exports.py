@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +13,17 @@ from django.db.models import Q
 from cityid.accounts.services import authorize
 from cityid.audit.selectors import subject_entries
 from cityid.audit.services import record_event
-from cityid.cards.models import Card
-from cityid.cards.notes import open_notes
-from cityid.cards.selectors import card_history
-from cityid.enrollment.models import Applicant
-from cityid.enrollment.selectors import decrypt_applicant
+from cityid.core.actors import Actor
+from cityid.core.errors import CityidError
+from cityid.core.files import write_file
+from cityid.enrollment.models import Applicant, Application
+from cityid.enrollment.selectors import _decrypt_applicant
 from cityid.vault import services as vault
 
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
 
 
-class SubjectNotFound(Exception):
+class SubjectNotFound(CityidError):
     pass
 
 
@@ -37,14 +38,12 @@ def find_subject(identifier: str) -> Applicant:
         pass
     applicant = Applicant.objects.filter(query).first()
     if applicant is None:
-        raise SubjectNotFound(f"no applicant with id, external_id or receipt {identifier!r}")
+        raise SubjectNotFound("not_found", subject=identifier)
     return applicant
 
 
 def _write(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    write_file(path, data)
 
 
 def _destroyed(applicant: Applicant, view: Any) -> list[dict]:
@@ -57,30 +56,32 @@ def _destroyed(applicant: Applicant, view: Any) -> list[dict]:
     return found + [{"class": name} for name in view.destroyed if name not in named]
 
 
-def _card(card: Card, personal_record: Any) -> dict[str, Any]:
-    """The card and its status history, oldest first, with the staff notes (sealed in the subject's own
-    application record: ``note_destroyed`` when that record is gone)."""
-    changes = list(reversed(card_history(card)))
-    notes = open_notes(changes, record_key=personal_record)
-    return {
-        "number": card.number,
-        "issued": card.issued_on.isoformat(),
-        "expires": card.expires_on.isoformat(),
-        "status": card.status,
-        "status_history": [
-            {"at": change.changed_at.isoformat(), "from": change.from_status, "to": change.to_status,
-             "reason": change.reason, "note": notes.get(change.pk),
-             "note_destroyed": change.has_note and notes.get(change.pk) is None}
-            for change in changes
-        ],
-    }
+@dataclass(frozen=True)
+class ExportSection:
+    """What a registered section adds to a subject's export."""
+
+    #: Application pk -> the value written under the section's name in that application's entry (``None`` if absent).
+    by_application: dict[int, Any] = field(default_factory=dict)
+    #: Further pseudonymous ids of the subject's records, whose audit entries the export includes too.
+    refs: list[str] = field(default_factory=list)
 
 
-def export_subject(*, identifier: str, out_dir: Path, actor: Any) -> Path:
+_sections: dict[str, Callable[[Applicant, list[Application]], ExportSection]] = {}
+
+
+def register_export_section(name: str, builder: Callable[[Applicant, list[Application]], ExportSection]) -> None:
+    """``builder(applicant, applications) -> ExportSection``: what the app that registers it (in ``ready()``) holds
+    about the subject, decrypted, for each of their applications, under ``name`` (cards: ``card``). The export is
+    authorised and logged as a whole; the builder authorises and logs nothing itself."""
+    _sections[name] = builder
+
+
+def export_subject(*, identifier: str, out_dir: Path, actor: Actor | None) -> Path:
     """Write ``subject.json`` plus scans and photo under ``out_dir/<applicant id>/``; logged."""
     authorize(actor, "subject.export")
     applicant = find_subject(identifier)
-    view = decrypt_applicant(applicant)
+    view = _decrypt_applicant(applicant)
+    sections = {name: build(applicant, [a for a, _d, _docs in view.applications]) for name, build in _sections.items()}
     target = Path(out_dir) / str(applicant.public_id)
     target.mkdir(parents=True, exist_ok=True, mode=0o700)
     files: list[str] = []
@@ -115,7 +116,6 @@ def export_subject(*, identifier: str, out_dir: Path, actor: Any) -> Path:
                 entry["scan_file"] = name
                 files.append(name)
             documents.append(entry)
-        card = getattr(application, "card", None)
         applications.append(
             {
                 "id": str(application.public_id),
@@ -127,15 +127,11 @@ def export_subject(*, identifier: str, out_dir: Path, actor: Any) -> Path:
                 "appeal_deadline": application.appeal_deadline.isoformat() if application.appeal_deadline else None,
                 "details": details,
                 "documents": documents,
-                "card": _card(card, applicant.personal_record) if card else None,
+                **{name: section.by_application.get(application.pk) for name, section in sections.items()},
             }
         )
-    refs = [applicant.ref]
-    for application, _details, _docs in view.applications:
-        refs.append(application.ref)
-        card = getattr(application, "card", None)
-        if card is not None:
-            refs.append(card.ref)
+    refs = [applicant.ref, *(application.ref for application, _details, _docs in view.applications)]
+    refs += [ref for section in sections.values() for ref in section.refs]
     document = {
         "applicant": {
             "id": str(applicant.public_id),

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityid.enrollment.inputs import LANGUAGE_CODES, DocumentInput, EnrollmentInput
 from cityid.enrollment.models import AddressKind, ApplicationType, Borough, ClosedCaseReason, DenialReason, Gender
-from cityid.ui.forms import DateInput, UswdsMixin
+from cityid.ui.forms import BoundedDateField, UswdsMixin
 
 LANGUAGE_LABELS = {
     "en": _("English"),
@@ -32,11 +32,52 @@ LANGUAGE_LABELS = {
 }
 
 
+ADDRESS_PARTS = ("care_of", "line1", "line2", "city", "postcode")
+#: The address fields a residential or care-of address requires (starred on the form).
+REQUIRED_ADDRESS_PARTS = ("line1", "city", "postcode")
+
+
+def _required(message: str) -> dict:
+    return {"required": message}
+
+
+class PhoneField(forms.CharField):
+    """A phone number a caller can dial: US numbers as typed by clerks (212-555-0123, (718) 555 0199), other
+    countries with their + code; stored in one international form (+1 212-555-0123)."""
+
+    default_error_messages = {
+        "invalid": _("Enter a phone number like 212-555-0123, or with its country code for a number outside "
+                     "the US, like +44 20 7946 0958."),
+    }
+
+    def to_python(self, value: object) -> str:
+        import phonenumbers
+
+        text = super().to_python(value)
+        if not text:
+            return text
+        try:
+            number = phonenumbers.parse(text, "US")
+        except phonenumbers.NumberParseException:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if not phonenumbers.is_valid_number(number):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+PHONE_HINT = _("Like 212-555-0123; outside the US, start with + and the country code.")
+DATE_FORMAT_MESSAGE = _("Enter the date as month, day and year, like 04/12/1990.")
+
+
 class EnrollmentForm(UswdsMixin, forms.Form):
+    form_token = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
     application_type = forms.ChoiceField(label=_("Application type"), choices=ApplicationType.choices)
-    given_name = forms.CharField(label=_("Given name"), max_length=100)
-    family_name = forms.CharField(label=_("Family name"), max_length=100)
-    date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput)
+    given_name = forms.CharField(label=_("Given name"), max_length=100, error_messages=_required(
+        _("Enter the given name as it is on the applicant's document.")))
+    family_name = forms.CharField(label=_("Family name"), max_length=100, error_messages=_required(
+        _("Enter the family name as it is on the applicant's document.")))
+    date_of_birth = BoundedDateField(label=_("Date of birth"), error_messages={
+        "required": _("Enter the date of birth, like 04/12/1990."), "invalid": DATE_FORMAT_MESSAGE})
     gender = forms.ChoiceField(label=_("Gender shown on the card"), choices=Gender.choices, required=False)
     languages = forms.MultipleChoiceField(
         label=_("Languages"),
@@ -44,37 +85,60 @@ class EnrollmentForm(UswdsMixin, forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    address_kind = forms.ChoiceField(label=_("Address"), choices=AddressKind.choices)
-    care_of = forms.CharField(label=_("Care-of organisation"), max_length=120, required=False)
-    line1 = forms.CharField(label=_("Street address"), max_length=120, required=False)
+    address_kind = forms.ChoiceField(label=_("Address"), choices=AddressKind.choices, error_messages=_required(
+        _("Choose the kind of address.")))
+    care_of = forms.CharField(label=_("Care-of organisation"), max_length=120, required=False,
+                              error_messages=_required(_("Name the organisation the mail goes to.")))
+    line1 = forms.CharField(label=_("Street address"), max_length=120, required=False, error_messages=_required(
+        _('Enter the street and number, like 742 Evergreen Ave, or choose "No address".')))
     line2 = forms.CharField(label=_("Apartment, floor, unit"), max_length=120, required=False)
-    city = forms.CharField(label=_("City"), max_length=60, required=False)
-    postcode = forms.RegexField(label=_("ZIP code"), regex=r"^\d{5}(-\d{4})?$", required=False)
+    city = forms.CharField(label=_("City"), max_length=60, required=False, error_messages=_required(
+        _("Enter the city, like New York.")))
+    postcode = forms.RegexField(label=_("ZIP code"), regex=r"^\d{5}(-\d{4})?$", required=False, error_messages={
+        "required": _("Enter a 5-digit ZIP code, like 10001."), "invalid": _("Enter a 5-digit ZIP code, like 10001.")})
     borough = forms.ChoiceField(label=_("Borough"), choices=Borough.choices, required=False)
-    email = forms.EmailField(label=_("Email"), required=False)
-    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    email = forms.EmailField(label=_("Email"), required=False, error_messages={
+        "invalid": _("Enter an email address like name@example.com.")})
+    phone = PhoneField(label=_("Phone"), max_length=30, required=False, help_text=PHONE_HINT)
     with_caretaker = forms.BooleanField(label=_("Applying with a caretaker"), required=False)
     caretaker_name = forms.CharField(label=_("Caretaker's name"), max_length=120, required=False)
     caretaker_relationship = forms.CharField(label=_("Caretaker's relationship"), max_length=60, required=False)
     emergency_name = forms.CharField(label=_("Emergency contact name"), max_length=120, required=False)
-    emergency_phone = forms.CharField(label=_("Emergency contact phone"), max_length=30, required=False)
+    emergency_phone = PhoneField(label=_("Emergency contact phone"), max_length=30, required=False,
+                                 help_text=PHONE_HINT)
     veteran = forms.BooleanField(label=_('Show "Veteran" on the card'), required=False)
     organ_donor = forms.BooleanField(label=_("Organ donor"), required=False)
     photo = forms.FileField(label=_("Photo (JPEG or PNG)"), required=False)
+    photo_staged = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
+    acknowledge_warnings = forms.BooleanField(
+        label=_("I have checked the warnings above: submit the application anyway"), required=False)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._style()
         self.fields["photo"].widget.attrs["accept"] = "image/jpeg,image/png"
+        kind = self.data.get("address_kind") if self.is_bound else AddressKind.RESIDENTIAL
+        # Starred (required) for a residential or care-of address; "No address" leaves them as typed, unused.
+        for name in REQUIRED_ADDRESS_PARTS:
+            self.fields[name].required = kind != AddressKind.NONE
+        self.fields["care_of"].required = kind == AddressKind.CARE_OF
+        for name in ADDRESS_PARTS:
+            self.fields[name].widget.attrs["data-address-part"] = "true"
+        self.fields["line1"].widget.attrs["autocomplete"] = "off"
 
     def clean(self) -> dict:
         data = super().clean()
+        if data.get("address_kind") == AddressKind.NONE:
+            for name in ADDRESS_PARTS:  # kept on the page as typed, not used: nothing to correct there
+                self._errors.pop(name, None)
         if data.get("with_caretaker") and not data.get("caretaker_name"):
             self.add_error("caretaker_name", _("Name the caretaker who signs the application."))
+        if data.get("emergency_phone") and not data.get("emergency_name"):
+            self.add_error("emergency_name", _("Name the emergency contact whose phone is given."))
         photo = data.get("photo")
         max_bytes = settings.CITYID_MAX_SCAN_BYTES
         if photo is not None and photo.size > max_bytes:
-            # Refused here, before to_input() reads the upload into memory.
+            # Refused here, before the upload is read into memory.
             self.add_error("photo", _("The photo is larger than %(mb)d MB.") % {"mb": max_bytes // 2**20})
         return data
 
@@ -83,8 +147,9 @@ class DocumentForm(UswdsMixin, forms.Form):
     type = forms.ChoiceField(label=_("Document type"), required=False)
     number = forms.CharField(label=_("Document number"), max_length=64, required=False)
     issuer = forms.CharField(label=_("Issued by"), max_length=80, required=False)
-    expires = forms.DateField(label=_("Expires"), required=False, widget=DateInput)
+    expires = BoundedDateField(label=_("Expires"), required=False, error_messages={"invalid": DATE_FORMAT_MESSAGE})
     scan = forms.FileField(label=_("Scan (JPEG, PNG or PDF, at most 10 MB)"), required=False)
+    scan_staged = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args, catalogue: dict | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -99,9 +164,9 @@ class DocumentForm(UswdsMixin, forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         if data.get("type") and not data.get("number"):
-            self.add_error("number", _("The document number is required."))
-        if (data.get("number") or data.get("scan")) and not data.get("type"):
-            self.add_error("type", _("Choose the document type."))
+            self.add_error("number", _("Enter the document's number as printed on it."))
+        if (data.get("number") or data.get("scan") or data.get("scan_staged")) and not data.get("type"):
+            self.add_error("type", _("Choose the document type from the list."))
         scan = data.get("scan")
         if scan is not None and scan.size > settings.CITYID_MAX_SCAN_BYTES:
             self.add_error("scan", _("The scan is larger than 10 MB."))
@@ -111,45 +176,51 @@ class DocumentForm(UswdsMixin, forms.Form):
 DocumentFormSet = formset_factory(DocumentForm, extra=4, max_num=8)
 
 
-def to_input(form: EnrollmentForm, documents: list[DocumentForm], *, submitted_on: date) -> EnrollmentInput:
+def to_input(
+    form: EnrollmentForm,
+    documents: list[DocumentForm],
+    *,
+    submitted_on: date,
+    photo: bytes | None = None,
+    scans: dict[int, bytes] | None = None,
+) -> EnrollmentInput:
+    """The input as far as the forms could read it (a field in error is left empty): the whole form is then
+    checked in one pass. ``documents`` are the blocks with a type, in order; ``scans`` their files by position
+    in that list, ``photo`` the photo (both already read from the staged files)."""
     data = form.cleaned_data
-    kind = data["address_kind"]
-    address = {"kind": kind, "borough": data.get("borough", "")}
+    kind = data.get("address_kind") or AddressKind.RESIDENTIAL
+    address = {"kind": kind, "borough": data.get("borough") or ""}
     if kind != AddressKind.NONE:
         address.update(
-            line1=data.get("line1", ""),
-            line2=data.get("line2", ""),
-            city=data.get("city", ""),
-            postcode=data.get("postcode", ""),
-            care_of=data.get("care_of", "") if kind == AddressKind.CARE_OF else "",
+            line1=data.get("line1") or "",
+            line2=data.get("line2") or "",
+            city=data.get("city") or "",
+            postcode=data.get("postcode") or "",
+            care_of=(data.get("care_of") or "") if kind == AddressKind.CARE_OF else "",
         )
-    photo = data.get("photo")
     docs = []
-    for doc_form in documents:
+    for index, doc_form in enumerate(documents):
         doc = doc_form.cleaned_data
-        if not doc or not doc.get("type"):
-            continue
-        scan = doc.get("scan")
         docs.append(
             DocumentInput(
                 type=doc["type"],
-                number=doc["number"],
-                issuer=doc.get("issuer", ""),
+                number=doc.get("number") or "",
+                issuer=doc.get("issuer") or "",
                 expires=doc.get("expires"),
-                scan=scan.read() if scan else None,
+                scan=(scans or {}).get(index),
             )
         )
     return EnrollmentInput(
-        given_name=data["given_name"].strip(),
-        family_name=data["family_name"].strip(),
-        date_of_birth=data["date_of_birth"],
-        gender=data.get("gender", ""),
+        given_name=(data.get("given_name") or "").strip(),
+        family_name=(data.get("family_name") or "").strip(),
+        date_of_birth=data.get("date_of_birth") or submitted_on,
+        gender=data.get("gender") or "",
         languages=list(data.get("languages") or []),
         address=address,
         documents=docs,
         submitted_on=submitted_on,
-        photo=photo.read() if photo else None,
-        application_type=data["application_type"],
+        photo=photo,
+        application_type=data.get("application_type") or ApplicationType.NEW,
         with_caretaker=bool(data.get("with_caretaker")),
         caretaker={"name": data["caretaker_name"], "relationship": data.get("caretaker_relationship", "")}
         if data.get("caretaker_name")
@@ -159,8 +230,8 @@ def to_input(form: EnrollmentForm, documents: list[DocumentForm], *, submitted_o
         else None,
         veteran=bool(data.get("veteran")),
         organ_donor=bool(data.get("organ_donor")),
-        email=data.get("email", ""),
-        phone=data.get("phone", ""),
+        email=data.get("email") or "",
+        phone=data.get("phone") or "",
     )
 
 
@@ -191,7 +262,7 @@ class SearchForm(UswdsMixin, forms.Form):
         help_text=_("A reference like K7Q4M-9X2TB (with or without the dash), a 16-digit card number, or the "
                     "applicant's names in any order."),
     )
-    date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput, required=False,
+    date_of_birth = BoundedDateField(label=_("Date of birth"), required=False,
                                     help_text=_("Needed to search by name."))
 
     ERRORS = {

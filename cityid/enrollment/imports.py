@@ -16,6 +16,8 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from cityid.core.actors import Actor
+from cityid.core.errors import CityidError
 from cityid.enrollment import services
 from cityid.enrollment.inputs import DocumentInput, EnrollmentInput, EnrollmentInvalid
 from cityid.enrollment.models import Applicant
@@ -23,7 +25,7 @@ from cityid.enrollment.models import Applicant
 DECISIONS = {"approved", "denied", "pending"}
 
 
-class LineInvalid(Exception):
+class LineInvalid(CityidError):
     """The line cannot be imported; the message names the field."""
 
 
@@ -38,11 +40,11 @@ def _date(value: Any, name: str, *, required: bool = True) -> date | None:
     if value in (None, "") and not required:
         return None
     if not isinstance(value, str):
-        raise LineInvalid(f"{name}: expected a date YYYY-MM-DD")
+        raise LineInvalid("not_a_date", field=name)
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise LineInvalid(f"{name}: {value!r} is not a valid date YYYY-MM-DD") from None
+        raise LineInvalid("bad_date", field=name, value=repr(value)) from None
 
 
 def _text(record: dict, key: str, name: str | None = None, *, required: bool = False) -> str:
@@ -50,9 +52,9 @@ def _text(record: dict, key: str, name: str | None = None, *, required: bool = F
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise LineInvalid(f"{name or key}: expected text")
+        raise LineInvalid("not_text", field=name or key)
     if required and not value.strip():
-        raise LineInvalid(f"{name or key}: required")
+        raise LineInvalid("required", field=name or key)
     return value
 
 
@@ -60,13 +62,13 @@ def _read_file(base_dir: Path, value: Any, name: str) -> bytes | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str):
-        raise LineInvalid(f"{name}: expected a file path")
+        raise LineInvalid("not_a_path", field=name)
     path = (base_dir / value).resolve()
     if not path.is_file():
-        raise LineInvalid(f"{name}: file {value!r} not found")
+        raise LineInvalid("file_not_found", field=name, file=repr(value))
     limit = settings.CITYID_MAX_SCAN_BYTES
     if path.stat().st_size > limit:  # refused before it is read into memory
-        raise LineInvalid(f"{name}: file {value!r} is larger than {limit // 2**20} MB")
+        raise LineInvalid("file_too_large", field=name, file=repr(value), mb=limit // 2**20)
     return path.read_bytes()
 
 
@@ -83,24 +85,24 @@ def record_to_input(
     ``photo_path`` are read relative to ``base_dir``.
     """
     if not isinstance(record, dict):
-        raise LineInvalid("the line is not a JSON object")
+        raise LineInvalid("not_object")
     address = record.get("address")
     if not isinstance(address, dict):
-        raise LineInvalid("address: expected an object with a 'kind'")
+        raise LineInvalid("bad_address")
     address = {
         k: ("" if v is None else v)
         for k, v in address.items()
         if k in {"kind", "line1", "line2", "city", "postcode", "borough", "care_of"}
     }
     if not all(isinstance(v, str) for v in address.values()):
-        raise LineInvalid("address: every part must be text")
+        raise LineInvalid("address_not_text")
     documents_raw = record.get("documents")
     if not isinstance(documents_raw, list) or not documents_raw:
-        raise LineInvalid("documents: expected a non-empty list")
+        raise LineInvalid("no_documents")
     documents = []
     for index, doc in enumerate(documents_raw):
         if not isinstance(doc, dict):
-            raise LineInvalid(f"documents[{index}]: expected an object")
+            raise LineInvalid("not_an_object", field=f"documents[{index}]")
         scan = (
             scans[index]
             if scans is not None and index < len(scans)
@@ -117,19 +119,19 @@ def record_to_input(
         )
     application = record.get("application")
     if not isinstance(application, dict):
-        raise LineInvalid("application: expected an object")
+        raise LineInvalid("not_an_object", field="application")
     decision = application.get("decision", "pending")
     if decision not in DECISIONS:
-        raise LineInvalid(f"application.decision: must be one of {', '.join(sorted(DECISIONS))}")
+        raise LineInvalid("bad_decision", decisions=", ".join(sorted(DECISIONS)))
     languages = record.get("languages") or []
     if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
-        raise LineInvalid("languages: expected a list of language codes")
+        raise LineInvalid("bad_languages")
     external_id = _text(record, "external_id", required=True)
     caretaker = record.get("caretaker")
     emergency = record.get("emergency_contact")
     for name, value in (("caretaker", caretaker), ("emergency_contact", emergency)):
         if value is not None and not isinstance(value, dict):
-            raise LineInvalid(f"{name}: expected an object or null")
+            raise LineInvalid("not_object_or_null", field=name)
     data = EnrollmentInput(
         external_id=external_id,
         given_name=_text(record, "given_name", required=True),
@@ -154,7 +156,7 @@ def record_to_input(
     }
 
 
-def import_records(items: list[tuple[EnrollmentInput, dict]], *, actor: Any) -> list[Any]:
+def import_records(items: list[tuple[EnrollmentInput, dict]], *, actor: Actor | None) -> list[Any]:
     """Store checked-as-they-go records and their recorded decisions in one transaction, all or nothing.
 
     Raises EnrollmentInvalid or LineInvalid (nothing stored) if any record is bad.
@@ -186,11 +188,11 @@ def import_records(items: list[tuple[EnrollmentInput, dict]], *, actor: Any) -> 
         try:
             services.decide_many(decisions, decided_by=actor, imported=True)
         except services.DecisionRefused as refused:
-            raise LineInvalid(f"application.decided: {refused}") from None
+            raise LineInvalid("decision_refused", reason=refused) from None
     return applications
 
 
-def import_record(data: EnrollmentInput, application_block: dict, *, actor: Any) -> None:
+def import_record(data: EnrollmentInput, application_block: dict, *, actor: Actor | None) -> None:
     """Store one record and its recorded decision, all or nothing."""
     import_records([(data, application_block)], actor=actor)
 
@@ -202,7 +204,7 @@ def _invalid_message(invalid: EnrollmentInvalid) -> str:
 def import_lines(
     lines: Iterable[str],
     *,
-    actor: Any,
+    actor: Actor | None,
     base_dir: Path = Path("."),
     on_line: Callable[[int, str], None] | None = None,
 ) -> ImportSummary:
@@ -215,7 +217,7 @@ def import_lines(
             try:
                 record = json.loads(line.rstrip("\r\n"))
             except json.JSONDecodeError as exc:
-                raise LineInvalid(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+                raise LineInvalid("not_json", reason=exc.msg, column=exc.colno) from None
             external_id = record.get("external_id") if isinstance(record, dict) else None
             if external_id and Applicant.objects.filter(external_id=external_id).exists():
                 summary.skipped += 1

@@ -10,13 +10,14 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from cityid.core.errors import CityidError
+from cityid.core.text import clean_strings
 from cityid.enrollment import uploads
 from cityid.enrollment.eligibility import Rules
 from cityid.enrollment.models import AddressKind, ApplicationType, Borough, Gender
-from cityid.text import clean_strings
 
 #: The names and addresses of a profile and of an application's details, kept in one normal form
-#: (``cityid.text.clean_text``): on entry here, and for what was stored before by ``cityid enrollment clean``.
+#: (``cityid.core.text.clean_text``): on entry here, and for what was stored before by ``cityid enrollment clean``.
 PROFILE_TEXT = ("given_name", "family_name", "address")
 DETAILS_TEXT = ("caretaker", "emergency_contact")
 LANGUAGE_CODES = {"en", "es", "zh", "ru", "bn", "ht", "ko", "ar", "fr", "pl", "ur", "it", "yi", "other"}
@@ -27,12 +28,14 @@ def clean_sealed_text(values: dict[str, Any], fields: tuple[str, ...]) -> dict[s
     return {key: clean_strings(value) if key in fields else value for key, value in values.items()}
 
 
-class EnrollmentInvalid(Exception):
-    """Validation failed; ``errors`` maps each field to its messages. Nothing was stored."""
+class EnrollmentInvalid(CityidError):
+    """Validation failed; ``errors`` maps each field to its messages (already in the reader's words). Nothing
+    was stored."""
 
     def __init__(self, errors: dict[str, list[str]]) -> None:
         self.errors = errors
-        super().__init__("; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in errors.items()))
+        super().__init__("invalid", fields="; ".join(f"{name}: {' '.join(map(str, msgs))}"
+                                                      for name, msgs in errors.items()))
 
 
 @dataclass
@@ -94,29 +97,6 @@ class EnrollmentInput:
 def sniff_content_type(data: bytes) -> str | None:
     """The real type of an upload from its first bytes; the client's claim is not trusted."""
     return uploads.sniff(data)
-
-
-def _refusal_message(refused: uploads.UploadRefused, kind: str) -> str:
-    code, params = refused.code, refused.params
-    if code == "type":
-        return _("The photo must be a JPEG or PNG image.") if kind == uploads.PHOTO else _(
-            "The scan must be a JPEG, PNG or PDF file.")
-    if code == "pixels":
-        if kind == uploads.PHOTO:
-            return _("The photo is larger than %(mp)d megapixels.") % {"mp": params["max_mp"]}
-        return _("The scan is larger than %(mp)d megapixels.") % {"mp": params["max_mp"]}
-    if code == "pdf_encrypted":
-        return _("The PDF is encrypted: scan the document to a PDF without a password.")
-    if code == "pdf_active":
-        return _("The PDF contains scripts, automatic actions or attached files: scan the document to a plain "
-                 "PDF or an image.")
-    if code == "pdf_pages":
-        return _("The PDF has more than %(pages)d pages.") % {"pages": params["max_pages"]}
-    if code == "pdf_unreadable":
-        return _("The PDF could not be read.")
-    if kind == uploads.PHOTO:
-        return _("The photo could not be read as an image.")
-    return _("The scan could not be read as an image.")
 
 
 def clean_file(data: bytes, kind: str) -> uploads.Cleaned:
@@ -190,7 +170,7 @@ def validate(data: EnrollmentInput, rules: Rules, *, today: date) -> None:
                 try:
                     doc.scan = clean_file(doc.scan, uploads.SCAN).data
                 except uploads.UploadRefused as refused:
-                    add(f"documents[{index}].scan", _refusal_message(refused, uploads.SCAN))
+                    add(f"documents[{index}].scan", str(refused))
     if data.photo is not None:
         if len(data.photo) > max_scan:
             add("photo", _("The photo is larger than %(mb)d MB.") % {"mb": max_scan // 2**20})
@@ -198,6 +178,6 @@ def validate(data: EnrollmentInput, rules: Rules, *, today: date) -> None:
             try:
                 data.photo = clean_file(data.photo, uploads.PHOTO).data
             except uploads.UploadRefused as refused:
-                add("photo", _refusal_message(refused, uploads.PHOTO))
+                add("photo", str(refused))
     if errors:
         raise EnrollmentInvalid(errors)

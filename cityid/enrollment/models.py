@@ -258,3 +258,39 @@ class ReadRateAlert(models.Model):
 
     def __str__(self) -> str:
         return f"read alert staff:{self.staff_id} {self.window} {self.starts_at:%Y-%m-%dT%H:%M}: {self.count}"
+
+
+class StagedUpload(models.Model):
+    """A photo or scan chosen on the enrollment form, kept until the form is submitted or ``expires_at``.
+
+    Cleaned (re-encoded without metadata) when chosen and sealed at once, as the stored files are: the
+    file and its name under a fresh data key wrapped by a provider key, bound to this row and its owner.
+    Only the clerk who chose it can use it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, help_text="photo or scan")
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField(help_text="cleaned size in bytes")
+    sealed_data = models.BinaryField()
+    sealed_name = models.BinaryField(help_text="the file's name as chosen, shown back to its owner")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"staged {self.kind} {self.public_id}"
+
+
+class FormSubmission(models.Model):
+    """The one-time token of one enrollment form and the application its submission made: a second
+    request with the same token (a double click, a retry) lands on that application's receipt."""
+
+    token = models.CharField(max_length=64, unique=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    application = models.OneToOneField(
+        Application, on_delete=models.CASCADE, null=True, related_name="form_submission"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"form submission {self.pk}"

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
-from django.utils.translation import gettext as _
 
 from cityid.accounts.policy import ROLES, PermissionDenied, allowed
 from cityid.accounts.services import authorize, role_of
 from cityid.audit.services import record_event, record_events
-from cityid.cards.sealing import open_numbers
+from cityid.core.actors import Actor
 from cityid.enrollment import name_index, services
 from cityid.enrollment.models import Applicant, Application, ApplicationStatus, ClosedCaseAccess, ReadRateAlert
 from cityid.enrollment.services import current_rules
+from cityid.ui.pagination import paginate
 from cityid.vault import services as vault
+from cityid.vault.models import RecordKey
 from cityid.vault.selectors import record_keys_matching_any
 
 
@@ -54,11 +55,11 @@ def pending_applications() -> QuerySet[Application]:
     )
 
 
-def open_cases_for(actor: Any) -> QuerySet[Application]:
+def open_cases_for(actor: Actor) -> QuerySet[Application]:
     """The open cases assigned to ``actor`` or to their site, oldest first (their work list)."""
     query = Q(assigned_to_id=actor.pk)
-    if getattr(actor, "site", ""):
-        query |= Q(assigned_site=actor.site)
+    if site := getattr(actor, "site", ""):
+        query |= Q(assigned_site=site)
     return (
         Application.objects.filter(query, status=ApplicationStatus.SUBMITTED)
         .select_related("applicant__personal_record", "assigned_to")
@@ -82,10 +83,10 @@ def known_sites() -> list[str]:
     return sorted(set(people.values_list("site", flat=True)))
 
 
-def read_alerts_page(*, actor: Any, page: Any) -> Any:
+def read_alerts_page(*, actor: Actor | None, page: Any) -> Any:
     """One page of read-rate alerts, newest first (supervisors and auditors; the view is audited)."""
     authorize(actor, "enrollment.read_alerts", target="read_alerts")
-    result = Paginator(ReadRateAlert.objects.select_related("staff"), 25).get_page(page)
+    result = paginate(ReadRateAlert.objects.select_related("staff"), page)
     record_event(actor=actor, action="access.read_alerts", target="read_alerts", purpose=f"page:{result.number}")
     return result
 
@@ -114,9 +115,6 @@ class PurposeInvalid(PermissionDenied, ValueError):
     ``reason`` (no open recorded reason of that kind for this reader and applicant), ``rate_limit``.
     """
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def parse_purpose(purpose: str) -> tuple[str, str] | None:
@@ -134,7 +132,7 @@ def parse_purpose(purpose: str) -> tuple[str, str] | None:
     return kind, value
 
 
-def case_open_to(application: Application, actor: Any) -> bool:
+def case_open_to(application: Application, actor: Actor | None) -> bool:
     """Whether ``application`` is an open case that ``actor`` may read its applicant through: assigned to them,
     to their site, or to the supervisors' decision queue when their role works that queue."""
     if application.status != ApplicationStatus.SUBMITTED or actor is None:
@@ -147,14 +145,14 @@ def case_open_to(application: Application, actor: Any) -> bool:
     return application.in_decision_queue and allowed(role_of(actor), "enrollment.queue")
 
 
-def _refuse(applicant: Applicant, actor: Any, code: str, named: str, message: str) -> PurposeInvalid:
+def _refuse(applicant: Applicant, actor: Actor | None, code: str, named: str) -> PurposeInvalid:
     # The purpose as named is hostile input: only its well-formed shape goes into the log, never the raw text.
     record_event(actor=actor, action="access.denied", target=applicant.ref,
                  purpose=named or f"purpose:{code}", outcome="denied")
-    return PurposeInvalid(code, message)
+    return PurposeInvalid(code)
 
 
-def check_purpose(*, applicant: Applicant, actor: Any, purpose: str) -> str:
+def check_purpose(*, applicant: Applicant, actor: Actor | None, purpose: str) -> str:
     """The purpose, if it lets ``actor`` read ``applicant`` now; else PurposeInvalid (the refusal logged).
 
     Accepted: (a) an open case of this applicant assigned to the actor, their site, or their role's queue;
@@ -164,46 +162,40 @@ def check_purpose(*, applicant: Applicant, actor: Any, purpose: str) -> str:
     parsed = parse_purpose(purpose)
     if parsed is None:
         code = "missing" if not purpose else "malformed"
-        raise _refuse(applicant, actor, code, "", _("Name a case assigned to you, or a recorded reason, to open "
-                                                     "this record."))
+        raise _refuse(applicant, actor, code, "")
     kind, value = parsed
     named = f"{kind}:{value}"
     if kind == "application":
         application = applicant.applications.filter(public_id=value).first()
         if application is None:
-            raise _refuse(applicant, actor, "not_a_case", named, _("That case is not one of this applicant's."))
+            raise _refuse(applicant, actor, "not_a_case", named)
         if actor is None:
             return named
         if application.status != ApplicationStatus.SUBMITTED:
-            raise _refuse(applicant, actor, "closed", named,
-                          _("That case is decided: a closed case is opened only with a recorded reason."))
+            raise _refuse(applicant, actor, "closed", named)
         if not case_open_to(application, actor):
-            raise _refuse(applicant, actor, "not_assigned", named,
-                          _("That case is not assigned to you, your site or your queue."))
+            raise _refuse(applicant, actor, "not_assigned", named)
         return named
     checker, _lister = services.access_reasons()[kind]
     if actor is None or not checker(value, actor=actor, applicant=applicant):
-        raise _refuse(applicant, actor, "reason", named,
-                      _("That reason is not recorded for you and this applicant, or it has expired."))
+        raise _refuse(applicant, actor, "reason", named)
     return named
 
 
-def _count(applicant: Applicant, actor: Any, named: str) -> None:
+def _count(applicant: Applicant, actor: Actor | None, named: str) -> None:
     try:
         services.count_personal_read(actor=actor)
     except services.ReadLimitReached as reached:
-        raise _refuse(applicant, actor, "rate_limit", f"read_limit:{reached.window}",
-                      _("You have opened more records than the hourly or daily limit allows. Ask a supervisor.")
-                      ) from None
+        raise _refuse(applicant, actor, "rate_limit", f"read_limit:{reached.window}") from None
 
 
-def _bind(applicant: Applicant, actor: Any, purpose: str) -> str:
+def _bind(applicant: Applicant, actor: Actor | None, purpose: str) -> str:
     named = check_purpose(applicant=applicant, actor=actor, purpose=purpose)
     _count(applicant, actor, named)
     return named
 
 
-def purposes_for(*, actor: Any, applicant: Applicant) -> list[Purpose]:
+def purposes_for(*, actor: Actor | None, applicant: Applicant) -> list[Purpose]:
     """The purposes ``actor`` may name to read ``applicant`` now: open cases assigned to them, their site or
     their queue, then the recorded reasons of every registered kind."""
     found = [
@@ -219,14 +211,14 @@ def purposes_for(*, actor: Any, applicant: Applicant) -> list[Purpose]:
     return found
 
 
-def closed_cases_for_reason(*, actor: Any, applicant: Applicant) -> list[Application]:
+def closed_cases_for_reason(*, actor: Actor | None, applicant: Applicant) -> list[Application]:
     """The applicant's decided cases, when ``actor`` may record a reason to open one (else none)."""
     if actor is None or not allowed(role_of(actor), "enrollment.read_closed"):
         return []
     return list(applicant.applications.exclude(status=ApplicationStatus.SUBMITTED).order_by("-submitted_on"))
 
 
-def purpose_page(*, actor: Any, applicant: Applicant) -> tuple[list[Purpose], list[Application]]:
+def purpose_page(*, actor: Actor | None, applicant: Applicant) -> tuple[list[Purpose], list[Application]]:
     """What the purpose page offers ``actor`` for ``applicant``: usable purposes, and closed cases a reason
     could be recorded for. One audited event (pseudonymous ids, how many purposes were offered)."""
     authorize(actor, "enrollment.read_personal", target=applicant.ref)
@@ -237,19 +229,19 @@ def purpose_page(*, actor: Any, applicant: Applicant) -> tuple[list[Purpose], li
     return purposes, closed
 
 
-def closed_case_allows(reason_id: str, *, actor: Any, applicant: Applicant) -> bool:
+def closed_case_allows(reason_id: str, *, actor: Actor | None, applicant: Applicant) -> bool:
     """The ``closed_case`` reason checker: recorded by this actor, for a case of this applicant, not expired,
-    and the actor's role may still read closed cases."""
-    if not allowed(role_of(actor), "enrollment.read_closed"):
+    and the actor's role may still read closed cases. The host operator records none."""
+    if actor is None or not allowed(role_of(actor), "enrollment.read_closed"):
         return False
     return ClosedCaseAccess.objects.filter(
         public_id=reason_id, staff_id=actor.pk, application__applicant=applicant, expires_at__gt=timezone.now()
     ).exists()
 
 
-def closed_case_purposes(*, actor: Any, applicant: Applicant) -> list[Purpose]:
-    """The actor's unexpired recorded reasons for this applicant's closed cases."""
-    if not allowed(role_of(actor), "enrollment.read_closed"):
+def closed_case_purposes(*, actor: Actor | None, applicant: Applicant) -> list[Purpose]:
+    """The actor's unexpired recorded reasons for this applicant's closed cases (the host operator has none)."""
+    if actor is None or not allowed(role_of(actor), "enrollment.read_closed"):
         return []
     accesses = ClosedCaseAccess.objects.filter(
         staff_id=actor.pk, application__applicant=applicant, expires_at__gt=timezone.now()
@@ -271,20 +263,44 @@ def _open(record_key: Any) -> vault.OpenRecord | None:
         return None
 
 
-def read_applicant(*, applicant: Applicant, actor: Any, purpose: str) -> ApplicantView:
+def application_record_key(applicant_id: int) -> RecordKey | None:
+    """The key of the applicant's ``application`` record (``None`` once destroyed): other apps seal values about
+    the applicant under it (card numbers, card status notes). Opening it is the caller's read to authorise and log."""
+    return Applicant.objects.select_related("personal_record").get(pk=applicant_id).personal_record
+
+
+#: Readers of values other apps sealed under an applicant's ``application`` record (``register_application_reader``).
+_application_readers: list[Callable[..., None]] = []
+
+
+def register_application_reader(reader: Callable[..., None]) -> None:
+    """``reader(applications, *, record_key_id, record)`` runs whenever an applicant's records are decrypted for an
+    authorised, logged read (``read_applicant``, the subject-access export): ``applications`` are the applicant's,
+    ``record`` their open ``application`` record (``None`` once destroyed). The owning app opens what it sealed
+    there and sets it on its rows (cards: each application's card number). Registered in the owner's ``ready()``."""
+    if reader not in _application_readers:
+        _application_readers.append(reader)
+
+
+def read_applicant(*, applicant: Applicant, actor: Actor | None, purpose: str) -> ApplicantView:
     """Decrypt an applicant's records for a person to see, for the named purpose (logged)."""
     authorize(actor, "enrollment.read_personal", target=applicant.ref)
     purpose = _bind(applicant, actor, purpose)
-    view = decrypt_applicant(applicant)
+    view = _decrypt_applicant(applicant)
     record_event(actor=actor, action="personal.read", target=applicant.ref, purpose=purpose)
     return view
 
 
-def decrypt_applicant(applicant: Applicant) -> ApplicantView:
-    """Everything still readable about an applicant. Callers authorise and log the read."""
+def _decrypt_applicant(applicant: Applicant) -> ApplicantView:
+    """Everything still readable about an applicant. Only for code that authorises and logs the read itself:
+    ``read_applicant`` and the subject-access export (``exports.export_subject``)."""
     destroyed: list[str] = []
     personal = _open(applicant.personal_record)
-    profile = personal.open_json("profile", applicant.sealed_profile) if personal else None
+    profile = (
+        personal.open_json("profile", applicant.sealed_profile)
+        if personal and applicant.sealed_profile is not None
+        else None
+    )
     if personal is None:
         destroyed.append("application")
     applications = []
@@ -296,9 +312,6 @@ def decrypt_applicant(applicant: Applicant) -> ApplicantView:
             if personal and application.sealed_details
             else None
         )
-        card = getattr(application, "card", None)
-        if card is not None:  # its number is sealed in the applicant's application record too
-            open_numbers([card], records={applicant.personal_record_id: personal} if personal else None)
         documents_record = _open(application.documents_record)
         if documents_record is None and "documents" not in destroyed:
             destroyed.append("documents")
@@ -319,10 +332,13 @@ def decrypt_applicant(applicant: Applicant) -> ApplicantView:
             for doc in application.documents.all()
         ]
         applications.append((application, details, docs))
+    for reader in _application_readers:
+        reader([application for application, _details, _docs in applications],
+               record_key_id=applicant.personal_record_id, record=personal)
     return ApplicantView(applicant, profile, applications, destroyed)
 
 
-def read_photo(*, applicant: Applicant, actor: Any, purpose: str) -> tuple[bytes, str] | None:
+def read_photo(*, applicant: Applicant, actor: Actor | None, purpose: str) -> tuple[bytes, str] | None:
     authorize(actor, "enrollment.read_personal", target=applicant.ref)
     purpose = _bind(applicant, actor, purpose)
     if applicant.photo is None:
@@ -334,7 +350,9 @@ def read_photo(*, applicant: Applicant, actor: Any, purpose: str) -> tuple[bytes
     return vault.read_blob(record=record, blob=applicant.photo), applicant.photo.content_type
 
 
-def read_scan(*, application: Application, position: int, actor: Any, purpose: str) -> tuple[bytes, str] | None:
+def read_scan(
+    *, application: Application, position: int, actor: Actor | None, purpose: str
+) -> tuple[bytes, str] | None:
     authorize(actor, "enrollment.read_personal", target=application.ref)
     purpose = _bind(application.applicant, actor, purpose)
     doc = application.documents.filter(position=position).select_related("scan").first()
@@ -348,6 +366,18 @@ def read_scan(*, application: Application, position: int, actor: Any, purpose: s
 
 
 # --- search ---------------------------------------------------------------------------------------------
+
+#: How card numbers are read and found (``register_card_numbers``): cards, above enrollment, owns them.
+_card_numbers: dict[str, Callable[[str], Any]] = {}
+
+
+def register_card_numbers(*, normalise: Callable[[str], str], applicant_of: Callable[[str], int | None]) -> None:
+    """``normalise(text)`` gives a typed card number's digits or raises an error whose ``code`` is
+    ``check_digit`` (a mistyped digit) or another code (not a card number); ``applicant_of(digits)`` gives the
+    id of the applicant holding the card with that number, or None. Registered in the owner's ``ready()``;
+    without it, nothing is searched by card number."""
+    _card_numbers.update(normalise=normalise, applicant_of=applicant_of)
+
 
 SEARCH_CANDIDATES = 50  # applicants whose names a name search decrypts to rank, at most
 SEARCH_RESULTS = 20
@@ -376,7 +406,6 @@ class SearchQuery:
 def parse_search(text: str, date_of_birth: date | None) -> SearchQuery:
     """What a search box's text asks for: a card number (16 digits, spaces and dashes allowed), a receipt
     reference (with or without its dash, any case), or a name (any order) with a date of birth."""
-    from cityid.cards.selectors import CardLookupError, normalise_number
     from cityid.enrollment.references import ReferenceInvalid, looks_like_reference, normalize_reference
 
     text = (text or "").strip()
@@ -384,10 +413,13 @@ def parse_search(text: str, date_of_birth: date | None) -> SearchQuery:
         raise SearchInvalid("empty")
     compact = "".join(text.split()).replace("-", "")
     if compact.isascii() and compact.isdigit() and len(compact) >= 12:
+        if "normalise" not in _card_numbers:
+            raise SearchInvalid("card_malformed")
         try:
-            return SearchQuery("card", normalise_number(compact))
-        except CardLookupError as error:
-            raise SearchInvalid("card_check" if error.code == "check_digit" else "card_malformed") from None
+            return SearchQuery("card", _card_numbers["normalise"](compact))
+        except ValueError as error:
+            raise SearchInvalid("card_check" if getattr(error, "code", "") == "check_digit"
+                                else "card_malformed") from None
     if looks_like_reference(text):
         try:
             return SearchQuery("receipt", normalize_reference(text))
@@ -407,7 +439,7 @@ class SearchResult:
 
     applicant: Applicant
     name: str | None  # None: the application data is destroyed
-    date_of_birth: str | None
+    date_of_birth: date | None
     application: Application | None  # the latest
     exact: bool = True
 
@@ -418,8 +450,7 @@ def _count_search(actor: Any) -> None:
     except services.ReadLimitReached as reached:
         record_event(actor=actor, action="access.denied", target="search", purpose=f"read_limit:{reached.window}",
                      outcome="denied")
-        raise PurposeInvalid("rate_limit", _("You have opened more records than the hourly or daily limit allows. "
-                                             "Ask a supervisor.")) from None
+        raise PurposeInvalid("rate_limit") from None
 
 
 def _profile(applicant: Applicant) -> dict | None:
@@ -444,7 +475,7 @@ def _candidates_by_name(query: SearchQuery, *, near: bool) -> list[tuple[Applica
     ).values_list("id", flat=True)[: SEARCH_CANDIDATES * 2])
     candidates = (Applicant.objects.filter(personal_record_id__in=keys).select_related("personal_record")
                   .order_by("created_at", "id")[:SEARCH_CANDIDATES])
-    found = []
+    found: list[tuple[Applicant, dict | None, name_index.Match]] = []
     for applicant in candidates:
         profile = _profile(applicant)
         if profile is None or profile.get("date_of_birth") != query.date_of_birth.isoformat():
@@ -474,14 +505,10 @@ def find_applicants(*, actor: Any, query: SearchQuery) -> list[SearchResult]:
         if application is not None:
             rows.append((application.applicant, _profile(application.applicant), True))
     elif query.by == "card":
-        from cityid.cards.selectors import CardLookupError, find_card
-
-        try:
-            card = find_card(query.value)
-        except CardLookupError:
-            card = None
-        if card is not None:
-            rows.append((card.applicant, _profile(card.applicant), True))
+        holder = _card_numbers["applicant_of"](query.value) if "applicant_of" in _card_numbers else None
+        applicant = Applicant.objects.select_related("personal_record").filter(pk=holder).first() if holder else None
+        if applicant is not None:
+            rows.append((applicant, _profile(applicant), True))
     else:
         rows = [(applicant, profile, matched.exact) for applicant, profile, matched in _found_by_name(query)]
     latest: dict[int, Application] = {}
@@ -491,7 +518,7 @@ def find_applicants(*, actor: Any, query: SearchQuery) -> list[SearchResult]:
     results = [
         SearchResult(applicant=applicant, application=latest.get(applicant.pk), exact=exact,
                      name=f"{profile['given_name']} {profile['family_name']}".strip() if profile else None,
-                     date_of_birth=profile.get("date_of_birth") if profile else None)
+                     date_of_birth=date.fromisoformat(profile["date_of_birth"]) if profile else None)
         for applicant, profile, exact in rows
     ]
     targets = [result.applicant.ref for result in results] or ["results:0"]
@@ -577,3 +604,39 @@ def files_left_unclean() -> int:
 
     found = CleanupProgress.objects.filter(task__endswith=f"-{CLEAN_VERSION}").aggregate(total=Sum("refused"))
     return found["total"] or 0
+
+
+@dataclass(frozen=True)
+class RecordOwner:
+    """Whose a record is: an applicant's own record (personal, photo: ``application_id`` is None, the
+    dates are those of the applicant's latest application) or one application's (documents)."""
+
+    applicant_id: int
+    application_id: int | None
+    submitted: date
+    decided: date | None
+
+
+def record_owners(record_ids: list[int]) -> dict[int, RecordOwner]:
+    """The owner of each of these records that is an applicant's or an application's, in one query."""
+    if not record_ids:
+        return {}
+    rows = (
+        Application.objects.filter(
+            Q(documents_record_id__in=record_ids)
+            | Q(applicant__personal_record_id__in=record_ids)
+            | Q(applicant__photo_record_id__in=record_ids)
+        )
+        .order_by("submitted_on", "id")
+        .values_list("id", "applicant_id", "documents_record_id", "applicant__personal_record_id",
+                     "applicant__photo_record_id", "submitted_on", "decided_on")
+    )
+    wanted = set(record_ids)
+    out: dict[int, RecordOwner] = {}
+    for application_id, applicant_id, documents, personal, photo, submitted, decided in rows:
+        if documents in wanted:
+            out[documents] = RecordOwner(applicant_id, application_id, submitted, decided)
+        for own in (personal, photo):
+            if own in wanted:  # ordered by submission: the latest application is written last
+                out[own] = RecordOwner(applicant_id, None, submitted, decided)
+    return out

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,13 +15,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
 
 from cityid.accounts.policy import allowed
+from cityid.accounts.selectors import account_of
 from cityid.accounts.services import authorize, role_of
 from cityid.audit.services import record_event, record_events
-from cityid.bulk import update_rows
-from cityid.cards.services import issue_cards
+from cityid.core.actors import Actor
+from cityid.core.bulk import update_rows
+from cityid.core.errors import CityidError
 from cityid.enrollment import eligibility
 from cityid.enrollment.inputs import EnrollmentInput, EnrollmentInvalid, sniff_content_type, validate
 from cityid.enrollment.messages import problem_message
@@ -45,7 +48,7 @@ from cityid.vault.models import BlindIndex, Blob, RecordKey
 APPEAL_DAYS_DEFAULT = 30
 
 
-class DecisionRefused(Exception):
+class DecisionRefused(CityidError):
     """The decision is not allowed (wrong state, separation of duties, ineligible)."""
 
 
@@ -99,7 +102,7 @@ def check_enrollment(
 def enroll(
     *,
     data: EnrollmentInput,
-    enrolled_by: Any,
+    enrolled_by: Actor | None,
     require_eligible: bool = True,
     today: date | None = None,
     imported: bool = False,
@@ -117,7 +120,7 @@ def enroll(
 
 
 def store_enrollments(
-    checked: list[tuple[EnrollmentInput, eligibility.Evaluation]], *, enrolled_by: Any, imported: bool = False
+    checked: list[tuple[EnrollmentInput, eligibility.Evaluation]], *, enrolled_by: Actor | None, imported: bool = False
 ) -> list[Application]:
     """Store already-checked enrollments in one transaction, with a handful of bulk inserts.
 
@@ -126,7 +129,7 @@ def store_enrollments(
     authorize(enrolled_by, "enrollment.import" if imported else "enrollment.create")
     rules = current_rules()
     copies = document_copy_policy(rules)
-    staff = None if imported else enrolled_by
+    staff = None if imported else account_of(enrolled_by)
     ids = [(uuid.uuid4(), uuid.uuid4()) for _ in checked]
     schedule = {name: retention.current_rule(name) for name in ("application", "documents", "photo")}
     specs = []
@@ -138,15 +141,17 @@ def store_enrollments(
             specs.append(("photo", f"applicant:{applicant_id}", due["photo"]))
     with vault.atomic_with_blobs():
         records = iter(vault.create_records(specs))
-        files, applicants, pending = [], [], []
+        files: list[tuple[vault.OpenRecord, bytes, str]] = []
+        applicants: list[Applicant] = []
+        pending: list[tuple[Any, ...]] = []
         for (data, result), (applicant_id, application_id) in zip(checked, ids, strict=True):
             personal, documents = next(records), next(records)
             photo_record = next(records) if data.photo is not None else None
             photo_slot = None
-            if photo_record is not None:
+            if photo_record is not None and data.photo is not None:
                 photo_slot = len(files)
                 files.append((photo_record, data.photo, sniff_content_type(data.photo) or ""))
-            scan_slots = {}
+            scan_slots: dict[int, int] = {}
             if copies == "keep":
                 for index, doc in enumerate(data.documents):
                     if doc.scan is not None:
@@ -199,7 +204,8 @@ def store_enrollments(
             )
         ]
         Application.objects.bulk_create(applications)
-        indexes, rows = [], []
+        indexes: list[BlindIndex] = []
+        rows: list[PresentedDocument] = []
         for application, (data, result, _id, personal, documents, scans) in zip(applications, pending, strict=True):
             indexes.extend(
                 vault.blind_index(record=personal, kind=kind, value=value)
@@ -258,16 +264,41 @@ class Decision:
     decided_on: date | None = None
 
 
+@dataclass(frozen=True)
+class Approval:
+    """One approved application, as the callbacks registered with :func:`register_on_approval` get it."""
+
+    application: Application
+    decided_on: date
+    card_expires_on: date  # by the eligibility rules, from the applicant's date of birth
+    record: vault.OpenRecord  # the applicant's ``application`` record, open: values about them are sealed under it
+
+
+_on_approval: list[Callable[..., Any]] = []
+
+
+def register_on_approval(callback: Callable[..., Any]) -> None:
+    """Run ``callback(approvals, *, decided_by)`` for every batch of approvals (the owning app calls this in
+    ``ready()``; cards issues the card records).
+
+    It runs inside the transaction that records the decisions, after their audit entries and before records'
+    due dates move (what it writes can be the trigger of a schedule); an exception it raises undoes the
+    decisions with everything else."""
+    if callback not in _on_approval:
+        _on_approval.append(callback)
+
+
 def decide(
     *,
     application: Application,
     approve: bool,
-    decided_by: Any,
+    decided_by: Actor | None,
     reasons: list[str] | None = None,
     decided_on: date | None = None,
     imported: bool = False,
 ) -> Application:
-    """Approve (issuing the card record) or deny (with reasons and an appeal deadline)."""
+    """Approve (the callbacks registered with ``register_on_approval`` issue the card) or deny (with reasons and
+    an appeal deadline)."""
     decision = Decision(application, approve, tuple(reasons or ()), decided_on)
     return decide_many([decision], decided_by=decided_by, imported=imported)[0]
 
@@ -281,7 +312,7 @@ def lock_if_decisions_move_dates() -> bool:
     return True
 
 
-def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = False) -> list[Application]:
+def decide_many(decisions: list[Decision], *, decided_by: Actor | None, imported: bool = False) -> list[Application]:
     """Record decisions in one transaction; refuse them all if one is not allowed (DecisionRefused)."""
     action = "enrollment.import" if imported else "enrollment.decide"
     for decision in decisions:
@@ -296,23 +327,25 @@ def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = 
         moves_dates = lock_if_decisions_move_dates()
         pks = [d.application.pk for d in decisions]
         locked = Application.objects.select_for_update().select_related("applicant").in_bulk(pks)
-        decided, events, cards = [], [], []
+        decided, events, approvals = [], [], []
         for decision in decisions:
             application = locked[decision.application.pk]
             decided_on = decision.decided_on or today
             reasons = list(dict.fromkeys(decision.reasons))
             if application.status != ApplicationStatus.SUBMITTED:
-                raise DecisionRefused("this application has already been decided")
+                raise DecisionRefused("decided")
             if decided_by is not None and application.enrolled_by_id == decided_by.pk:
-                raise DecisionRefused("the person who enrolled an application may not decide it")
+                raise DecisionRefused("own_enrollment")
             if decided_on < application.submitted_on:
-                raise DecisionRefused("the decision date is before the submission date")
+                raise DecisionRefused("before_submission")
             if decision.approve:
                 if not application.eligible:
-                    raise DecisionRefused("the documents do not meet the eligibility rules")
-                profile = vault.open_record(application.applicant.personal_record).open_json(
-                    "profile", application.applicant.sealed_profile
-                )
+                    raise DecisionRefused("ineligible")
+                applicant = application.applicant
+                # None only once the record is destroyed: then, as before, the approval fails here.
+                assert applicant.personal_record is not None and applicant.sealed_profile is not None
+                record = vault.open_record(applicant.personal_record)
+                profile = record.open_json("profile", applicant.sealed_profile)
                 events.append(
                     dict(
                         actor=decided_by,
@@ -323,22 +356,23 @@ def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = 
                 )
                 date_of_birth = date.fromisoformat(profile["date_of_birth"])
                 application.status = ApplicationStatus.APPROVED
-                cards.append(
-                    (
+                approvals.append(
+                    Approval(
                         application,
                         decided_on,
                         eligibility.card_expiry(rules, date_of_birth=date_of_birth, issued_on=decided_on),
+                        record,
                     )
                 )
             else:
                 unknown = [r for r in reasons if r not in DenialReason.values]
                 if not reasons or unknown:
-                    raise DecisionRefused("a denial needs at least one known reason")
+                    raise DecisionRefused("no_reason")
                 application.status = ApplicationStatus.DENIED
                 application.denial_reasons = reasons
                 application.appeal_deadline = decided_on + timedelta(days=appeal_days)
             application.decided_on = decided_on
-            application.decided_by = decided_by
+            application.decided_by = account_of(decided_by)
             decided.append(application)
             events.append(
                 dict(
@@ -349,7 +383,9 @@ def decide_many(decisions: list[Decision], *, decided_by: Any, imported: bool = 
             )
         update_rows(Application, ["status", "denial_reasons", "appeal_deadline", "decided_on", "decided_by"], decided)
         record_events(events)
-        issue_cards(cards, issued_by=decided_by)
+        if approvals:
+            for callback in _on_approval:
+                callback(approvals, decided_by=decided_by)
         # A decision or a card can be the trigger of a schedule: move the records if their date moved.
         if moves_dates:
             record_keys = RecordKey.objects.filter(
@@ -378,7 +414,7 @@ class CleanBatch:
 
     checked: int = 0
     changed: int = 0
-    refused: list[str] | None = None
+    refused: list[str] = dataclasses.field(default_factory=list)
     finished: bool = False
 
 
@@ -408,7 +444,7 @@ def cleanup_remaining(task: str) -> int:
     return _task_rows(task).filter(pk__gt=progress.last_id, pk__lte=progress.until_id).count()
 
 
-def clean_stored_batch(*, task: str, actor: Any, size: int = 50) -> CleanBatch:
+def clean_stored_batch(*, task: str, actor: Actor | None, size: int = 50) -> CleanBatch:
     """Clean the next ``size`` rows of ``task`` (``names``, ``photos`` or ``scans``) and record the progress.
 
     Every decryption is written to the audit log (``personal.decrypt``, pseudonymous target, purpose
@@ -449,11 +485,11 @@ def _advance(progress: CleanupProgress, ids: list[int], batch: CleanBatch) -> No
     progress.save(update_fields=["last_id", "checked", "changed", "refused"])
 
 
-def _decrypt_event(actor: Any, target: str) -> dict[str, Any]:
+def _decrypt_event(actor: Actor | None, target: str) -> dict[str, Any]:
     return dict(actor=actor, action="personal.decrypt", target=target, purpose="maintenance:clean")
 
 
-def _clean_names(ids: list[int], actor: Any, progress: CleanupProgress) -> CleanBatch:
+def _clean_names(ids: list[int], actor: Actor | None, progress: CleanupProgress) -> CleanBatch:
     from cityid.enrollment.inputs import DETAILS_TEXT, PROFILE_TEXT, clean_sealed_text
 
     batch = CleanBatch(refused=[])
@@ -463,7 +499,7 @@ def _clean_names(ids: list[int], actor: Any, progress: CleanupProgress) -> Clean
             Applicant.objects.select_for_update(of=("self",)).filter(pk__in=ids).select_related("personal_record")
             .order_by("pk")
         )
-        applications = {}
+        applications: dict[int, list[Application]] = {}
         for application in Application.objects.filter(applicant_id__in=ids).order_by("pk"):
             applications.setdefault(application.applicant_id, []).append(application)
         profiles, details, changed_records, events = [], [], [], []
@@ -501,7 +537,7 @@ def _clean_names(ids: list[int], actor: Any, progress: CleanupProgress) -> Clean
     return batch
 
 
-def _clean_photos(ids: list[int], actor: Any, progress: CleanupProgress) -> CleanBatch:
+def _clean_photos(ids: list[int], actor: Actor | None, progress: CleanupProgress) -> CleanBatch:
     from cityid.enrollment.inputs import clean_file
     from cityid.enrollment.uploads import PHOTO, UploadRefused
 
@@ -526,7 +562,7 @@ def _clean_photos(ids: list[int], actor: Any, progress: CleanupProgress) -> Clea
     return batch
 
 
-def _clean_scans(ids: list[int], actor: Any, progress: CleanupProgress) -> CleanBatch:
+def _clean_scans(ids: list[int], actor: Actor | None, progress: CleanupProgress) -> CleanBatch:
     from cityid.enrollment.inputs import clean_file
     from cityid.enrollment.uploads import SCAN, UploadRefused
 
@@ -538,7 +574,7 @@ def _clean_scans(ids: list[int], actor: Any, progress: CleanupProgress) -> Clean
         .select_related("scan", "application", "application__documents_record")
         .order_by("pk")
     )
-    records: dict[int, vault.OpenRecord | None] = {}
+    records: dict[int | None, vault.OpenRecord | None] = {}
     for document in documents:
         batch.checked += 1
         application = document.application
@@ -608,23 +644,8 @@ def _replace_blobs(
 # --- purpose binding: case assignment, recorded reasons, read counting ----------------------------------
 
 
-class CaseAccessRefused(ValueError):
+class CaseAccessRefused(CityidError, ValueError):
     """An assignment or a recorded reason the rules refuse; ``str()`` is the message in the active language."""
-
-    MESSAGES: dict[str, Any] = {
-        "target": gettext_lazy("Choose one clerk, one site or the decision queue."),
-        "staff": gettext_lazy("This staff member cannot be assigned cases: choose an active clerk or supervisor."),
-        "closed": gettext_lazy("This case is decided: it can no longer be assigned."),
-        "open": gettext_lazy("This case is still open: open it through its assignment, not with a reason."),
-        "reason": gettext_lazy("Choose a reason from the list."),
-    }
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-    def __str__(self) -> str:
-        return str(self.MESSAGES[self.code])
 
 
 #: Recorded-reason kinds: ``kind -> (checker, lister)``. A purpose ``<kind>:<uuid>`` is accepted for a read
@@ -652,7 +673,7 @@ def access_reasons() -> dict[str, tuple[Any, Any]]:
 
 
 def assign_case(
-    *, application: Application, by: Any, staff: Any = None, site: str = "", decision_queue: bool = False
+    *, application: Application, by: Actor | None, staff: Any = None, site: str = "", decision_queue: bool = False
 ) -> Application:
     """Move an open case to exactly one holder: a staff member who reads applicants, a site's queue, or the
     supervisors' decision queue. Audited with ids only (``case.assign``)."""
@@ -662,7 +683,7 @@ def assign_case(
         raise CaseAccessRefused("target")
     if staff is not None and not (staff.is_active and allowed(staff.role, "enrollment.read_personal")):
         raise CaseAccessRefused("staff")
-    if len(site) > Application._meta.get_field("assigned_site").max_length:
+    if len(site) > (Application._meta.get_field("assigned_site").max_length or 0):
         raise CaseAccessRefused("target")
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
@@ -683,7 +704,7 @@ def closed_case_minutes() -> int:
     return settings.CITYID_CLOSED_CASE_MINUTES
 
 
-def open_closed_case(*, application: Application, actor: Any, reason: str) -> ClosedCaseAccess:
+def open_closed_case(*, application: Application, actor: Actor, reason: str) -> ClosedCaseAccess:
     """Record why ``actor`` reads the applicant of a decided case: a reason code from the fixed list, valid for
     ``CITYID_CLOSED_CASE_MINUTES``. Only roles the policy allows ``enrollment.read_closed``; audited."""
     authorize(actor, "enrollment.read_closed", target=application.ref)
@@ -693,7 +714,7 @@ def open_closed_case(*, application: Application, actor: Any, reason: str) -> Cl
         if Application.objects.get(pk=application.pk).status == ApplicationStatus.SUBMITTED:  # as stored now
             raise CaseAccessRefused("open")
         access = ClosedCaseAccess.objects.create(
-            application=application, staff=actor, reason=reason,
+            application=application, staff=account_of(actor), reason=reason,
             expires_at=timezone.now() + timedelta(minutes=closed_case_minutes()),
         )
         record_event(actor=actor, action="access.reason", target=application.ref,
@@ -708,11 +729,11 @@ READ_WINDOWS = (
 )
 
 
-class ReadLimitReached(Exception):
+class ReadLimitReached(CityidError):
     """The staff member has read more personal records in this window than the hard limit allows."""
 
     def __init__(self, window: str) -> None:
-        super().__init__(window)
+        super().__init__("read_limit", window=window)
         self.window = window
 
 
@@ -740,7 +761,7 @@ def _bump(staff_id: int, window: str, starts_at: Any) -> int:
     return rows.values_list("count", flat=True).get()
 
 
-def count_personal_read(*, actor: Any) -> None:
+def count_personal_read(*, actor: Actor | None) -> None:
     """Count one read of personal data by ``actor`` in each window (an hour, a day).
 
     At the alert threshold a :class:`ReadRateAlert` is recorded (once per window) for supervisors and auditors;

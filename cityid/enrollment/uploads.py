@@ -35,6 +35,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+from cityid.core.errors import CityidError
+
 PHOTO = "photo"
 SCAN = "scan"
 
@@ -51,14 +53,10 @@ _RAW_ACTIVE = re.compile(
 PDF_MAX_OBJECTS = 200_000
 
 
-class UploadRefused(ValueError):
+class UploadRefused(CityidError, ValueError):
     """The upload cannot be accepted. ``code``: ``type``, ``pixels``, ``unreadable``, ``pdf_encrypted``,
-    ``pdf_active``, ``pdf_pages`` or ``pdf_unreadable``; ``params`` fill the caller's message."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(code)
+    ``pdf_active``, ``pdf_pages`` or ``pdf_unreadable``; ``params`` fill the message (``kind``: photo or scan,
+    set by :func:`clean_upload`)."""
 
 
 class CleanBytes(bytes):
@@ -91,15 +89,19 @@ def clean_upload(
 ) -> Cleaned:
     """The safe form of a photo (``kind=PHOTO``: JPEG or PNG) or a scan (``kind=SCAN``: JPEG, PNG or
     PDF), or UploadRefused."""
-    content_type = sniff(data)
-    if content_type == "application/pdf" and kind == SCAN:
-        return Cleaned(clean_pdf(data, max_pages=max_pages), content_type)
-    if content_type not in {"image/jpeg", "image/png"}:
-        raise UploadRefused("type")
-    if kind == PHOTO:
-        return clean_image(data, max_pixels=max_pixels, max_side=max_side, output="JPEG")
-    return clean_image(data, max_pixels=max_pixels, max_side=max_side,
-                       output="PNG" if content_type == "image/png" else "JPEG")
+    try:
+        content_type = sniff(data)
+        if content_type == "application/pdf" and kind == SCAN:
+            return Cleaned(clean_pdf(data, max_pages=max_pages), content_type)
+        if content_type not in {"image/jpeg", "image/png"}:
+            raise UploadRefused("type")
+        if kind == PHOTO:
+            return clean_image(data, max_pixels=max_pixels, max_side=max_side, output="JPEG")
+        return clean_image(data, max_pixels=max_pixels, max_side=max_side,
+                           output="PNG" if content_type == "image/png" else "JPEG")
+    except UploadRefused as refused:
+        refused.params.setdefault("kind", kind)
+        raise
 
 
 def clean_image(data: bytes, *, max_pixels: int, max_side: int | None = None, output: str = "JPEG") -> Cleaned:

@@ -6,6 +6,7 @@ app_name = "enrollment"
 urlpatterns = [
     path("new/", views.new_application, name="new"),
     path("new/points/", views.points, name="points"),
+    path("new/uploads/", views.stage_upload, name="stage_upload"),
     path("submitted/<uuid:public_id>/", views.submitted, name="submitted"),
     path("queue/", views.queue, name="queue"),
     path("applications/<uuid:public_id>/", views.review, name="review"),

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityid.retention.models import Trigger
 from cityid.retention.scope import ScopeInvalid, parse_scope
-from cityid.ui.forms import DateInput, UswdsMixin
+from cityid.ui.forms import BoundedDateField, UswdsMixin
 from cityid.vault.models import RecordClass
 
 KIND_FIXED, KIND_TRIGGER = "fixed", "trigger"
@@ -25,7 +25,7 @@ class ScheduleForm(UswdsMixin, forms.Form):
         widget=forms.RadioSelect,
         initial=KIND_TRIGGER,
     )
-    fixed_date = forms.DateField(label=_("Disposition date"), required=False, widget=DateInput,
+    fixed_date = BoundedDateField(label=_("Disposition date"), required=False,
                                  help_text=_("Only for a fixed-date schedule."))
     trigger = forms.ChoiceField(label=_("Trigger event"), choices=[("", "—"), *Trigger.choices], required=False,
                                 help_text=_("Only for a period after an event."))
@@ -55,7 +55,7 @@ class ScheduleForm(UswdsMixin, forms.Form):
 
 
 class AsOfForm(UswdsMixin, forms.Form):
-    as_of = forms.DateField(label=_("As of"), widget=DateInput,
+    as_of = BoundedDateField(label=_("As of"),
                             help_text=_("Records due on or before this date are destroyed, unless a hold keeps them."))
 
     def __init__(self, *args: Any, future: bool = True, **kwargs: Any) -> None:
@@ -74,7 +74,7 @@ class HoldForm(UswdsMixin, forms.Form):
     case_name = forms.CharField(label=_("Case name"), max_length=200)
     court = forms.CharField(label=_("Court"), max_length=200)
     index_number = forms.CharField(label=_("Index number"), max_length=64, required=False)
-    order_date = forms.DateField(label=_("Order date"), required=False, widget=DateInput)
+    order_date = BoundedDateField(label=_("Order date"), required=False)
     scope = forms.CharField(
         label=_("Scope"), max_length=400,
         help_text=_("Terms separated by commas, all of which a record must match: all, class:NAME "

@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from cityid.core.errors import CityidError
 from cityid.vault.classes import RECORD_CLASSES
 
 CLASSES: tuple[str, ...] = RECORD_CLASSES
 
 
-class ScopeInvalid(ValueError):
-    """The scope cannot be read; the message names the bad term."""
+class ScopeInvalid(CityidError, ValueError):
+    """The scope cannot be read; the code names the problem, ``term`` the bad term (words: retention.messages)."""
 
 
 @dataclass(frozen=True)
@@ -26,36 +27,36 @@ class Scope:
 def parse_scope(text: str) -> Scope:
     terms = [term.strip() for term in (text or "").split(",")]
     if not any(terms):
-        raise ScopeInvalid("the scope is empty: use all, class:NAME, submitted:FROM..TO or subject:ID")
+        raise ScopeInvalid("empty")
     everything, classes, submitted, subjects = False, [], None, []
     for term in terms:
         if not term:
-            raise ScopeInvalid("empty term in the scope (two commas in a row?)")
+            raise ScopeInvalid("empty_term")
         if term == "all":
             everything = True
             continue
         kind, sep, value = term.partition(":")
         if not sep or not value:
-            raise ScopeInvalid(f"unknown scope term {term!r}")
+            raise ScopeInvalid("unknown_term", term=term)
         if kind == "class":
             if value not in CLASSES:
-                raise ScopeInvalid(f"unknown class {value!r} in {term!r}; one of {', '.join(CLASSES)}")
+                raise ScopeInvalid("unknown_class", value=value, term=term, classes=", ".join(CLASSES))
             classes.append(value)
         elif kind == "submitted":
             start, dots, end = value.partition("..")
             try:
                 first, last = date.fromisoformat(start), date.fromisoformat(end)
             except ValueError:
-                raise ScopeInvalid(f"bad date range in {term!r}: use submitted:YYYY-MM-DD..YYYY-MM-DD") from None
+                raise ScopeInvalid("bad_dates", term=term) from None
             if not dots or first > last:
-                raise ScopeInvalid(f"bad date range in {term!r}: FROM must not be after TO")
+                raise ScopeInvalid("dates_reversed", term=term)
             if submitted is not None:
-                raise ScopeInvalid(f"more than one submitted range ({term!r})")
+                raise ScopeInvalid("two_ranges", term=term)
             submitted = (first, last)
         elif kind == "subject":
             subjects.append(value)
         else:
-            raise ScopeInvalid(f"unknown scope term {term!r}")
+            raise ScopeInvalid("unknown_term", term=term)
     if len(set(classes)) > 1:
-        raise ScopeInvalid("a conjunction of two different classes matches nothing; place two holds instead")
+        raise ScopeInvalid("two_classes")
     return Scope(everything, tuple(dict.fromkeys(classes)), submitted, tuple(subjects))

@@ -13,6 +13,7 @@ from django.db.models import Count, QuerySet
 from cityid.accounts.policy import allowed
 from cityid.accounts.services import role_of
 from cityid.audit.services import record_events
+from cityid.core.actors import Actor
 from cityid.retention import services
 from cityid.retention.models import (
     Certificate,
@@ -53,8 +54,8 @@ class ClassSchedule:
 def current_schedules() -> list[ClassSchedule]:
     """Each retention class with the schedule in effect and how many records it holds now."""
     latest: dict[str, Schedule] = {}
-    for schedule in Schedule.objects.select_related("approved_by").order_by("record_class", "-version"):
-        latest.setdefault(schedule.record_class, schedule)
+    for version in Schedule.objects.select_related("approved_by").order_by("record_class", "-version"):
+        latest.setdefault(version.record_class, version)
     records = dict(
         RecordKey.objects.values_list("record_class").annotate(n=Count("id")).values_list("record_class", "n")
     )
@@ -106,7 +107,7 @@ def hold_with_counts(hold_id: int) -> LegalHold | None:
     return holds().filter(pk=hold_id).first()
 
 
-def reveal_details(holds: Iterable[LegalHold], *, actor: Any) -> list[LegalHold]:
+def reveal_details(holds: Iterable[LegalHold], *, actor: Actor | None) -> list[LegalHold]:
     """The holds, with their sealed case details opened if ``actor`` is counsel (``retention.hold``, or the host
     operator), else left ``None`` (records officers and auditors see court, dates and the scope's outline).
     Opening is logged: one ``hold.read`` event per hold whose details were shown (the hold's id only)."""

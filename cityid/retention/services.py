@@ -23,9 +23,11 @@ from cityid.accounts import selectors as accounts
 from cityid.accounts.policy import allowed
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event
+from cityid.core.actors import Actor
 from cityid.core.dates import add_years
+from cityid.core.errors import CityidError
 from cityid.retention import certificate as certificates
-from cityid.retention import signing
+from cityid.retention import facts, signing
 from cityid.retention.models import (
     Certificate,
     CohortState,
@@ -49,7 +51,7 @@ DELETE_BATCH = 10_000  # records deleted per transaction once their cohort key i
 Progress = Callable[[int], None] | None
 
 
-class RetentionError(Exception):
+class RetentionError(CityidError):
     """A retention action was refused; the message says why."""
 
 
@@ -72,9 +74,10 @@ def current_rule(record_class: str) -> Rule:
     schedule = Schedule.objects.filter(record_class=record_class).order_by("-version").first()
     if schedule is not None:
         return Rule(schedule.trigger or Trigger.SUBMITTED, schedule.years or 0, schedule.fixed_date)
-    from cityid.enrollment.services import current_rules  # the rules file is the version-0 schedule
-
-    return Rule(Trigger.SUBMITTED, current_rules().retention_years(record_class))
+    years = facts.default_years(record_class)  # the owners' rules are the version-0 schedule
+    if years is None:
+        raise KeyError(f"no schedule for {record_class!r}: no version was set and no registered app gives a default")
+    return Rule(Trigger.SUBMITTED, years)
 
 
 def decisions_move_dates(record_classes: Iterable[str]) -> bool:
@@ -91,68 +94,31 @@ def due_on(rule: Rule, *, submitted: date, decided: date | None = None, card_exp
     the record is re-wrapped) when the event happens."""
     if rule.fixed_date is not None:
         return rule.fixed_date
-    base = {Trigger.DECIDED: decided, Trigger.CARD_EXPIRED: card_expires}.get(rule.trigger) or submitted
+    base = {Trigger.DECIDED.value: decided, Trigger.CARD_EXPIRED.value: card_expires}.get(rule.trigger) or submitted
     return _end_of_month(add_years(base, rule.years))
 
 
 def set_schedule(
-    *, record_class: str, approved_by: Any, trigger: str | None = None, years: int | None = None,
+    *, record_class: str, approved_by: Actor | None, trigger: str | None = None, years: int | None = None,
     fixed_date: date | None = None,
 ) -> Schedule:
     """A new version of a class's schedule. Call ``apply_schedule`` to move the records (resumable)."""
     authorize(approved_by, "retention.schedule")
     if record_class not in CLASSES:
-        raise RetentionError(f"unknown class {record_class!r}; one of {', '.join(CLASSES)}")
+        raise RetentionError("unknown_class", value=record_class, classes=", ".join(CLASSES))
     if (fixed_date is None) == (trigger is None):
-        raise RetentionError("give either a fixed date or a trigger with a number of years")
+        raise RetentionError("date_or_trigger")
     if trigger is not None and (trigger not in Trigger.values or years is None or not 0 <= years <= 100):
-        raise RetentionError(f"a trigger is one of {', '.join(Trigger.values)} with 0 to 100 years")
+        raise RetentionError("bad_trigger", triggers=", ".join(Trigger.values))
     with transaction.atomic():
         version = (Schedule.objects.filter(record_class=record_class).aggregate(v=Max("version"))["v"] or 0) + 1
         schedule = Schedule.objects.create(
             record_class=record_class, version=version, trigger=trigger or "", years=years,
-            fixed_date=fixed_date, approved_by=approved_by,
+            fixed_date=fixed_date, approved_by=accounts.account_of(approved_by),
         )
         record_event(actor=approved_by, action="retention.schedule", target=f"schedule:{schedule.pk}",
                      purpose=f"{record_class} v{version}")
     return schedule
-
-
-def _trigger_dates(keys: list[RecordKey]) -> dict[int, tuple[date, date | None, date | None]]:
-    """(submitted, decided, card expiry) for each record, from the enrollment tables."""
-    from cityid.cards.models import Card
-    from cityid.enrollment.models import Applicant, Application
-
-    out: dict[int, tuple[date, date | None, date | None]] = {}
-    documents = [k.pk for k in keys if k.record_class == "documents"]
-    personal = [k.pk for k in keys if k.record_class != "documents"]
-    expiry = {}
-    for row in Application.objects.filter(documents_record_id__in=documents).values(
-        "documents_record_id", "submitted_on", "decided_on", "card__expires_on"
-    ):
-        out[row["documents_record_id"]] = (row["submitted_on"], row["decided_on"], row["card__expires_on"])
-    if personal:
-        applicants = Applicant.objects.filter(Q(personal_record_id__in=personal) | Q(photo_record_id__in=personal))
-        by_applicant: dict[int, list[int]] = {}
-        for applicant_id, personal_id, photo_id in applicants.values_list(
-            "id", "personal_record_id", "photo_record_id"
-        ):
-            by_applicant[applicant_id] = [k for k in (personal_id, photo_id) if k in set(personal)]
-        latest = {}
-        for row in Application.objects.filter(applicant_id__in=by_applicant).order_by("submitted_on", "id").values(
-            "applicant_id", "submitted_on", "decided_on"
-        ):
-            latest[row["applicant_id"]] = (row["submitted_on"], row["decided_on"])
-        for applicant_id, expires in Card.objects.filter(applicant_id__in=by_applicant).values_list(
-            "applicant_id", "expires_on"
-        ):
-            expiry[applicant_id] = max(expires, expiry.get(applicant_id, expires))
-        for applicant_id, key_ids in by_applicant.items():
-            submitted, decided = latest.get(applicant_id, (None, None))
-            for key_pk in key_ids:
-                if submitted is not None:
-                    out[key_pk] = (submitted, decided, expiry.get(applicant_id))
-    return out
 
 
 def _held_ids(keys: Iterable[int]) -> set[int]:
@@ -169,16 +135,17 @@ def refresh_due_dates(keys: list[RecordKey]) -> int:
 
     The caller holds the retention lock (:func:`lock_for_rewrap`) and read ``keys`` under it, so that
     no hold re-wraps them, and no run destroys their keys, between that read and this re-wrap."""
-    rules = {record_class: current_rule(record_class) for record_class in {k.record_class for k in keys}}
-    dates = _trigger_dates(keys)
+    dates = facts.trigger_dates(keys)
+    rules = {name: current_rule(name) for name in {key.record_class for key in keys if key.pk in dates}}
     held = _held_ids(k.pk for k in keys)
     redated: list[RecordKey] = []
     moves: list[vault.Move] = []
     for key in keys:
-        if key.pk not in dates:
+        known = dates.get(key.pk)
+        if known is None or known.submitted is None:
             continue
-        submitted, decided, card_expires = dates[key.pk]
-        new_due = due_on(rules[key.record_class], submitted=submitted, decided=decided, card_expires=card_expires)
+        new_due = due_on(rules[key.record_class], submitted=known.submitted, decided=known.decided,
+                         card_expires=known.card_expires)
         cohort = vault.cohort_for(key.record_class, new_due)
         if cohort == key.cohort and new_due == key.due_on:
             continue
@@ -227,64 +194,47 @@ def lock_for_rewrap() -> None:
 
 def scope_query(text: str) -> QuerySet[RecordKey]:
     """The records a scope covers (raises ScopeInvalid naming the bad term)."""
-    from cityid.enrollment.models import Applicant, Application
-
     scope = parse_scope(text)
     query = Q()
     if scope.classes:
         query &= Q(record_class=scope.classes[0])
     if scope.submitted is not None:
-        applications = Application.objects.filter(submitted_on__range=scope.submitted)
-        applicants = Applicant.objects.filter(applications__in=applications)
-        query &= (
-            Q(id__in=applications.values("documents_record_id"))
-            | Q(id__in=applicants.values("personal_record_id"))
-            | Q(id__in=applicants.values("photo_record_id"))
-        )
-    found: dict[int, str] = {}
-    for subject in scope.subjects:
-        applicant = _find_applicant(subject)
-        if applicant is None:
-            raise ScopeInvalid(f"unknown subject {subject!r} in 'subject:{subject}'")
-        if found and applicant.pk not in found:
+        submitted = facts.submitted_between(*scope.submitted)
+        if submitted is None:
+            term = f"submitted:{scope.submitted[0].isoformat()}..{scope.submitted[1].isoformat()}"
+            raise ScopeInvalid("submitted_unknown", term=term)
+        query &= submitted
+    found: dict[str, str] = {}
+    for reference in scope.subjects:
+        subject = facts.find_subject(reference)
+        if subject is None:
+            raise ScopeInvalid("unknown_subject", subject=reference)
+        if found and subject.key not in found:
             # Terms are a conjunction: two different people match nothing, and a hold on nothing
             # would protect no one while looking placed. Refuse it, as two classes are refused.
-            raise ScopeInvalid(
-                f"'subject:{subject}' and 'subject:{next(iter(found.values()))}' are different subjects: "
-                "a conjunction of them matches nothing; place one hold per subject"
-            )
-        found[applicant.pk] = subject
-        query &= (
-            Q(id__in=[k for k in (applicant.personal_record_id, applicant.photo_record_id) if k])
-            | Q(id__in=applicant.applications.values("documents_record_id"))
-        )
+            raise ScopeInvalid("two_subjects", subject=reference, other=next(iter(found.values())))
+        found[subject.key] = reference
+        query &= subject.records
     return RecordKey.objects.filter(query)
 
 
-def _find_applicant(identifier: str) -> Any:
-    from cityid.enrollment.exports import SubjectNotFound, find_subject
-
-    try:
-        return find_subject(identifier)
-    except SubjectNotFound:
-        return None
-
-
 def place_hold(
-    *, case_name: str, court: str, scope: str, placed_by: Any, index_number: str = "",
+    *, case_name: str, court: str, scope: str, placed_by: Actor | None, index_number: str = "",
     order_date: date | None = None, notes: str = "", progress: Progress = None,
 ) -> LegalHold:
     """Freeze the records in scope: each is re-wrapped under the hold's own key, which no disposition
     run destroys. Records whose keys are already destroyed are gone and cannot be held."""
     authorize(placed_by, "retention.hold")
     if not case_name.strip() or not court.strip():
-        raise RetentionError("a hold needs a case name and a court")
+        raise RetentionError("case_and_court")
     if order_date is not None and order_date > timezone.localdate():
-        raise RetentionError("the order date is in the future")
+        raise RetentionError("order_in_future")
     records = scope_query(scope)  # validates the scope before anything is written
     with transaction.atomic():
         _lock()
-        hold = LegalHold.objects.create(court=court.strip(), order_date=order_date, placed_by=placed_by)
+        hold = LegalHold.objects.create(
+            court=court.strip(), order_date=order_date, placed_by=accounts.account_of(placed_by)
+        )
         seal_details(hold, case_name=case_name.strip(), index_number=index_number.strip(), notes=notes,
                      scope=scope.strip())
         hold.save(update_fields=["wrapped_key", "sealed_details", "scope_outline"])
@@ -311,21 +261,21 @@ def place_hold(
     return hold
 
 
-def release_hold(*, hold_id: int, released_by: Any, progress: Progress = None) -> LegalHold:
+def release_hold(*, hold_id: int, released_by: Actor | None, progress: Progress = None) -> LegalHold:
     """Release a hold: each of its records moves to another active hold covering it, or back to its
     cohort (whose key is created again if a run destroyed it meanwhile; the record is then due at once)."""
     authorize(released_by, "retention.hold")
     try:
         hold = LegalHold.objects.get(pk=hold_id)
     except LegalHold.DoesNotExist:
-        raise RetentionError(f"no hold {hold_id}") from None
+        raise RetentionError("no_hold", hold=hold_id) from None
     with transaction.atomic():
         _lock()
         hold = LegalHold.objects.select_for_update().get(pk=hold_id)
-        returning = RecordKey.objects.filter(holds__hold=hold, key_id=hold.key_id)
-        _refuse_while_deleting(set(returning.values_list("cohort", flat=True).distinct()), hold)
+        held_keys = RecordKey.objects.filter(holds__hold=hold, key_id=hold.key_id)
+        _refuse_while_deleting(set(held_keys.values_list("cohort", flat=True).distinct()), hold)
         if hold.released_at is None:
-            hold.released_at, hold.released_by = timezone.now(), released_by
+            hold.released_at, hold.released_by = timezone.now(), accounts.account_of(released_by)
             hold.save(update_fields=["released_at", "released_by"])
             record_event(actor=released_by, action="hold.release", target=f"hold:{hold.pk}")
     while True:
@@ -335,7 +285,7 @@ def release_hold(*, hold_id: int, released_by: Any, progress: Progress = None) -
             if not memberships:
                 break
             keys = [m.record_key for m in memberships]
-            others = {}
+            others: dict[int, int] = {}
             for key_pk, other_hold in HeldRecord.objects.filter(
                 record_key__in=keys, hold__released_at=None
             ).exclude(hold=hold).values_list("record_key_id", "hold_id"):
@@ -349,7 +299,7 @@ def release_hold(*, hold_id: int, released_by: Any, progress: Progress = None) -
             _refuse_while_deleting(returning, hold)
             destroyed = vault.rewrap_moves(moves)
             if destroyed:
-                raise vault.RecordDestroyed(str(destroyed[0]))
+                raise vault.RecordDestroyed("destroyed", record=str(destroyed[0]))
             HeldRecord.objects.filter(pk__in=[m.pk for m in memberships]).delete()
         if progress:
             progress(len(memberships))
@@ -367,10 +317,7 @@ def _refuse_while_deleting(cohorts: set[str], hold: LegalHold) -> None:
         .order_by("run_id", "cohort").first()
     )
     if busy is not None:
-        raise RetentionError(
-            f"disposition run #{busy.run_id} is deleting cohort {busy.cohort}, to which records of hold "
-            f"{hold.pk} would return: release the hold again once that run has finished"
-        )
+        raise RetentionError("cohort_busy", run=busy.run_id, cohort=busy.cohort, hold=hold.pk)
 
 
 # --- disposition -------------------------------------------------------------------------------
@@ -433,27 +380,22 @@ def _check_approvers(approvers: list[Any], *, requested_at: datetime | None = No
     made, neither of whose accounts the other one created, reactivated or reset in the last 30 days
     (else one person could make the second officer and approve alone)."""
     if len(approvers) != 2 or approvers[0] is None or approvers[1] is None:
-        raise RetentionError("a disposition run needs two approvers")
+        raise RetentionError("two_approvers")
     if approvers[0].pk == approvers[1].pk:
-        raise RetentionError("the two approvers must be different people")
+        raise RetentionError("same_approver")
     for approver in approvers:
         if not allowed(approver.role, "retention.dispose") or not approver.is_active:
-            raise RetentionError(f"{approver.username} is not an active records officer")
+            raise RetentionError("not_officer", username=approver.username)
     if requested_at is not None:
         for approver in approvers:
             since = accounts.role_since(approver.pk)
             if since is None or since >= requested_at:
-                raise RetentionError(
-                    f"{approver.username} became a records officer after this run was requested: "
-                    "only officers who held the role before the request can approve it"
-                )
+                raise RetentionError("officer_too_recent", username=approver.username)
     window = timezone.now() - timedelta(days=APPROVER_CREDENTIAL_DAYS)
     for approver, other in ((approvers[0], approvers[1]), (approvers[1], approvers[0])):
         if other.pk in accounts.credential_issuers(approver.pk, since=window):
-            raise RetentionError(
-                f"{approver.username}'s account was created, reactivated or reset by {other.username} "
-                f"in the last {APPROVER_CREDENTIAL_DAYS} days: a different records officer must approve"
-            )
+            raise RetentionError("issued_by_other", username=approver.username, other=other.username,
+                                 days=APPROVER_CREDENTIAL_DAYS)
 
 
 def run_disposition(
@@ -472,7 +414,7 @@ def run_disposition(
     """
     _check_approvers(approvers, requested_at=requested_at)
     if as_of > timezone.localdate():
-        raise RetentionError("the as-of date is in the future")
+        raise RetentionError("as_of_in_future")
     created = False
     with transaction.atomic():
         _lock()  # one starter at a time: two approvals at once must not start two runs over the same cohorts
@@ -483,10 +425,7 @@ def run_disposition(
                 # Its destroyed keys are not certified until it finishes, and a run as of another date
                 # would not finish it: refuse rather than leave a destruction without its certificate.
                 day = unfinished.as_of.isoformat()
-                raise RetentionError(
-                    f"disposition run #{unfinished.pk} as of {day} was interrupted and is unfinished: "
-                    f"run again as of {day} to finish and certify it first"
-                )
+                raise RetentionError("unfinished_run", run=unfinished.pk, day=day)
             cohorts = due_cohorts(as_of)
             if not cohorts:
                 return Certificate.objects.filter(run__as_of=as_of).order_by("-run__started_at", "-run_id").first()
@@ -512,7 +451,7 @@ def run_disposition(
                 # Looked up again under the lock: another process finishing this run may have done it.
                 done = DestroyedCohort.objects.filter(run=run, cohort=planned["cohort"]).first()
                 recorded_now = done is None
-                if recorded_now:
+                if done is None:
                     done = _destroy_cohort(run, planned, provider, after_step)
             if recorded_now and after_step:
                 after_step(f"cohort recorded {planned['cohort']}")
@@ -602,18 +541,17 @@ def verify_certificate(text: str) -> dict[str, Any]:
         except certificates.CertificateInvalid as exc:
             refusal = refusal or exc
     if body is None:
-        raise refusal or certificates.CertificateInvalid("this installation has no certificate key")
+        raise refusal or certificates.CertificateInvalid("no_key")
     # The signature covers the body only: the key and digest printed beside it must be ours too.
     signature = json.loads(text)["signature"]
     if named not in known:
-        raise certificates.CertificateInvalid("the certificate names a public key that is not this installation's")
+        raise certificates.CertificateInvalid("foreign_key")
     if signature.get("signed_sha256") != hashlib.sha256(certificates.canonical(body)).hexdigest():
-        raise certificates.CertificateInvalid("the certificate's signed_sha256 does not match its content")
-    entry = AuditEntry.objects.filter(index=body.get("audit_log_index")).first()
+        raise certificates.CertificateInvalid("digest_differs")
+    # Django takes None for an exact lookup (IS NULL: no entry); the stubs refuse it.
+    entry = AuditEntry.objects.filter(index=body.get("audit_log_index")).first()  # type: ignore[misc]
     if entry is None or entry.action != "disposition.certificate" or entry.target != f"run:{body.get('run')}":
-        raise certificates.CertificateInvalid(
-            f"audit log index {body.get('audit_log_index')} does not record this certificate"
-        )
+        raise certificates.CertificateInvalid("not_in_log", index=body.get("audit_log_index"))
     return body
 
 

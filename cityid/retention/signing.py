@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from cityid.vault import selectors as vault_selectors
 from cityid.vault import services as vault
+from cityid.vault import signers
 from cityid.vault.signers import LegacyKeyFile
 
 PURPOSE = "certificate"
@@ -39,8 +41,9 @@ def signer() -> Any:
 
 
 def pem(public_key: bytes) -> str:
+    """The PEM form of a recorded signing public key (Ed25519 or ECDSA P-256)."""
     return (
-        Ed25519PublicKey.from_public_bytes(public_key)
+        signers.load_public_key(public_key)
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
@@ -62,8 +65,10 @@ def rotate() -> Any:
     return vault.rotate_signer(purpose=PURPOSE)
 
 
-def load_public_key(text: str) -> Ed25519PublicKey:
+def load_public_key(text: str) -> Ed25519PublicKey | ec.EllipticCurvePublicKey:
     key = serialization.load_pem_public_key(text.encode())
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+        return key
     if not isinstance(key, Ed25519PublicKey):
-        raise ValueError("not an Ed25519 public key")
+        raise ValueError("not an Ed25519 or ECDSA P-256 public key")
     return key

@@ -7,9 +7,9 @@ Counsel: legal holds. Auditors (and counsel, records officers): read-only views 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -22,9 +22,10 @@ from cityid.retention.certificate import CertificateInvalid
 from cityid.retention.forms import AsOfForm, HoldForm, ScheduleForm, scope_error
 from cityid.retention.models import HeldRecord
 from cityid.retention.scope import ScopeInvalid
+from cityid.ui.confirm import confirm_page, confirmed
 from cityid.ui.decorators import requires
+from cityid.ui.pagination import paginate
 
-PAGE_SIZE = 25
 HOLD_STATUSES = ("active", "released", "all")
 
 
@@ -35,7 +36,7 @@ def _can(request: HttpRequest, action: str) -> bool:
 # --- schedules ---------------------------------------------------------------------------
 
 def _schedules_page(request: HttpRequest, form: ScheduleForm | None) -> HttpResponse:
-    page = Paginator(selectors.schedule_history(), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(selectors.schedule_history(), request.GET.get("page"))
     return render(request, "retention/schedules.html",
                   {"current": selectors.current_schedules(), "page_obj": page, "form": form})
 
@@ -79,7 +80,7 @@ def preview(request: HttpRequest) -> HttpResponse:
     report, cohorts = None, None
     if form.is_bound and form.is_valid():
         report = selectors.preview_report(form.cleaned_data["as_of"])
-        cohorts = Paginator(report["cohorts"], PAGE_SIZE).get_page(request.GET.get("page"))
+        cohorts = paginate(report["cohorts"], request.GET.get("page"))
     can_request = (
         report is not None and report["destroy_total"] > 0 and _can(request, "retention.dispose")
         and form.cleaned_data["as_of"] <= timezone.localdate()
@@ -94,7 +95,7 @@ def _requests_page(request: HttpRequest, form: AsOfForm) -> HttpResponse:
     pending = list(selectors.pending_requests())
     for item in pending:
         item.preview = services.preview(item.as_of)
-    past = Paginator(selectors.past_requests(), PAGE_SIZE).get_page(request.GET.get("page"))
+    past = paginate(selectors.past_requests(), request.GET.get("page"))
     return render(request, "retention/requests.html", {"form": form, "pending": pending, "page_obj": past})
 
 
@@ -126,6 +127,14 @@ def request_new(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires("retention.dispose")
 def request_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    if not confirmed(request):
+        return confirm_page(request, title=_("Approve disposition request %(request)s?") % {"request": pk},
+                            consequences=[
+            _("The disposition run starts at once: the keys of every record due and not under a legal hold are "
+              "destroyed."),
+            _("Destruction is final: those records can never be read again, by anyone."),
+            _("A signed destruction certificate is issued and recorded in the audit log."),
+        ], button=_("Approve and destroy"), cancel_url=reverse("retention:requests"))
     try:
         approved = approvals.approve_request(request_id=pk, approved_by=request.user)
     except services.RetentionError as exc:
@@ -161,7 +170,7 @@ def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @requires("retention.read")
 def certificates(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.certificates(), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(selectors.certificates(), request.GET.get("page"))
     return render(request, "retention/certificates.html",
                   {"page_obj": page, "rows": selectors.certificate_rows(page.object_list)})
 
@@ -203,7 +212,7 @@ def holds(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "active")
     if status not in HOLD_STATUSES:
         status = "active"
-    page = Paginator(selectors.holds(status), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(selectors.holds(status), request.GET.get("page"))
     page.object_list = selectors.reveal_details(page.object_list, actor=request.user)
     return render(request, "retention/holds.html",
                   {"page_obj": page, "status": status, "can_hold": _can(request, "retention.hold")})

@@ -27,8 +27,11 @@ from cryptography.hazmat.primitives.keywrap import (
     aes_key_wrap_with_padding,
 )
 
+from cityid.core.errors import CityidError
+from cityid.core.files import write_file
 
-class KeyUnavailable(Exception):
+
+class KeyUnavailable(CityidError):
     """The named key does not exist in the provider (never created, or destroyed)."""
 
 
@@ -109,18 +112,7 @@ class LocalKeyring:
             self._mtime_ns = mtime
 
     def _write(self) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump({"version": 1, "keys": self._keys}, fh, indent=1, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
-        dir_fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_file(self.path, json.dumps({"version": 1, "keys": self._keys}, indent=1, sort_keys=True))
         self._mtime_ns = self.path.stat().st_mtime_ns
         self._decoded = {}
 
@@ -132,7 +124,7 @@ class LocalKeyring:
         if found is None:
             entry = self._keys.get(key_id)
             if entry is None:
-                raise KeyUnavailable(key_id)
+                raise KeyUnavailable("missing", key=key_id)
             found = (base64.b64decode(entry["wrap"]), base64.b64decode(entry["index"]))
             self._decoded[key_id] = found
         return found
@@ -166,7 +158,7 @@ class LocalKeyring:
         try:
             return aes_key_unwrap_with_padding(self._material(key_id)[0], bytes(wrapped))
         except InvalidUnwrap as exc:
-            raise KeyUnavailable(f"{key_id}: wrapped key does not belong to this key") from exc
+            raise KeyUnavailable("not_this_key", key=key_id) from exc
 
     def rewrap_many(self, items: Iterable[tuple[str, bytes, str]]) -> list[tuple[bytes, bytes] | None]:
         """For each ``(key_id, wrapped, new_key_id)``: the data key and the data key wrapped under
@@ -239,7 +231,7 @@ class Pkcs11Provider:
             try:
                 handle = self._session.get_key(label=label, object_class=self._pkcs11.ObjectClass.SECRET_KEY)
             except self._pkcs11.NoSuchKey:
-                raise KeyUnavailable(label) from None
+                raise KeyUnavailable("missing", key=label) from None
             self._handles[label] = handle
         return handle
 
@@ -273,10 +265,10 @@ class Pkcs11Provider:
                 template={Attribute.EXTRACTABLE: True, Attribute.SENSITIVE: False, Attribute.TOKEN: False},
             ))
         except not_this_key as exc:
-            raise KeyUnavailable(f"{key_id}: wrapped key does not belong to this key") from exc
+            raise KeyUnavailable("not_this_key", key=key_id) from exc
         except (exceptions.ObjectHandleInvalid, exceptions.KeyHandleInvalid,
                 exceptions.UnwrappingKeyHandleInvalid) as exc:
-            raise KeyUnavailable(f"{key_id}: destroyed") from exc
+            raise KeyUnavailable("destroyed", key=key_id) from exc
 
     def ensure_key(self, key_id: str) -> None:
         from pkcs11 import Attribute, KeyType

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import QuerySet
 
 from cityid.vault.models import BlindIndex, RecordKey
@@ -27,7 +30,7 @@ def record_keys_matching_any(*, record_class: str, kind: str, values: list[bytes
     """Records of a class with a blind index of ``kind`` equal to any of ``values``: one keyed hash per live
     key and value."""
     provider = get_provider()
-    digests = []
+    digests: list[bytes] = []
     prefix = kind.encode() + b"\x00"
     for key_id in live_key_ids(record_class):
         try:
@@ -38,7 +41,7 @@ def record_keys_matching_any(*, record_class: str, kind: str, values: list[bytes
     return RecordKey.objects.filter(id__in=ids, record_class=record_class)
 
 
-def cohort_sizes() -> list[dict]:
+def cohort_sizes() -> list[Mapping[str, Any]]:
     from django.db.models import Count
 
     return list(RecordKey.objects.values("record_class", "cohort").annotate(records=Count("id")).order_by("cohort"))

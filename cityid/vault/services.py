@@ -16,20 +16,25 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from cityid.bulk import update_rows
-from cityid.text import clean_text
+from cityid.core.bulk import update_rows
+from cityid.core.errors import CityidError
+from cityid.core.files import TEMPORARY_SUFFIX, write_file
+from cityid.core.text import clean_text
 from cityid.vault import envelope
 from cityid.vault.models import BlindIndex, Blob, RecordKey
 from cityid.vault.providers import KeyUnavailable, get_provider
 
+if TYPE_CHECKING:
+    from django.db.models import ForeignObjectRel
 
-class RecordDestroyed(Exception):
+
+class RecordDestroyed(CityidError):
     """The record's key is gone: its data can no longer be read by anyone."""
 
 
@@ -51,13 +56,13 @@ class OpenRecord:
     def seal(self, field: str, plaintext: bytes) -> bytes:
         return envelope.seal(self.data_key, plaintext, self.key.associated_data(field))
 
-    def open(self, field: str, sealed: bytes) -> bytes:
+    def open(self, field: str, sealed: bytes | memoryview) -> bytes:
         return envelope.open_sealed(self.data_key, sealed, self.key.associated_data(field))
 
     def seal_json(self, field: str, value: Any) -> bytes:
         return envelope.seal_json(self.data_key, value, self.key.associated_data(field))
 
-    def open_json(self, field: str, sealed: bytes) -> Any:
+    def open_json(self, field: str, sealed: bytes | memoryview) -> Any:
         return envelope.open_json(self.data_key, sealed, self.key.associated_data(field))
 
 
@@ -85,9 +90,9 @@ def create_records(specs: list[tuple[str, str, date]]) -> list[OpenRecord]:
 
 def open_record(record_key: RecordKey) -> OpenRecord:
     try:
-        data_key = get_provider().unwrap(record_key.key_id, record_key.wrapped_key)
+        data_key = get_provider().unwrap(record_key.key_id, bytes(record_key.wrapped_key))
     except KeyUnavailable as exc:
-        raise RecordDestroyed(str(record_key)) from exc
+        raise RecordDestroyed("destroyed", record=str(record_key)) from exc
     return OpenRecord(record_key, data_key)
 
 
@@ -135,19 +140,7 @@ def atomic_with_blobs() -> Iterator[None]:
 
 
 def _write_sealed_file(path: Path, sealed: bytes) -> None:
-    tmp = path.with_suffix(".partial")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, sealed)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    directory = os.open(path.parent, os.O_RDONLY)  # the rename itself survives a power cut only once
-    try:                                           # its directory is on disk too
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    write_file(path, sealed)
 
 
 _file_writers = None
@@ -249,7 +242,7 @@ def sweep_orphan_blobs(*, older_than_seconds: float = 3600) -> int:
             blob_uuid = uuid.UUID(hex=name)
         except ValueError:
             continue
-        if path.suffix == ".partial" or not Blob.objects.filter(uuid=blob_uuid).exists():
+        if path.suffix == TEMPORARY_SUFFIX or not Blob.objects.filter(uuid=blob_uuid).exists():
             path.unlink(missing_ok=True)
             removed += 1
     return removed
@@ -259,7 +252,7 @@ def sweep_orphan_blobs(*, older_than_seconds: float = 3600) -> int:
 
 def normalize_for_index(*parts: str) -> bytes:
     """Case-, accent- and spacing-insensitive form of a search value, blind to invisible, format and
-    bidi control characters and to compatibility forms (``cityid.text.clean_text``)."""
+    bidi control characters and to compatibility forms (``cityid.core.text.clean_text``)."""
     out = []
     for part in parts:
         text = unicodedata.normalize("NFKD", clean_text(str(part), keep_joiners=False)).casefold()
@@ -311,7 +304,7 @@ def rewrap(record_key: RecordKey, *, key_id: str, cohort: str | None = None, due
     """Move one record's data key under another provider key (see ``rewrap_moves``); raises
     ``RecordDestroyed`` if its key is gone, writing nothing."""
     if rewrap_many([record_key], key_id=key_id, cohort=cohort, due_on=due_on):
-        raise RecordDestroyed(str(record_key))
+        raise RecordDestroyed("destroyed", record=str(record_key))
 
 
 def rewrap_many(
@@ -333,7 +326,9 @@ def rewrap_moves(moves: Iterable[Move]) -> list[RecordKey]:
     included, and returned; the ``RecordKey`` objects of the others are updated in place.
     """
     moves = list(moves)
-    results = get_provider().rewrap_many([(m.record_key.key_id, m.record_key.wrapped_key, m.key_id) for m in moves])
+    results = get_provider().rewrap_many(
+        [(m.record_key.key_id, bytes(m.record_key.wrapped_key), m.key_id) for m in moves]
+    )
     records: list[OpenRecord] = []
     destroyed: list[RecordKey] = []
     for move, result in zip(moves, results, strict=True):
@@ -372,7 +367,7 @@ def _recomputed_indexes(records: list[OpenRecord]) -> list[BlindIndex]:
     for record in records:
         if record.key.record_class in _indexers:
             by_class.setdefault(record.key.record_class, []).append(record)
-    rows = []
+    rows: list[BlindIndex] = []
     for record_class, members in by_class.items():
         for record, values in zip(members, _indexers[record_class](members), strict=True):
             rows.extend(blind_index(record=record, kind=kind, value=value) for kind, value in values)
@@ -426,9 +421,15 @@ def _bulk_delete(queryset: Any) -> int:
     return _bulk_delete_rows(queryset)
 
 
+def _relations_to_delete(opts: Any) -> Iterable[ForeignObjectRel]:
+    from django.db.models.deletion import get_candidate_relations_to_delete
+
+    # django-stubs types these as Field; Django yields the reverse relations (ForeignObjectRel).
+    return get_candidate_relations_to_delete(opts)  # type: ignore[return-value]
+
+
 def _can_bulk_delete(model: Any, seen: tuple[Any, ...]) -> bool:
     from django.db.models import CASCADE, DO_NOTHING, SET_NULL, signals
-    from django.db.models.deletion import get_candidate_relations_to_delete
 
     opts = model._meta
     if model in seen or opts.parents or opts.private_fields or any(
@@ -437,7 +438,7 @@ def _can_bulk_delete(model: Any, seen: tuple[Any, ...]) -> bool:
         return False
     if any(field.many_to_many for field in opts.get_fields(include_hidden=True)):
         return False
-    for relation in get_candidate_relations_to_delete(opts):
+    for relation in _relations_to_delete(opts):
         if relation.on_delete is CASCADE:
             if not _can_bulk_delete(relation.related_model, (*seen, model)):
                 return False
@@ -448,9 +449,8 @@ def _can_bulk_delete(model: Any, seen: tuple[Any, ...]) -> bool:
 
 def _bulk_delete_rows(queryset: Any) -> int:
     from django.db.models import CASCADE, SET_NULL
-    from django.db.models.deletion import get_candidate_relations_to_delete
 
-    for relation in get_candidate_relations_to_delete(queryset.model._meta):
+    for relation in _relations_to_delete(queryset.model._meta):
         field = relation.field
         referring = relation.related_model._base_manager.filter(
             **{f"{field.attname}__in": queryset.values(field.target_field.attname)}
@@ -468,7 +468,7 @@ def _bulk_delete_rows(queryset: Any) -> int:
 def _signer_of(key: Any) -> Any:
     from cityid.vault.signers import StoredSigner, get_store
 
-    return StoredSigner(get_store(), key.key_id, bytes(key.public_key))
+    return StoredSigner(get_store(), key.key_id, bytes(key.public_key), key.algorithm)
 
 
 def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> Any:
@@ -484,14 +484,14 @@ def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> 
     from django.db import IntegrityError
 
     from cityid.vault.models import SigningKey
-    from cityid.vault.signers import ED25519, FileKeyStore, SigningKeyMissing, get_store
+    from cityid.vault.signers import ED25519, FileKeyStore, SigningKeyMissing, algorithm_of, get_store
 
     for _ in range(3):
         key = SigningKey.objects.filter(purpose=purpose, retired_at=None).first()
         if key is not None:
             return _signer_of(key)
         if not create:
-            raise SigningKeyMissing(f"no {purpose} signing key yet")
+            raise SigningKeyMissing("none_yet", purpose=purpose)
         store = get_store()
         old = legacy.read() if legacy else None
         try:
@@ -500,7 +500,7 @@ def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> 
                     transaction.on_commit(lambda: legacy.path.unlink(missing_ok=True))
                     if not SigningKey.objects.filter(purpose=purpose).exists():
                         adopted = isinstance(store, FileKeyStore)
-                        if adopted:
+                        if isinstance(store, FileKeyStore):
                             store.adopt(f"{purpose}-1", old)
                         SigningKey.objects.create(
                             purpose=purpose, key_id=f"{purpose}-1", algorithm=ED25519,
@@ -510,13 +510,13 @@ def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> 
                             continue
                 label = f"{purpose}-{SigningKey.objects.filter(purpose=purpose).count() + 1}"
                 public = store.create(label)
-                SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=ED25519, public_key=public,
-                                          store=store.name)
+                SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=algorithm_of(public),
+                                          public_key=public, store=store.name)
         except IntegrityError:
             continue  # another process recorded the key first: read theirs
     key = SigningKey.objects.filter(purpose=purpose, retired_at=None).first()
     if key is None:
-        raise SigningKeyMissing(f"could not record a {purpose} signing key")
+        raise SigningKeyMissing("not_recorded", purpose=purpose)
     return _signer_of(key)
 
 
@@ -524,7 +524,7 @@ def rotate_signer(*, purpose: str) -> Any:
     """Make a new key for ``purpose`` that signs from now on; retire the old one and destroy its
     private half (its public half stays recorded, so everything it signed still verifies)."""
     from cityid.vault.models import SigningKey
-    from cityid.vault.signers import ED25519, get_store
+    from cityid.vault.signers import algorithm_of, get_store
 
     store = get_store()
     with transaction.atomic():
@@ -534,8 +534,8 @@ def rotate_signer(*, purpose: str) -> Any:
             current.save(update_fields=["retired_at"])
         label = f"{purpose}-{SigningKey.objects.filter(purpose=purpose).count() + 1}"
         public = store.create(label)
-        new = SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=ED25519, public_key=public,
-                                        store=store.name)
+        new = SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=algorithm_of(public),
+                                        public_key=public, store=store.name)
         if current is not None and current.store == store.name:
             retired = current.key_id
             transaction.on_commit(lambda: store.destroy(retired))
@@ -560,9 +560,9 @@ def open_with_key(key_id: str, sealed: bytes, associated_data: bytes) -> bytes:
     sealed = bytes(sealed)
     size = int.from_bytes(sealed[:2], "big")
     if size == 0 or len(sealed) < 2 + size:
-        raise envelope.SealError("not a value sealed with a provider key")
+        raise envelope.SealError("not_provider_sealed")
     try:
         data_key = get_provider().unwrap(key_id, sealed[2 : 2 + size])
     except KeyUnavailable as exc:
-        raise envelope.SealError(f"provider key {key_id} is unavailable") from exc
+        raise envelope.SealError("provider_key_unavailable", key=key_id) from exc
     return envelope.open_sealed(data_key, sealed[2 + size :], associated_data)

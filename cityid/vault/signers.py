@@ -3,9 +3,16 @@
 A :class:`Signer` is one key pair seen from outside: its key id, algorithm and public key, and
 ``sign(message)``. The private half stays in a *signing-key store*, chosen by ``CITYID_SIGNER``
 through the one backend loader: ``file`` (a PEM file per key in the key directory, mode 0600) or
-``pkcs11`` (an Ed25519 key pair inside the PKCS#11 token of the key provider, never extractable),
+``pkcs11`` (a key pair inside the PKCS#11 token of the key provider, never extractable),
 or a dotted path to another class meeting :class:`SigningKeyStore`. By default the store follows
 ``CITYID_KEY_PROVIDER``: with an HSM, no signing key sits in a file.
+
+New keys are Ed25519, or ECDSA P-256 (SHA-256) where the token has no Ed25519 mechanisms
+(``CKM_EC_EDWARDS_KEY_PAIR_GEN`` and ``CKM_EDDSA``); ``CITYID_SIGNER_ALGORITHM`` forces one
+(``ed25519``, ``ecdsa-p256``; ``auto`` by default). A public key tells its algorithm by its encoding:
+an Ed25519 key is its 32 raw bytes, an ECDSA key its DER SubjectPublicKeyInfo; an ECDSA signature is
+ASN.1 DER (``Ecdsa-Sig-Value``), whichever store made it. Existing keys keep signing with their own
+algorithm whatever the setting says now.
 
 Which keys exist, and which one signs now, is recorded in the database (``vault.SigningKey``: public
 keys only), so that after a rotation every old checkpoint and certificate still verifies.
@@ -19,15 +26,69 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from cityid.vault.keyfiles import create_secret_file
+from cityid.core.errors import CityidError
+from cityid.core.files import write_file
 
 ED25519 = "Ed25519"
+ECDSA_P256 = "ECDSA-P256"  # ECDSA over NIST P-256 with SHA-256 (JOSE's ES256), DER signatures
+ALGORITHMS = {"ed25519": ED25519, "ecdsa-p256": ECDSA_P256}
+
+PrivateKey = Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+PublicKey = Ed25519PublicKey | ec.EllipticCurvePublicKey
 
 
-class SigningKeyMissing(Exception):
+def requested_algorithm() -> str | None:
+    """The algorithm ``CITYID_SIGNER_ALGORITHM`` forces for new keys, or None (``auto``)."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    chosen = (getattr(settings, "CITYID_SIGNER_ALGORITHM", "auto") or "auto").lower()
+    if chosen == "auto":
+        return None
+    if chosen not in ALGORITHMS:
+        raise ImproperlyConfigured(
+            f"CITYID_SIGNER_ALGORITHM={chosen!r}: use auto, {', '.join(ALGORITHMS)}")
+    return ALGORITHMS[chosen]
+
+
+def load_public_key(public: bytes) -> PublicKey:
+    """The public key recorded for a signing key: 32 raw bytes (Ed25519) or a DER
+    SubjectPublicKeyInfo of a P-256 key (ECDSA). ``ValueError`` for anything else."""
+    public = bytes(public)
+    if len(public) == 32:
+        return Ed25519PublicKey.from_public_bytes(public)
+    key = serialization.load_der_public_key(public)
+    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise ValueError("a signing public key is Ed25519 or ECDSA P-256")
+    return key
+
+
+def encode_public_key(key: PublicKey) -> bytes:
+    """The recorded form of a public key (see :func:`load_public_key`)."""
+    if isinstance(key, Ed25519PublicKey):
+        return key.public_bytes_raw()
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def algorithm_of(public: bytes) -> str:
+    """The algorithm of a recorded public key."""
+    return ED25519 if isinstance(load_public_key(public), Ed25519PublicKey) else ECDSA_P256
+
+
+def verify(public: bytes, signature: bytes, message: bytes) -> None:
+    """Check a signature made by :meth:`Signer.sign`; ``cryptography``'s ``InvalidSignature`` if it fails."""
+    key = load_public_key(public)
+    if isinstance(key, Ed25519PublicKey):
+        key.verify(signature, message)
+    else:
+        key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
+
+
+class SigningKeyMissing(CityidError):
     """The store holds no private key under this label (never created, or retired and destroyed)."""
 
 
@@ -70,10 +131,8 @@ class LegacyKeyFile:
 class StoredSigner:
     """A :class:`Signer` over one labelled key of a store."""
 
-    algorithm = ED25519
-
-    def __init__(self, store: SigningKeyStore, key_id: str, public: bytes) -> None:
-        self._store, self.key_id, self._public = store, key_id, bytes(public)
+    def __init__(self, store: SigningKeyStore, key_id: str, public: bytes, algorithm: str = ED25519) -> None:
+        self._store, self.key_id, self._public, self.algorithm = store, key_id, bytes(public), algorithm
 
     def public_key(self) -> bytes:
         return self._public
@@ -83,7 +142,8 @@ class StoredSigner:
 
 
 class FileKeyStore:
-    """Ed25519 private keys as PKCS#8 PEM files under ``KEYS_DIR/signing/`` (0600, written once)."""
+    """Private keys (Ed25519, or ECDSA P-256 when ``CITYID_SIGNER_ALGORITHM=ecdsa-p256``) as PKCS#8
+    PEM files under ``KEYS_DIR/signing/`` (0600, written once)."""
 
     name = "file"
 
@@ -101,28 +161,37 @@ class FileKeyStore:
             raise ValueError(f"bad signing key label {label!r}")
         return self.directory / f"{label}.pem"
 
-    def adopt(self, label: str, private_key: Ed25519PrivateKey) -> bytes:
+    def adopt(self, label: str, private_key: PrivateKey) -> bytes:
         """Store an existing private key under ``label`` (keys made before rotation existed)."""
         pem = private_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        create_secret_file(self._path(label), pem)
-        return self._load(label).public_key().public_bytes_raw()
+        path = self._path(label)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_file(path, pem, replace=False)  # a concurrent creator's key wins; a key is never overwritten
+        return encode_public_key(self._load(label).public_key())
 
     def create(self, label: str) -> bytes:
+        if requested_algorithm() == ECDSA_P256:
+            return self.adopt(label, ec.generate_private_key(ec.SECP256R1()))
         return self.adopt(label, Ed25519PrivateKey.generate())
 
-    def _load(self, label: str) -> Ed25519PrivateKey:
+    def _load(self, label: str) -> PrivateKey:
         try:
             key = serialization.load_pem_private_key(self._path(label).read_bytes(), password=None)
         except FileNotFoundError:
-            raise SigningKeyMissing(label) from None
+            raise SigningKeyMissing("missing", label=label) from None
+        if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
+            return key
         if not isinstance(key, Ed25519PrivateKey):
-            raise SigningKeyMissing(f"{label}: not an Ed25519 key")
+            raise SigningKeyMissing("wrong_key_type", label=label)
         return key
 
     def sign(self, label: str, message: bytes) -> bytes:
-        return self._load(label).sign(message)
+        key = self._load(label)
+        if isinstance(key, Ed25519PrivateKey):
+            return key.sign(message)
+        return key.sign(message, ec.ECDSA(hashes.SHA256()))
 
     def has(self, label: str) -> bool:
         return self._path(label).exists()
@@ -132,18 +201,23 @@ class FileKeyStore:
 
 
 class Pkcs11KeyStore:
-    """Ed25519 key pairs generated inside the key provider's PKCS#11 token (CKM_EDDSA).
+    """Key pairs generated inside the key provider's PKCS#11 token: Ed25519 (CKM_EDDSA) where the
+    token has it, else ECDSA P-256 (CKM_ECDSA over a SHA-256 digest), or as ``CITYID_SIGNER_ALGORITHM``
+    forces.
 
     The private key is sensitive and never extractable; signing happens in the token. It shares the
     provider's logged-in session (a token allows one login per process)."""
 
     name = "pkcs11"
     PREFIX = "sign:"
+    P256 = "1.2.840.10045.3.1.7"
+    ED25519_CURVE = "1.3.101.112"
 
     def __init__(self, session: Any, lock: Any) -> None:
         import pkcs11
 
         self._pkcs11, self._session, self._lock = pkcs11, session, lock
+        self._mechanisms: frozenset[Any] | None = None
 
     @classmethod
     def from_settings(cls) -> Pkcs11KeyStore:
@@ -156,11 +230,39 @@ class Pkcs11KeyStore:
             raise ImproperlyConfigured("CITYID_SIGNER=pkcs11 needs CITYID_KEY_PROVIDER=pkcs11 (the token to sign in)")
         return cls(provider._session, provider._lock)
 
+    def mechanisms(self) -> frozenset[Any]:
+        if self._mechanisms is None:
+            self._mechanisms = frozenset(self._session.token.slot.get_mechanisms())
+        return self._mechanisms
+
+    def algorithm_for_new_keys(self) -> str:
+        """Ed25519 if the token can make and use Ed25519 keys, else ECDSA P-256; or the forced one."""
+        from pkcs11 import Mechanism
+
+        has = self.mechanisms()
+        can = {
+            ED25519: {Mechanism.EC_EDWARDS_KEY_PAIR_GEN, Mechanism.EDDSA} <= has,
+            ECDSA_P256: {Mechanism.EC_KEY_PAIR_GEN, Mechanism.ECDSA} <= has,
+        }
+        forced = requested_algorithm()
+        for algorithm in [forced] if forced else [ED25519, ECDSA_P256]:
+            if can[algorithm]:
+                return algorithm
+        raise SigningKeyMissing("no_mechanism", algorithm=forced or "Ed25519 / ECDSA P-256")
+
     def _key(self, label: str, object_class: Any) -> Any:
         try:
             return self._session.get_key(label=self.PREFIX + label, object_class=object_class)
         except (self._pkcs11.NoSuchKey, self._pkcs11.MultipleObjectsReturned):
-            raise SigningKeyMissing(label) from None
+            raise SigningKeyMissing("missing", label=label) from None
+
+    def _public_bytes(self, public: Any) -> bytes:
+        from pkcs11 import Attribute, KeyType
+        from pkcs11.util.ec import encode_ec_public_key
+
+        if public.key_type == KeyType.EC:
+            return encode_public_key(load_public_key(encode_ec_public_key(public)))
+        return _raw_ed25519_point(public[Attribute.EC_POINT])
 
     def create(self, label: str) -> bytes:
         from pkcs11 import Attribute, KeyType, Mechanism
@@ -172,25 +274,32 @@ class Pkcs11KeyStore:
             except SigningKeyMissing:
                 pass
             else:
-                return _raw_ed25519_point(existing[Attribute.EC_POINT])
-            try:
-                parameters = self._session.create_domain_parameters(
-                    KeyType.EC_EDWARDS, {Attribute.EC_PARAMS: encode_named_curve_parameters("1.3.101.112")},
-                    local=True,
-                )
-                public, _ = parameters.generate_keypair(
-                    store=True, label=self.PREFIX + label, mechanism=Mechanism.EC_EDWARDS_KEY_PAIR_GEN,
-                    private_template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False},
-                )
-            except self._pkcs11.exceptions.MechanismInvalid:
-                raise SigningKeyMissing("this token cannot make Ed25519 keys (CKM_EC_EDWARDS_KEY_PAIR_GEN)") from None
-            return _raw_ed25519_point(public[Attribute.EC_POINT])
+                return self._public_bytes(existing)
+            if self.algorithm_for_new_keys() == ED25519:
+                key_type, curve, mechanism = KeyType.EC_EDWARDS, self.ED25519_CURVE, Mechanism.EC_EDWARDS_KEY_PAIR_GEN
+            else:
+                key_type, curve, mechanism = KeyType.EC, self.P256, Mechanism.EC_KEY_PAIR_GEN
+            parameters = self._session.create_domain_parameters(
+                key_type, {Attribute.EC_PARAMS: encode_named_curve_parameters(curve)}, local=True,
+            )
+            public, _ = parameters.generate_keypair(
+                store=True, label=self.PREFIX + label, mechanism=mechanism,
+                private_template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False},
+            )
+            return self._public_bytes(public)
 
     def sign(self, label: str, message: bytes) -> bytes:
-        from pkcs11 import Mechanism
+        import hashlib
+
+        from pkcs11 import KeyType, Mechanism
+        from pkcs11.util.ec import encode_ecdsa_signature
 
         with self._lock:
             private = self._key(label, self._pkcs11.ObjectClass.PRIVATE_KEY)
+            if private.key_type == KeyType.EC:
+                # CKM_ECDSA over our own SHA-256 digest: every token that has ECDSA has this one.
+                raw = bytes(private.sign(hashlib.sha256(message).digest(), mechanism=Mechanism.ECDSA))
+                return bytes(encode_ecdsa_signature(raw))
             return bytes(private.sign(message, mechanism=Mechanism.EDDSA))
 
     def has(self, label: str) -> bool:

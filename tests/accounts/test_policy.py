@@ -32,6 +32,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "enrollment.clean": frozenset(),
     "subject.export": frozenset({"records_officer"}),
     "staff.manage": frozenset({"admin"}),
+    "staff.approve_change": frozenset({"admin"}),
     "audit.read": frozenset({"auditor"}),
     "cards.produce": frozenset({"card_production"}),
     "cards.read": frozenset({"supervisor", "card_production"}),

@@ -189,7 +189,7 @@ def test_exit_status_from_the_command_line(staff, capsys, monkeypatch):
         Command().run_from_argv(["cityid", "staff", "deactivate", "admin1", "--reason", "left", "--actor", "admin1"])
     assert exited.value.code == 1
     captured = capsys.readouterr()
-    assert captured.err.strip().splitlines() == ["CommandError: You cannot deactivate your own account."]
+    assert captured.err.strip().splitlines() == ["cityid: You cannot deactivate your own account."]
     assert captured.out == ""
     Command().run_from_argv(["cityid", "staff", "deactivate", "clerk1", "--reason", "left", "--actor", "admin1"])
     assert "sessions ended:" in capsys.readouterr().out
@@ -204,7 +204,7 @@ def test_pages_are_admin_only(staff, role):
     assert client.get(STAFF_URL).status_code == 403
     assert client.get(f"{STAFF_URL}new/").status_code == 403
     assert client.get(f"{STAFF_URL}{clerk.pk}/").status_code == 403
-    assert client.post(f"{STAFF_URL}{clerk.pk}/deactivate/", {"reason": "left"}).status_code == 403
+    assert client.post(f"{STAFF_URL}{clerk.pk}/deactivate/", {"reason": "left", "confirmed": "yes"}).status_code == 403
     clerk.refresh_from_db()
     assert clerk.is_active
 
@@ -267,7 +267,7 @@ def test_admin_changes_role_deactivates_and_asks_to_reactivate(staff):
     assert clerk.role == "foil_officer"
 
     assert client.post(f"{detail}deactivate/", {"reason": ""}).status_code == 200  # form error, nothing done
-    response = client.post(f"{detail}deactivate/", {"reason": "left"}, follow=True)
+    response = client.post(f"{detail}deactivate/", {"reason": "left", "confirmed": "yes"}, follow=True)
     assert "deactivated and has been signed out" in response.content.decode()
     clerk.refresh_from_db()
     assert not clerk.is_active
@@ -285,7 +285,7 @@ def test_admin_is_refused_on_their_own_account(staff):
     client = sign_in(admin)
     page = client.get(f"{STAFF_URL}{admin.pk}/").content.decode()
     assert f'action="{STAFF_URL}{admin.pk}/deactivate/"' not in page
-    response = client.post(f"{STAFF_URL}{admin.pk}/deactivate/", {"reason": "left"}, follow=True)
+    response = client.post(f"{STAFF_URL}{admin.pk}/deactivate/", {"reason": "left", "confirmed": "yes"}, follow=True)
     assert "You cannot deactivate your own account." in response.content.decode()
     response = client.post(f"{STAFF_URL}{admin.pk}/role/", {"role": "clerk"}, follow=True)
     assert "last active administrator" in response.content.decode()
@@ -304,7 +304,7 @@ def test_posts_need_a_csrf_token(staff):
     assert clerk.is_active
     page = strict.get(f"{STAFF_URL}{clerk.pk}/").content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    assert strict.post(url, {"reason": "left", "csrfmiddlewaretoken": token}).status_code == 302
+    assert strict.post(url, {"reason": "left", "confirmed": "yes", "csrfmiddlewaretoken": token}).status_code == 302
     clerk.refresh_from_db()
     assert not clerk.is_active
 
@@ -319,5 +319,6 @@ def test_pages_show_no_applicant_data(staff, enrolled):
 def test_spanish_pages(staff):
     client = sign_in(staff["admin"])
     client.post("/i18n/setlang/", {"language": "es", "next": STAFF_URL})
-    response = client.post(f"{STAFF_URL}{staff['admin'].pk}/deactivate/", {"reason": "left"}, follow=True)
+    response = client.post(f"{STAFF_URL}{staff['admin'].pk}/deactivate/", {"reason": "left", "confirmed": "yes"},
+                           follow=True)
     assert "No puede desactivar su propia cuenta." in response.content.decode()

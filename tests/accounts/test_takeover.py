@@ -44,7 +44,7 @@ def test_single_admin_cannot_take_over_a_supervisor(staff, mailoutbox, django_ca
     detail = f"{STAFF_URL}{supervisor.pk}/"
     with django_capture_on_commit_callbacks(execute=True):
         responses = [
-            client.post(f"{detail}deactivate/", {"reason": "security"}, follow=True),
+            client.post(f"{detail}deactivate/", {"reason": "security", "confirmed": "yes"}, follow=True),
             client.post(f"{detail}reactivate/", follow=True),
             client.post(f"{detail}reset-mfa/", follow=True),
             client.get(detail), client.get(STAFF_URL),

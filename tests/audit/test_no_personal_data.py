@@ -177,14 +177,14 @@ def _everything_that_writes_events(staff, import_dir: Path, tmp_path: Path) -> N
     # suspended by the service, reinstated by the command and revoked through the staff page, each with
     # a note naming the canary. The notes stay in the card's history; the log gets the card id and the
     # reason code.
-    from cityid.cards.services import suspend_card
+    from cityid.cards.services import change_status
 
     supervisor = staff["supervisor"]
     _ext, card_given, card_family, *_rest = CANARIES[2]
     card = with_number(people["CAN-3"].cards.get())
     Card.objects.filter(pk=card.pk).update(expires_on=date.today() + timedelta(days=365))
     card.refresh_from_db()
-    suspend_card(card, reason="lost", changed_by=supervisor, note=f"{card_given} {card_family} called")
+    change_status(card, "suspend", reason="lost", changed_by=supervisor, note=f"{card_given} {card_family} called")
     call_command("card", "reinstate", " ".join(card.number[i : i + 4] for i in range(0, 16, 4)),
                  "--reason", "recovered", "--note", f"found by {card_family}", "--actor", supervisor.username,
                  stdout=io.StringIO(), stderr=io.StringIO())
@@ -193,6 +193,7 @@ def _everything_that_writes_events(staff, import_dir: Path, tmp_path: Path) -> N
     # a refused page and a sign-out.
     client = sign_in(supervisor)
     response = client.post(f"/cards/{card.pk}/status/", {"change": "revoke", "revoke-reason": "fraud",
+                                                         "confirmed": "yes",
                                                          "revoke-note": f"{card_given} reported fraud"})
     assert response.status_code == 302
     card.refresh_from_db()

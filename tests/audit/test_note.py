@@ -337,3 +337,63 @@ def test_bad_tile_paths(path):
 def test_bad_tile_path_arguments(level, index, width):
     with pytest.raises(ValueError):
         tile_path(level, index, width)
+
+
+# --- ECDSA P-256 (signature type 0x02), for keys in tokens without Ed25519 --------------------
+
+
+def _ecdsa_key():
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _ecdsa_sign(private):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return lambda message: private.sign(message, ec.ECDSA(hashes.SHA256()))
+
+
+def test_an_ecdsa_note_verifies_with_its_type_0x02_verifier_key():
+    from cryptography.hazmat.primitives import serialization
+
+    private = _ecdsa_key()
+    der = private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    vkey = note.verifier_key("log.example/ec", private.public_key())
+    assert vkey == note.verifier_key("log.example/ec", der)  # the DER form names the same key
+    name, kid, material = vkey.split("+", 2)
+    assert name == "log.example/ec" and base64.b64decode(material) == b"\x02" + der
+    assert bytes.fromhex(kid) == hashlib.sha256(der).digest()[:4]
+    signed = note.sign_note_with("hello\n", "log.example/ec", der, _ecdsa_sign(private))
+    assert note.open_note(signed, vkey) == "hello\n"
+    assert str(note.parse_verifier_key(vkey)) == vkey
+    with pytest.raises(note.NoteError, match="invalid signature"):
+        note.open_note(signed.replace("hello", "hallo"), vkey)
+
+
+def test_ecdsa_and_ed25519_signatures_on_one_note_each_verify():
+    skey, ed_vkey = note.generate_signer_key("log.example/ed")
+    _, ed_private = note.parse_signer_key(skey)
+    private = _ecdsa_key()
+    ec_vkey = note.verifier_key("log.example/ec", private.public_key())
+    signed = note.sign_note("text\n", "log.example/ed", ed_private)
+    signed += note.sign_note_with("text\n", "log.example/ec", private.public_key(), _ecdsa_sign(private)).split(
+        "\n\n", 1)[1]
+    assert note.open_note(signed, [ed_vkey]) == note.open_note(signed, [ec_vkey]) == "text\n"
+
+
+def test_ecdsa_verifier_keys_are_checked():
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    vkey = note.verifier_key("log.example/ec", _ecdsa_key().public_key())
+    name, kid, material = vkey.split("+", 2)
+    with pytest.raises(note.NoteError, match="key ID"):
+        note.parse_verifier_key(f"{name}+{'0' * 8}+{material}")
+    raw = base64.b64decode(material)
+    as_ed25519 = base64.b64encode(b"\x01" + raw[1:]).decode()
+    with pytest.raises(note.NoteError):
+        note.parse_verifier_key(f"{name}+{kid}+{as_ed25519}")
+    with pytest.raises(note.NoteError, match="Ed25519 or ECDSA P-256"):
+        note.verifier_key("log.example/ec", ec.generate_private_key(ec.SECP384R1()).public_key())

@@ -63,14 +63,14 @@ def test_refusals_are_one_line(staff, card):
     supervisor = ("--actor", "supervisor1")
     assert "has 16 digits" in refused("revoke", "1234", "--reason", "lost", *supervisor)
     assert "has 16 digits" in refused("revoke", "\u00b2234567890123456", "--reason", "lost", *supervisor)
-    assert "check digit is wrong" in refused("revoke", wrong_check_digit(card.number), "--reason", "lost",
+    assert "check digit does not match" in refused("revoke", wrong_check_digit(card.number), "--reason", "lost",
                                              *supervisor)
-    assert f"no card has the number {unused_number()}" in refused("revoke", unused_number(), "--reason", "lost",
+    assert "No card has that number." in refused("revoke", unused_number(), "--reason", "lost",
                                                                    *supervisor)
-    assert "'stolen' is not a reason to reinstate a card; one of: recovered" in refused(
+    assert "“stolen” is not one of the reasons for this change: recovered, cleared" in refused(
         "reinstate", card.number, "--reason", "stolen", *supervisor)
     assert refused("reinstate", card.number, "--reason", "recovered", *supervisor) == (
-        "cannot reinstate the card: the card is issued: only suspended cards can be reinstated")
+        "cannot reinstate the card: Only a suspended card can be reinstated.")
     run("revoke", card.number, "--reason", "fraud", *supervisor)
     assert "a revoked card cannot be changed" in refused("suspend", card.number, "--reason", "lost", *supervisor)
     assert "longer than 200" in refused("revoke", card.number, "--reason", "lost", "--note", "x" * 201, *supervisor)
@@ -141,7 +141,7 @@ def test_exit_status_and_stderr_from_the_command_line(staff, card, capsys, monke
     assert exited.value.code == 1
     captured = capsys.readouterr()
     assert captured.err.strip().splitlines() == [
-        "CommandError: cannot reinstate the card: the card is issued: only suspended cards can be reinstated"]
+        "cityid: cannot reinstate the card: Only a suspended card can be reinstated."]
     assert captured.out == ""
 
     Command().run_from_argv(["cityid", "card", "suspend", card.number, "--reason", "lost", "--actor", "supervisor1"])

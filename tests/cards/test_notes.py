@@ -12,7 +12,7 @@ from cityid.audit.models import AuditEntry
 from cityid.cards import notes, selectors
 from cityid.cards.models import CardStatusChange
 from cityid.cards.selectors import NoteState, read_history
-from cityid.cards.services import CardStatusError, reinstate_card, revoke_card, suspend_card
+from cityid.cards.services import CardStatusError, change_status
 from cityid.vault import envelope
 from cityid.vault import services as vault
 from cityid.vault.providers import get_provider
@@ -57,8 +57,8 @@ def test_the_note_is_sealed_not_stored(staff, card):
 
 
 def test_a_sealed_note_does_not_open_in_another_change(staff, card):
-    suspend_card(card, reason="stolen", changed_by=staff["supervisor"], note=CANARY_NOTE)
-    reinstate_card(card, reason="recovered", changed_by=staff["supervisor"], note="found")
+    change_status(card, "suspend", reason="stolen", changed_by=staff["supervisor"], note=CANARY_NOTE)
+    change_status(card, "reinstate", reason="recovered", changed_by=staff["supervisor"], note="found")
     sealed, other = CardStatusChange.objects.order_by("id")
     CardStatusChange.objects.filter(pk=other.pk).update(sealed_note=sealed.sealed_note)
     with pytest.raises(envelope.SealError):
@@ -110,9 +110,9 @@ def test_supervisor_reads_the_note_and_the_read_is_logged(staff, card):
 
 def test_several_notes_are_one_read(staff, card):
     supervisor = staff["supervisor"]
-    suspend_card(card, reason="stolen", changed_by=supervisor, note=CANARY_NOTE)
-    reinstate_card(card, reason="recovered", changed_by=supervisor)
-    revoke_card(card, reason="fraud", changed_by=supervisor, note="second note")
+    change_status(card, "suspend", reason="stolen", changed_by=supervisor, note=CANARY_NOTE)
+    change_status(card, "reinstate", reason="recovered", changed_by=supervisor)
+    change_status(card, "revoke", reason="fraud", changed_by=supervisor, note="second note")
     html = history_cell(sign_in(supervisor).get(f"/cards/{card.pk}/").content.decode())
     assert CANARY_NOTE in html and "second note" in html
     assert len(note_reads(card)) == 1
@@ -121,8 +121,8 @@ def test_several_notes_are_one_read(staff, card):
 
 
 def test_card_production_sees_only_that_a_note_exists(staff, card):
-    suspend_card(card, reason="stolen", changed_by=staff["supervisor"], note=CANARY_NOTE)
-    reinstate_card(card, reason="recovered", changed_by=staff["supervisor"])
+    change_status(card, "suspend", reason="stolen", changed_by=staff["supervisor"], note=CANARY_NOTE)
+    change_status(card, "reinstate", reason="recovered", changed_by=staff["supervisor"])
     reads_before = AuditEntry.objects.filter(action__startswith="personal.").count()
     response = sign_in(staff["card_production"]).get(f"/cards/{card.pk}/")
     assert response.status_code == 200
@@ -136,7 +136,7 @@ def test_card_production_sees_only_that_a_note_exists(staff, card):
 
 @pytest.mark.parametrize("role", ["auditor", "admin", "fraud_analyst", "records_officer", "clerk"])
 def test_other_roles_see_no_note(staff, card, role):
-    suspend_card(card, reason="stolen", changed_by=staff["supervisor"], note=CANARY_NOTE)
+    change_status(card, "suspend", reason="stolen", changed_by=staff["supervisor"], note=CANARY_NOTE)
     response = sign_in(staff[role]).get(f"/cards/{card.pk}/")
     assert response.status_code == 403
     assert "Juanotelo" not in response.content.decode()
@@ -150,13 +150,13 @@ def test_other_roles_see_no_note(staff, card, role):
 
 
 def test_the_host_operator_reads_notes_logged(staff, card):
-    suspend_card(card, reason="stolen", changed_by=None, note=CANARY_NOTE)
+    change_status(card, "suspend", reason="stolen", changed_by=None, note=CANARY_NOTE)
     assert read_history(card, actor=None)[0].note == CANARY_NOTE
     assert [(e.actor, e.target) for e in note_reads(card)] == [("system:operator", card.applicant.ref)]
 
 
 def test_no_note_no_decryption(staff, card, monkeypatch):
-    suspend_card(card, reason="lost", changed_by=staff["supervisor"])
+    change_status(card, "suspend", reason="lost", changed_by=staff["supervisor"])
 
     def refuse(*args, **kwargs):
         raise AssertionError("nothing should be decrypted")
@@ -171,7 +171,7 @@ def test_no_note_no_decryption(staff, card, monkeypatch):
 def test_the_list_command_prints_no_note(staff, card):
     import io
 
-    suspend_card(card, reason="stolen", changed_by=staff["supervisor"], note=CANARY_NOTE)
+    change_status(card, "suspend", reason="stolen", changed_by=staff["supervisor"], note=CANARY_NOTE)
     out = io.StringIO()
     call_command("card", "list", stdout=out)
     assert card.number in out.getvalue() and "Juanotelo" not in out.getvalue()
@@ -181,8 +181,8 @@ def test_the_list_command_prints_no_note(staff, card):
 
 def test_after_the_cohort_key_is_destroyed_the_page_says_destroyed(staff, card):
     supervisor = staff["supervisor"]
-    suspend_card(card, reason="stolen", changed_by=supervisor, note=CANARY_NOTE)
-    reinstate_card(card, reason="recovered", changed_by=supervisor)
+    change_status(card, "suspend", reason="stolen", changed_by=supervisor, note=CANARY_NOTE)
+    change_status(card, "reinstate", reason="recovered", changed_by=supervisor)
     destroy_application_key(card)
 
     client = sign_in(supervisor)
@@ -210,14 +210,14 @@ def test_after_the_cohort_key_is_destroyed_the_page_says_destroyed(staff, card):
 
     # A new note cannot be sealed any more: the change is refused with a message; without a note it goes.
     with pytest.raises(CardStatusError) as refused:
-        revoke_card(card, reason="fraud", changed_by=supervisor, note="another note")
+        change_status(card, "revoke", reason="fraud", changed_by=supervisor, note="another note")
     assert refused.value.code == "note_destroyed"
     response = post_change(client, card, "revoke", "fraud", "another note")
     assert "se destruyeron" in response.content.decode()
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     response = post_change(client, card, "revoke", "fraud", "another note")
     assert "a note can no longer be kept" in response.content.decode()
-    revoke_card(card, reason="fraud", changed_by=supervisor)
+    change_status(card, "revoke", reason="fraud", changed_by=supervisor)
     assert CardStatusChange.objects.count() == 3
 
 
@@ -228,14 +228,14 @@ def test_erasing_one_record_leaves_other_applicants_notes(staff, card):
     other = enroll(data=make_input(given_name="Othername"), enrolled_by=staff["clerk"])
     decide(application=other, approve=True, decided_by=staff["supervisor"])
     other_card = other.card
-    revoke_card(card, reason="stolen", changed_by=staff["supervisor"], note=CANARY_NOTE)
-    revoke_card(other_card, reason="stolen", changed_by=staff["supervisor"], note="kept")
+    change_status(card, "revoke", reason="stolen", changed_by=staff["supervisor"], note=CANARY_NOTE)
+    change_status(other_card, "revoke", reason="stolen", changed_by=staff["supervisor"], note="kept")
     notes.erase_notes([card.applicant.personal_record_id])
     assert read_history(other_card, actor=staff["supervisor"])[0].note == "kept"
     assert read_history(card, actor=staff["supervisor"])[0].note_state == NoteState.DESTROYED
 
 
 def test_selectors_history_is_newest_first(staff, card):
-    suspend_card(card, reason="lost", changed_by=staff["supervisor"], note="one")
-    reinstate_card(card, reason="recovered", changed_by=staff["supervisor"], note="two")
+    change_status(card, "suspend", reason="lost", changed_by=staff["supervisor"], note="one")
+    change_status(card, "reinstate", reason="recovered", changed_by=staff["supervisor"], note="two")
     assert [e.note for e in selectors.read_history(card, actor=staff["supervisor"])] == ["two", "one"]

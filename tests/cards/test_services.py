@@ -12,7 +12,7 @@ from cityid.audit.models import AuditEntry
 from cityid.cards import selectors, services
 from cityid.cards.models import Card, CardStatus, CardStatusChange
 from cityid.cards.numbers import luhn_check_digit
-from cityid.cards.services import CardStatusError, reinstate_card, revoke_card, suspend_card
+from cityid.cards.services import CardStatusError, change_status
 
 CARD_ACTIONS = ("card.suspend", "card.reinstate", "card.revoke")
 
@@ -34,11 +34,11 @@ def unused_number() -> str:
 
 def test_suspend_reinstate_revoke(staff, card):
     supervisor = staff["supervisor"]
-    suspend_card(card, reason="lost", changed_by=supervisor, note="reported at the Queens center")
+    change_status(card, "suspend", reason="lost", changed_by=supervisor, note="reported at the Queens center")
     assert card.status == CardStatus.SUSPENDED
-    reinstate_card(card, reason="recovered", changed_by=supervisor)
+    change_status(card, "reinstate", reason="recovered", changed_by=supervisor)
     assert card.status == CardStatus.ISSUED
-    revoke_card(card, reason="stolen", changed_by=supervisor, note="police report filed")
+    change_status(card, "revoke", reason="stolen", changed_by=supervisor, note="police report filed")
     card.refresh_from_db()
     assert card.status == CardStatus.REVOKED
 
@@ -60,17 +60,17 @@ def test_suspend_reinstate_revoke(staff, card):
 
 
 def test_revoke_a_suspended_card(staff, card):
-    suspend_card(card, reason="fraud", changed_by=staff["supervisor"])
-    change = revoke_card(card, reason="fraud", changed_by=staff["supervisor"])
+    change_status(card, "suspend", reason="fraud", changed_by=staff["supervisor"])
+    change = change_status(card, "revoke", reason="fraud", changed_by=staff["supervisor"])
     assert (change.from_status, change.to_status) == ("suspended", "revoked")
     assert Card.objects.get(pk=card.pk).status == CardStatus.REVOKED
 
 
 def test_events_carry_neither_the_number_nor_the_note(staff, card):
     note = "Canaryname Testperson called from 742 Canarystreet Ave"
-    suspend_card(card, reason="cardholder_request", changed_by=staff["supervisor"], note=note)
-    reinstate_card(card, reason="cardholder_request", changed_by=staff["supervisor"], note=note)
-    revoke_card(card, reason="other", changed_by=staff["supervisor"], note=note)
+    change_status(card, "suspend", reason="cardholder_request", changed_by=staff["supervisor"], note=note)
+    change_status(card, "reinstate", reason="cardholder_request", changed_by=staff["supervisor"], note=note)
+    change_status(card, "revoke", reason="other", changed_by=staff["supervisor"], note=note)
     assert card_events().count() == 3
     for entry in AuditEntry.objects.all():
         text = bytes(entry.entry).decode() + " ".join(
@@ -80,12 +80,12 @@ def test_events_carry_neither_the_number_nor_the_note(staff, card):
 
 
 def test_note_whitespace_is_collapsed(staff, card):
-    suspend_card(card, reason="lost", changed_by=staff["supervisor"], note="  left\n on   the bus ")
+    change_status(card, "suspend", reason="lost", changed_by=staff["supervisor"], note="  left\n on   the bus ")
     assert selectors.read_history(card, actor=staff["supervisor"])[0].note == "left on the bus"
 
 
 def test_host_operator_may_change_status(card):
-    revoke_card(card, reason="error", changed_by=None)
+    change_status(card, "revoke", reason="error", changed_by=None)
     change = CardStatusChange.objects.get()
     assert change.changed_by is None
     event = card_events().get()
@@ -95,9 +95,9 @@ def test_host_operator_may_change_status(card):
 def test_stale_instance_sees_the_locked_status(staff, card):
     """The row is re-read under the lock: an object loaded before another change cannot undo it."""
     stale = Card.objects.get(pk=card.pk)
-    revoke_card(card, reason="stolen", changed_by=staff["supervisor"])
+    change_status(card, "revoke", reason="stolen", changed_by=staff["supervisor"])
     with pytest.raises(CardStatusError, match="revoked"):
-        suspend_card(stale, reason="lost", changed_by=staff["supervisor"])
+        change_status(stale, "suspend", reason="lost", changed_by=staff["supervisor"])
     assert Card.objects.get(pk=card.pk).status == CardStatus.REVOKED
 
 
@@ -109,40 +109,40 @@ def assert_unchanged(card: Card, status: str = CardStatus.ISSUED, changes: int =
     assert card_events().count() == changes
 
 
-@pytest.mark.parametrize("change", [revoke_card, suspend_card, reinstate_card])
+@pytest.mark.parametrize("change", ["revoke", "suspend", "reinstate"])
 def test_revoked_is_final(staff, card, change):
-    revoke_card(card, reason="fraud", changed_by=staff["supervisor"])
-    reason = "error" if change is not suspend_card else "lost"
+    change_status(card, "revoke", reason="fraud", changed_by=staff["supervisor"])
+    reason = "error" if change != "suspend" else "lost"
     with pytest.raises(CardStatusError, match="revoked card cannot be changed") as refused:
-        change(card, reason=reason, changed_by=staff["supervisor"])
+        change_status(card, change, reason=reason, changed_by=staff["supervisor"])
     assert refused.value.code == "revoked"
     assert "\n" not in str(refused.value)
     assert_unchanged(card, CardStatus.REVOKED, changes=1)
 
 
 def test_suspend_only_from_issued(staff, card):
-    suspend_card(card, reason="lost", changed_by=staff["supervisor"])
-    with pytest.raises(CardStatusError, match="the card is suspended: only issued cards can be suspended") as refused:
-        suspend_card(card, reason="lost", changed_by=staff["supervisor"])
+    change_status(card, "suspend", reason="lost", changed_by=staff["supervisor"])
+    with pytest.raises(CardStatusError, match="Only an issued card can be suspended.") as refused:
+        change_status(card, "suspend", reason="lost", changed_by=staff["supervisor"])
     assert refused.value.code == "wrong_status"
     assert_unchanged(card, CardStatus.SUSPENDED, changes=1)
 
 
 def test_reinstate_only_from_suspended(staff, card):
-    with pytest.raises(CardStatusError, match="the card is issued: only suspended cards can be reinstated"):
-        reinstate_card(card, reason="recovered", changed_by=staff["supervisor"])
+    with pytest.raises(CardStatusError, match="Only a suspended card can be reinstated."):
+        change_status(card, "reinstate", reason="recovered", changed_by=staff["supervisor"])
     assert_unchanged(card)
 
 
 def test_expired_card_can_be_revoked_but_not_suspended_or_reinstated(staff, card):
     supervisor = staff["supervisor"]
-    suspend_card(card, reason="fraud", changed_by=supervisor)
+    change_status(card, "suspend", reason="fraud", changed_by=supervisor)
     after_expiry = card.expires_on + timedelta(days=1)
     with pytest.raises(CardStatusError, match=f"expired on {card.expires_on.isoformat()}") as refused:
-        reinstate_card(card, reason="cleared", changed_by=supervisor, today=after_expiry)
+        change_status(card, "reinstate", reason="cleared", changed_by=supervisor, today=after_expiry)
     assert refused.value.code == "expired"
     assert services.available_changes(card, after_expiry) == ["revoke"]
-    revoke_card(card, reason="fraud", changed_by=supervisor, today=after_expiry)
+    change_status(card, "revoke", reason="fraud", changed_by=supervisor, today=after_expiry)
     assert Card.objects.get(pk=card.pk).status == CardStatus.REVOKED
 
 
@@ -150,31 +150,31 @@ def test_expired_issued_card_cannot_be_suspended(staff, card):
     Card.objects.filter(pk=card.pk).update(expires_on=timezone.localdate() - timedelta(days=1))
     card.refresh_from_db()
     with pytest.raises(CardStatusError, match="an expired card can only be revoked"):
-        suspend_card(card, reason="lost", changed_by=staff["supervisor"])
+        change_status(card, "suspend", reason="lost", changed_by=staff["supervisor"])
     assert_unchanged(card)
     # On its last day a card is still valid.
-    suspend_card(card, reason="lost", changed_by=staff["supervisor"], today=card.expires_on)
+    change_status(card, "suspend", reason="lost", changed_by=staff["supervisor"], today=card.expires_on)
 
 
 @pytest.mark.parametrize(("change", "reason"), [
-    (suspend_card, "bogus"), (suspend_card, "recovered"), (suspend_card, "deceased"), (reinstate_card, "stolen"),
-    (revoke_card, "cleared"), (revoke_card, ""), (revoke_card, "LOST"),
+    ("suspend", "bogus"), ("suspend", "recovered"), ("suspend", "deceased"), ("reinstate", "stolen"),
+    ("revoke", "cleared"), ("revoke", ""), ("revoke", "LOST"),
 ])
 def test_reason_must_fit_the_change(staff, card, change, reason):
-    if change is reinstate_card:
-        suspend_card(card, reason="lost", changed_by=staff["supervisor"])
+    if change == "reinstate":
+        change_status(card, "suspend", reason="lost", changed_by=staff["supervisor"])
     before = CardStatusChange.objects.count()
-    with pytest.raises(CardStatusError, match="is not a reason to") as refused:
-        change(card, reason=reason, changed_by=staff["supervisor"])
+    with pytest.raises(CardStatusError, match="is not one of the reasons for this change") as refused:
+        change_status(card, change, reason=reason, changed_by=staff["supervisor"])
     assert refused.value.code == "reason"
     assert CardStatusChange.objects.count() == before
 
 
 def test_note_too_long(staff, card):
     with pytest.raises(CardStatusError, match="longer than 200"):
-        suspend_card(card, reason="lost", changed_by=staff["supervisor"], note="x" * 201)
+        change_status(card, "suspend", reason="lost", changed_by=staff["supervisor"], note="x" * 201)
     assert_unchanged(card)
-    suspend_card(card, reason="lost", changed_by=staff["supervisor"], note="x" * 200)
+    change_status(card, "suspend", reason="lost", changed_by=staff["supervisor"], note="x" * 200)
 
 
 def test_unknown_change(staff, card):
@@ -186,7 +186,7 @@ def test_unknown_change(staff, card):
 def test_only_supervisors_change_status(staff, card, role):
     user = staff[role]
     with pytest.raises(PermissionDenied):
-        revoke_card(card, reason="stolen", changed_by=user)
+        change_status(card, "revoke", reason="stolen", changed_by=user)
     assert_unchanged(card)
     denied = AuditEntry.objects.get(action="access.denied", actor=f"staff:{user.pk}")
     assert (denied.target, denied.purpose, denied.outcome) == (f"card:{card.pk}", "cards.status", "denied")
@@ -201,15 +201,15 @@ def test_a_failure_after_the_event_rolls_everything_back(staff, card, monkeypatc
 
     monkeypatch.setattr(services, "record_event", record_then_fail)
     with pytest.raises(RuntimeError, match="disk full"):
-        revoke_card(card, reason="stolen", changed_by=staff["supervisor"])
+        change_status(card, "revoke", reason="stolen", changed_by=staff["supervisor"])
     assert_unchanged(card)
 
 
 def test_available_changes(staff, card):
     assert services.available_changes(card) == ["suspend", "revoke"]
-    suspend_card(card, reason="lost", changed_by=staff["supervisor"])
+    change_status(card, "suspend", reason="lost", changed_by=staff["supervisor"])
     assert services.available_changes(card) == ["reinstate", "revoke"]
-    revoke_card(card, reason="lost", changed_by=staff["supervisor"])
+    change_status(card, "revoke", reason="lost", changed_by=staff["supervisor"])
     assert services.available_changes(card) == []
 
 
@@ -240,10 +240,10 @@ def test_find_card_malformed(db, number, code, message):
 
 
 def test_find_card_wrong_check_digit_and_unknown(card):
-    with pytest.raises(selectors.CardLookupError, match="check digit is wrong") as refused:
+    with pytest.raises(selectors.CardLookupError, match="check digit does not match") as refused:
         selectors.find_card(wrong_check_digit(card.number))
     assert refused.value.code == "check_digit"
-    with pytest.raises(selectors.CardLookupError, match="no card has the number") as refused:
+    with pytest.raises(selectors.CardLookupError, match="No card has that number.") as refused:
         selectors.find_card(unused_number())
     assert refused.value.code == "not_found"
 
@@ -257,7 +257,7 @@ def test_listing_and_pages(staff, card):
                              today=date(2026, 11, 20))
         decide(application=application, approve=True, decided_by=staff["supervisor"])
     assert selectors.cards().count() == 4
-    suspend_card(card, reason="lost", changed_by=staff["supervisor"])
+    change_status(card, "suspend", reason="lost", changed_by=staff["supervisor"])
     assert list(selectors.cards("suspended")) == [card]
     assert selectors.cards("issued").count() == 3
     with pytest.raises(ValueError, match="unknown card status"):

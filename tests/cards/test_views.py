@@ -19,8 +19,8 @@ def change_url(card: Card) -> str:
 
 
 def post_change(client: Client, card: Card, change: str, reason: str, note: str = "", **extra):
-    return client.post(change_url(card), {"change": change, f"{change}-reason": reason, f"{change}-note": note,
-                                          **extra}, follow=True)
+    return client.post(change_url(card), {"confirmed": "yes", "change": change, f"{change}-reason": reason,
+                                          f"{change}-note": note, **extra}, follow=True)
 
 
 def page_text(response) -> str:
@@ -33,7 +33,7 @@ def test_pages_by_role(staff, card, role):
     expected = 200 if role in READERS else 403
     assert client.get("/cards/").status_code == expected
     assert client.get(f"/cards/{card.pk}/").status_code == expected
-    response = client.post(change_url(card), {"change": "revoke", "revoke-reason": "stolen"})
+    response = client.post(change_url(card), {"change": "revoke", "revoke-reason": "stolen", "confirmed": "yes"})
     assert response.status_code == (302 if role == "supervisor" else 403)
     assert Card.objects.get(pk=card.pk).status == (CardStatus.REVOKED if role == "supervisor" else CardStatus.ISSUED)
     if role != "supervisor":
@@ -43,7 +43,8 @@ def test_pages_by_role(staff, card, role):
 def test_anonymous_is_sent_to_sign_in(card):
     response = Client().get(f"/cards/{card.pk}/")
     assert response.status_code == 302 and response["Location"].startswith(LOGIN_URL)
-    assert Client().post(change_url(card), {"change": "revoke", "revoke-reason": "stolen"}).status_code == 302
+    revoke = {"change": "revoke", "revoke-reason": "stolen", "confirmed": "yes"}
+    assert Client().post(change_url(card), revoke).status_code == 302
     assert Card.objects.get(pk=card.pk).status == CardStatus.ISSUED
 
 

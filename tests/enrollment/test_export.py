@@ -123,12 +123,12 @@ def test_export_needs_records_officer(approved, tmp_path):
 
 
 def test_export_holds_the_card_history_with_its_notes(staff, approved, tmp_path):
-    from cityid.cards.services import reinstate_card, suspend_card
+    from cityid.cards.services import change_status
 
     application, _data, _originals = approved
     card = with_number(Card.objects.get(application=application))
-    suspend_card(card, reason="lost", changed_by=staff["supervisor"], note="Left it at the Bronx library")
-    reinstate_card(card, reason="recovered", changed_by=staff["supervisor"])
+    change_status(card, "suspend", reason="lost", changed_by=staff["supervisor"], note="Left it at the Bronx library")
+    change_status(card, "reinstate", reason="recovered", changed_by=staff["supervisor"])
 
     export("EXP-1", tmp_path / "out")
     subject = json.loads((tmp_path / "out" / str(application.applicant.public_id) / "subject.json").read_text())

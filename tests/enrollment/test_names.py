@@ -8,10 +8,10 @@ from datetime import date
 
 import pytest
 
+from cityid.core.text import clean_text
 from cityid.enrollment.imports import import_lines
 from cityid.enrollment.selectors import search_applicants
 from cityid.enrollment.services import enroll
-from cityid.text import clean_text
 from cityid.vault import services as vault
 from tests.audit.helpers import sign_in
 from tests.conftest import make_input

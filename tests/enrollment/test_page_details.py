@@ -7,8 +7,8 @@ from datetime import date
 from django.utils import translation
 
 from cityid.enrollment.forms import ClosedCaseReasonForm
-from cityid.enrollment.templatetags.enrollment_labels import language_names
 from cityid.ui.forms import DateInput
+from cityid.ui.labels import label_list
 
 
 def test_a_date_picker_keeps_its_value_in_spanish():
@@ -20,9 +20,9 @@ def test_a_date_picker_keeps_its_value_in_spanish():
 
 def test_languages_are_shown_by_name_in_the_readers_language():
     with translation.override("es"):
-        assert language_names("en,ht") == "Inglés, Criollo haitiano"
-    assert language_names("") == ""
-    assert language_names("xx") == "xx"  # an unknown stored code is shown as stored, never dropped
+        assert label_list("language", "en,ht") == "Inglés, Criollo haitiano"
+    assert label_list("language", "") == ""
+    assert label_list("language", "xx") == "xx"  # an unknown stored code is shown as stored, never dropped
 
 
 def test_a_closed_case_reason_is_chosen_not_preselected():

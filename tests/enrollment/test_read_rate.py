@@ -128,7 +128,7 @@ def test_the_alert_page_is_paginated_and_survives_a_bad_page_number(staff):
 
 def test_card_notes_count_toward_the_limit_and_are_withheld_beyond_it(staff, settings):
     from cityid.cards.selectors import NoteState, read_history
-    from cityid.cards.services import suspend_card
+    from cityid.cards.services import change_status
     from cityid.enrollment.services import decide
 
     settings.CITYID_READ_LIMIT_PER_HOUR, settings.CITYID_READ_ALERT_PER_HOUR = 2, 0
@@ -136,7 +136,7 @@ def test_card_notes_count_toward_the_limit_and_are_withheld_beyond_it(staff, set
     application = decide(application=enroll(data=make_input(), enrolled_by=staff["clerk"], today=TODAY),
                          approve=True, decided_by=supervisor)
     card = application.card
-    suspend_card(card, reason="lost", changed_by=supervisor, note="Canaryname called")
+    change_status(card, "suspend", reason="lost", changed_by=supervisor, note="Canaryname called")
     assert read_history(card, actor=supervisor)[0].note_state == NoteState.SHOWN
     assert read_history(card, actor=supervisor)[0].note_state == NoteState.SHOWN
     assert read_history(card, actor=supervisor)[0].note_state == NoteState.WITHHELD

@@ -20,7 +20,7 @@ from django.test import Client
 
 from cityid.audit import services as audit
 from cityid.audit.models import AuditEntry
-from cityid.cards.services import suspend_card
+from cityid.cards.services import change_status
 from cityid.enrollment.selectors import read_applicant
 from cityid.enrollment.services import decide, enroll, open_closed_case
 from tests.audit.test_export import _sha, open_checkpoint, verify_inclusion
@@ -46,7 +46,7 @@ def history(staff):
     card = application.card
     card.expires_on = date.today() + timedelta(days=365)
     card.save(update_fields=["expires_on"])
-    suspend_card(card, reason="lost", changed_by=staff["supervisor"])
+    change_status(card, "suspend", reason="lost", changed_by=staff["supervisor"])
     other = enroll(data=make_input(external_id="OTHER-1", given_name="Otherperson"), enrolled_by=staff["clerk"],
                    today=TODAY)
     return applicant, application, card, other

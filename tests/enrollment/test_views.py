@@ -75,7 +75,7 @@ def test_oversized_photo_is_refused_by_the_form_before_it_is_read(staff, setting
     def must_not_build_the_input(*args, **kwargs):
         raise AssertionError("an oversized photo was read into memory")
 
-    monkeypatch.setattr("cityid.enrollment.views.to_input", must_not_build_the_input)
+    monkeypatch.setattr("cityid.enrollment.staging.clean_file", must_not_build_the_input)
     response = client.post(NEW_URL, _form(photo=photo))
     assert response.status_code == 400
     html = response.content.decode()

@@ -12,6 +12,7 @@ from pathlib import Path
 from cityid.enrollment.imports import import_lines
 from cityid.enrollment.inputs import clean_file
 from cityid.enrollment.models import Applicant
+from cityid.enrollment.selectors import ApplicantView, read_applicant
 from cityid.enrollment.uploads import PHOTO, SCAN
 from tests.conftest import jpeg_bytes
 
@@ -49,6 +50,10 @@ class Person:
 
     def application(self):
         return self.applicant().applications.get()
+
+    def read(self) -> ApplicantView:
+        """Everything still readable about them, read as the host operator reads it (naming their case; logged)."""
+        return read_applicant(applicant=self.applicant(), actor=None, purpose=self.application().ref)
 
 
 #: Submission dates of the founding case: 2015-2016, in eight months only (each month is a cohort key

@@ -20,7 +20,6 @@ from django.db import connection
 from django.utils import timezone
 
 from cityid.audit.models import AuditEntry
-from cityid.enrollment.selectors import decrypt_applicant
 from cityid.retention import services as retention
 from cityid.retention.certificate import record_ids_root
 from cityid.retention.models import (
@@ -84,7 +83,7 @@ def assert_documents_gone(person) -> None:
     application = person.application()
     assert application.documents_record is None
     assert not application.documents.exclude(sealed_details=None).exists()
-    assert decrypt_applicant(person.applicant()).destroyed == ["documents"]
+    assert person.read().destroyed == ["documents"]
 
 
 def assert_documents_readable(person) -> None:

@@ -19,7 +19,7 @@ from cityid.cards.models import Card
 from cityid.enrollment.exports import export_subject
 from cityid.enrollment.models import Application, PresentedDocument
 from cityid.enrollment.records import document_number_index_value
-from cityid.enrollment.selectors import decrypt_applicant, read_photo, read_scan
+from cityid.enrollment.selectors import read_photo, read_scan
 from cityid.enrollment.services import open_closed_case
 from cityid.retention import services as retention
 from cityid.retention.models import DestroyedCohort, DispositionRun, HeldRecord
@@ -64,7 +64,7 @@ def scans_of(person: Person) -> list[bytes] | None:
 
 def assert_documents_readable(person: Person) -> None:
     assert scans_of(person) == [person.passport_scan, person.bill_scan]
-    view = decrypt_applicant(person.applicant())
+    view = person.read()
     (_application, _details, docs), = view.applications
     assert [d.details["number"] for d in docs] == [person.passport_number, person.bill_number]
     assert view.destroyed == []
@@ -81,7 +81,7 @@ def assert_documents_destroyed(person: Person) -> None:
 def assert_rest_readable(person: Person) -> None:
     """Application data, photo and card survive a documents disposition."""
     applicant = person.applicant()
-    view = decrypt_applicant(applicant)
+    view = person.read()
     assert view.profile["given_name"] == person.given_name
     assert view.profile["family_name"] == person.family_name
     (application, details, _docs), = view.applications

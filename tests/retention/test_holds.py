@@ -11,7 +11,7 @@ from django.utils import timezone
 from cityid.accounts.policy import PermissionDenied
 from cityid.audit.models import AuditEntry
 from cityid.enrollment.records import document_number_index_value
-from cityid.enrollment.selectors import decrypt_applicant, search_applicants
+from cityid.enrollment.selectors import search_applicants
 from cityid.retention import services as retention
 from cityid.retention.models import HeldRecord, LegalHold
 from cityid.retention.services import RetentionError
@@ -45,7 +45,7 @@ def cohort_ids(person) -> dict[str, str]:
 
 
 def assert_readable(person) -> None:
-    view = decrypt_applicant(person.applicant())
+    view = person.read()
     assert view.destroyed == []
     assert view.profile["given_name"] == person.given_name
     (_application, _details, docs), = view.applications

@@ -12,7 +12,6 @@ from cityid.accounts.policy import PermissionDenied
 from cityid.audit.models import AuditEntry
 from cityid.cards.models import Card
 from cityid.enrollment.records import document_number_index_value
-from cityid.enrollment.selectors import decrypt_applicant
 from cityid.enrollment.services import decide
 from cityid.retention import services as retention
 from cityid.retention.models import HeldRecord, Schedule
@@ -54,7 +53,7 @@ def assert_in_cohort(key: RecordKey, due: date) -> None:
 
 
 def assert_readable(person) -> None:
-    view = decrypt_applicant(person.applicant())
+    view = person.read()
     assert view.destroyed == [] and view.profile["family_name"] == person.family_name
     (application, details, docs), = view.applications
     assert details is not None and docs[0].details["number"] == person.passport_number

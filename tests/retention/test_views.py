@@ -41,6 +41,9 @@ PAGES = {
 }
 
 
+CONFIRMED = {"confirmed": "yes"}
+
+
 def sign_in(user) -> Client:
     """A client signed in through the real login form: password and a current TOTP code."""
     from django_otp.oath import totp
@@ -158,7 +161,7 @@ def test_auditor_reads_schedules_without_the_form(staff, scheduled):
     page = client.get("/retention/schedules/")
     assert page.status_code == 200
     assert b"Add a schedule version" not in page.content
-    assert b"on 2016-12-31" in page.content
+    assert b"on 12/31/2016" in page.content  # the reader's date format
     denied = client.post("/retention/schedules/new/", {"record_class": "photo", "kind": "fixed",
                                                        "fixed_date": "2016-12-31"})
     assert denied.status_code == 403
@@ -185,7 +188,7 @@ def test_preview_page(staff, scheduled):
 
 def test_preview_offers_a_request_to_records_officers(staff, scheduled):
     page = sign_in(staff["records_officer"]).get("/retention/preview/?as_of=2017-01-02")
-    assert b"Request a disposition run as of 2017-01-02" in page.content
+    assert b"Request a disposition run as of 01/02/2017" in page.content
 
 
 # --- two-person disposition approval -----------------------------------------------------
@@ -199,7 +202,8 @@ def test_two_person_approval_runs_and_shows_the_certificate(staff, scheduled, se
     assert f"/retention/disposition/{request.pk}/approve/".encode() not in response.content
 
     # The requester cannot approve their own request.
-    own = first.post(f"/retention/disposition/{request.pk}/approve/", follow=True)
+    own = first.post(f"/retention/disposition/{request.pk}/approve/", CONFIRMED,
+                                                                 follow=True)
     assert any("a different records officer must approve it" in m for m in messages_of(own))
     assert documents_left() == 3 and not DispositionRun.objects.exists()
     request.refresh_from_db()
@@ -212,7 +216,8 @@ def test_two_person_approval_runs_and_shows_the_certificate(staff, scheduled, se
     assert f"/retention/disposition/{request.pk}/approve/".encode() in page.content
     assert b"would destroy 3 records" in page.content
 
-    response = second.post(f"/retention/disposition/{request.pk}/approve/", follow=True)
+    response = second.post(f"/retention/disposition/{request.pk}/approve/", CONFIRMED,
+                                                                 follow=True)
     certificate = Certificate.objects.get()
     assert response.redirect_chain[-1][0] == f"/retention/certificates/{certificate.run_id}/"
     assert b"The signature is valid" in response.content
@@ -226,7 +231,8 @@ def test_two_person_approval_runs_and_shows_the_certificate(staff, scheduled, se
     assert path.read_text() == certificate.document
 
     # Approving again does nothing more.
-    again = second.post(f"/retention/disposition/{request.pk}/approve/", follow=True)
+    again = second.post(f"/retention/disposition/{request.pk}/approve/", CONFIRMED,
+                                                                 follow=True)
     assert any("already been approved" in m for m in messages_of(again))
     assert Certificate.objects.count() == 1
     history = second.get("/retention/disposition/")
@@ -235,7 +241,7 @@ def test_two_person_approval_runs_and_shows_the_certificate(staff, scheduled, se
     # A later request as of the same date finds nothing more due and answers with that certificate.
     first.post("/retention/disposition/request/", {"as_of": "2017-01-02"})
     later = DispositionRequest.objects.get(approved_at=None)
-    response = second.post(f"/retention/disposition/{later.pk}/approve/", follow=True)
+    response = second.post(f"/retention/disposition/{later.pk}/approve/", {"confirmed": "yes"}, follow=True)
     assert response.redirect_chain[-1][0] == f"/retention/certificates/{certificate.run_id}/"
     assert any("Nothing more was due as of 2017-01-02" in m for m in messages_of(response))
     assert Certificate.objects.count() == 1 and DispositionRun.objects.count() == 1
@@ -302,7 +308,8 @@ def test_approval_refused_when_the_requester_lost_the_role(staff, scheduled, sec
     officer = staff["records_officer"]
     officer.role = "clerk"
     officer.save()
-    response = sign_in(second_officer).post(f"/retention/disposition/{request.pk}/approve/", follow=True)
+    response = sign_in(second_officer).post(f"/retention/disposition/{request.pk}/approve/", CONFIRMED,
+                                                                 follow=True)
     assert any("records_officer1 is not an active records officer" in m for m in messages_of(response))
     assert documents_left() == 3
     request.refresh_from_db()
@@ -313,7 +320,8 @@ def test_approval_with_everything_held_destroys_nothing(staff, scheduled, second
     services.place_hold(case_name="People v. Canary", court="Supreme Court", scope="class:documents",
                         placed_by=staff["counsel"])
     request = DispositionRequest.objects.create(as_of=date(2017, 1, 2), requested_by=staff["records_officer"])
-    response = sign_in(second_officer).post(f"/retention/disposition/{request.pk}/approve/", follow=True)
+    response = sign_in(second_officer).post(f"/retention/disposition/{request.pk}/approve/", CONFIRMED,
+                                                                 follow=True)
     assert any("nothing was destroyed" in m for m in messages_of(response))
     request.refresh_from_db()
     assert request.approved_by == second_officer and request.run is None

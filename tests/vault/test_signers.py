@@ -3,9 +3,13 @@ without breaking anything they signed."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
+import json
 
 import pytest
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.management import CommandError, call_command
 
@@ -14,7 +18,7 @@ from cityid.audit.models import AuditEntry, Checkpoint
 from cityid.audit.verify import verify_log
 from cityid.retention import certificate as certificates
 from cityid.retention import signing
-from cityid.vault import selectors
+from cityid.vault import selectors, signers
 from cityid.vault import services as vault
 from cityid.vault.models import SigningKey
 from cityid.vault.signers import FileKeyStore, Pkcs11KeyStore, SigningKeyMissing, get_store
@@ -28,7 +32,19 @@ def signer_store(request, settings):
         settings.CITYID_PKCS11_LIBRARY, settings.CITYID_PKCS11_TOKEN, settings.CITYID_PKCS11_PIN = library, label, pin
         settings.CITYID_KEY_PROVIDER = "pkcs11"
     settings.CITYID_SIGNER = request.param
-    return get_store()
+    store = get_store()
+    if request.param == "pkcs11":
+        _empty_token(store)  # the token outlives each test's database: no label left from another test
+    return store
+
+
+def _empty_token(store):
+    import pkcs11
+
+    with store._lock:
+        for found in list(store._session.get_objects({pkcs11.Attribute.TOKEN: True})):
+            if str(found[pkcs11.Attribute.LABEL]).startswith(store.PREFIX):
+                found.destroy()
 
 
 def _events(count: int) -> None:
@@ -150,3 +166,146 @@ def test_public_keys_are_listed_current_first(db):
     current = vault.current_signer(purpose="p")
     listed = selectors.signing_public_keys("p")
     assert listed[0] == current.public_key() and len(listed) == 2
+
+
+# --- ECDSA P-256: the fallback for tokens without Ed25519 -------------------------------------
+
+
+@pytest.fixture
+def ecdsa(settings):
+    settings.CITYID_SIGNER_ALGORITHM = "ecdsa-p256"
+
+
+def test_an_ecdsa_key_signs_and_its_algorithm_is_recorded(db, signer_store, ecdsa):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    signer = vault.current_signer(purpose="test")
+    assert signer.algorithm == signers.ECDSA_P256
+    assert SigningKey.objects.get(key_id=signer.key_id).algorithm == signers.ECDSA_P256
+    public = signers.load_public_key(signer.public_key())
+    assert isinstance(public, ec.EllipticCurvePublicKey) and public.curve.name == "secp256r1"
+    signature = signer.sign(b"message")
+    signers.verify(signer.public_key(), signature, b"message")  # DER, over SHA-256
+    with pytest.raises(InvalidSignature):
+        signers.verify(signer.public_key(), signature, b"another message")
+    if signer_store.name == "pkcs11":
+        import pkcs11
+
+        private = signer_store._key(signer.key_id, pkcs11.ObjectClass.PRIVATE_KEY)
+        assert private.key_type == pkcs11.KeyType.EC
+        assert private[pkcs11.Attribute.SENSITIVE] and not private[pkcs11.Attribute.EXTRACTABLE]
+
+
+def test_a_token_without_ed25519_makes_ecdsa_keys(db, settings, softhsm_token):
+    library, label, pin = softhsm_token
+    settings.CITYID_PKCS11_LIBRARY, settings.CITYID_PKCS11_TOKEN, settings.CITYID_PKCS11_PIN = library, label, pin
+    settings.CITYID_KEY_PROVIDER = settings.CITYID_SIGNER = "pkcs11"
+    import pkcs11
+
+    store = get_store()
+    _empty_token(store)
+    mechanisms = store.mechanisms()  # SoftHSM2's own list
+    assert {pkcs11.Mechanism.EC_KEY_PAIR_GEN, pkcs11.Mechanism.ECDSA} <= mechanisms
+    if {pkcs11.Mechanism.EC_EDWARDS_KEY_PAIR_GEN, pkcs11.Mechanism.EDDSA} <= mechanisms:
+        assert store.algorithm_for_new_keys() == signers.ED25519
+    # The same token as one without the Ed25519 mechanisms would list them.
+    store._mechanisms = mechanisms - {pkcs11.Mechanism.EC_EDWARDS_KEY_PAIR_GEN, pkcs11.Mechanism.EDDSA}
+    try:
+        assert store.algorithm_for_new_keys() == signers.ECDSA_P256
+        signer = vault.current_signer(purpose="fallback")
+        assert signer.algorithm == signers.ECDSA_P256
+        signers.verify(signer.public_key(), signer.sign(b"m"), b"m")
+        settings.CITYID_SIGNER_ALGORITHM = "ed25519"
+        with pytest.raises(SigningKeyMissing, match="cannot make Ed25519"):
+            store.algorithm_for_new_keys()
+    finally:
+        store._mechanisms = None
+
+
+def test_a_wrong_algorithm_setting_is_refused(db, settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from cityid.vault.apps import swappable_parts_check
+
+    settings.CITYID_SIGNER_ALGORITHM = "rsa"
+    with pytest.raises(ImproperlyConfigured, match="CITYID_SIGNER_ALGORITHM"):
+        vault.current_signer(purpose="test")
+    assert [error.msg for error in swappable_parts_check()] == [
+        "CITYID_SIGNER_ALGORITHM='rsa': use auto, ed25519, ecdsa-p256"]
+
+
+def test_ecdsa_checkpoints_verify_after_rotations(db, signer_store, settings, client,
+                                                  django_capture_on_commit_callbacks):
+    _events(4)
+    ed25519 = services.make_checkpoint()  # the installation's first key: Ed25519
+    assert keys.signer().algorithm == signers.ED25519
+    settings.CITYID_SIGNER_ALGORITHM = "ecdsa-p256"
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("audit", "rotate-key", stdout=io.StringIO())
+    first = keys.signer()
+    assert first.algorithm == signers.ECDSA_P256
+    _events(4)
+    ecdsa_1 = services.make_checkpoint()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("audit", "rotate-key", stdout=io.StringIO())
+    second = keys.signer()
+    assert second.algorithm == signers.ECDSA_P256 and second.public_key() != first.public_key()
+    assert not signer_store.has(first.key_id)
+    _events(4)
+    ecdsa_2 = services.make_checkpoint()
+
+    vkey = keys.verifier_key()
+    _name, kid, material = vkey.split("+", 2)
+    der = base64.b64decode(material)
+    assert der[0] == note.ALG_ECDSA and der[1:] == second.public_key()
+    assert bytes.fromhex(kid) == hashlib.sha256(second.public_key()).digest()[:4]  # c2sp.org/signed-note 0x02
+    signature = base64.b64decode(ecdsa_2.note.rsplit(" ", 1)[1])[4:]
+    assert signature[0] == 0x30  # an ASN.1 DER SEQUENCE
+
+    published = client.get("/audit/verifier-keys").content.decode().splitlines()
+    assert published[0] == vkey and len(published) == 3
+    for checkpoint in (ed25519, ecdsa_1, ecdsa_2):
+        note.open_checkpoint(checkpoint.note, published, origin=keys.origin())
+    with pytest.raises(note.NoteError):
+        note.open_checkpoint(ecdsa_1.note, vkey, origin=keys.origin())
+    assert verify_log().checkpoints == 3
+
+
+def test_es256_certificates_verify_after_rotations(db, signer_store, ecdsa, django_capture_on_commit_callbacks):
+    body = {"run": 1, "records": 3}
+    signer = signing.signer()
+    assert signer.algorithm == signers.ECDSA_P256
+    before = certificates.sign(body, signer.sign, signing.public_key_pem())
+    document = json.loads(before)
+    assert document["signature"]["algorithm"] == "ES256"
+    assert len(base64.b64decode(document["signature"]["value"])) == 64  # raw r || s, as JOSE's ES256
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("certificate", "rotate-key", stdout=io.StringIO())
+    new = signing.signer()
+    assert not signer_store.has(signer.key_id) and new.public_key() != signer.public_key()
+    after = certificates.sign(body, new.sign, signing.public_key_pem())
+    pems = signing.known_public_key_pems()
+    assert len(pems) == 2 and pems[0] == signing.public_key_pem()
+    assert certificates.verify(before, signing.load_public_key(pems[1])) == body
+    assert certificates.verify(after, signing.load_public_key(pems[0])) == body
+    with pytest.raises(certificates.CertificateInvalid):
+        certificates.verify(before, signing.load_public_key(pems[0]))
+    tampered = json.loads(after)
+    tampered["certificate"]["records"] = 4
+    with pytest.raises(certificates.CertificateInvalid, match="does not match"):
+        certificates.verify(json.dumps(tampered), signing.load_public_key(pems[0]))
+
+
+def test_an_ed25519_certificate_verifies_after_rotating_to_ecdsa(db, signer_store, settings,
+                                                                django_capture_on_commit_callbacks):
+    body = {"run": 2}
+    old = certificates.sign(body, signing.signer().sign, signing.public_key_pem())
+    assert json.loads(old)["signature"]["algorithm"] == "Ed25519"
+    settings.CITYID_SIGNER_ALGORITHM = "ecdsa-p256"
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("certificate", "rotate-key", stdout=io.StringIO())
+    new = certificates.sign(body, signing.signer().sign, signing.public_key_pem())
+    assert json.loads(new)["signature"]["algorithm"] == "ES256"
+    current, retired = signing.known_public_key_pems()
+    assert certificates.verify(old, signing.load_public_key(retired)) == body
+    assert certificates.verify(new, signing.load_public_key(current)) == body

@@ -7,7 +7,6 @@ from django.db import transaction
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from cityid.accounts.services import authorize, resolve_command_actor
 from cityid.audit import keys, merkle, note, selectors, services
 from cityid.audit.export import export_log, tile_refs
 from cityid.audit.models import AuditEntry
@@ -27,6 +26,8 @@ HELP = (
 
 class Command(CityidCommand):
     help = HELP
+    #: Only rotating the signing key acts as someone (the host operator); the rest reads no personal data.
+    subcommand_actions = {"rotate-key": "keys.rotate"}
 
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
@@ -81,8 +82,7 @@ class Command(CityidCommand):
         )
 
     def _rotate_key(self, options: dict) -> None:
-        actor = resolve_command_actor(options.get("actor"))
-        authorize(actor, "keys.rotate")
+        actor = self.actor(options)
         with transaction.atomic():
             new = keys.rotate()
             record_event(actor=actor, action="keys.rotate", target=f"signing-key:{new.key_id}")

@@ -7,6 +7,7 @@ from cityid.cards import selectors, services
 from cityid.cards.models import REASONS_FOR, CardStatus, StatusChangeKind
 from cityid.cli.base import CityidCommand
 from cityid.cli.progress import RawHelp
+from cityid.core.actors import Actor
 
 DEFAULT_LIMIT = 50
 
@@ -31,7 +32,7 @@ ACTIONS = {"list": "cards.read", **{kind: "cards.status" for kind in StatusChang
 
 class Command(RawHelp, CityidCommand):
     help = HELP
-    action = "cards.read"
+    subcommand_actions = ACTIONS
 
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
@@ -47,7 +48,6 @@ class Command(RawHelp, CityidCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         subcommand = options["subcommand"]
-        self.action = ACTIONS[subcommand]
         actor = self.actor(options)
         if subcommand == "list":
             self._list(options, actor)
@@ -61,7 +61,7 @@ class Command(RawHelp, CityidCommand):
             raise CommandError(f"cannot {subcommand} the card: {exc}") from None
         self.stdout.write(f"card {card.number} {card.status} (was {was}); reason: {options['reason']}")
 
-    def _list(self, options: dict, actor: Any) -> None:
+    def _list(self, options: dict, actor: Actor | None) -> None:
         status = options["status"] or None
         if status is not None and status not in CardStatus.values:
             raise CommandError(f"unknown status {status!r}; one of: {', '.join(CardStatus.values)}")

@@ -1,10 +1,8 @@
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import CommandError
-
 from cityid.cli.base import CityidCommand
-from cityid.enrollment.exports import SubjectNotFound, export_subject
+from cityid.enrollment.exports import export_subject
 
 
 class Command(CityidCommand):
@@ -19,8 +17,5 @@ class Command(CityidCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = self.actor(options)
-        try:
-            target = export_subject(identifier=options["identifier"], out_dir=options["out"], actor=actor)
-        except SubjectNotFound as exc:
-            raise CommandError(str(exc)) from None
+        target = export_subject(identifier=options["identifier"], out_dir=options["out"], actor=actor)
         self.stdout.write(str(target))

@@ -24,7 +24,8 @@ HELP = """Destruction certificates (signed, no personal data, publishable).
 class Command(RawHelp, CityidCommand):
     help = HELP
     #: Verifying a certificate reads nothing personal: anybody may do it.
-    action = None
+    subcommand_actions = {"verify": None, "list": "retention.read", "export": "retention.read",
+                          "rotate-key": "keys.rotate"}
 
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
@@ -37,7 +38,6 @@ class Command(RawHelp, CityidCommand):
         sub.add_parser("rotate-key", help="a new certificate-signing key signs from now on (host operator)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.action = {"verify": None, "rotate-key": "keys.rotate"}.get(options["subcommand"], "retention.read")
         self._acting = self.actor(options)
         getattr(self, "_" + options["subcommand"].replace("-", "_"))(options)
 

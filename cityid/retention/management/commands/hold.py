@@ -5,6 +5,7 @@ from rich.table import Table
 
 from cityid.cli.base import CityidCommand
 from cityid.cli.progress import RawHelp, parse_date, progress_bar, render
+from cityid.core.actors import Actor
 from cityid.retention import selectors, services
 from cityid.retention.models import HeldRecord, LegalHold
 from cityid.retention.scope import ScopeInvalid
@@ -23,7 +24,7 @@ ACTIONS = {"place": "retention.hold", "release": "retention.hold", "list": "rete
 
 class Command(RawHelp, CityidCommand):
     help = HELP
-    action = "retention.hold"
+    subcommand_actions = ACTIONS
 
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
@@ -44,7 +45,6 @@ class Command(RawHelp, CityidCommand):
         which.add_argument("--released", action="store_true", help="only released holds")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.action = ACTIONS[options["subcommand"]]
         actor = self.actor(options)
         try:
             getattr(self, "_" + options["subcommand"])(options, actor)
@@ -53,7 +53,7 @@ class Command(RawHelp, CityidCommand):
         except services.RetentionError as exc:
             raise CommandError(str(exc)) from None
 
-    def _place(self, options: dict, actor: Any) -> None:
+    def _place(self, options: dict, actor: Actor | None) -> None:
         order_date = parse_date(options["order_date"], "--order-date") if options["order_date"] else None
         records = services.scope_query(options["scope"]).count()  # validates the scope first
         with progress_bar("re-wrapping under the hold", records) as advance:
@@ -67,7 +67,7 @@ class Command(RawHelp, CityidCommand):
                           f"{held} record(s) held")
         self.stdout.write(str(hold.pk))
 
-    def _release(self, options: dict, actor: Any) -> None:
+    def _release(self, options: dict, actor: Actor | None) -> None:
         try:
             hold_id = int(options["hold_id"])
         except ValueError:
@@ -86,7 +86,7 @@ class Command(RawHelp, CityidCommand):
             self.stdout.write(f"hold {hold.pk} was already released on {hold.released_at.date().isoformat()}"
                               + (f"; {records} remaining record(s) returned" if records else ""))
 
-    def _list(self, options: dict, actor: Any) -> None:
+    def _list(self, options: dict, actor: Actor | None) -> None:
         status = "active" if options["active"] else "released" if options["released"] else "all"
         rows = selectors.holds(status)
         if not rows.exists():

@@ -8,6 +8,7 @@ from rich.table import Table
 
 from cityid.cli.base import CityidCommand
 from cityid.cli.progress import RawHelp, parse_date, progress_bar, render
+from cityid.core.actors import Actor
 from cityid.retention import selectors, services
 from cityid.retention.approvals import write_certificate_file
 from cityid.retention.models import Schedule, Trigger
@@ -36,7 +37,7 @@ ACTIONS = {
 
 class Command(RawHelp, CityidCommand):
     help = HELP
-    action = "retention.read"
+    subcommand_actions = ACTIONS
 
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
@@ -57,20 +58,21 @@ class Command(RawHelp, CityidCommand):
         run.add_argument("--approved-by", dest="approved_by", action="append", default=[], metavar="USER",
                          help="a records officer approving the run (give two different ones)")
 
+    @staticmethod
+    def _subcommand(options: dict) -> str:
+        return "schedules" if options["subcommand"] == "schedule" and options["list"] else options["subcommand"]
+
+    def action_for(self, options: dict) -> str | None:
+        return ACTIONS[self._subcommand(options)]
+
     def handle(self, *args: Any, **options: Any) -> None:
-        subcommand = options["subcommand"]
-        if subcommand == "schedule" and options["list"]:
-            subcommand = "schedules"
-        self.action = ACTIONS[subcommand]
+        subcommand = self._subcommand(options)
         actor = self.actor(options)
-        try:
-            getattr(self, "_" + subcommand)(options, actor)
-        except services.RetentionError as exc:
-            raise CommandError(str(exc)) from None
+        getattr(self, "_" + subcommand)(options, actor)  # a RetentionError: one line, from CityidCommand
 
     # --- schedules ---------------------------------------------------------------------------
 
-    def _schedule(self, options: dict, actor: Any) -> None:
+    def _schedule(self, options: dict, actor: Actor | None) -> None:
         record_class, on, trigger, years = options["record_class"], options["on"], options["trigger"], options["years"]
         if not record_class:
             raise CommandError(f"--class is required: one of {', '.join(CLASSES)}")
@@ -94,7 +96,7 @@ class Command(RawHelp, CityidCommand):
                           f"(approved by {approver})")
         self.stdout.write(f"moved {moved} of {total} {record_class} record(s) to their new cohorts")
 
-    def _schedules(self, options: dict, actor: Any) -> None:
+    def _schedules(self, options: dict, actor: Actor | None) -> None:
         record_class = options.get("record_class")
         if record_class and record_class not in CLASSES:
             raise CommandError(f"unknown class {record_class!r}; one of {', '.join(CLASSES)}")
@@ -123,7 +125,7 @@ class Command(RawHelp, CityidCommand):
 
     # --- preview -----------------------------------------------------------------------------
 
-    def _preview(self, options: dict, actor: Any) -> None:
+    def _preview(self, options: dict, actor: Actor | None) -> None:
         report = services.preview(parse_date(options["as_of"], "--as-of"))
         if options["json"]:
             self.stdout.write(json.dumps(report, indent=2, sort_keys=True))
@@ -158,7 +160,7 @@ class Command(RawHelp, CityidCommand):
 
     # --- run ---------------------------------------------------------------------------------
 
-    def _run(self, options: dict, actor: Any) -> None:
+    def _run(self, options: dict, actor: Actor | None) -> None:
         as_of = parse_date(options["as_of"], "--as-of")
         User = get_user_model()
         approvers = []

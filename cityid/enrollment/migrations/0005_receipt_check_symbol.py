@@ -36,6 +36,6 @@ def add_check_symbols(apps, schema_editor):
 
 class Migration(migrations.Migration):
     atomic = False
-    dependencies = [("enrollment", "0003_join_parallel_changes")]
+    dependencies = [("enrollment", "0004_staged_upload_form_submission")]
 
     operations = [migrations.RunPython(add_check_symbols, migrations.RunPython.noop)]

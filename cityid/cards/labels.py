@@ -1,0 +1,22 @@
+"""The codes of the cards app in the label catalogue."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from cityid.ui.labels import register
+
+
+def register_labels() -> None:
+    from cityid.cards.models import CardStatus, StatusChangeKind, StatusReason
+
+    register("card_status", CardStatus.choices)
+    register("card_change", StatusChangeKind.choices)
+    register("card_reason", StatusReason.choices)
+    register("audit_action", {
+        "card.issue": _("Card issued"),
+        "card.read_number": _("Card number viewed"),
+        "card.revoke": _("Card revoked"),
+        "card.suspend": _("Card suspended"),
+        "card.reinstate": _("Card reinstated"),
+    })

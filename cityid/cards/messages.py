@@ -1,0 +1,39 @@
+"""The words for the cards app's error codes (registered in ``CardsConfig.ready()``): the staff pages and
+the ``card`` command say the same sentence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from cityid.cards.notes import NoteNotKept
+from cityid.cards.selectors import CardLookupError
+from cityid.cards.services import CardStatusError
+from cityid.core.errors import register_messages
+
+
+def _wrong_status(kind: str = "", **params: Any) -> str:
+    if kind == "reinstate":
+        return str(_("Only a suspended card can be reinstated."))
+    return str(_("Only an issued card can be suspended."))
+
+
+def register() -> None:
+    register_messages(CardStatusError, {
+        "unknown_change": _("unknown change '%(kind)s'; one of: %(kinds)s"),
+        "revoked": _("This card is revoked, and a revoked card cannot be changed. Issue a replacement card instead."),
+        "wrong_status": _wrong_status,
+        "expired": _("This card expired on %(expired_on)s; an expired card can only be revoked."),
+        "reason": _("“%(reason)s” is not one of the reasons for this change: %(reasons)s."),
+        "note": _("The note is longer than %(max_length)s characters."),
+        "note_destroyed": _("The applicant's application data has been destroyed, so a note can no longer be kept "
+                            "with this card. Make the change without a note."),
+    })
+    register_messages(CardLookupError, {
+        "malformed": _("A card number has 16 digits."),
+        "check_digit": _("That is not a valid card number: the check digit does not match. Look for a mistyped "
+                         "digit."),
+        "not_found": _("No card has that number."),
+    })
+    register_messages(NoteNotKept, {"destroyed": _("the applicant's application record is destroyed")})

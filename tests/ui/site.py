@@ -1,0 +1,85 @@
+"""A small seeded installation with one of every staff page type, for the page checks (labels, axe-core)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from tests.conftest import complete_enrolment, make_input
+
+
+@dataclass
+class Site:
+    #: Page paths to GET (each role gets each; a refusal is skipped).
+    pages: list[str]
+    #: (path, POST data, role) of the confirmation pages of final actions.
+    confirms: list[tuple[str, dict[str, str], str]] = field(default_factory=list)
+    second_officer: object = None
+
+
+def seed_site(staff) -> Site:
+    from cityid.accounts.services import create_staff
+    from cityid.audit.services import integrate, make_checkpoint
+    from cityid.cards.services import change_status
+    from cityid.enrollment.services import decide, enroll, open_closed_case
+    from cityid.retention import approvals, services
+
+    clerk, supervisor = staff["clerk"], staff["supervisor"]
+    approved = enroll(data=make_input(languages=["es", "ht"]), enrolled_by=clerk, today=date(2026, 11, 20))
+    denied = enroll(data=make_input(given_name="Deniedname", date_of_birth=date(1985, 3, 4)), enrolled_by=clerk,
+                    today=date(2026, 11, 20))
+    waiting = enroll(data=make_input(given_name="Waitingname", date_of_birth=date(1979, 5, 6)), enrolled_by=clerk,
+                     today=date(2026, 11, 20))
+    decide(application=approved, approve=True, decided_by=supervisor)
+    decide(application=denied, approve=False, reasons=["insufficient_documents", "not_resident"],
+           decided_by=supervisor)
+    access = open_closed_case(application=denied, actor=supervisor, reason="appeal")
+    card = approved.card
+    change_status(card, "suspend", reason="lost", changed_by=supervisor)
+
+    # Old records, a schedule, a run with its certificate, a hold and a request waiting for approval.
+    for i, day in enumerate([date(2015, 3, 10), date(2015, 9, 1), date(2016, 5, 20)]):
+        enroll(data=make_input(submitted_on=day, date_of_birth=date(1960 + i, 1, 2)), enrolled_by=clerk,
+               today=date(2026, 11, 20))
+    officer = staff["records_officer"]
+    second = complete_enrolment(create_staff(username="records_officer2", role="records_officer"))
+    services.set_schedule(record_class="documents", approved_by=officer, fixed_date=date(2016, 12, 31))
+    services.apply_schedule(record_class="documents")
+    certificate = services.run_disposition(as_of=date(2017, 1, 2), approvers=[officer, second])
+    # Due again after the run (the preview's chart has something to destroy, and nothing held, to show).
+    for i, day in enumerate([date(2016, 2, 1), date(2016, 8, 1)]):
+        enroll(data=make_input(submitted_on=day, date_of_birth=date(1970 + i, 1, 2)), enrolled_by=clerk,
+               today=date(2026, 11, 20))
+    services.apply_schedule(record_class="documents")
+    hold = services.place_hold(case_name="People v. Example", court="Supreme Court", scope="class:application",
+                               placed_by=staff["counsel"], order_date=date(2026, 10, 1))
+    request = approvals.request_disposition(as_of=date(2017, 1, 2), requested_by=officer)
+    integrate()
+    make_checkpoint()
+
+    from cityid.audit.models import AuditEntry
+
+    entry = AuditEntry.objects.order_by("-index").values_list("index", flat=True)[0]
+    pages = [
+        "/",
+        "/enrollment/new/", "/enrollment/search/", "/enrollment/cases/", "/enrollment/queue/",
+        "/enrollment/read-alerts/",
+        f"/enrollment/applications/{waiting.public_id}/",
+        f"/enrollment/applicants/{waiting.applicant.public_id}/",
+        f"/enrollment/applicants/{waiting.applicant.public_id}/?purpose={waiting.ref}",
+        f"/enrollment/applicants/{denied.applicant.public_id}/?purpose={access.ref}",
+        f"/enrollment/submitted/{approved.public_id}/",
+        "/cards/", f"/cards/{card.pk}/",
+        "/retention/schedules/", "/retention/preview/", "/retention/preview/?as_of=2017-01-02",
+        "/retention/disposition/", "/retention/certificates/", f"/retention/certificates/{certificate.run_id}/",
+        "/retention/holds/", "/retention/holds/new/", f"/retention/holds/{hold.pk}/",
+        "/audit/events/", f"/audit/events/{entry}/", "/audit/events/?until=9999-12-31",
+        "/accounts/staff/", f"/accounts/staff/{clerk.pk}/", "/accounts/staff/new/", "/accounts/password/",
+    ]
+    confirms = [
+        (f"/cards/{card.pk}/status/", {"change": "revoke", "revoke-reason": "fraud", "revoke-note": ""}, "supervisor"),
+        (f"/enrollment/applications/{waiting.public_id}/", {"decision": "deny", "reasons": "age"}, "supervisor"),
+        (f"/retention/disposition/{request.pk}/approve/", {}, "second_officer"),
+        (f"/accounts/staff/{clerk.pk}/deactivate/", {"reason": "left"}, "admin"),
+    ]
+    return Site(pages=pages, confirms=confirms, second_officer=second)
