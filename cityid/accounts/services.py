@@ -603,7 +603,7 @@ def set_site(user: User, *, site: str, by: Actor | None) -> None:
         record_event(actor=by, action="staff.site", target=f"staff:{user.pk}", purpose=f"site:{site}")
 
 
-def unlock_staff(user: Any, *, by: Any) -> int:
+def unlock_staff(user: User, *, by: Actor | None) -> int:
     """Lift a sign-in lockout (django-axes) at once: the failed sign-ins counted against the account's user
     name are forgotten, from every client address. Audited when there was something to lift; the count."""
     from cityid.accounts.lockout import clear_failures

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cityid.core.actors import Actor
 from cityid.core.errors import CityidError
 from cityid.enrollment import services, uploads
 from cityid.enrollment.inputs import EnrollmentInput, clean_file
@@ -48,7 +49,7 @@ def _shown_name(name: str) -> str:
     return name[-80:] or _("file")
 
 
-def stage(*, owner: Any, kind: str, upload: Any) -> StagedUpload:
+def stage(*, owner: Actor, kind: str, upload: Any) -> StagedUpload:
     """Clean, seal and keep one uploaded file (a Django ``UploadedFile``) for ``owner``; StagingRefused
     (with the reason in the clerk's words) when it is too big or not an acceptable file."""
     if kind not in KINDS:
@@ -62,10 +63,10 @@ def stage(*, owner: Any, kind: str, upload: Any) -> StagedUpload:
     except uploads.UploadRefused as refused:
         raise StagingRefused("file_refused", refusal=refused) from None
     purge_expired()
-    if StagedUpload.objects.filter(owner=owner).count() >= MAX_PER_OWNER:
+    if StagedUpload.objects.filter(owner_id=owner.pk).count() >= MAX_PER_OWNER:
         raise StagingRefused("too_many")
     staged = StagedUpload(
-        owner=owner, kind=kind, content_type=cleaned.content_type, size=len(cleaned.data),
+        owner_id=owner.pk, kind=kind, content_type=cleaned.content_type, size=len(cleaned.data),
         expires_at=timezone.now() + timedelta(hours=settings.CITYID_STAGED_UPLOAD_HOURS),
     )
     staged.sealed_data = vault.seal_with_key(STAGING_KEY_ID, cleaned.data, _associated_data(staged, "data"))
@@ -75,7 +76,7 @@ def stage(*, owner: Any, kind: str, upload: Any) -> StagedUpload:
     return staged
 
 
-def find(*, owner: Any, public_id: str, kind: str) -> StagedUpload:
+def find(*, owner: Actor, public_id: str, kind: str) -> StagedUpload:
     """The owner's live staged file of this kind; StagingRefused for a malformed, unknown, expired or
     someone else's id (one message for all: an id reveals nothing about other clerks' files)."""
     try:
@@ -84,7 +85,7 @@ def find(*, owner: Any, public_id: str, kind: str) -> StagedUpload:
         key = None
     staged = None
     if key is not None:
-        staged = StagedUpload.objects.filter(public_id=key, owner=owner, kind=kind,
+        staged = StagedUpload.objects.filter(public_id=key, owner_id=owner.pk, kind=kind,
                                              expires_at__gt=timezone.now()).first()
     if staged is None:
         if kind == uploads.PHOTO:
@@ -109,8 +110,8 @@ def data_of(staged: StagedUpload) -> uploads.CleanBytes:
     return uploads.CleanBytes(data)
 
 
-def discard(public_ids: list[uuid.UUID], *, owner: Any) -> int:
-    return StagedUpload.objects.filter(public_id__in=public_ids, owner=owner).delete()[0]
+def discard(public_ids: list[uuid.UUID], *, owner: Actor) -> int:
+    return StagedUpload.objects.filter(public_id__in=public_ids, owner_id=owner.pk).delete()[0]
 
 
 def purge_expired() -> int:
@@ -129,12 +130,12 @@ def valid_token(token: str) -> bool:
     return bool(token) and bool(TOKEN_PATTERN.match(token))
 
 
-def submitted_with(*, owner: Any, token: str) -> Application | None:
+def submitted_with(*, owner: Actor, token: str) -> Application | None:
     """The application already made with this token by this owner, if any."""
     if not valid_token(token):
         return None
     found = (FormSubmission.objects.select_related("application")
-             .filter(token=token, owner=owner, application__isnull=False).first())
+             .filter(token=token, owner_id=owner.pk, application__isnull=False).first())
     return found.application if found else None
 
 
@@ -142,12 +143,12 @@ class TokenUsed(CityidError):
     """The token was claimed by another request (a double click) or another person."""
 
 
-def claim(*, owner: Any, token: str) -> FormSubmission:
+def claim(*, owner: Actor, token: str) -> FormSubmission:
     """Record the token inside the caller's transaction: a concurrent request with the same token waits here
     until this one ends, then gets TokenUsed (and finds the application it made)."""
     try:
         with transaction.atomic():
-            return FormSubmission.objects.create(token=token, owner=owner)
+            return FormSubmission.objects.create(token=token, owner_id=owner.pk)
     except IntegrityError:
         raise TokenUsed("token_used") from None
 
@@ -157,7 +158,7 @@ def record(submission: FormSubmission, application: Application) -> None:
     submission.save(update_fields=["application"])
 
 
-def enroll_once(*, data: EnrollmentInput, enrolled_by: Any, token: str, staged: list[uuid.UUID]) -> Application:
+def enroll_once(*, data: EnrollmentInput, enrolled_by: Actor, token: str, staged: list[uuid.UUID]) -> Application:
     """Enroll, recording the form's token (when it carries a well-formed one) with the application in the same
     transaction, and drop the staged files it used: a second request with the token waits for this one, then
     gets TokenUsed. EnrollmentInvalid as ``services.enroll``."""

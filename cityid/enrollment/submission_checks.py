@@ -11,11 +11,11 @@ their language; no more personal data than the clerk already typed). None regist
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from cityid.core.actors import Actor
 from cityid.enrollment.inputs import EnrollmentInput
 
-SubmissionCheck = Callable[[EnrollmentInput, Any], list[str]]
+SubmissionCheck = Callable[[EnrollmentInput, Actor], list[str]]
 
 _checks: list[SubmissionCheck] = []
 
@@ -30,6 +30,6 @@ def unregister_submission_check(check: SubmissionCheck) -> None:
         _checks.remove(check)
 
 
-def submission_warnings(data: EnrollmentInput, actor: Any) -> list[str]:
+def submission_warnings(data: EnrollmentInput, actor: Actor) -> list[str]:
     """Every registered check's warnings for this submission, in registration order."""
     return [str(message) for check in _checks for message in check(data, actor)]

@@ -73,6 +73,12 @@ def _screenshot(page, tmp_path: Path, name: str) -> None:
         page.screenshot(path=str(Path(target) / name), full_page=True)
 
 
+def _settle(page) -> None:
+    """Let the points panel's request (sent when a field changes) finish before submitting: the test server
+    shares one in-memory SQLite connection between its threads, which two overlapping writes would trip."""
+    page.wait_for_load_state("networkidle")
+
+
 def test_files_survive_a_validation_error_and_enter_does_not_submit(browser, live_server, tmp_path):  # noqa: F811
     from playwright.sync_api import expect
 
@@ -90,6 +96,7 @@ def test_files_survive_a_validation_error_and_enter_does_not_submit(browser, liv
 
     page.locator("#id_given_name").press("Enter")  # must not submit the form
     page.locator("#id_city").press("Enter")
+    _settle(page)
     page.click("#submit-application")
     page.wait_for_load_state()
     summary = page.locator("#error-summary")
@@ -105,6 +112,7 @@ def test_files_survive_a_validation_error_and_enter_does_not_submit(browser, liv
     summary.locator('a[href="#id_postcode"]').click()
     expect(page.locator("#id_postcode")).to_be_focused()
     page.fill("#id_postcode", "10451")
+    _settle(page)
     page.click("#submit-application")
     page.wait_for_url("**/enrollment/submitted/**")
     application = Application.objects.get()
@@ -117,6 +125,7 @@ def test_files_survive_a_validation_error_and_enter_does_not_submit(browser, liv
     page.goto(f"{live_server.url}/enrollment/new/")
     _fill(page, files, postcode="1000")
     page.fill("#id_family_name", "")
+    _settle(page)
     page.click("#submit-application")
     page.wait_for_load_state()
     expect(page.locator("#error-summary")).to_be_focused()
