@@ -21,8 +21,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from cityid.accounts.policy import roles_for
 from cityid.bench.common import load_average, percentile
 
+#: Who requests each page: the role the policy gives an action only that kind of staff has (first if several).
+CLERK = roles_for("enrollment.create")[0]
+SUPERVISOR = roles_for("enrollment.decide")[0]
+RECORDS_OFFICER = roles_for("retention.dispose")[0]
+COUNSEL = roles_for("retention.hold")[0]
+AUDITOR = roles_for("audit.read")[0]
+ADMIN = roles_for("staff.manage")[0]
+SITE = "bench-site"
 BASELINE = 500
 REPEATS = 9
 BATCH = 200
@@ -124,55 +133,54 @@ def page_specs() -> list[PageSpec]:
     the bench's own staff, one case its clerk enrolled, a card)."""
     from django.urls import reverse
 
-    from cityid.cards.sealing import open_numbers
-    from cityid.cards.selectors import cards
+    from cityid.cards.selectors import cards, reveal_numbers
     from cityid.enrollment.models import Application, ApplicationStatus
     from cityid.enrollment.services import enroll
 
-    clerk = _staff("clerk", site="bench-site")
+    clerk, supervisor = _staff(CLERK, site=SITE), _staff(SUPERVISOR)
     mine = Application.objects.filter(enrolled_by=clerk, status=ApplicationStatus.SUBMITTED).first()
     if mine is None:
         mine = enroll(data=_bench_input(0), enrolled_by=clerk, require_eligible=False)
     card = cards().order_by("id").first()
     card_number = ""
-    if card is not None:
-        open_numbers([card])
+    if card is not None:  # as a supervisor reads it on the cards page (a logged read)
+        [card] = reveal_numbers([card], actor=supervisor)
         card_number = card.number or ""
     waiting = Application.objects.filter(status=ApplicationStatus.SUBMITTED, in_decision_queue=True).order_by(
         "submitted_on", "id").first() or mine
     pages = [
-        PageSpec("home", "clerk", reverse("home")),
-        PageSpec("enrollment form", "clerk", reverse("enrollment:new")),
-        PageSpec("receipt", "clerk", reverse("enrollment:submitted", args=[mine.public_id])),
-        PageSpec("my cases", "clerk", reverse("enrollment:my_cases")),
-        PageSpec("search page", "clerk", reverse("enrollment:search")),
-        PageSpec("search by name (swapped)", "clerk", reverse("enrollment:search"),
+        PageSpec("home", CLERK, reverse("home")),
+        PageSpec("enrollment form", CLERK, reverse("enrollment:new")),
+        PageSpec("receipt", CLERK, reverse("enrollment:submitted", args=[mine.public_id])),
+        PageSpec("my cases", CLERK, reverse("enrollment:my_cases")),
+        PageSpec("search page", CLERK, reverse("enrollment:search")),
+        PageSpec("search by name (swapped)", CLERK, reverse("enrollment:search"),
                  {"query": "Pagesperson0 benchmark", "date_of_birth": "1985-06-15"}),
-        PageSpec("search by name (one typo)", "clerk", reverse("enrollment:search"),
+        PageSpec("search by name (one typo)", CLERK, reverse("enrollment:search"),
                  {"query": "Benchmark Pagesperzon0", "date_of_birth": "1985-06-15"}),
-        PageSpec("search by receipt", "clerk", reverse("enrollment:search"),
+        PageSpec("search by receipt", CLERK, reverse("enrollment:search"),
                  {"query": mine.receipt.replace("-", "").lower()}),
-        PageSpec("purpose page", "clerk", reverse("enrollment:applicant", args=[mine.applicant.public_id])),
-        PageSpec("applicant record", "clerk",
+        PageSpec("purpose page", CLERK, reverse("enrollment:applicant", args=[mine.applicant.public_id])),
+        PageSpec("applicant record", CLERK,
                  f"{reverse('enrollment:applicant', args=[mine.applicant.public_id])}?purpose={mine.ref}"),
-        PageSpec("decision queue", "supervisor", reverse("enrollment:queue")),
-        PageSpec("review", "supervisor", reverse("enrollment:review", args=[waiting.public_id])),
-        PageSpec("read alerts", "supervisor", reverse("enrollment:read_alerts")),
-        PageSpec("cards", "supervisor", reverse("cards:list")),
-        PageSpec("schedules", "records_officer", reverse("retention:schedules")),
-        PageSpec("disposition preview", "records_officer", reverse("retention:preview")),
-        PageSpec("disposition requests", "records_officer", reverse("retention:requests")),
-        PageSpec("certificates", "records_officer", reverse("retention:certificates")),
-        PageSpec("holds", "counsel", reverse("retention:holds")),
-        PageSpec("audit events", "auditor", reverse("audit:events")),
-        PageSpec("staff", "admin", reverse("accounts:staff_list")),
+        PageSpec("decision queue", SUPERVISOR, reverse("enrollment:queue")),
+        PageSpec("review", SUPERVISOR, reverse("enrollment:review", args=[waiting.public_id])),
+        PageSpec("read alerts", SUPERVISOR, reverse("enrollment:read_alerts")),
+        PageSpec("cards", SUPERVISOR, reverse("cards:list")),
+        PageSpec("schedules", RECORDS_OFFICER, reverse("retention:schedules")),
+        PageSpec("disposition preview", RECORDS_OFFICER, reverse("retention:preview")),
+        PageSpec("disposition requests", RECORDS_OFFICER, reverse("retention:requests")),
+        PageSpec("certificates", RECORDS_OFFICER, reverse("retention:certificates")),
+        PageSpec("holds", COUNSEL, reverse("retention:holds")),
+        PageSpec("audit events", AUDITOR, reverse("audit:events")),
+        PageSpec("staff", ADMIN, reverse("accounts:staff_list")),
     ]
     if card is not None:
         pages.insert(pages.index(next(p for p in pages if p.name == "cards")) + 1,
-                     PageSpec("card", "supervisor", reverse("cards:card", args=[card.pk])))
+                     PageSpec("card", SUPERVISOR, reverse("cards:card", args=[card.pk])))
     if card_number:
         spaced = " ".join(card_number[i : i + 4] for i in range(0, 16, 4))
-        pages.insert(8, PageSpec("search by card number", "clerk", reverse("enrollment:search"), {"query": spaced}))
+        pages.insert(8, PageSpec("search by card number", CLERK, reverse("enrollment:search"), {"query": spaced}))
     return pages
 
 
@@ -187,7 +195,7 @@ def time_pages(pages: list[PageSpec], *, repeats: int = REPEATS,
                            CITYID_READ_ALERT_PER_HOUR=0, CITYID_READ_ALERT_PER_DAY=0):
         for page in pages:
             if page.role not in clients:
-                clients[page.role] = _signed_in(_staff(page.role, site="bench-site" if page.role == "clerk" else ""))
+                clients[page.role] = _signed_in(_staff(page.role, site=SITE if page.role == CLERK else ""))
             client = clients[page.role]
 
             def request(client: Any = client, page: PageSpec = page) -> Any:

@@ -265,16 +265,6 @@ class SearchForm(UswdsMixin, forms.Form):
     date_of_birth = BoundedDateField(label=_("Date of birth"), required=False,
                                     help_text=_("Needed to search by name."))
 
-    ERRORS = {
-        "reference_check": _("That receipt reference is not valid: a symbol is mistyped. Check it against the "
-                             "receipt."),
-        "card_malformed": _("A card number has 16 digits."),
-        "card_check": _("That is not a valid card number: the check digit does not match. Look for a mistyped "
-                        "digit."),
-        "need_dob": _("Enter the date of birth to search by name."),
-        "empty": _("Enter a receipt reference, a card number or a name."),
-    }
-
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._style()
@@ -288,7 +278,7 @@ class SearchForm(UswdsMixin, forms.Form):
                 cleaned["search"] = parse_search(cleaned["query"], cleaned.get("date_of_birth"))
             except SearchInvalid as invalid:
                 field = "date_of_birth" if invalid.code == "need_dob" else "query"
-                self.add_error(field, self.ERRORS[invalid.code])
+                self.add_error(field, str(invalid))
         return cleaned
 
 

@@ -5,9 +5,9 @@ blind-index row per distinct *key* of their name, every key bound to their date 
 
 - each name token (given and family names together, so their order does not matter), normalised as the
   exact index is (case, accents, spacing, invisible characters; apostrophes and dots dropped);
-- for tokens of five letters or more, each token with one letter deleted (a symmetric-deletion
-  neighbourhood: a typed token and a stored one that differ by one substitution, insertion, deletion or
-  swap of neighbours share at least one such key);
+- for tokens of five letters or more, their first four and their last four letters (one typo, a
+  substitution, insertion, deletion or swap of neighbours, leaves at least one of the two intact in a token
+  of eight letters or more; in shorter ones the sound key often still agrees);
 - the token's Metaphone key (``jellyfish.metaphone``), for spellings that sound alike.
 
 Every key is stored only as a keyed hash (HMAC) under the record's cohort key, like every blind index.
@@ -33,7 +33,8 @@ import jellyfish
 from cityid.vault.services import normalize_for_index
 
 KIND = "name_fz"
-MIN_DELETION_LENGTH = 5  # shorter tokens: exact or sound-alike only (one deletion of "Li" finds every "L")
+MIN_AFFIX_LENGTH = 5  # shorter tokens: exact or sound-alike only
+AFFIX = 4
 MIN_TYPO_LENGTH = 4
 _DROPPED = re.compile(r"['’.]")
 
@@ -49,14 +50,12 @@ def name_tokens(*names: str) -> list[str]:
     return out
 
 
-def _deletions(token: str) -> set[str]:
-    return {token[:i] + token[i + 1 :] for i in range(len(token))} if len(token) >= MIN_DELETION_LENGTH else set()
-
-
 def token_keys(token: str, *, near: bool = True) -> set[bytes]:
     """The keys of one token (before binding to a birth date): its spelling and sound, and with ``near`` its
-    one-deletion neighbours."""
-    keys = {b"e:" + spelling.encode() for spelling in {token} | (_deletions(token) if near else set())}
+    first and last letters (``a:``/``z:``)."""
+    keys = {b"e:" + token.encode()}
+    if near and len(token) >= MIN_AFFIX_LENGTH:
+        keys |= {b"a:" + token[:AFFIX].encode(), b"z:" + token[-AFFIX:].encode()}
     sound = jellyfish.metaphone(token)
     if sound:
         keys.add(b"p:" + sound.encode())
@@ -79,7 +78,7 @@ def index_values(given_name: str, family_name: str, date_of_birth: date) -> list
 def query_values(name: str, date_of_birth: date, *, near: bool = True) -> list[bytes]:
     """The values a search for ``name`` (any order, one box) born on ``date_of_birth`` looks up. Without
     ``near``: only the spellings and sounds of the typed tokens (a few keyed hashes per live key); with it,
-    their one-deletion neighbours too (for a typo: several times as many)."""
+    their first and last letters too (for a typo)."""
     return _values((name,), date_of_birth, near=near)
 
 

@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import secrets
 
+from cityid.core.errors import CityidError
+
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _VALUE = {symbol: value for value, symbol in enumerate(ALPHABET)}
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 BODY = 9  # random symbols; one check symbol follows
 
 
-class ReferenceInvalid(ValueError):
+class ReferenceInvalid(CityidError, ValueError):
     """``code``: ``malformed`` (not ten symbols of the alphabet) or ``check`` (the check symbol is wrong)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 def check_symbol(body: str) -> str:

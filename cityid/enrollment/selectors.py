@@ -16,6 +16,7 @@ from cityid.accounts.policy import ROLES, PermissionDenied, allowed
 from cityid.accounts.services import authorize, role_of
 from cityid.audit.services import record_event, record_events
 from cityid.core.actors import Actor
+from cityid.core.errors import CityidError
 from cityid.enrollment import name_index, services
 from cityid.enrollment.models import Applicant, Application, ApplicationStatus, ClosedCaseAccess, ReadRateAlert
 from cityid.enrollment.services import current_rules
@@ -383,14 +384,10 @@ SEARCH_CANDIDATES = 50  # applicants whose names a name search decrypts to rank,
 SEARCH_RESULTS = 20
 
 
-class SearchInvalid(ValueError):
+class SearchInvalid(CityidError, ValueError):
     """What was typed is not something to search by. ``code``: ``reference_check`` (a receipt reference whose
     check symbol is wrong), ``card_malformed``, ``card_check`` (a card number's check digit), ``need_dob`` (a
     name without a date of birth), ``empty``."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -418,8 +415,9 @@ def parse_search(text: str, date_of_birth: date | None) -> SearchQuery:
         try:
             return SearchQuery("card", _card_numbers["normalise"](compact))
         except ValueError as error:
-            raise SearchInvalid("card_check" if getattr(error, "code", "") == "check_digit"
-                                else "card_malformed") from None
+            if getattr(error, "code", "") == "check_digit":
+                raise SearchInvalid("card_check") from None
+            raise SearchInvalid("card_malformed") from None
     if looks_like_reference(text):
         try:
             return SearchQuery("receipt", normalize_reference(text))
@@ -461,8 +459,8 @@ def _profile(applicant: Applicant) -> dict | None:
 
 
 def _found_by_name(query: SearchQuery) -> list[tuple[Applicant, dict | None, name_index.Match]]:
-    """Spellings and sounds first (a few keyed hashes per live key); only when they find no one, the
-    one-typo neighbours too."""
+    """Spellings and sounds first (a few keyed hashes per live key); only when they find no one, the first and
+    last letters of each token too (one typo)."""
     found = _candidates_by_name(query, near=False)
     return found or _candidates_by_name(query, near=True)
 

@@ -7,18 +7,18 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from cityid.vault.classes import RECORD_CLASSES
 from cityid.vault.models import BlindIndex, RecordKey
 from cityid.vault.providers import KeyUnavailable, get_provider
 
 
 def live_key_ids(record_class: str) -> list[str]:
-    """The provider keys a record of ``record_class`` can be wrapped under now: its cohort keys and every key
-    that is not a cohort key (legal holds'). Asked of the key provider, which holds exactly the live keys,
-    rather than found by scanning the record table (a keyed hash under a key that wraps no such record
-    finds nothing)."""
-    prefix = f"cohort:{record_class}/"
-    return [key_id for key_id in get_provider().key_ids()
-            if key_id.startswith(prefix) or not key_id.startswith("cohort:")]
+    """The provider keys a record of ``record_class`` can be wrapped under now: every live key except the
+    cohort keys of the *other* retention classes (a record moves only to its own class's cohorts or to a
+    legal hold's key). Asked of the key provider, which holds exactly the live keys, rather than found by
+    scanning the record table (a keyed hash under a key that wraps no such record finds nothing)."""
+    others = tuple(f"cohort:{other}/" for other in RECORD_CLASSES if other != record_class)
+    return [key_id for key_id in get_provider().key_ids() if not key_id.startswith(others)]
 
 
 def record_keys_matching(*, record_class: str, kind: str, value: bytes) -> QuerySet[RecordKey]:
