@@ -22,7 +22,7 @@ from cityid.enrollment.models import Applicant, CleanupProgress
 from cityid.retention import services as retention
 from cityid.vault import services as vault
 
-TASK = "name-index-v1"
+TASK = "name-index-v2"  # v2: first and last letters instead of one-letter deletions
 
 
 @dataclass
