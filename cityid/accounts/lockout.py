@@ -67,6 +67,16 @@ class LockoutHandler(AxesDatabaseHandler):
             return max(per_user_client, settings.AXES_FAILURE_LIMIT)
         return per_user_client
 
+    def reset_user_attempts(self, request: HttpRequest, credentials: dict | None = None) -> int:
+        """After a successful sign-in: forget only this user name's failures from this client. axes would
+        also delete every failure from the address (the per-client parameter), so a colleague signing in at
+        the same enrollment center would lift someone else's lockout and wipe a spraying count."""
+        attempts = self.filter_user_attempts(request, credentials)
+        if not attempts:
+            return 0
+        deleted, _ = attempts[0].delete()  # the order of AXES_LOCKOUT_PARAMETERS: [username, ip] first
+        return deleted
+
 
 def lockout_username(request: Any, credentials: dict[str, Any] | None = None) -> str | None:
     """``AXES_USERNAME_CALLABLE``: the keyed hash of the user name signed in with (case-insensitive, as

@@ -118,7 +118,8 @@ def card_change(request: HttpRequest, pk: int) -> HttpResponse:
         selectors.reveal_numbers([card], actor=request.user)
         return _card_page(request, card, bound=form)
     if kind == StatusChangeKind.REVOKE and not confirmed(request):
-        return confirm_page(request, title=_("Revoke card %(card)s?") % {"card": card.pk}, consequences=[
+        selectors.reveal_numbers([card], actor=request.user)  # the confirmation names the card as its page does
+        return confirm_page(request, title=_("Revoke card %(card)s?") % {"card": card.number}, consequences=[
             _("The card is revoked for this reason: %(reason)s.")
             % {"reason": label("card_reason", form.cleaned_data["reason"])},
             _("Revoking is final: the card can never be reinstated. The cardholder needs a new card."),

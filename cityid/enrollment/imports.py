@@ -218,6 +218,8 @@ def import_lines(
                 record = json.loads(line.rstrip("\r\n"))
             except json.JSONDecodeError as exc:
                 raise LineInvalid("not_json", reason=exc.msg, column=exc.colno) from None
+            except RecursionError:
+                raise LineInvalid("not_json", reason="nested too deep", column=1) from None
             external_id = record.get("external_id") if isinstance(record, dict) else None
             if external_id and Applicant.objects.filter(external_id=external_id).exists():
                 summary.skipped += 1

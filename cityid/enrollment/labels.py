@@ -41,4 +41,5 @@ def register_labels() -> None:
         "purpose.list": _("Reasons to open listed"),
         "subject.export": _("Subject-access export"),
         "enrollment.import": _("Applications imported"),
+        "enrollment.submit": _("Application submitted"),
     })

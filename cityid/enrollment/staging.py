@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from cityid.core.actors import Actor
 from cityid.core.errors import CityidError
+from cityid.core.text import clean_text
 from cityid.enrollment import services, uploads
 from cityid.enrollment.inputs import EnrollmentInput, clean_file
 from cityid.enrollment.models import Application, FormSubmission, StagedUpload
@@ -44,8 +45,9 @@ def _associated_data(staged: StagedUpload, part: str) -> bytes:
 
 
 def _shown_name(name: str) -> str:
-    """The file's own name without any folder, at most 80 characters; never empty."""
-    name = re.sub(r"[\x00-\x1f\x7f]", "", str(name or "")).replace("\\", "/").rsplit("/", 1)[-1].strip()
+    """The file's own name without any folder or invisible and bidi control characters (``clean_text``), at most
+    80 characters; never empty."""
+    name = clean_text(str(name or ""), keep_joiners=False).replace("\\", "/").rsplit("/", 1)[-1].strip()
     return name[-80:] or _("file")
 
 

@@ -51,6 +51,9 @@ _RAW_ACTIVE = re.compile(
     rb"/(?:JS|JavaScript|AA|Launch|EmbeddedFiles?|RichMedia|XFA|SubmitForm|ImportData|GoToR|GoToE)(?![A-Za-z0-9])"
 )
 PDF_MAX_OBJECTS = 200_000
+#: The most the object streams of one PDF may inflate to, all together. A scan's objects take kilobytes; a few
+#: kilobytes of deflated blanks can ask for gigabytes, which the reader would inflate and keep (a PDF bomb).
+PDF_MAX_OBJECT_STREAM_BYTES = 8 * 2**20
 
 
 class UploadRefused(CityidError, ValueError):
@@ -192,10 +195,62 @@ def _target_mode(image: Any, output: str) -> str:
 
 # --- PDF ---------------------------------------------------------------------------------------
 
+#: What the child process that reads a PDF may take: address space and CPU seconds. A reader inflates the
+#: cross-reference streams it is given before any check of ours can run (each one up to pypdf's own 75 MB cap,
+#: as many as the file chains), so a few kilobytes can ask for gigabytes: the operating system bounds it.
+PDF_CHILD_MEMORY_BYTES = 512 * 2**20
+PDF_CHILD_CPU_SECONDS = 30
+
+
 def clean_pdf(data: bytes, *, max_pages: int) -> bytes:
+    """:func:`clean_pdf_here` in a child process bounded in memory and CPU time (a PDF bomb kills the child,
+    not the server): the cleaned bytes, or the child's UploadRefused, or ``pdf_unreadable`` when it died."""
+    import json
+    import resource
+    import subprocess
+    import sys
+
+    def bound() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (PDF_CHILD_MEMORY_BYTES, PDF_CHILD_MEMORY_BYTES))
+        resource.setrlimit(resource.RLIMIT_CPU, (PDF_CHILD_CPU_SECONDS, PDF_CHILD_CPU_SECONDS))
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", "from cityid.enrollment.uploads import _clean_pdf_child; _clean_pdf_child()",
+             str(max_pages), str(PDF_MAX_OBJECT_STREAM_BYTES)],
+            input=data, capture_output=True, preexec_fn=bound, timeout=PDF_CHILD_CPU_SECONDS * 2, check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise UploadRefused("pdf_unreadable") from None
+    if done.returncode == 0 and done.stdout.startswith(b"OK\n"):
+        return done.stdout[3:]
+    if done.returncode == 0 and done.stdout.startswith(b"REFUSED\n"):
+        refusal = json.loads(done.stdout[8:])
+        raise UploadRefused(refusal["code"], **refusal["params"])
+    raise UploadRefused("pdf_unreadable")  # killed at its bounds, or crashed: the file is not readable here
+
+
+def _clean_pdf_child() -> None:
+    """The child's side of :func:`clean_pdf`: the PDF on stdin, ``OK`` and the cleaned bytes or ``REFUSED``
+    and the refusal as JSON on stdout. Nothing else is written: a PDF's text never reaches a log."""
+    import json
+    import sys
+
+    global PDF_MAX_OBJECT_STREAM_BYTES
+    data, max_pages, PDF_MAX_OBJECT_STREAM_BYTES = sys.stdin.buffer.read(), int(sys.argv[1]), int(sys.argv[2])
+    try:
+        clean = clean_pdf_here(data, max_pages=max_pages)
+    except UploadRefused as refused:
+        sys.stdout.buffer.write(b"REFUSED\n" + json.dumps({"code": refused.code, "params": refused.params}).encode())
+        return
+    sys.stdout.buffer.write(b"OK\n" + clean)
+
+
+def clean_pdf_here(data: bytes, *, max_pages: int) -> bytes:
     """A checked PDF (``check_pdf``) written anew from its pages alone: no document information dictionary
     (author, producer, dates), no XMP packet, no outline, no names tree, no page annotations, thumbnails or
-    page metadata. What the pages draw — their content streams, fonts and images — is kept as it is."""
+    page metadata. What the pages draw — their content streams, fonts and images — is kept as it is.
+    In this process, unbounded: call :func:`clean_pdf`."""
     check_pdf(data, max_pages=max_pages)
     from pypdf import PdfReader, PdfWriter
 
@@ -229,6 +284,7 @@ def check_pdf(data: bytes, *, max_pages: int) -> None:
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed input is our refusal, not a log line
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
+        _check_object_streams(reader)
         if reader.is_encrypted:
             raise UploadRefused("pdf_encrypted")
         pages = len(reader.pages)
@@ -267,6 +323,31 @@ def check_pdf(data: bytes, *, max_pages: int) -> None:
         raise
     except Exception:  # pypdf raises many kinds on malformed input; each one is a refusal
         raise UploadRefused("pdf_unreadable") from None
+
+
+def _check_object_streams(reader: Any) -> None:
+    """Refuse a PDF whose object streams inflate past ``PDF_MAX_OBJECT_STREAM_BYTES`` in all: each is inflated
+    here within what is left of the budget, before the reader takes any object out of one."""
+    import zlib
+
+    left = PDF_MAX_OBJECT_STREAM_BYTES
+    for number in sorted({stream for stream, _index in reader.xref_objStm.values()}):
+        stream = reader.get_object(number)  # its dictionary and raw bytes: nothing is inflated yet
+        raw = bytes(getattr(stream, "_data", b"") or b"")
+        filters = stream.get("/Filter") if hasattr(stream, "get") else None
+        if isinstance(filters, list) and len(filters) == 1:
+            filters = filters[0]
+        if filters is None:
+            left -= len(raw)
+        elif str(filters) == "/FlateDecode":
+            try:
+                left -= len(zlib.decompressobj().decompress(raw, left + 1))
+            except zlib.error:
+                raise UploadRefused("pdf_unreadable") from None
+        else:  # an object stream behind another filter, or a chain of them: no scanner writes one
+            raise UploadRefused("pdf_unreadable")
+        if left < 0:
+            raise UploadRefused("pdf_unreadable")
 
 
 def _is_action(value: Any) -> bool:

@@ -271,22 +271,24 @@ def points(request: HttpRequest) -> HttpResponse:
     return render(request, "enrollment/_points.html", _points_context(request.POST))
 
 
-def _queue_page(request: HttpRequest, cases: Any, template: str) -> HttpResponse:
+def _queue_page(request: HttpRequest, cases: Any, template: str, **extra: Any) -> HttpResponse:
     filters = QueueFilterForm(request.GET or None, sites=selectors.known_sites())
     chosen = filters.values()
     page = paginate(selectors.filter_cases(cases, **chosen), request.GET.get("page"))
     rows = selectors.queue_rows(actor=request.user, applications=list(page.object_list))
     querystring = urlencode({key: value for key, value in chosen.items() if value})
     return render(request, template, {"page_obj": page, "rows": rows, "filters": filters,
-                                      "querystring": querystring})
+                                      "querystring": querystring, **extra})
 
 
 @never_cache
 @requires("enrollment.queue")
 def queue(request: HttpRequest) -> HttpResponse:
     """The decision queue: who is waiting (names for the cases the reader may read them through; a logged
-    read) and for how long, oldest first, filtered by site and holder."""
-    return _queue_page(request, selectors.pending_applications(), "enrollment/queue.html")
+    read) and for how long, oldest first, filtered by site and holder. A case outside the supervisor's reach is
+    assigned from its row: opening it would be a refused read."""
+    holders = _assign_form(None).fields["holder"].choices if allowed(request.user.role, "enrollment.assign") else []
+    return _queue_page(request, selectors.pending_applications(), "enrollment/queue.html", holders=holders)
 
 
 @never_cache

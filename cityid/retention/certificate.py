@@ -82,7 +82,7 @@ def verify(text: str, public_key: PublicKey) -> dict[str, Any]:
         document = json.loads(text)
         body = document["certificate"]
         signature = base64.b64decode(document["signature"]["value"], validate=True)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: nesting too deep
         raise CertificateInvalid("malformed", reason=str(exc)) from None
     algorithm_of(public_key)
     try:

@@ -530,7 +530,7 @@ def verify_certificate(text: str) -> dict[str, Any]:
 
     try:
         named = json.loads(text)["signature"]["public_key"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         named = None
     known = signing.known_public_key_pems()
     body, refusal = None, None

@@ -24,6 +24,7 @@ from cityid.retention.models import HeldRecord
 from cityid.retention.scope import ScopeInvalid
 from cityid.ui.confirm import confirm_page, confirmed
 from cityid.ui.decorators import requires
+from cityid.ui.labels import when
 from cityid.ui.pagination import paginate
 
 HOLD_STATUSES = ("active", "released", "all")
@@ -118,7 +119,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Disposition run as of %(date)s requested. A different records officer "
                                         "must approve it before anything is destroyed.")
-                             % {"date": created.as_of.isoformat()})
+                             % {"date": when(created.as_of)})
             return redirect("retention:requests")
     return _requests_page(request, form)
 
@@ -142,13 +143,13 @@ def request_approve(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("retention:requests")
     if approved.run_id is None:
         messages.info(request, _("Approved. Nothing was due and unheld as of %(date)s: nothing was destroyed "
-                                 "and no certificate was issued.") % {"date": approved.as_of.isoformat()})
+                                 "and no certificate was issued.") % {"date": when(approved.as_of)})
         return redirect("retention:requests")
     if approved.executed_now:
         messages.success(request, _("Approved and executed. The destruction certificate is below."))
     else:
         messages.info(request, _("Approved. Nothing more was due as of %(date)s: an earlier run had already "
-                                 "destroyed it. Its certificate is below.") % {"date": approved.as_of.isoformat()})
+                                 "destroyed it. Its certificate is below.") % {"date": when(approved.as_of)})
     return redirect("retention:certificate", run_id=approved.run_id)
 
 

@@ -189,3 +189,17 @@ def test_card_page_in_spanish(staff, card):
     html = page_text(client.get(f"/cards/{card.pk}/"))
     assert "Suspend the card" not in html and "Reinstate the card" not in html
     assert "Historial" in html
+
+
+def test_revoke_confirmation_names_the_card_by_its_number(staff, card):
+    client = sign_in(staff["supervisor"])
+    response = client.post(change_url(card), {"change": "revoke", "revoke-reason": "stolen"})
+    html = page_text(response)
+    assert response.status_code == 200 and f"Revoke card {card.number}?" in html
+    assert Card.objects.get(pk=card.pk).status == CardStatus.ISSUED
+    assert card.application.receipt not in html
+
+
+def test_a_confirmation_page_is_sent_once(staff, card):
+    html = page_text(sign_in(staff["supervisor"]).post(change_url(card), {"change": "revoke", "revoke-reason": "lost"}))
+    assert 'data-submit-once' in html.split('name="confirmed"')[0].rsplit("<form", 1)[1]

@@ -98,3 +98,71 @@ def pdf_open_action_javascript() -> bytes:
 def pdf_hidden_javascript() -> bytes:
     """The same action with its names written in #xx escapes, so no plain ``/JavaScript`` is in the file."""
     return pdf(b"6 0 R", [b"<< /Type /Action /S /Java#53cript /J#53 (app.alert\\('x'\\)) >>"])
+
+
+def pdf_object_stream_bomb(streams: int, inflated: int) -> bytes:
+    """A one-page PDF whose catalog points at ``streams`` objects, each alone in its own object stream that
+    inflates to ``inflated`` bytes (the object then blanks): a few kilobytes that ask the reader to inflate
+    ``streams * inflated`` bytes and keep them."""
+    import struct
+
+    refs = " ".join(f"{100 + i} 0 R" for i in range(streams)).encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /Extra [" + refs + b"] >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+        b"<< /Length 0 >>\nstream\n\nendstream",
+    ]
+    for i in range(streams):
+        header = f"{100 + i} 0 ".encode()
+        data = zlib.compress(header + b"<< /A 1 >>" + b" " * inflated, 9)
+        objects.append(b"<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+                       % (len(header), len(data)) + data + b"\nendstream")
+    out = bytearray(b"%PDF-1.7\n")
+    rows: dict[int, tuple[int, int, int]] = {0: (0, 0, 65535)}
+    for number, body in enumerate(objects, start=1):
+        rows[number] = (1, len(out), 0)
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    for i in range(streams):
+        rows[100 + i] = (2, 5 + i, 0)
+    xref_number = len(objects) + 1
+    rows[xref_number] = (1, len(out), 0)
+    size = max(rows) + 1
+    table = b"".join(struct.pack(">BIH", *rows.get(n, (0, 0, 0))) for n in range(size))
+    out += (b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n"
+            % (xref_number, size, len(table)) + table + b"\nendstream\nendobj\n")
+    out += b"startxref\n%d\n%%%%EOF\n" % rows[xref_number][1]
+    return bytes(out)
+
+
+def pdf_xref_stream_chain_bomb(streams: int, inflated: int) -> bytes:
+    """A one-page PDF whose cross-reference is a chain of ``streams`` xref streams (each one's /Prev the one
+    before), each inflating to ``inflated`` bytes: its table, then blanks. A reader inflates every stream of the
+    chain while it opens the file, before anything can look at an object."""
+    import struct
+
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+        b"<< /Length 0 >>\nstream\n\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = {}
+    for number, body in enumerate(objects, start=1):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    previous = None
+    for i in range(streams):
+        number = len(objects) + 1 + i
+        offsets[number] = len(out)
+        size = number + 1
+        rows = [(0, 0, 65535)] + [(1, offsets[n], 0) if n in offsets else (0, 0, 0) for n in range(1, size)]
+        table = b"".join(struct.pack(">BIH", *row) for row in rows)
+        data = zlib.compress(table + b"\0" * (inflated - len(table)), 9)
+        prev = b"" if previous is None else b" /Prev %d" % previous
+        out += (b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /Length %d%s >>\n"
+                b"stream\n" % (number, size, len(data), prev) + data + b"\nendstream\nendobj\n")
+        previous = offsets[number]
+    out += b"startxref\n%d\n%%%%EOF\n" % previous
+    return bytes(out)

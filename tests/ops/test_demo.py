@@ -39,3 +39,12 @@ def test_demo_assigns_seeded_open_cases_to_the_demo_clerk_their_site_and_the_dec
 
     call_command("demo", people=0, no_serve=True, stdout=io.StringIO())  # a second run changes nothing
     assert len(list(open_cases_for(clerk))) == 6
+
+
+def test_the_printed_enrolment_links_open_where_the_demo_serves(db, monkeypatch, settings):
+    monkeypatch.delenv("CITYID_BASE_URL", raising=False)
+    settings.CITYID_BASE_URL = "http://127.0.0.1:8000"  # the command's change stays inside this override
+    out = io.StringIO()
+    call_command("demo", people=0, no_serve=True, addrport="127.0.0.1:8123", stdout=out)
+    links = [line for line in out.getvalue().splitlines() if "/accounts/enrol/" in line]
+    assert links and all("http://127.0.0.1:8123/accounts/enrol/" in line for line in links)

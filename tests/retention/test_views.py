@@ -243,7 +243,7 @@ def test_two_person_approval_runs_and_shows_the_certificate(staff, scheduled, se
     later = DispositionRequest.objects.get(approved_at=None)
     response = second.post(f"/retention/disposition/{later.pk}/approve/", {"confirmed": "yes"}, follow=True)
     assert response.redirect_chain[-1][0] == f"/retention/certificates/{certificate.run_id}/"
-    assert any("Nothing more was due as of 2017-01-02" in m for m in messages_of(response))
+    assert any("Nothing more was due as of 01/02/2017" in m for m in messages_of(response))
     assert Certificate.objects.count() == 1 and DispositionRun.objects.count() == 1
 
 
@@ -416,3 +416,37 @@ def test_hold_form_required_fields_and_future_order(staff):
     errors = response.context["form"].errors
     assert {"case_name", "court", "order_date"} <= set(errors)
     assert not LegalHold.objects.exists()
+
+
+def test_a_run_request_is_confirmed_with_a_local_date_and_one_full_stop(staff, scheduled):
+    client = sign_in(staff["records_officer"])
+    response = client.post("/retention/disposition/request/", {"as_of": "2017-01-02"}, follow=True)
+    assert any(m.startswith("Disposition run as of 01/02/2017 requested.") for m in messages_of(response))
+    html = response.content.decode()
+    assert ">2017-01-02" not in html and "m.." not in html and "Requested by" in html
+    client.cookies["django_language"] = "es"
+    response = client.post("/retention/disposition/request/", {"as_of": "2017-01-02"}, follow=True)
+    assert "2017-01-02" not in " ".join(messages_of(response))
+
+
+def test_forms_that_create_something_are_sent_once(staff, scheduled):
+    import re
+
+    pages = {"counsel": ["/retention/holds/new/"],
+             "records_officer": ["/retention/schedules/", "/retention/disposition/"]}
+    for role, paths in pages.items():
+        client = sign_in(staff[role])
+        for path in paths:
+            html = client.get(path).content.decode()
+            forms = re.findall(r'<form[^>]*method="post"[^>]*>', html.split("<main", 1)[1])
+            assert forms and all("data-submit-once" in form for form in forms), (path, forms)
+
+
+def test_preview_names_the_held_classes_in_the_readers_language(staff, scheduled):
+    services.place_hold(case_name="People v. Canary", court="Supreme Court", scope="class:documents",
+                        placed_by=staff["counsel"])
+    client = sign_in(staff["records_officer"])
+    client.cookies["django_language"] = "es"
+    html = client.get("/retention/preview/?as_of=2017-01-02").content.decode()
+    held = html.split("cityid-bar--held", 1)[1]
+    assert "Documentos (3)" in held and "documents (3)" not in held

@@ -1,3 +1,4 @@
+import os
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +30,9 @@ class Command(CityidCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", verbosity=0)
+        if "CITYID_BASE_URL" not in os.environ:  # the printed links open where this demo serves
+            addrport = options["addrport"] if ":" in options["addrport"] else f"127.0.0.1:{options['addrport']}"
+            settings.CITYID_BASE_URL = f"http://{addrport}"
         # The host operator runs the demo (and holds the keyring): each demo account's one-time
         # enrolment link is printed here, never a password or an authenticator secret.
         links = []
