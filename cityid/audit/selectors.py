@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -30,6 +31,7 @@ from cityid.audit.merkle import HASH_SIZE, TILE_HEIGHT, TILE_WIDTH
 from cityid.audit.models import AuditEntry, Checkpoint
 from cityid.audit.store import TileStore
 from cityid.core.errors import CityidError
+from cityid.ui.pagination import page_number
 from cityid.vault.signers import SigningKeyMissing
 
 
@@ -262,6 +264,15 @@ def search_events(
         else:
             raise ValueError(f"unknown match {match!r}")
     return entries
+
+
+def events_page(page: Any, per_page: int, **criteria: Any) -> Page:
+    """One page of :func:`search_events`, newest first. Unfiltered, the page count comes from the log's size
+    (kept as entries are appended) rather than from counting every entry."""
+    paginator = Paginator(search_events(**criteria), per_page)
+    if not any(criteria.values()):
+        paginator.count = services.log_size()  # the cached_property, set before anything asks it
+    return paginator.get_page(page_number(page))
 
 
 def log_status() -> dict[str, Any]:

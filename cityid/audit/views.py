@@ -22,7 +22,6 @@ from cityid.audit.merkle import parse_tile_path
 from cityid.audit.services import record_event
 from cityid.audit.verify import VerifyError, verify_log
 from cityid.ui.decorators import requires
-from cityid.ui.pagination import paginate
 
 TEXT = "text/plain; charset=utf-8"
 BINARY = "application/octet-stream"
@@ -125,9 +124,9 @@ def events(request: HttpRequest) -> HttpResponse:
     form = EventSearchForm(request.GET if searched else None)
     page = None
     if not searched:
-        page = paginate(selectors.search_events(), request.GET.get("page"), EVENTS_PAGE_SIZE)
+        page = selectors.events_page(request.GET.get("page"), EVENTS_PAGE_SIZE)
     elif form.is_valid():
-        page = paginate(selectors.search_events(**form.criteria()), request.GET.get("page"), EVENTS_PAGE_SIZE)
+        page = selectors.events_page(request.GET.get("page"), EVENTS_PAGE_SIZE, **form.criteria())
     return render(request, "audit/events.html", {
         "form": form, "page_obj": page, "searched": searched, "status": selectors.log_status(),
         "unknown_sign_ins": selectors.unknown_sign_ins(),

@@ -34,4 +34,6 @@ class CardsConfig(AppConfig):
         # their card numbers, and the subject-access export holds each card with its history, through these hooks.
         enrollment_services.register_on_approval(services.issue_cards)
         enrollment_selectors.register_application_reader(selectors.open_application_cards)
+        enrollment_selectors.register_card_numbers(normalise=selectors.normalise_number,
+                                                   applicant_of=selectors.applicant_of_number)
         enrollment_exports.register_export_section("card", selectors.export_section)

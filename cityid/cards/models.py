@@ -32,6 +32,13 @@ class Card(models.Model):
 
     number: str | None = None  # not a column: the plaintext, set when a selector opens it
 
+    class Meta:
+        # The card list's order (newest first), with and without a status filter: a page is an index walk.
+        indexes = [
+            models.Index(fields=["-issued_on", "-id"], name="card_list_order"),
+            models.Index(fields=["status", "-issued_on", "-id"], name="card_list_status_order"),
+        ]
+
     def __str__(self) -> str:
         return f"card {self.pk}"
 

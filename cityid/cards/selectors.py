@@ -51,6 +51,13 @@ def find_card(number: str) -> Card:
     return card
 
 
+def applicant_of_number(digits: str) -> int | None:
+    """The id of the applicant holding the card with this (normalised) number, or None (enrollment's search
+    asks through ``enrollment.selectors.register_card_numbers``; the caller authorises and logs)."""
+    return (Card.objects.filter(number_digest=number_digest(digits))
+            .values_list("applicant_id", flat=True).first())
+
+
 def reveal_numbers(cards: Iterable[Card], *, actor: Actor | None) -> list[Card]:
     """The cards, each with its ``number`` opened if ``actor`` may see card numbers (``cards.read``), else
     left ``None``. Opening is logged: one ``card.read_number`` event per card whose number was shown

@@ -254,13 +254,56 @@ class DecisionForm(UswdsMixin, forms.Form):
 
 
 class SearchForm(UswdsMixin, forms.Form):
-    given_name = forms.CharField(label=_("Given name"), max_length=100)
-    family_name = forms.CharField(label=_("Family name"), max_length=100)
-    date_of_birth = BoundedDateField(label=_("Date of birth"))
+    """One box for what the applicant brings: a receipt reference, a card number, or a name (with the date of
+    birth). Searched by POST, so nothing typed ends up in a URL or an access log."""
+
+    query = forms.CharField(
+        label=_("Receipt reference, card number or name"), max_length=200,
+        help_text=_("A reference like K7Q4M-9X2TB (with or without the dash), a 16-digit card number, or the "
+                    "applicant's names in any order."),
+    )
+    date_of_birth = BoundedDateField(label=_("Date of birth"), required=False,
+                                    help_text=_("Needed to search by name."))
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._style()
+
+    def clean(self) -> dict:
+        from cityid.enrollment.selectors import SearchInvalid, parse_search
+
+        cleaned = super().clean()
+        if "query" in cleaned and not self.has_error("date_of_birth"):
+            try:
+                cleaned["search"] = parse_search(cleaned["query"], cleaned.get("date_of_birth"))
+            except SearchInvalid as invalid:
+                field = "date_of_birth" if invalid.code == "need_dob" else "query"
+                self.add_error(field, str(invalid))
+        return cleaned
+
+
+class QueueFilterForm(UswdsMixin, forms.Form):
+    """A queue's filters and order, from the query string (no personal data: sites, holders, an order)."""
+
+    site = forms.ChoiceField(label=_("Site"), required=False)
+    holder = forms.ChoiceField(label=_("Waiting with"), required=False, choices=[
+        ("", _("Anyone")), ("decision", _("The decision queue")), ("staff", _("A staff member")),
+        ("site", _("A site's queue")),
+    ])
+    sort = forms.ChoiceField(label=_("Order"), required=False, choices=[
+        ("oldest", _("Oldest first")), ("newest", _("Newest first")),
+    ])
+
+    def __init__(self, *args, sites: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].choices = [("", _("All sites")), *((site, site) for site in sites)]
+        self._style()
+
+    def values(self) -> dict[str, str]:
+        if not self.is_valid():
+            return {"site": "", "holder": "", "sort": "oldest"}
+        return {"site": self.cleaned_data["site"], "holder": self.cleaned_data["holder"],
+                "sort": self.cleaned_data["sort"] or "oldest"}
 
 
 class AssignForm(UswdsMixin, forms.Form):

@@ -37,6 +37,7 @@ def register_labels() -> None:
         "personal.read_photo": _("Photo viewed"),
         "personal.read_scan": _("Document scan viewed"),
         "personal.search": _("Applicant search"),
+        "personal.read_names": _("Names shown in a queue"),
         "personal.decrypt": _("Personal data decrypted"),
         "purpose.list": _("Reasons to open listed"),
         "subject.export": _("Subject-access export"),

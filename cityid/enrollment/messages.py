@@ -89,6 +89,22 @@ def register() -> None:
         "pdf_pages": lambda max_pages, **params: _("The PDF has more than %(pages)d pages.") % {"pages": max_pages},
         "pdf_unreadable": _("The PDF could not be read."),
     })
+    from cityid.enrollment.references import ReferenceInvalid
+    from cityid.enrollment.selectors import SearchInvalid
+
+    register_messages(SearchInvalid, {
+        "reference_check": _("That receipt reference is not valid: a symbol is mistyped. Check it against the "
+                             "receipt."),
+        "card_malformed": _("A card number has 16 digits."),
+        "card_check": _("That is not a valid card number: the check digit does not match. Look for a mistyped "
+                        "digit."),
+        "need_dob": _("Enter the date of birth to search by name."),
+        "empty": _("Enter a receipt reference, a card number or a name."),
+    })
+    register_messages(ReferenceInvalid, {
+        "malformed": _("A receipt reference has ten letters and digits, like K7Q4M-9X2TB."),
+        "check": _("That receipt reference is not valid: a symbol is mistyped. Check it against the receipt."),
+    })
     register_messages(CaseAccessRefused, {
         "target": _("Choose one clerk, one site or the decision queue."),
         "staff": _("This staff member cannot be assigned cases: choose an active clerk or supervisor."),

@@ -5,13 +5,13 @@ statistics (borough, birth year, gender, languages, address kind). Everything th
 or locates a person is sealed under a vault record's data key.
 """
 
-import secrets
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cityid.enrollment.references import new_reference
 from cityid.vault.models import Blob, RecordKey
 
 
@@ -86,16 +86,13 @@ class DenialReason(models.TextChoices):
     OTHER = "other", _("Other (see appeal notice)")
 
 
-RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
-
-
 def new_receipt() -> str:
-    """A receipt reference for the applicant, e.g. ``7KQ2M-XW4TD``: 50 random bits, easy to read out.
+    """A receipt reference for the applicant, e.g. ``K7Q4M-9X2TB``: 45 random bits and a check symbol
+    (:mod:`cityid.enrollment.references`), easy to read out and to type back.
 
     Never an id the audit log uses, so holding someone's receipt finds nothing in the log.
     """
-    chars = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(10))
-    return f"{chars[:5]}-{chars[5:]}"
+    return new_reference()
 
 
 class Application(models.Model):

@@ -5,12 +5,21 @@ from __future__ import annotations
 
 from datetime import date
 
+from cityid.enrollment import name_index
 from cityid.enrollment.models import Applicant, Application, PresentedDocument
 from cityid.vault.services import OpenRecord, normalize_for_index
 
 
 def name_dob_index_value(given_name: str, family_name: str, date_of_birth: date) -> bytes:
     return normalize_for_index(given_name, family_name, date_of_birth.isoformat())
+
+
+def name_indexes(given_name: str, family_name: str, date_of_birth: date) -> list[tuple[str, bytes]]:
+    """The (kind, value) name indexes of one applicant: the exact ``name_dob`` and the typo-tolerant
+    ``name_fz`` keys (:mod:`cityid.enrollment.name_index`)."""
+    return [("name_dob", name_dob_index_value(given_name, family_name, date_of_birth))] + [
+        (name_index.KIND, value) for value in name_index.index_values(given_name, family_name, date_of_birth)
+    ]
 
 
 def document_number_index_value(doc_type: str, number: str) -> bytes:
@@ -34,7 +43,7 @@ def application_indexes(records: list[OpenRecord]) -> list[list[tuple[str, bytes
             continue
         profile = record.open_json("profile", sealed)
         born = date.fromisoformat(profile["date_of_birth"])
-        out.append([("name_dob", name_dob_index_value(profile["given_name"], profile["family_name"], born))])
+        out.append(name_indexes(profile["given_name"], profile["family_name"], born))
     return out
 
 

@@ -16,14 +16,14 @@ from cityid.accounts.policy import ROLES, PermissionDenied, allowed
 from cityid.accounts.services import authorize, role_of
 from cityid.audit.services import record_event, record_events
 from cityid.core.actors import Actor
-from cityid.enrollment import services
+from cityid.core.errors import CityidError
+from cityid.enrollment import name_index, services
 from cityid.enrollment.models import Applicant, Application, ApplicationStatus, ClosedCaseAccess, ReadRateAlert
-from cityid.enrollment.records import name_dob_index_value
 from cityid.enrollment.services import current_rules
 from cityid.ui.pagination import paginate
 from cityid.vault import services as vault
 from cityid.vault.models import RecordKey
-from cityid.vault.selectors import record_keys_matching
+from cityid.vault.selectors import record_keys_matching_any
 
 
 @dataclass
@@ -51,7 +51,7 @@ def pending_applications() -> QuerySet[Application]:
     """Every open case, oldest first, with its holder (the decision queue page: no personal data)."""
     return (
         Application.objects.filter(status=ApplicationStatus.SUBMITTED)
-        .select_related("applicant", "enrolled_by", "assigned_to")
+        .select_related("applicant__personal_record", "enrolled_by", "assigned_to")
         .order_by("submitted_on", "id")
     )
 
@@ -63,7 +63,7 @@ def open_cases_for(actor: Actor) -> QuerySet[Application]:
         query |= Q(assigned_site=site)
     return (
         Application.objects.filter(query, status=ApplicationStatus.SUBMITTED)
-        .select_related("applicant")
+        .select_related("applicant__personal_record", "assigned_to")
         .order_by("submitted_on", "id")
     )
 
@@ -366,32 +366,231 @@ def read_scan(
     return vault.read_blob(record=record, blob=doc.scan), doc.scan.content_type
 
 
-def search_applicants(
-    *, actor: Actor | None, given_name: str, family_name: str, date_of_birth: date
-) -> list[Applicant]:
-    """Exact (normalised) name and date-of-birth search through the blind index.
+# --- search ---------------------------------------------------------------------------------------------
 
-    Logged so that an auditor can tell whose records a search revealed: one ``personal.search``
-    event per applicant found (their pseudonymous id), or one with target ``results:0``. Each search counts
-    toward the searcher's read-rate limits (PurposeInvalid ``rate_limit`` beyond them).
-    """
-    authorize(actor, "enrollment.search")
+#: How card numbers are read and found (``register_card_numbers``): cards, above enrollment, owns them.
+_card_numbers: dict[str, Callable[[str], Any]] = {}
+
+
+def register_card_numbers(*, normalise: Callable[[str], str], applicant_of: Callable[[str], int | None]) -> None:
+    """``normalise(text)`` gives a typed card number's digits or raises an error whose ``code`` is
+    ``check_digit`` (a mistyped digit) or another code (not a card number); ``applicant_of(digits)`` gives the
+    id of the applicant holding the card with that number, or None. Registered in the owner's ``ready()``;
+    without it, nothing is searched by card number."""
+    _card_numbers.update(normalise=normalise, applicant_of=applicant_of)
+
+
+SEARCH_CANDIDATES = 50  # applicants whose names a name search decrypts to rank, at most
+SEARCH_RESULTS = 20
+
+
+class SearchInvalid(CityidError, ValueError):
+    """What was typed is not something to search by. ``code``: ``reference_check`` (a receipt reference whose
+    check symbol is wrong), ``card_malformed``, ``card_check`` (a card number's check digit), ``need_dob`` (a
+    name without a date of birth), ``empty``."""
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A search as understood: ``by`` is ``receipt``, ``card`` or ``name_dob``; ``value`` the normalised
+    reference or card number, or the name as typed."""
+
+    by: str
+    value: str
+    date_of_birth: date | None = None
+
+
+def parse_search(text: str, date_of_birth: date | None) -> SearchQuery:
+    """What a search box's text asks for: a card number (16 digits, spaces and dashes allowed), a receipt
+    reference (with or without its dash, any case), or a name (any order) with a date of birth."""
+    from cityid.enrollment.references import ReferenceInvalid, looks_like_reference, normalize_reference
+
+    text = (text or "").strip()
+    if not text:
+        raise SearchInvalid("empty")
+    compact = "".join(text.split()).replace("-", "")
+    if compact.isascii() and compact.isdigit() and len(compact) >= 12:
+        if "normalise" not in _card_numbers:
+            raise SearchInvalid("card_malformed")
+        try:
+            return SearchQuery("card", _card_numbers["normalise"](compact))
+        except ValueError as error:
+            if getattr(error, "code", "") == "check_digit":
+                raise SearchInvalid("card_check") from None
+            raise SearchInvalid("card_malformed") from None
+    if looks_like_reference(text):
+        try:
+            return SearchQuery("receipt", normalize_reference(text))
+        except ReferenceInvalid:
+            if date_of_birth is None:  # with a birth date, ten letters may well be a name ("Alexandria")
+                raise SearchInvalid("reference_check") from None
+    if date_of_birth is None:
+        raise SearchInvalid("need_dob")
+    if not name_index.name_tokens(text):
+        raise SearchInvalid("empty")
+    return SearchQuery("name_dob", text, date_of_birth)
+
+
+@dataclass
+class SearchResult:
+    """One applicant a search found, as a reader allowed to read names sees them."""
+
+    applicant: Applicant
+    name: str | None  # None: the application data is destroyed
+    date_of_birth: date | None
+    application: Application | None  # the latest
+    exact: bool = True
+
+
+def _count_search(actor: Any) -> None:
     try:  # a search tells whether someone is in the program: it counts toward the read-rate limits
         services.count_personal_read(actor=actor)
     except services.ReadLimitReached as reached:
         record_event(actor=actor, action="access.denied", target="search", purpose=f"read_limit:{reached.window}",
                      outcome="denied")
         raise PurposeInvalid("rate_limit") from None
-    keys = record_keys_matching(
-        record_class="application",
-        kind="name_dob",
-        value=name_dob_index_value(given_name, family_name, date_of_birth),
-    )
-    found = list(Applicant.objects.filter(personal_record__in=keys).order_by("created_at"))
-    targets = [applicant.ref for applicant in found] or ["results:0"]
-    record_events([dict(actor=actor, action="personal.search", target=target, purpose="search:name_dob")
+
+
+def _profile(applicant: Applicant) -> dict | None:
+    personal = _open(applicant.personal_record)
+    if personal is None or applicant.sealed_profile is None:
+        return None
+    return personal.open_json("profile", applicant.sealed_profile)
+
+
+def _found_by_name(query: SearchQuery) -> list[tuple[Applicant, dict | None, name_index.Match]]:
+    """Spellings and sounds first (a few keyed hashes per live key); only when they find no one, the first and
+    last letters of each token too (one typo)."""
+    found = _candidates_by_name(query, near=False)
+    return found or _candidates_by_name(query, near=True)
+
+
+def _candidates_by_name(query: SearchQuery, *, near: bool) -> list[tuple[Applicant, dict | None, name_index.Match]]:
+    assert query.date_of_birth is not None
+    keys = list(record_keys_matching_any(
+        record_class="application", kind=name_index.KIND,
+        values=name_index.query_values(query.value, query.date_of_birth, near=near),
+    ).values_list("id", flat=True)[: SEARCH_CANDIDATES * 2])
+    candidates = (Applicant.objects.filter(personal_record_id__in=keys).select_related("personal_record")
+                  .order_by("created_at", "id")[:SEARCH_CANDIDATES])
+    found: list[tuple[Applicant, dict | None, name_index.Match]] = []
+    for applicant in candidates:
+        profile = _profile(applicant)
+        if profile is None or profile.get("date_of_birth") != query.date_of_birth.isoformat():
+            continue
+        matched = name_index.match(query.value, profile["given_name"], profile["family_name"])
+        if matched is not None:
+            found.append((applicant, profile, matched))
+    found.sort(key=lambda item: -item[2].score)  # stable: the earliest enrolled first among equals
+    return found[:SEARCH_RESULTS]
+
+
+def find_applicants(*, actor: Any, query: SearchQuery) -> list[SearchResult]:
+    """The applicants ``query`` finds, with their names for the reader (``enrollment.search`` roles read names).
+
+    Nothing typed is stored or logged in the clear: a name is looked up through the ``name_fz`` and a card
+    number through the cards' keyed digests, a receipt reference is no id the log uses. Logged so that an
+    auditor can tell whose records a search revealed: one ``personal.search`` event per applicant found
+    (their pseudonymous id; purpose ``search:<receipt|card|name_dob>``), or one with target ``results:0``.
+    Each search counts once toward the searcher's read-rate limits (PurposeInvalid ``rate_limit`` beyond).
+    """
+    authorize(actor, "enrollment.search")
+    _count_search(actor)
+    rows: list[tuple[Applicant, dict | None, bool]] = []
+    if query.by == "receipt":
+        application = (Application.objects.select_related("applicant__personal_record")
+                       .filter(receipt=query.value).first())
+        if application is not None:
+            rows.append((application.applicant, _profile(application.applicant), True))
+    elif query.by == "card":
+        holder = _card_numbers["applicant_of"](query.value) if "applicant_of" in _card_numbers else None
+        applicant = Applicant.objects.select_related("personal_record").filter(pk=holder).first() if holder else None
+        if applicant is not None:
+            rows.append((applicant, _profile(applicant), True))
+    else:
+        rows = [(applicant, profile, matched.exact) for applicant, profile, matched in _found_by_name(query)]
+    latest: dict[int, Application] = {}
+    for application in Application.objects.filter(applicant__in=[row[0] for row in rows]).order_by("submitted_on",
+                                                                                                   "id"):
+        latest[application.applicant_id] = application
+    results = [
+        SearchResult(applicant=applicant, application=latest.get(applicant.pk), exact=exact,
+                     name=f"{profile['given_name']} {profile['family_name']}".strip() if profile else None,
+                     date_of_birth=date.fromisoformat(profile["date_of_birth"]) if profile else None)
+        for applicant, profile, exact in rows
+    ]
+    targets = [result.applicant.ref for result in results] or ["results:0"]
+    record_events([dict(actor=actor, action="personal.search", target=target, purpose=f"search:{query.by}")
                    for target in targets])
-    return found
+    return results
+
+
+def search_applicants(*, actor: Any, given_name: str, family_name: str, date_of_birth: date) -> list[Applicant]:
+    """A name and date-of-birth search (:func:`find_applicants`), the applicants only."""
+    query = SearchQuery("name_dob", f"{given_name} {family_name}", date_of_birth)
+    return [result.applicant for result in find_applicants(actor=actor, query=query)]
+
+
+# --- queues -------------------------------------------------------------------------------------------
+
+QUEUE_SORTS = ("oldest", "newest")
+
+
+@dataclass
+class QueueRow:
+    application: Application
+    name: str | None  # only for readers who may read it through this case
+    waiting_days: int
+
+
+def filter_cases(cases: QuerySet[Application], *, site: str = "", holder: str = "", sort: str = "oldest"
+                 ) -> QuerySet[Application]:
+    """Open cases narrowed to a site and a holder (``decision``: the decision queue; ``staff``: a person;
+    ``site``: a site's queue), oldest first unless ``sort`` is ``newest``."""
+    if site:
+        cases = cases.filter(assigned_site=site)
+    if holder == "decision":
+        cases = cases.filter(in_decision_queue=True)
+    elif holder == "staff":
+        cases = cases.filter(assigned_to__isnull=False)
+    elif holder == "site":
+        cases = cases.exclude(assigned_site="")
+    if sort == "newest":
+        return cases.order_by("-submitted_on", "-id")
+    return cases.order_by("submitted_on", "id")
+
+
+def queue_rows(*, actor: Any, applications: list[Application], today: date | None = None) -> list[QueueRow]:
+    """A page of open cases, each with its applicant's name where ``actor`` may read it through that case
+    (:func:`case_open_to`) and with how many days it has waited.
+
+    Reading the names is a personal read: it counts once per page toward the reader's read-rate limits
+    (beyond them the page shows no names), only the names are decrypted (nothing else of the record), and one
+    ``personal.read_names`` event per applicant named is logged, with the case as its purpose, so that an
+    auditor asking who saw one applicant finds the queue page too (an entry per page listing ids would not
+    answer that question by target). Nothing but pseudonymous ids goes into the log.
+    """
+    today = today or timezone.localdate()
+    named = []
+    if actor is not None and allowed(role_of(actor), "enrollment.read_personal"):
+        named = [application for application in applications if case_open_to(application, actor)]
+    names: dict[int, str | None] = {}
+    if named:
+        try:
+            services.count_personal_read(actor=actor)
+        except services.ReadLimitReached as reached:
+            record_event(actor=actor, action="access.denied", target="queue", purpose=f"read_limit:{reached.window}",
+                         outcome="denied")
+            named = []
+        for application in named:
+            profile = _profile(application.applicant)
+            names[application.pk] = (f"{profile['given_name']} {profile['family_name']}".strip()
+                                     if profile else None)
+        if named:
+            record_events([dict(actor=actor, action="personal.read_names", target=application.applicant.ref,
+                                purpose=application.ref) for application in named])
+    return [QueueRow(application, names.get(application.pk), max(0, (today - application.submitted_on).days))
+            for application in applications]
 
 
 def files_left_unclean() -> int:

@@ -40,7 +40,7 @@ from cityid.enrollment.models import (
     ReadRateAlert,
     ReadWindow,
 )
-from cityid.enrollment.records import document_number_index_value, name_dob_index_value
+from cityid.enrollment.records import document_number_index_value, name_indexes
 from cityid.retention import services as retention
 from cityid.vault import services as vault
 from cityid.vault.models import BlindIndex, Blob, RecordKey
@@ -204,14 +204,12 @@ def store_enrollments(
             )
         ]
         Application.objects.bulk_create(applications)
-        indexes, rows = [], []
+        indexes: list[BlindIndex] = []
+        rows: list[PresentedDocument] = []
         for application, (data, result, _id, personal, documents, scans) in zip(applications, pending, strict=True):
-            indexes.append(
-                vault.blind_index(
-                    record=personal,
-                    kind="name_dob",
-                    value=name_dob_index_value(data.given_name, data.family_name, data.date_of_birth),
-                )
+            indexes.extend(
+                vault.blind_index(record=personal, kind=kind, value=value)
+                for kind, value in name_indexes(data.given_name, data.family_name, data.date_of_birth)
             )
             scores = {score.index: score for score in result.documents}
             for index, doc in enumerate(data.documents):

@@ -22,6 +22,7 @@ from cityid.enrollment.forms import (
     DecisionForm,
     DocumentFormSet,
     EnrollmentForm,
+    QueueFilterForm,
     SearchForm,
     to_input,
 )
@@ -270,21 +271,31 @@ def points(request: HttpRequest) -> HttpResponse:
     return render(request, "enrollment/_points.html", _points_context(request.POST))
 
 
+def _queue_page(request: HttpRequest, cases: Any, template: str, **extra: Any) -> HttpResponse:
+    filters = QueueFilterForm(request.GET or None, sites=selectors.known_sites())
+    chosen = filters.values()
+    page = paginate(selectors.filter_cases(cases, **chosen), request.GET.get("page"))
+    rows = selectors.queue_rows(actor=request.user, applications=list(page.object_list))
+    querystring = urlencode({key: value for key, value in chosen.items() if value})
+    return render(request, template, {"page_obj": page, "rows": rows, "filters": filters,
+                                      "querystring": querystring, **extra})
+
+
 @never_cache
 @requires("enrollment.queue")
 def queue(request: HttpRequest) -> HttpResponse:
-    page = paginate(selectors.pending_applications(), request.GET.get("page"))
-    # A case outside the supervisor's reach is assigned from its row: opening it would be a refused read.
+    """The decision queue: who is waiting (names for the cases the reader may read them through; a logged
+    read) and for how long, oldest first, filtered by site and holder. A case outside the supervisor's reach is
+    assigned from its row: opening it would be a refused read."""
     holders = _assign_form(None).fields["holder"].choices if allowed(request.user.role, "enrollment.assign") else []
-    return render(request, "enrollment/queue.html", {"page_obj": page, "holders": holders})
+    return _queue_page(request, selectors.pending_applications(), "enrollment/queue.html", holders=holders)
 
 
 @never_cache
 @requires("enrollment.read_personal")
 def my_cases(request: HttpRequest) -> HttpResponse:
-    """The open cases assigned to the signed-in person or their site: ids and workflow state only."""
-    page = paginate(selectors.open_cases_for(request.user), request.GET.get("page"))
-    return render(request, "enrollment/my_cases.html", {"page_obj": page})
+    """The open cases assigned to the signed-in person or their site, with names (a logged read)."""
+    return _queue_page(request, selectors.open_cases_for(request.user), "enrollment/my_cases.html")
 
 
 def _refused(request: HttpRequest, refused: selectors.PurposeInvalid, *, applicant: Applicant | None = None,
@@ -478,7 +489,7 @@ def search(request: HttpRequest) -> HttpResponse:
     results = None
     if request.method == "POST" and form.is_valid():
         try:
-            results = selectors.search_applicants(actor=request.user, **form.cleaned_data)
+            results = selectors.find_applicants(actor=request.user, query=form.cleaned_data["search"])
         except selectors.PurposeInvalid as refused:
             return _refused(request, refused)
     return render(request, "enrollment/search.html", {"form": form, "results": results})

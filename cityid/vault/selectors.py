@@ -7,21 +7,34 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from cityid.vault.classes import RECORD_CLASSES
 from cityid.vault.models import BlindIndex, RecordKey
 from cityid.vault.providers import KeyUnavailable, get_provider
 
 
 def live_key_ids(record_class: str) -> list[str]:
-    return list(RecordKey.objects.filter(record_class=record_class).values_list("key_id", flat=True).distinct())
+    """The provider keys a record of ``record_class`` can be wrapped under now: every live key except the
+    cohort keys of the *other* retention classes (a record moves only to its own class's cohorts or to a
+    legal hold's key). Asked of the key provider, which holds exactly the live keys, rather than found by
+    scanning the record table (a keyed hash under a key that wraps no such record finds nothing)."""
+    others = tuple(f"cohort:{other}/" for other in RECORD_CLASSES if other != record_class)
+    return [key_id for key_id in get_provider().key_ids() if not key_id.startswith(others)]
 
 
 def record_keys_matching(*, record_class: str, kind: str, value: bytes) -> QuerySet[RecordKey]:
     """Records of a class whose blind index of ``kind`` equals ``value``: one keyed hash per live key."""
+    return record_keys_matching_any(record_class=record_class, kind=kind, values=[value])
+
+
+def record_keys_matching_any(*, record_class: str, kind: str, values: list[bytes]) -> QuerySet[RecordKey]:
+    """Records of a class with a blind index of ``kind`` equal to any of ``values``: one keyed hash per live
+    key and value."""
     provider = get_provider()
-    digests = []
+    digests: list[bytes] = []
+    prefix = kind.encode() + b"\x00"
     for key_id in live_key_ids(record_class):
         try:
-            digests.append(provider.keyed_hash(key_id, kind.encode() + b"\x00" + value))
+            digests.extend(provider.keyed_hash(key_id, prefix + value) for value in values)
         except KeyUnavailable:
             continue
     ids = BlindIndex.objects.filter(kind=kind, digest__in=digests).values("record_key_id")

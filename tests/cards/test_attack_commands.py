@@ -80,7 +80,7 @@ EXPECTED = {
               "rotate-key": "keys.rotate"},
     "card": {"list": "cards.read", "revoke": "cards.status", "suspend": "cards.status", "reinstate": "cards.status"},
     "certificate": {"verify": None, "list": "retention.read", "export": "retention.read", "rotate-key": "keys.rotate"},
-    "enrollment": {"clean": "enrollment.clean"},
+    "enrollment": {"clean": "enrollment.clean", "reindex-names": "enrollment.clean"},
     "hold": {"place": "retention.hold", "release": "retention.hold", "list": "retention.read"},
     "retention": {"schedule": "retention.schedule", "schedules": "retention.read", "preview": "retention.read",
                   "run": "retention.dispose"},

@@ -100,7 +100,7 @@ def test_search_page_finds_every_spelling(staff):
            for n, (g, f) in enumerate([("Maria", "Garcia"), SPELLINGS["zero-width space"],
                                        SPELLINGS["right-to-left override"]])]
     client = sign_in(clerk)
-    response = client.post("/enrollment/search/", {"given_name": "Ma" + ZWNJ + "ria", "family_name": "Garcia",
+    response = client.post("/enrollment/search/", {"query": "Ma" + ZWNJ + "ria Garcia",
                                                    "date_of_birth": BORN.isoformat()})
     assert response.status_code == 200
     html = response.content.decode()

@@ -149,7 +149,7 @@ def test_searches_count_toward_the_limit_and_are_refused_beyond_it(staff, settin
     settings.CITYID_READ_LIMIT_PER_HOUR, settings.CITYID_READ_ALERT_PER_HOUR = 2, 0
     enroll(data=make_input(), enrolled_by=staff["clerk"], today=TODAY)
     client = sign_in(staff["clerk"])
-    guesses = [{"given_name": "Canaryname", "family_name": "Testperson", "date_of_birth": dob}
+    guesses = [{"query": "Canaryname Testperson", "date_of_birth": dob}
                for dob in ("1990-01-01", "1991-02-02", "1992-03-03")]
     assert [client.post("/enrollment/search/", guess).status_code for guess in guesses] == [200, 200, 403]
     assert ReadCounter.objects.get(staff=staff["clerk"], window="hour").count == 3

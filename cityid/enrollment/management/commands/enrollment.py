@@ -27,12 +27,19 @@ class Command(CityidCommand):
         clean.add_argument("--batch", type=int, default=50, help="rows per transaction (default 50)")
         clean.add_argument("--limit", type=int, default=None,
                            help="stop after this many rows in all (run again to go on)")
+        names = sub.add_parser("reindex-names", help="index the names of applicants stored before the "
+                               "typo-tolerant name index (resumable: run it again)")
+        names.add_argument("--batch", type=int, default=500, help="applicants per transaction (default 500)")
+        names.add_argument("--limit", type=int, default=None, help="stop after this many applicants")
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = self.actor(options)
         size, limit = options["batch"], options["limit"]
         if size < 1 or (limit is not None and limit < 1):
             raise CommandError("--batch and --limit must be at least 1")
+        if options["subcommand"] == "reindex-names":
+            self._reindex_names(actor, size, limit)
+            return
         budget = limit
         stopped = False
         for task in options["only"] or CLEAN_TASKS:
@@ -69,3 +76,21 @@ class Command(CityidCommand):
                               "they are served only as downloads")
         else:
             self.stdout.write("all stored names, photos and scans are clean")
+
+    def _reindex_names(self, actor: Any, size: int, limit: int | None) -> None:
+        from cityid.enrollment.reindex import reindex_names_batch, reindex_remaining
+
+        checked = indexed = 0
+        finished = False
+        columns = [TextColumn("indexing names"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+        with Progress(*columns, transient=True, disable=not self.stdout.isatty()) as progress:
+            bar = progress.add_task("names", total=reindex_remaining())
+            while limit is None or checked < limit:
+                batch = reindex_names_batch(actor=actor, size=min(size, limit - checked) if limit else size)
+                if batch.finished:
+                    finished = True
+                    break
+                checked, indexed = checked + batch.checked, indexed + batch.indexed
+                progress.advance(bar, batch.checked)
+        state = "done" if finished else "stopped, run again to go on"
+        self.stdout.write(f"names: checked {checked}, indexed {indexed} ({state})")

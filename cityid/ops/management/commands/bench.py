@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from cityid.bench.audit import bench_audit
@@ -15,13 +16,14 @@ from cityid.bench.common import read_result, scratch_environment, scratch_postgr
 from cityid.bench.disposition import bench_disposition
 from cityid.bench.enrollment import bench_enrollment
 from cityid.bench.hold import bench_hold_rewrap
+from cityid.bench.pages import bench_pages, pages_table
 from cityid.bench.providers import use_key_provider
 from cityid.bench.softhsm import softhsm_available
 from cityid.cli.base import CityidCommand
 
 #: The suites the issues ask for, in the order they run. ``disposition`` and ``hold`` run once per
 #: key provider, each provider in its own scratch process (a process loads one SoftHSM config).
-SUITES = ("enrollment", "disposition", "hold", "audit")
+SUITES = ("enrollment", "disposition", "hold", "audit", "pages")
 PROVIDER_SUITES = ("disposition", "hold")
 PROVIDERS = ("local", "pkcs11")
 
@@ -37,13 +39,18 @@ def _csv(text: str, allowed: tuple[str, ...], option: str) -> list[str]:
 class Command(CityidCommand):
     help = (
         "Run the benchmark suite on a scratch database: `bench --people N --out FILE.json` "
-        "[--suite enrollment,disposition,hold,audit] [--records N] [--entries N] [--providers local,pkcs11] "
-        "[--postgres URL]."
+        "[--suite enrollment,disposition,hold,audit,pages] [--records N] [--entries N] [--providers local,pkcs11] "
+        "[--postgres URL]. Suite pages seeds --people applicants (after --baseline of them) and times every "
+        "staff page at both sizes."
     )
 
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
-        parser.add_argument("--people", type=int, default=1000, help="enrollments (suite enrollment)")
+        parser.add_argument("--people", type=int, default=1000,
+                            help="enrollments (suite enrollment); applicants seeded (suite pages)")
+        parser.add_argument("--baseline", type=int, default=500,
+                            help="applicants at which suite pages first times the pages (default 500)")
+        parser.add_argument("--repeats", type=int, default=9, help="timed requests per page (suite pages)")
         parser.add_argument("--out", type=Path, required=True)
         parser.add_argument("--suite", default=",".join(SUITES), help=f"comma-separated, of {','.join(SUITES)}")
         parser.add_argument("--records", type=int, default=100_000,
@@ -60,8 +67,10 @@ class Command(CityidCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         suites = _csv(options["suite"], SUITES, "--suite")
-        if "enrollment" in suites and options["people"] < 10:
+        if set(suites) & {"enrollment", "pages"} and options["people"] < 10:
             raise CommandError("--people must be at least 10")
+        if "pages" in suites and (options["baseline"] < 1 or options["repeats"] < 1):
+            raise CommandError("--baseline and --repeats must be at least 1")
         if set(suites) & set(PROVIDER_SUITES) and options["records"] < 10:
             raise CommandError("--records must be at least 10")
         if not options["in_scratch"]:
@@ -101,6 +110,18 @@ class Command(CityidCommand):
                 result["audit"] = bench_audit(
                     entries=options["entries"], progress=lambda n: progress.advance(task, n)
                 )
+        if "pages" in suites:
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()) as progress:
+                tasks: dict[str, Any] = {}
+
+                def advance(label: str, n: int, total: int) -> None:
+                    if label not in tasks:
+                        tasks[label] = progress.add_task(label, total=total)
+                    progress.advance(tasks[label], n)
+
+                result["pages"] = bench_pages(options["people"], baseline=options["baseline"],
+                                              repeats=options["repeats"], progress=advance)
+            Console(stderr=True).print(pages_table(result["pages"]))
         write_result(options["out"], result)
 
     def _respawn(self, options: dict, suites: list[str]) -> None:
@@ -161,7 +182,8 @@ class Command(CityidCommand):
         partial = scratch / "result.json"
         command = [sys.executable, "-m", "cityid", "bench", "--in-scratch", "--suite", ",".join(suites),
                    "--people", str(options["people"]), "--records", str(options["records"]),
-                   "--entries", str(options["entries"]), "--out", str(partial)]
+                   "--entries", str(options["entries"]), "--baseline", str(options["baseline"]),
+                   "--repeats", str(options["repeats"]), "--out", str(partial)]
         if provider is not None:
             command += ["--provider", provider]
         completed = subprocess.run(command, env=env)
