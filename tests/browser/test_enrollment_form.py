@@ -43,6 +43,12 @@ def _files(tmp_path: Path) -> dict[str, str]:
     return out
 
 
+def _settle(page) -> None:
+    """Let the points panel's request (sent when a field changes) finish before submitting: the test server
+    shares one in-memory SQLite connection between its threads, which two overlapping writes would trip."""
+    page.wait_for_load_state("networkidle")
+
+
 def _fill(page, files: dict[str, str], *, postcode: str) -> None:
     from playwright.sync_api import expect
 
@@ -61,6 +67,7 @@ def _fill(page, files: dict[str, str], *, postcode: str) -> None:
     page.fill("#id_doc-1-number", "BILL-77")
     for selector, name in (("#id_photo", "photo.jpg"), ("#id_doc-0-scan", "passport.jpg"),
                            ("#id_doc-1-scan", "bill.jpg")):
+        _settle(page)  # an upload starts at once: not beside the points panel's request
         page.set_input_files(selector, files[name])
         expect(page.locator(f"{selector}_kept")).to_contain_text(name)  # staged the moment it was chosen
 
@@ -71,12 +78,6 @@ def _screenshot(page, tmp_path: Path, name: str) -> None:
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(target) / name), full_page=True)
-
-
-def _settle(page) -> None:
-    """Let the points panel's request (sent when a field changes) finish before submitting: the test server
-    shares one in-memory SQLite connection between its threads, which two overlapping writes would trip."""
-    page.wait_for_load_state("networkidle")
 
 
 def test_files_survive_a_validation_error_and_enter_does_not_submit(browser, live_server, tmp_path):  # noqa: F811
@@ -157,6 +158,7 @@ def test_a_double_click_makes_one_applicant_and_leaving_asks_first(browser, live
 
     page.goto(f"{live_server.url}/enrollment/new/")
     _fill(page, _files(tmp_path), postcode="10451")
+    _settle(page)
     page.dblclick("#submit-application")
     page.wait_for_url("**/enrollment/submitted/**")
     assert Applicant.objects.count() == 1
