@@ -14,9 +14,3 @@ def signed_in_context(browser, live_server, user, language: str = "en"):
     context.add_cookies([{"name": name, "value": morsel.value, "url": live_server.url}
                          for name, morsel in client.cookies.items()])
     return client, context
-
-
-def settle(page) -> None:
-    """Wait until the page's own requests (htmx, staged uploads) are done before the next action: the test
-    server shares one in-memory SQLite connection between its threads, which two overlapping writes trip."""
-    page.wait_for_load_state("networkidle")

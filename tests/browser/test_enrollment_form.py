@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.sessions import settle
 from tests.browser.test_enroll_end_to_end import _sign_in, _watch_csp, browser  # noqa: F401  (the fixture)
 from tests.conftest import complete_enrolment, jpeg_bytes
 
@@ -44,6 +43,12 @@ def _files(tmp_path: Path) -> dict[str, str]:
     return out
 
 
+def _settle(page) -> None:
+    """Let the points panel's request (sent when a field changes) finish before submitting: the test server
+    shares one in-memory SQLite connection between its threads, which two overlapping writes would trip."""
+    page.wait_for_load_state("networkidle")
+
+
 def _fill(page, files: dict[str, str], *, postcode: str) -> None:
     from playwright.sync_api import expect
 
@@ -62,7 +67,7 @@ def _fill(page, files: dict[str, str], *, postcode: str) -> None:
     page.fill("#id_doc-1-number", "BILL-77")
     for selector, name in (("#id_photo", "photo.jpg"), ("#id_doc-0-scan", "passport.jpg"),
                            ("#id_doc-1-scan", "bill.jpg")):
-        settle(page)  # an upload starts at once: not beside the points panel's request
+        _settle(page)  # an upload starts at once: not beside the points panel's request
         page.set_input_files(selector, files[name])
         expect(page.locator(f"{selector}_kept")).to_contain_text(name)  # staged the moment it was chosen
 
@@ -92,7 +97,7 @@ def test_files_survive_a_validation_error_and_enter_does_not_submit(browser, liv
 
     page.locator("#id_given_name").press("Enter")  # must not submit the form
     page.locator("#id_city").press("Enter")
-    settle(page)
+    _settle(page)
     page.click("#submit-application")
     page.wait_for_load_state()
     summary = page.locator("#error-summary")
@@ -108,7 +113,7 @@ def test_files_survive_a_validation_error_and_enter_does_not_submit(browser, liv
     summary.locator('a[href="#id_postcode"]').click()
     expect(page.locator("#id_postcode")).to_be_focused()
     page.fill("#id_postcode", "10451")
-    settle(page)
+    _settle(page)
     page.click("#submit-application")
     page.wait_for_url("**/enrollment/submitted/**")
     application = Application.objects.get()
@@ -121,7 +126,7 @@ def test_files_survive_a_validation_error_and_enter_does_not_submit(browser, liv
     page.goto(f"{live_server.url}/enrollment/new/")
     _fill(page, files, postcode="1000")
     page.fill("#id_family_name", "")
-    settle(page)
+    _settle(page)
     page.click("#submit-application")
     page.wait_for_load_state()
     expect(page.locator("#error-summary")).to_be_focused()
@@ -153,7 +158,7 @@ def test_a_double_click_makes_one_applicant_and_leaving_asks_first(browser, live
 
     page.goto(f"{live_server.url}/enrollment/new/")
     _fill(page, _files(tmp_path), postcode="10451")
-    settle(page)
+    _settle(page)
     page.dblclick("#submit-application")
     page.wait_for_url("**/enrollment/submitted/**")
     assert Applicant.objects.count() == 1

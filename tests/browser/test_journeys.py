@@ -15,7 +15,7 @@ from django.utils import translation
 from playwright.sync_api import expect
 
 from tests.accounts.test_unlock import _lock
-from tests.browser.sessions import settle, signed_in_context
+from tests.browser.sessions import signed_in_context
 from tests.browser.test_enroll_end_to_end import browser  # noqa: F401  (the fixture)
 from tests.conftest import make_input, with_number
 
@@ -41,8 +41,9 @@ def journey(browser, live_server):  # noqa: F811
 
 
 def _submit(page, selector: str) -> None:
-    """Click a submit button once the page's own requests are done, and wait for the page it leads to."""
-    settle(page)
+    """Click a submit button once the page's own requests are done (the test server shares one SQLite
+    connection between its threads), and wait for the page it leads to."""
+    page.wait_for_load_state("networkidle")
     with page.expect_navigation():
         page.click(selector)
 

@@ -48,7 +48,7 @@
     error.hidden = !message;
   }
 
-  function stage(input, retried) {
+  function stage(input) {
     var file = input.files && input.files[0];
     var hidden = hiddenFor(input);
     if (!file || !hidden) {
@@ -66,16 +66,11 @@
       credentials: "same-origin",
       headers: {"X-CSRFToken": csrfToken(), "Accept": "application/json"}
     }).then(function (response) {
-      if (response.status >= 500 && !retried) {
-        return {retry: true};  // a passing server fault: try once more before falling back to the form
-      }
       return response.json().then(function (answer) {
         return {ok: response.ok, answer: answer};
       });
     }).then(function (result) {
-      if (result.retry) {
-        window.setTimeout(function () { stage(input, true); }, 500);
-      } else if (result.ok && result.answer.id) {
+      if (result.ok && result.answer.id) {
         hidden.value = result.answer.id;
         showKept(input, result.answer.name);
         input.value = "";  // kept on the server: not sent again with the form
