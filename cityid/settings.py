@@ -122,15 +122,6 @@ else:
             },
         }
     }
-    if os.environ.get("CITYID_TESTING"):
-        # Tests use a file, not Django's shared-cache in-memory database: a browser test's live server answers
-        # each request on its own thread, and overlapping writes on one shared cache fail at once ("database
-        # table is locked") where a file's writers wait their turn (busy_timeout), as in production.
-        import tempfile
-
-        DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"cityid-test-{os.getpid()}.sqlite3")}
-        # A test database outlives no crash worth surviving: skip the fsyncs.
-        DATABASES["default"]["OPTIONS"]["init_command"] += " PRAGMA synchronous=OFF;"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -11,6 +11,20 @@ import pytest
 os.environ.setdefault("CITYID_TESTING", "1")
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """SQLite tests use a file, not Django's shared-cache in-memory database: a browser test's live server answers
+    each request on its own thread, and overlapping writes on one shared cache fail at once ("database table is
+    locked") where a file's writers wait their turn (busy_timeout), as in production. The file sits in this run's
+    private temporary directory (mode 0700), one per process (xdist workers and parallel runs apart)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database["TEST"]["NAME"] = str(tmp_path_factory.getbasetemp() / f"cityid-test-{os.getpid()}.sqlite3")
+        database["OPTIONS"]["init_command"] += " PRAGMA synchronous=OFF;"  # a test database need not survive a crash
+
+
 @pytest.fixture(autouse=True)
 def isolated_dirs(settings, tmp_path):
     settings.DATA_DIR = tmp_path / "data"
