@@ -238,13 +238,16 @@ def raw_signature(der_signature: bytes) -> bytes:
     return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
 
+_ES256 = ec.ECDSA(hashes.SHA256())
+
+
 def verify_raw(public: ec.EllipticCurvePublicKey, signature: bytes, message: bytes) -> bool:
     """Check an r ‖ s ES256 signature."""
     if len(signature) != 64:
         return False
     der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
     try:
-        public.verify(der, message, ec.ECDSA(hashes.SHA256()))
+        public.verify(der, message, _ES256)
     except InvalidSignature:
         return False
     return True
@@ -431,7 +434,8 @@ def _bool(value: Any) -> bool:
     return value
 
 
-def _claims(payload: bytes) -> Claims:
+def _claims(payload: bytes) -> tuple[Claims, int]:
+    """The card's claims and its ``exp``."""
     try:
         cwt = cbor2.loads(payload)
         if not isinstance(cwt, dict):
@@ -455,10 +459,10 @@ def _claims(payload: bytes) -> Claims:
                 raise ValueError("photo hash")
             return FullClaims(issuer=issuer, expires_on=expires_on, card_number=_text(own[NUMBER], 32),
                               name=_text(own[NAME]), birth_date=date.fromisoformat(_text(own[BIRTH_DATE], 10)),
-                              photo_hash=photo, status_index=index)
+                              photo_hash=photo, status_index=index), exp
         if own.get(KIND) == MINIMAL:
             return MinimalClaims(issuer=issuer, expires_on=expires_on, resident=_bool(own[RESIDENT]),
-                                 over_18=_bool(own[OVER_18]), over_21=_bool(own[OVER_21]), status_index=index)
+                                 over_18=_bool(own[OVER_18]), over_21=_bool(own[OVER_21]), status_index=index), exp
         raise ValueError("kind")
     except Refused:
         raise
@@ -488,8 +492,8 @@ def verify(text: str, key_set: KeySet, status: StatusLookup | None = None,
             raise Refused("unknown_key", f"no published key has id {kid_text}")
         if not verify_raw(public, signature, _sig_structure(protected, payload)):
             raise Refused("bad_signature", "the signature does not match the claims and the key")
-        claims = _claims(payload)
-        if _now_seconds(now) >= _exp(claims.expires_on):
+        claims, exp = _claims(payload)
+        if _now_seconds(now) >= exp:
             raise Refused("expired", f"expired after {claims.expires_on.isoformat()}")
         if status is None:
             return Verified(claims=claims, key_id=kid_text, status="unchecked")
