@@ -168,9 +168,6 @@ def test_attack_valid_cbor_that_is_not_a_card() -> None:
     assert refusal("CID1:" + cred.b45encode(cbor2.dumps(cbor2.CBORTag(18, [b"", {}, b"", b""])))) == cred.MALFORMED
 
     # Properly signed, but not our claims: still refused, not crashed.
-    class Sneaky(cred.LocalSigner):
-        pass
-
     protected = cbor2.dumps({1: -7, 4: cred.kid_bytes(SIGNER.public_key())})
     payload = cbor2.dumps({1: "x", 4: "soon", -65537: {0: 1, 1: 1}})
     signature = cred.raw_signature(SIGNER.sign(cbor2.dumps(["Signature1", protected, b"", payload])))
