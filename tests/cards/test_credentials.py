@@ -59,6 +59,14 @@ def test_full_and_minimal_round_trip() -> None:
         assert verified.key_id == SIGNER.key_id and verified.status == "active"
 
 
+def test_codes_fit_a_qr_in_alphanumeric_mode_at_error_correction_q() -> None:
+    import segno
+
+    for claims in (full(), minimal()):
+        code = segno.make(cred.encode(claims, SIGNER), error="q", micro=False)
+        assert code.mode == "alphanumeric" and code.error == "Q" and code.version <= 15
+
+
 def test_minimal_code_carries_no_name_number_or_birth_date() -> None:
     text = cred.encode(minimal(), SIGNER)
     token = cbor2.loads(cred.b45decode(text[5:])).value
