@@ -8,6 +8,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from cityid.cards.notes import NoteNotKept
+from cityid.cards.portrait import PortraitRefused
 from cityid.cards.selectors import CardLookupError
 from cityid.cards.services import CardStatusError
 from cityid.core.errors import register_messages
@@ -37,3 +38,8 @@ def register() -> None:
         "not_found": _("No card has that number."),
     })
     register_messages(NoteNotKept, {"destroyed": _("the applicant's application record is destroyed")})
+    register_messages(PortraitRefused, {
+        "type": _("The photo is not a JPEG or PNG image."),
+        "pixels": _("The photo has more than %(max_pixels)s pixels."),
+        "unreadable": _("The photo cannot be read."),
+    })
