@@ -9,9 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 from cityid.cards.notes import NoteNotKept
 from cityid.cards.portrait import PortraitRefused
+from cityid.cards.printing import PrintRefused
 from cityid.cards.selectors import CardLookupError
-from cityid.cards.services import CardStatusError
+from cityid.cards.services import BatchError, CardStatusError
 from cityid.core.errors import register_messages
+from cityid.enrollment.services import ReissueRefused
 
 
 def _wrong_status(kind: str = "", **params: Any) -> str:
@@ -30,6 +32,25 @@ def register() -> None:
         "note": _("The note is longer than %(max_length)s characters."),
         "note_destroyed": _("The applicant's application data has been destroyed, so a note can no longer be kept "
                             "with this card. Make the change without a note."),
+        "replacement_reason": _("“%(reason)s” is not a reason to replace a card: %(reasons)s."),
+        "replaced": _("This card has already been replaced."),
+        "renew_status": _("Only an issued card can be renewed; this card is %(status)s."),
+        "renew_early": _("This card cannot be renewed before %(opens_on)s."),
+        "renew_late": _("The renewal period of this card ended on %(closed_on)s; the cardholder applies anew."),
+    })
+    register_messages(ReissueRefused, {
+        "destroyed": _("The cardholder's application data has been destroyed; the card cannot be reissued."),
+        "not_approved": _("Only the card of an approved application can be reissued."),
+    })
+    register_messages(PrintRefused, {
+        "destroyed": _("The cardholder's application data has been destroyed; the card cannot be printed."),
+        "number_destroyed": _("The card's number has been destroyed; the card cannot be printed."),
+        "status": _("Only an issued card is printed; this card is %(status)s."),
+    })
+    register_messages(BatchError, {
+        "empty": _("No card is waiting to be printed."),
+        "limit": _("A print batch holds 1 to %(max)s cards."),
+        "step": _("A batch that is %(status)s cannot be marked %(step)s."),
     })
     register_messages(CardLookupError, {
         "malformed": _("A card number has 16 digits."),

@@ -321,7 +321,9 @@ def _decrypt_applicant(applicant: Applicant) -> ApplicantView:
             else None
         )
         documents_record = _open(application.documents_record)
-        if documents_record is None and "documents" not in destroyed:
+        presented = list(application.documents.all())
+        # A reissued card's case (replacement) presents no documents: nothing of its was destroyed.
+        if documents_record is None and presented and "documents" not in destroyed:
             destroyed.append("documents")
         docs = [
             DocumentView(
@@ -337,7 +339,7 @@ def _decrypt_applicant(applicant: Applicant) -> ApplicantView:
                 has_scan=doc.scan_id is not None,
                 scan_id=doc.scan_id,
             )
-            for doc in application.documents.all()
+            for doc in presented
         ]
         applications.append((application, details, docs))
     for reader in _application_readers:
@@ -714,3 +716,12 @@ def read_card_face(*, application_id: int, actor: Actor | None, purpose: str) ->
         photo=photo,
         destroyed=tuple(destroyed),
     )
+
+
+def applicant_record_keys(applicant_id: int) -> list[RecordKey]:
+    """The keys of every record of this applicant (their own and their applications'): what a change of a
+    retention trigger date (a renewed card's expiry) moves."""
+    applicant = Applicant.objects.get(pk=applicant_id)
+    ids = {applicant.personal_record_id, applicant.photo_record_id,
+           *applicant.applications.values_list("documents_record_id", flat=True)}
+    return list(RecordKey.objects.filter(id__in={pk for pk in ids if pk is not None}))
