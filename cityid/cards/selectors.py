@@ -172,9 +172,11 @@ def export_section(applicant: Any, applications: list[Any]) -> ExportSection:
     return ExportSection(by_application=by_application, refs=[card.ref for card in cards])
 
 
-def cards(status: str | None = None) -> QuerySet[Card]:
-    """Cards, most recently issued first, optionally of one status."""
+def cards(status: str | None = None, *, applicant_id: int | None = None) -> QuerySet[Card]:
+    """Cards, most recently issued first, optionally of one status and of one applicant."""
     query = Card.objects.select_related("application", "applicant__personal_record")
+    if applicant_id is not None:
+        query = query.filter(applicant_id=applicant_id)
     if status:
         if status not in CardStatus.values:
             raise ValueError(f"unknown card status {status!r}; one of: {', '.join(CardStatus.values)}")
