@@ -15,6 +15,7 @@ same card gives the same bytes. The fonts are the Bitstream Vera faces that ship
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,6 +35,7 @@ FONT, BOLD = "CityidVera", "CityidVeraBold"
 INK = (0.08, 0.10, 0.16)
 ACCENT = (0.0, 0.27, 0.53)
 QR_QUIET_ZONE = 4
+#: The QR mask pattern every code uses (ISO/IEC 18004 allows any; 0 is the plain checkerboard).
 QR_MASK: int | None = 0
 
 
@@ -91,31 +93,32 @@ def _register_fonts() -> None:
     _fonts_registered = True
 
 
-def qr_matrix(text: str) -> tuple[tuple[bool, ...], ...]:
-    """The QR code's modules (dark is True) for a credential text: alphanumeric mode, error correction Q."""
+def qr_matrix(text: str) -> tuple[bytes, ...]:
+    """The QR code's modules, one ``bytes`` a row (1 dark, 0 light), for a credential text: alphanumeric mode,
+    error correction Q. The mask is fixed (:data:`QR_MASK`): any of the eight is valid and read alike, and
+    scoring all eight would triple the time a card takes."""
     import segno
 
     code = segno.make_qr(text, error="q", mode="alphanumeric", boost_error=False, mask=QR_MASK)
-    return tuple(tuple(bool(module) for module in row) for row in code.matrix)
+    return tuple(bytes(row) for row in code.matrix)
 
 
-def _draw_qr(canvas: Any, matrix: Sequence[Sequence[bool]], x: float, y: float, size: float) -> None:
+_DARK_RUN = re.compile(rb"[^\x00]+")
+
+
+def _draw_qr(canvas: Any, matrix: Sequence[bytes], x: float, y: float, size: float) -> None:
     """The code with its quiet zone in a ``size`` square whose lower left corner is (x, y): white square, then
     one filled path of a rectangle per run of dark modules in a row (written as PDF operators directly: a code
     has thousands of runs)."""
     count = len(matrix) + 2 * QR_QUIET_ZONE
     module = size / count
     ops = [f"q 1 g {x:.3f} {y:.3f} {size:.3f} {size:.3f} re f 0 g"]
+    left = x + QR_QUIET_ZONE * module
     for row_index, row in enumerate(matrix):
-        top = y + size - (row_index + QR_QUIET_ZONE + 1) * module
-        start = None
-        for col, dark in enumerate((*row, False)):
-            if dark and start is None:
-                start = col
-            elif not dark and start is not None:
-                ops.append(f"{x + (start + QR_QUIET_ZONE) * module:.3f} {top:.3f} {(col - start) * module:.3f} "
-                           f"{module:.3f} re")
-                start = None
+        top = f"{y + size - (row_index + QR_QUIET_ZONE + 1) * module:.3f}"
+        for run in _DARK_RUN.finditer(row):
+            start, end = run.span()
+            ops.append(f"{left + start * module:.3f} {top} {(end - start) * module:.3f} {module:.3f} re")
     ops.append("f Q")
     canvas.addLiteral("\n".join(ops))
 
