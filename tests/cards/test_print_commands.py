@@ -15,15 +15,6 @@ from tests.cards.test_commands import refused, run
 from tests.conftest import with_number
 
 
-@pytest.fixture
-def payloads(monkeypatch):
-    """Credential texts for the PDF until the signed ones are wired in (cityid.cards.issuing)."""
-    from cityid.cards import printing
-
-    monkeypatch.setattr(printing, "default_payloads",
-                        lambda: (lambda card, **claims: ("CID1:FULL" + card.number, "CID1:MINIMAL")))
-
-
 def second_person(staff):
     from cityid.enrollment.services import decide, enroll
     from tests.conftest import make_input
@@ -81,7 +72,7 @@ def test_attack_other_roles_are_refused(staff, card, tmp_path, argv, action, rol
     assert not AuditEntry.objects.filter(action="personal.read_card_face").exists()
 
 
-def test_pdf_and_batch_commands(staff, card, tmp_path, payloads):
+def test_pdf_and_batch_commands(staff, card, tmp_path):
     out = tmp_path / "card.pdf"
     assert run("pdf", card.number, "--out", str(out), "--actor", "card_production1") == f"card {card.number}: {out}\n"
     assert len(pdfium.PdfDocument(out.read_bytes())) == 2

@@ -23,17 +23,8 @@ def producer(staff):
     return sign_in(staff["card_production"])
 
 
-@pytest.fixture
-def payloads(monkeypatch):
-    """Credential texts for the PDF until the signed ones are wired in (cityid.cards.issuing)."""
-    from cityid.cards import printing
-
-    monkeypatch.setattr(printing, "default_payloads",
-                        lambda: (lambda card, **claims: ("CID1:FULL" + card.number, "CID1:MINIMAL")))
-
-
 @pytest.mark.parametrize("role", sorted(ROLES))
-def test_attack_batch_pages_are_card_production_only(staff, card, role, payloads):
+def test_attack_batch_pages_are_card_production_only(staff, card, role):
     client = sign_in(staff[role])
     expected = 200 if role == "card_production" else 403
     assert client.get("/cards/batches/").status_code == expected

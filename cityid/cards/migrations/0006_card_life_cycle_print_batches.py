@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cards', '0004_card_list_indexes'),
+        ('cards', '0005_credentials'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
