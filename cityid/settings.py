@@ -302,3 +302,14 @@ if HTTPS and not SECURE_SSL_REDIRECT:
 # Audit transparency log (DESIGN.md §7): the checkpoint origin, also the name of its signing key
 # (KEYS_DIR/audit-log.key, created on first use). A log keeps its origin for life.
 CITYID_LOG_ORIGIN = os.environ.get("CITYID_LOG_ORIGIN", "audit.cityid.example")
+
+# The words printed on every card (cityid.cards.card_pdf): the program's name, the issuer, the return address
+# on the back (one to three lines).
+CITYID_CARD_PROGRAM = os.environ.get("CITYID_CARD_PROGRAM", "IDNYC")
+CITYID_CARD_ISSUER_NAME = os.environ.get("CITYID_CARD_ISSUER_NAME", "City of New York")
+CITYID_CARD_RETURN_ADDRESS = [
+    line for line in os.environ.get(
+        "CITYID_CARD_RETURN_ADDRESS",
+        "If found, drop in any mailbox. Postage guaranteed.|IDNYC, PO Box 0000, New York, NY 10000",
+    ).split("|") if line.strip()
+]

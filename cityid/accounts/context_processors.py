@@ -11,6 +11,7 @@ NAV = [
     ("enrollment.queue", "enrollment:queue", _("Decision queue")),
     ("enrollment.read_alerts", "enrollment:read_alerts", _("Read alerts")),
     ("cards.read", "cards:list", _("Cards")),
+    ("cards.produce", "cards:batches", _("Print batches")),
     ("retention.read", "retention:schedules", _("Retention schedules")),
     ("retention.read", "retention:preview", _("Disposition preview")),
     ("retention.dispose", "retention:requests", _("Disposition approvals")),
@@ -30,6 +31,10 @@ def staff_role(request) -> dict:
         if allowed(user.role, action):
             url = reverse(name)
             items.append({"url": url, "label": label, "active": request.path.startswith(url)})
+    # Only the most specific item is the current page (/cards/batches/ is not also /cards/).
+    current = max((item for item in items if item["active"]), key=lambda item: len(item["url"]), default=None)
+    for item in items:
+        item["active"] = item is current
     return {
         "staff_role": labels.label("role", user.role),
         "nav_items": items,

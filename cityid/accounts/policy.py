@@ -62,6 +62,9 @@ POLICY: dict[str, frozenset[str]] = {
     "cards.produce": frozenset({"card_production"}),
     "cards.read": frozenset({"supervisor", "card_production"}),
     "cards.status": frozenset({"supervisor"}),
+    # Replacing a card (a new number; the old one revoked) and renewing one: a supervisor's decision.
+    "cards.replace": frozenset({"supervisor"}),
+    "cards.renew": frozenset({"supervisor"}),
     "cards.rotate_keys": frozenset(),  # the credential signing key: the host operator only, like keys.rotate
     "retention.read": frozenset({"records_officer", "counsel", "auditor"}),
     "retention.schedule": frozenset({"records_officer"}),

@@ -1,6 +1,6 @@
 """The cards suite: offline credential verification (Base45 + CBOR + ES256 + a status-list lookup)
 beside raw ECDSA P-256 verification on the same machine in the same run, and building and signing the
-status list of 1,000,000 cards. (The card PDF rate joins this suite with the card printing work.)"""
+status list of 1,000,000 cards, and the card PDF rendering rate (:mod:`cityid.bench.card_pdf`)."""
 
 from __future__ import annotations
 
@@ -156,15 +156,39 @@ def bench_status_list(*, cards: int = 1_000_000, entries: int = 1 << 22, revoked
     }
 
 
-def bench_cards(*, cards: int = 1_000_000, verifications: int = 20_000,
+def signed_payloads(count: int, *, signer: Any = None) -> list[tuple[str, str]]:
+    """``count`` pairs of real signed credential texts (full, minimal) for distinct cards: what the card PDF
+    rate renders (signed before the timing starts)."""
+    signer = signer or credentials.LocalSigner()
+    rng = random.Random(11)
+    pairs = []
+    for n in range(count):
+        index = rng.randrange(1 << 22)
+        full = credentials.FullClaims(
+            issuer="https://id.example.city", expires_on=date.today() + timedelta(days=5 * 365),
+            card_number=f"{4000_0000_0000_0000 + n:016d}", name=rng.choice(["Ana María Pérez-Rodríguez", "Wei Zhang"]),
+            birth_date=date(1950, 1, 1) + timedelta(days=rng.randrange(20000)),
+            photo_hash=hashlib.sha256(n.to_bytes(4, "big")).digest(), status_index=index)
+        minimal = credentials.MinimalClaims(issuer=full.issuer, expires_on=full.expires_on, resident=True,
+                                            over_18=True, over_21=n % 5 != 0, status_index=index)
+        pairs.append((credentials.encode(full, signer), credentials.encode(minimal, signer)))
+    return pairs
+
+
+def bench_cards(*, cards: int = 1_000_000, verifications: int = 20_000, pdf_cards: int = 200,
                 progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Both figures; the status list is signed by the configured card signing key (``issuing.card_signer``)."""
+    """The three figures; the status list is signed by the configured card signing key
+    (``issuing.card_signer``); the card PDF rate (``cityid.bench.card_pdf``) renders ``pdf_cards`` cards with
+    real signed credentials."""
     from django.conf import settings
 
+    from cityid.bench.card_pdf import bench_card_pdf
     from cityid.cards.issuing import card_signer
 
     entries = settings.CITYID_CARD_STATUS_ENTRIES
+    payloads = signed_payloads(pdf_cards)
     return {
         "verification": bench_verification(verifications=verifications, entries=entries, progress=progress),
         "status_list": bench_status_list(cards=min(cards, entries), entries=entries, signer=card_signer()),
+        "card_pdf": bench_card_pdf(cards=pdf_cards, payloads=lambda n: payloads[n]),
     }

@@ -10,11 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from cityid.cards.credentials import Refused
 from cityid.cards.issuing import CredentialError
 from cityid.cards.notes import NoteNotKept
+from cityid.cards.portrait import PortraitRefused
+from cityid.cards.printing import PrintRefused
 from cityid.cards.qr import ImageRefused
 from cityid.cards.selectors import CardLookupError
-from cityid.cards.services import CardStatusError
+from cityid.cards.services import BatchError, CardStatusError
 from cityid.cards.status_list import StatusListRefused
 from cityid.core.errors import register_messages
+from cityid.enrollment.services import ReissueRefused
 
 
 def _wrong_status(kind: str = "", **params: Any) -> str:
@@ -33,6 +36,25 @@ def register() -> None:
         "note": _("The note is longer than %(max_length)s characters."),
         "note_destroyed": _("The applicant's application data has been destroyed, so a note can no longer be kept "
                             "with this card. Make the change without a note."),
+        "replacement_reason": _("“%(reason)s” is not a reason to replace a card: %(reasons)s."),
+        "replaced": _("This card has already been replaced."),
+        "renew_status": _("Only an issued card can be renewed; this card is %(status)s."),
+        "renew_early": _("This card cannot be renewed before %(opens_on)s."),
+        "renew_late": _("The renewal period of this card ended on %(closed_on)s; the cardholder applies anew."),
+    })
+    register_messages(ReissueRefused, {
+        "destroyed": _("The cardholder's application data has been destroyed; the card cannot be reissued."),
+        "not_approved": _("Only the card of an approved application can be reissued."),
+    })
+    register_messages(PrintRefused, {
+        "destroyed": _("The cardholder's application data has been destroyed; the card cannot be printed."),
+        "number_destroyed": _("The card's number has been destroyed; the card cannot be printed."),
+        "status": _("Only an issued card is printed; this card is %(status)s."),
+    })
+    register_messages(BatchError, {
+        "empty": _("No card is waiting to be printed."),
+        "limit": _("A print batch holds 1 to %(max)s cards."),
+        "step": _("A batch that is %(status)s cannot be marked %(step)s."),
     })
     register_messages(CardLookupError, {
         "malformed": _("A card number has 16 digits."),
@@ -41,6 +63,11 @@ def register() -> None:
         "not_found": _("No card has that number."),
     })
     register_messages(NoteNotKept, {"destroyed": _("the applicant's application record is destroyed")})
+    register_messages(PortraitRefused, {
+        "type": _("The photo is not a JPEG or PNG image."),
+        "pixels": _("The photo has more than %(max_pixels)s pixels."),
+        "unreadable": _("The photo cannot be read."),
+    })
     register_messages(CredentialError, {
         "not_es256": _("The card signing key %(key)s is not an ECDSA P-256 key; rotate the card keys."),
         "status_list_full": _("No free status-list index is left among %(entries)s entries; raise "

@@ -29,6 +29,13 @@ class Card(models.Model):
     issued_on = models.DateField()
     expires_on = models.DateField(db_index=True)
     status = models.CharField(max_length=16, choices=CardStatus.choices, default=CardStatus.ISSUED)
+    replaces = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaced_by",
+        help_text="the card this one replaced (lost, stolen, damaged, name change): revoked when this one was issued",
+    )
+    needs_print = models.BooleanField(
+        default=True, db_index=True, help_text="issued or renewed since it was last put in a print batch"
+    )
     status_index = models.PositiveIntegerField(
         null=True, unique=True,
         help_text="the card's entry in the published status list: drawn at random among the unused ones",
@@ -68,14 +75,33 @@ class StatusReason(models.TextChoices):
     ERROR = "error", _("Made in error")
     RECOVERED = "recovered", _("Card recovered")
     CLEARED = "cleared", _("Investigation closed, no fraud found")
+    NAME_CHANGE = "name_change", _("Name change")
     OTHER = "other", _("Other (explain in the note)")
+
+
+#: Why a card is replaced: the old card is revoked with this reason and the new one records it.
+REPLACEMENT_REASONS: tuple[str, ...] = (
+    StatusReason.LOST, StatusReason.STOLEN, StatusReason.DAMAGED, StatusReason.NAME_CHANGE,
+)
+
+
+class CardEvent(models.TextChoices):
+    """What a history entry records: a status change, or a step of the card's life that keeps its status."""
+
+    STATUS = "", _("Status change")
+    REPLACEMENT = "replacement", _("Issued as a replacement")
+    RENEWED = "renewed", _("Renewed")
+    BATCHED = "batched", _("Put in a print batch")
+    PRINTED = "printed", _("Printed")
+    MAILED = "mailed", _("Mailed")
+    PICKED_UP = "picked_up", _("Picked up")
 
 
 #: The reasons that fit each kind of change: a card is not reinstated because it was stolen.
 REASONS_FOR: dict[str, tuple[str, ...]] = {
     StatusChangeKind.REVOKE: (
         StatusReason.LOST, StatusReason.STOLEN, StatusReason.DAMAGED, StatusReason.FRAUD, StatusReason.DECEASED,
-        StatusReason.CARDHOLDER_REQUEST, StatusReason.ERROR, StatusReason.OTHER,
+        StatusReason.CARDHOLDER_REQUEST, StatusReason.ERROR, StatusReason.NAME_CHANGE, StatusReason.OTHER,
     ),
     StatusChangeKind.SUSPEND: (
         StatusReason.LOST, StatusReason.STOLEN, StatusReason.FRAUD, StatusReason.CARDHOLDER_REQUEST,
@@ -106,7 +132,8 @@ class CardStatusChange(models.Model):
     card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=16, choices=CardStatus.choices)
     to_status = models.CharField(max_length=16, choices=CardStatus.choices)
-    reason = models.CharField(max_length=32, choices=StatusReason.choices)
+    event = models.CharField(max_length=16, choices=CardEvent.choices, blank=True, default="")
+    reason = models.CharField(max_length=32, choices=StatusReason.choices, blank=True)
     has_note = models.BooleanField(default=False)
     sealed_note = models.BinaryField(
         null=True, blank=True, help_text="the note, sealed under the applicant's 'application' record"
@@ -122,6 +149,58 @@ class CardStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"card {self.card_id}: {self.from_status} -> {self.to_status}"
+
+
+class BatchStatus(models.TextChoices):
+    CREATED = "created", _("Created, to be printed")
+    PRINTED = "printed", _("Printed")
+    MAILED = "mailed", _("Mailed")
+    PICKED_UP = "picked_up", _("Picked up")
+
+
+#: A batch's next steps: printed, then mailed or picked up (at the enrollment center).
+BATCH_STEPS: dict[str, tuple[str, ...]] = {
+    BatchStatus.CREATED: (BatchStatus.PRINTED,),
+    BatchStatus.PRINTED: (BatchStatus.MAILED, BatchStatus.PICKED_UP),
+    BatchStatus.MAILED: (),
+    BatchStatus.PICKED_UP: (),
+}
+
+
+class PrintBatch(models.Model):
+    """Cards printed together on sheets (``cityid.cards.card_pdf.render_sheets``), then mailed or picked up.
+    Holds no personal data: the sheets are rendered when asked for, from the cards' records."""
+
+    status = models.CharField(max_length=16, choices=BatchStatus.choices, default=BatchStatus.CREATED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    changed_at = models.DateTimeField(auto_now=True)
+    cards = models.ManyToManyField(Card, through="PrintBatchCard", related_name="print_batches")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"print batch {self.pk}"
+
+    @property
+    def ref(self) -> str:
+        return f"print_batch:{self.pk}"
+
+
+class PrintBatchCard(models.Model):
+    batch = models.ForeignKey(PrintBatch, on_delete=models.CASCADE, related_name="items")
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["batch", "position"]
+        constraints = [models.UniqueConstraint(fields=["batch", "card"], name="print_batch_card_once")]
+
+    def __str__(self) -> str:
+        return f"{self.batch} #{self.position}"
 
 
 class CredentialKey(models.Model):

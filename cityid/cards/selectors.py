@@ -19,6 +19,7 @@ from cityid.cards.sealing import number_digest, open_numbers
 from cityid.core.actors import Actor
 from cityid.core.errors import CityidError
 from cityid.enrollment.exports import ExportSection
+from cityid.enrollment.selectors import CardFace, read_card_face
 from cityid.enrollment.services import ReadLimitReached, count_personal_read
 from cityid.ui.pagination import PAGE_SIZE, paginate
 from cityid.vault import services as vault
@@ -171,9 +172,11 @@ def export_section(applicant: Any, applications: list[Any]) -> ExportSection:
     return ExportSection(by_application=by_application, refs=[card.ref for card in cards])
 
 
-def cards(status: str | None = None) -> QuerySet[Card]:
-    """Cards, most recently issued first, optionally of one status."""
+def cards(status: str | None = None, *, applicant_id: int | None = None) -> QuerySet[Card]:
+    """Cards, most recently issued first, optionally of one status and of one applicant."""
     query = Card.objects.select_related("application", "applicant__personal_record")
+    if applicant_id is not None:
+        query = query.filter(applicant_id=applicant_id)
     if status:
         if status not in CardStatus.values:
             raise ValueError(f"unknown card status {status!r}; one of: {', '.join(CardStatus.values)}")
@@ -184,3 +187,35 @@ def cards(status: str | None = None) -> QuerySet[Card]:
 def card_page(*, status: str | None = None, page: int | str | None = 1, per_page: int = PAGE_SIZE) -> Page:
     """One page of :func:`cards` (an out-of-range or malformed page number gives the nearest page)."""
     return paginate(cards(status), page, per_page)
+
+
+# --- what a card shows ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CardContent:
+    """A card's face as printed: its holder's face data (``enrollment.selectors.CardFace``), the portrait made
+    from the stored photo (:mod:`cityid.cards.portrait`; ``None`` without a photo), and the card itself."""
+
+    card: Card
+    face: CardFace
+    portrait: bytes | None
+
+
+def card_content(card: Card, *, actor: Actor | None, purpose: str | None = None) -> CardContent:
+    """What ``card`` shows, for card production (``cards.produce``; the host operator too). The read is logged by
+    ``enrollment.selectors.read_card_face`` (``personal.read_card_face``, the applicant's pseudonymous id, the
+    card's id or ``purpose``, e.g. a print batch's). No document is read. The portrait is made anew each time:
+    the same photo gives the same bytes, so nothing derived from the photo is stored twice."""
+    from django.conf import settings
+
+    from cityid.cards.portrait import PortraitRefused, make_portrait
+
+    face = read_card_face(application_id=card.application_id, actor=actor, purpose=purpose or card.ref)
+    portrait = None
+    if face.photo is not None:
+        try:
+            portrait = make_portrait(face.photo, max_pixels=settings.CITYID_MAX_PHOTO_PIXELS)
+        except PortraitRefused:
+            portrait = None  # a stored photo is clean; one that is not prints no portrait rather than crashing
+    return CardContent(card=card, face=face, portrait=portrait)

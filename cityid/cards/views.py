@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from cityid.accounts.policy import allowed
 from cityid.cards import selectors, services
-from cityid.cards.forms import FindCardForm, StatusChangeForm
+from cityid.cards.forms import FindCardForm, ReplaceForm, StatusChangeForm
 from cityid.cards.models import Card, CardStatus, StatusChangeKind
 from cityid.ui.confirm import confirm_page, confirmed
 from cityid.ui.decorators import requires
@@ -87,12 +87,21 @@ def _card_page(request: HttpRequest, card: Card, bound: StatusChangeForm | None 
         for kind in services.available_changes(card):
             form = bound if bound is not None and bound.kind == kind else StatusChangeForm(kind=kind)
             changes.append(ChangeOption(kind, CHANGE_TITLES[kind], CHANGE_HINTS[kind], form))
+    today = timezone.localdate()
+    opens, closes = services.renewal_opens(card)
+    replaceable = card.status != CardStatus.REVOKED and not hasattr(card, "replaced_by")
     return render(request, "cards/card.html", {
         "card": card,
         "history": selectors.read_history(card, actor=request.user),
         "changes": changes,
-        "expired": card.expires_on < timezone.localdate(),
+        "expired": card.expires_on < today,
         "can_read_applicant": _can(request, "enrollment.read_personal"),
+        # The card's life and printing (cityid.cards.print_views).
+        "replace_form": ReplaceForm() if replaceable and _can(request, "cards.replace") else None,
+        "renewal": {"opens": opens, "closes": closes,
+                    "open": card.status == CardStatus.ISSUED and opens <= today <= closes}
+        if _can(request, "cards.renew") and card.status == CardStatus.ISSUED else None,
+        "can_print": _can(request, "cards.produce") and card.status == CardStatus.ISSUED,
     })
 
 

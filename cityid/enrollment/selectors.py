@@ -18,7 +18,14 @@ from cityid.audit.services import record_event, record_events
 from cityid.core.actors import Actor
 from cityid.core.errors import CityidError
 from cityid.enrollment import name_index, services
-from cityid.enrollment.models import Applicant, Application, ApplicationStatus, ClosedCaseAccess, ReadRateAlert
+from cityid.enrollment.models import (
+    AddressKind,
+    Applicant,
+    Application,
+    ApplicationStatus,
+    ClosedCaseAccess,
+    ReadRateAlert,
+)
 from cityid.enrollment.services import current_rules
 from cityid.ui.pagination import paginate
 from cityid.vault import services as vault
@@ -314,7 +321,9 @@ def _decrypt_applicant(applicant: Applicant) -> ApplicantView:
             else None
         )
         documents_record = _open(application.documents_record)
-        if documents_record is None and "documents" not in destroyed:
+        presented = list(application.documents.all())
+        # A reissued card's case (replacement) presents no documents: nothing of its was destroyed.
+        if documents_record is None and presented and "documents" not in destroyed:
             destroyed.append("documents")
         docs = [
             DocumentView(
@@ -330,7 +339,7 @@ def _decrypt_applicant(applicant: Applicant) -> ApplicantView:
                 has_scan=doc.scan_id is not None,
                 scan_id=doc.scan_id,
             )
-            for doc in application.documents.all()
+            for doc in presented
         ]
         applications.append((application, details, docs))
     for reader in _application_readers:
@@ -638,3 +647,81 @@ def record_owners(record_ids: list[int]) -> dict[int, RecordOwner]:
             if own in wanted:  # ordered by submission: the latest application is written last
                 out[own] = RecordOwner(applicant_id, None, submitted, decided)
     return out
+
+
+# --- the card face (card production) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CardFace:
+    """What a card shows of its holder (DESIGN.md §3), and nothing more: never a document, an email, a phone, a
+    caretaker or an emergency contact. ``address`` is the residential address, or ``None`` for a care-of or
+    no-address cardholder (their address is never printed: homeless applicants and survivors of violence pick
+    the card up). ``given_name`` and the rest are empty once the applicant's application data is destroyed;
+    ``photo`` is ``None`` once the photo is destroyed (or none was taken)."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    address: dict[str, str] | None
+    gender: str
+    languages: tuple[str, ...]
+    veteran: bool
+    organ_donor: bool
+    photo: bytes | None
+    destroyed: tuple[str, ...] = ()
+
+
+def read_card_face(*, application_id: int, actor: Actor | None, purpose: str) -> CardFace:
+    """What the card of this application shows of its holder, for card production (``cards.produce``): the name,
+    date of birth, residential address, card options and the stored (clean) photo. ``purpose`` names the card
+    or batch being produced (the cards app checks it). Logged as ``personal.read_card_face`` with the applicant's
+    pseudonymous id; no document or document record is opened."""
+    application = Application.objects.select_related(
+        "applicant__personal_record", "applicant__photo_record", "applicant__photo"
+    ).get(pk=application_id)
+    applicant = application.applicant
+    authorize(actor, "cards.produce", target=applicant.ref)
+    destroyed = []
+    personal = _open(applicant.personal_record)
+    profile: dict[str, Any] = {}
+    details: dict[str, Any] = {}
+    if personal is None:
+        destroyed.append("application")
+    else:
+        if applicant.sealed_profile is not None:
+            profile = personal.open_json("profile", applicant.sealed_profile)
+        if application.sealed_details:
+            details = personal.open_json(f"application:{application.public_id}", application.sealed_details) or {}
+    photo = None
+    if applicant.photo is not None:
+        photo_record = _open(applicant.photo_record)
+        if photo_record is None:
+            destroyed.append("photo")
+        else:
+            photo = vault.read_blob(record=photo_record, blob=applicant.photo)
+    address = profile.get("address") or {}
+    born = profile.get("date_of_birth")
+    record_event(actor=actor, action="personal.read_card_face", target=applicant.ref, purpose=purpose)
+    return CardFace(
+        given_name=profile.get("given_name", ""),
+        family_name=profile.get("family_name", ""),
+        date_of_birth=date.fromisoformat(born) if born else None,
+        address={k: v for k, v in address.items() if k != "kind"}
+        if address.get("kind") == AddressKind.RESIDENTIAL else None,
+        gender=applicant.gender,
+        languages=tuple(code for code in applicant.languages.split(",") if code),
+        veteran=bool(details.get("veteran")),
+        organ_donor=bool(details.get("organ_donor")),
+        photo=photo,
+        destroyed=tuple(destroyed),
+    )
+
+
+def applicant_record_keys(applicant_id: int) -> list[RecordKey]:
+    """The keys of every record of this applicant (their own and their applications'): what a change of a
+    retention trigger date (a renewed card's expiry) moves."""
+    applicant = Applicant.objects.get(pk=applicant_id)
+    ids = {applicant.personal_record_id, applicant.photo_record_id,
+           *applicant.applications.values_list("documents_record_id", flat=True)}
+    return list(RecordKey.objects.filter(id__in={pk for pk in ids if pk is not None}))

@@ -31,6 +31,7 @@ from cityid.enrollment.models import (
     Applicant,
     Application,
     ApplicationStatus,
+    ApplicationType,
     CleanupProgress,
     ClosedCaseAccess,
     ClosedCaseReason,
@@ -790,3 +791,66 @@ def count_personal_read(*, actor: Actor | None) -> None:
                 blocked = window
     if blocked is not None:  # after the block: the count and any alert stay recorded
         raise ReadLimitReached(blocked)
+
+
+# --- reissuing a card (the cards app: replacement, renewal) -----------------------------------------------
+
+#: The renewal window when the rules file gives none (IDNYC: a card expiring within 60 days, or expired less
+#: than 6 months ago, is renewed).
+RENEWAL_DEFAULTS = {"days_before_expiry": 60, "months_after_expiry": 6}
+
+
+def renewal_window() -> tuple[int, int]:
+    """(days before expiry, months after expiry) in which a card may be renewed, from the rules file."""
+    window = {**RENEWAL_DEFAULTS, **(current_rules().raw.get("renewal") or {})}
+    return int(window["days_before_expiry"]), int(window["months_after_expiry"])
+
+
+def card_expiry_for(*, applicant_id: int, issued_on: date, actor: Actor | None, purpose: str) -> date:
+    """The expiry of a card issued to this applicant on ``issued_on``, by the rules file (validity by age at
+    issue). The date of birth is decrypted here and never leaves: logged as ``personal.decrypt`` with the
+    applicant's pseudonymous id and ``purpose`` (the card being renewed). The caller authorises."""
+    applicant = Applicant.objects.select_related("personal_record").get(pk=applicant_id)
+    if applicant.personal_record is None or applicant.sealed_profile is None:
+        raise ReissueRefused("destroyed")
+    try:
+        record = vault.open_record(applicant.personal_record)
+    except vault.RecordDestroyed:
+        raise ReissueRefused("destroyed") from None
+    born = date.fromisoformat(record.open_json("profile", applicant.sealed_profile)["date_of_birth"])
+    record_event(actor=actor, action="personal.decrypt", target=applicant.ref, purpose=purpose)
+    return eligibility.card_expiry(current_rules(), date_of_birth=born, issued_on=issued_on)
+
+
+class ReissueRefused(CityidError, ValueError):
+    """A card cannot be reissued: ``destroyed`` (the applicant's application data is gone), ``not_approved``."""
+
+
+def open_reissue(*, application: Application, requested_by: Actor | None, today: date,
+                 application_type: str = ApplicationType.REPLACEMENT) -> Application:
+    """A new case for the holder of ``application``'s card, of ``application_type`` (replacement), with that
+    application's eligibility, caretaker and card options and no documents: staff checked the holder's identity
+    at the counter, and nothing of it is kept. Left submitted, for the caller to decide in the same transaction
+    (``decide``: the supervisor's approval issues the card through the approval hooks, and moves the records'
+    due dates). Authorised as ``cards.replace``."""
+    authorize(requested_by, "cards.replace", target=application.ref)
+    if application.status != ApplicationStatus.APPROVED:
+        raise ReissueRefused("not_approved")
+    applicant = application.applicant
+    if applicant.personal_record is None:
+        raise ReissueRefused("destroyed")
+    try:
+        record = vault.open_record(applicant.personal_record)
+    except vault.RecordDestroyed:
+        raise ReissueRefused("destroyed") from None
+    reissue = Application(
+        applicant=applicant, type=application_type, submitted_on=today, with_caretaker=application.with_caretaker,
+        identity_points=application.identity_points, residency_points=application.residency_points,
+        eligible=True, rules_version=current_rules().version, document_copies=application.document_copies,
+    )
+    if application.sealed_details:
+        details = record.open_json(f"application:{application.public_id}", application.sealed_details)
+        reissue.sealed_details = record.seal_json(f"application:{reissue.public_id}", details)
+    reissue.save()
+    record_event(actor=requested_by, action="application.reissue", target=reissue.ref)
+    return reissue

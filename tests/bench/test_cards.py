@@ -28,14 +28,16 @@ def test_status_list_of_many_cards_is_built_signed_and_read_back():
 
 @pytest.mark.django_db
 def test_the_suite_signs_with_the_configured_card_key():
-    result = bench_cards(cards=2000, verifications=20)
+    result = bench_cards(cards=2000, verifications=20, pdf_cards=8)
     assert result["status_list"]["signed_by"] == "cards-1"
-    assert set(result) == {"verification", "status_list"}
+    assert set(result) == {"verification", "status_list", "card_pdf"}
+    assert result["card_pdf"]["cards"] == 8
 
 
 def test_the_command_runs_the_cards_suite_in_a_scratch_database(tmp_path, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     out = tmp_path / "cards.json"
-    call_command("bench", "--suite", "cards", "--cards", "3000", "--verifications", "40", "--out", str(out))
+    call_command("bench", "--suite", "cards", "--cards", "3000", "--verifications", "40", "--pdf-cards", "8",
+                 "--out", str(out))
     result = json.loads(out.read_text())
     assert result["cards"]["status_list"]["cards"] == 3000

@@ -79,6 +79,7 @@ EXPECTED = {
     "audit": {"verify": None, "checkpoint": None, "prove": None, "integrate": None, "export": None,
               "rotate-key": "keys.rotate"},
     "card": {"list": "cards.read", "revoke": "cards.status", "suspend": "cards.status", "reinstate": "cards.status",
+             "replace": "cards.replace", "renew": "cards.renew", "pdf": "cards.produce", "batch": "cards.produce",
              "keys": None, "verify": None, "status-list": None},
     "certificate": {"verify": None, "list": "retention.read", "export": "retention.read", "rotate-key": "keys.rotate"},
     "enrollment": {"clean": "enrollment.clean", "reindex-names": "enrollment.clean"},

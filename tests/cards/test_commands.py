@@ -93,8 +93,9 @@ def test_status_change_needs_a_supervisor(staff, card, role):
 
 def test_list(staff, card):
     printed = run("list", "--actor", "card_production1").splitlines()
-    assert printed[0].split() == ["number", "status", "issued", "expires"]
-    assert printed[1].split() == [card.number, "issued", card.issued_on.isoformat(), card.expires_on.isoformat()]
+    assert printed[0].split() == ["number", "status", "issued", "expires", "print"]
+    assert printed[1].split() == [card.number, "issued", card.issued_on.isoformat(), card.expires_on.isoformat(),
+                                  "waiting"]
     assert len(printed) == 2
     assert run("list", "--status", "revoked") == "no revoked cards\n"
     run("suspend", card.number, "--reason", "lost")
@@ -113,15 +114,18 @@ def test_list_limit(staff, card):
                          today=date(2026, 11, 20))
     decide(application=application, approve=True, decided_by=staff["supervisor"])
     printed = run("list", "--limit", "1").splitlines()
-    assert len(printed) == 3 and printed[-1] == "1 of 2 cards shown (--limit)"
+    assert len(printed) == 3 and printed[-1] == "page 1 of 2 (2 cards); next: --page 2"
+    second = run("list", "--limit", "1", "--page", "2").splitlines()
+    assert second[-1] == "page 2 of 2 (2 cards)" and second[1] != printed[1]
     assert len(run("list", "--limit", "2").splitlines()) == 3
+    assert refused("list", "--limit", "1", "--page", "3") == "--page 3: there are 2 pages of 1"
 
 
 def test_list_refusals(staff, card):
     assert refused("list", "--status", "lost") == (
         "unknown status 'lost'; one of: issued, suspended, revoked")
-    assert refused("list", "--limit", "0") == "--limit '0' is not a positive whole number"
-    assert refused("list", "--limit", "many") == "--limit 'many' is not a positive whole number"
+    assert refused("list", "--limit", "0") == "--limit '0' and --page '1' must be positive whole numbers"
+    assert refused("list", "--limit", "many") == "--limit 'many' and --page '1' must be positive whole numbers"
     assert refused("list", "--actor", "clerk1").startswith("permission denied")
     assert run("list", "--actor", "supervisor1").splitlines()[1].startswith(card.number)
 

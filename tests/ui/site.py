@@ -20,7 +20,7 @@ class Site:
 def seed_site(staff) -> Site:
     from cityid.accounts.services import create_staff
     from cityid.audit.services import integrate, make_checkpoint
-    from cityid.cards.services import change_status
+    from cityid.cards.services import change_status, create_batch
     from cityid.enrollment.services import decide, enroll, open_closed_case
     from cityid.retention import approvals, services
 
@@ -35,6 +35,7 @@ def seed_site(staff) -> Site:
            decided_by=supervisor)
     access = open_closed_case(application=denied, actor=supervisor, reason="appeal")
     card = approved.card
+    batch = create_batch(created_by=staff["card_production"])
     change_status(card, "suspend", reason="lost", changed_by=supervisor)
 
     # Old records, a schedule, a run with its certificate, a hold and a request waiting for approval.
@@ -69,7 +70,7 @@ def seed_site(staff) -> Site:
         f"/enrollment/applicants/{waiting.applicant.public_id}/?purpose={waiting.ref}",
         f"/enrollment/applicants/{denied.applicant.public_id}/?purpose={access.ref}",
         f"/enrollment/submitted/{approved.public_id}/",
-        "/cards/", f"/cards/{card.pk}/",
+        "/cards/", f"/cards/{card.pk}/", "/cards/batches/", f"/cards/batches/{batch.pk}/",
         "/retention/schedules/", "/retention/preview/", "/retention/preview/?as_of=2017-01-02",
         "/retention/disposition/", "/retention/certificates/", f"/retention/certificates/{certificate.run_id}/",
         "/retention/holds/", "/retention/holds/new/", f"/retention/holds/{hold.pk}/",

@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from cityid.cards import credential_commands, selectors, services
+from cityid.cards import credential_commands, print_commands, selectors, services
 from cityid.cards.models import REASONS_FOR, CardStatus, StatusChangeKind
 from cityid.cli.base import CityidCommand
 from cityid.cli.progress import RawHelp
@@ -13,8 +13,9 @@ DEFAULT_LIMIT = 50
 
 HELP = f"""Cards: list them, and revoke, suspend or reinstate one (a supervisor's decision).
 
-  card list [--status {'|'.join(CardStatus.values)}] [--limit N]
-                    number, status, issue and expiry dates; most recently issued first, {DEFAULT_LIMIT} by default
+  card list [--subject ID] [--status {'|'.join(CardStatus.values)}] [--limit N] [--page P]
+                    number, status, issue and expiry dates; most recently issued first, {DEFAULT_LIMIT} a page;
+                    --subject: one applicant's cards (applicant id, external id or a receipt reference)
   card revoke NUMBER --reason R [--note TEXT]      for good: a revoked card is never valid again
   card suspend NUMBER --reason R [--note TEXT]     an issued card, until it is reinstated or revoked
   card reinstate NUMBER --reason R [--note TEXT]   a suspended card, back to issued
@@ -25,10 +26,10 @@ HELP = f"""Cards: list them, and revoke, suspend or reinstate one (a supervisor'
   An expired card can be revoked but not suspended or reinstated. The note (at most 200 characters,
   no personal details) stays in the card's history, sealed with the applicant's application data and
   destroyed with it; the audit log records only the card id and reason. No listing prints notes.
-""" + credential_commands.HELP
+""" + credential_commands.HELP + print_commands.HELP
 
 ACTIONS = {"list": "cards.read", **{kind: "cards.status" for kind in StatusChangeKind.values},
-           **credential_commands.ACTIONS}
+           **credential_commands.ACTIONS, **print_commands.ACTIONS}
 
 
 class Command(RawHelp, CityidCommand):
@@ -40,12 +41,15 @@ class Command(RawHelp, CityidCommand):
         sub = parser.add_subparsers(dest="subcommand", required=True)
         listing = sub.add_parser("list", help="cards with their status, issue and expiry dates")
         listing.add_argument("--status", help=f"only cards of this status: {', '.join(CardStatus.values)}")
-        listing.add_argument("--limit", default=str(DEFAULT_LIMIT), help=f"at most N cards (default {DEFAULT_LIMIT})")
+        listing.add_argument("--limit", default=str(DEFAULT_LIMIT), help=f"N cards a page (default {DEFAULT_LIMIT})")
+        listing.add_argument("--page", default="1", help="which page (default 1)")
+        listing.add_argument("--subject", help="only this applicant's cards: applicant id, external id or receipt")
         for kind in StatusChangeKind.values:
             change = sub.add_parser(kind, help=f"{kind} a card")
             change.add_argument("number", metavar="NUMBER", help="the 16-digit card number (spaces allowed)")
             change.add_argument("--reason", required=True, help=f"one of: {', '.join(REASONS_FOR[kind])}")
             change.add_argument("--note", default="", help="a short note kept with the card's history")
+        print_commands.add_parsers(sub)
         credential_commands.add_parsers(sub)
 
     def action_for(self, options: dict) -> str | None:
@@ -56,6 +60,9 @@ class Command(RawHelp, CityidCommand):
         actor = self.actor(options)
         if subcommand == "list":
             self._list(options, actor)
+            return
+        if subcommand in print_commands.ACTIONS:
+            print_commands.handle(self, options, actor)
             return
         if subcommand in credential_commands.ACTIONS:
             credential_commands.handle(self, options, actor)
@@ -74,22 +81,38 @@ class Command(RawHelp, CityidCommand):
         if status is not None and status not in CardStatus.values:
             raise CommandError(f"unknown status {status!r}; one of: {', '.join(CardStatus.values)}")
         try:
-            limit = int(options["limit"])
+            limit, page_number = int(options["limit"]), int(options["page"])
         except ValueError:
-            limit = 0
-        if limit < 1:
-            raise CommandError(f"--limit {options['limit']!r} is not a positive whole number")
-        query = selectors.cards(status)
-        rows = selectors.reveal_numbers(query[:limit], actor=actor)
+            limit = page_number = 0
+        if limit < 1 or page_number < 1:
+            raise CommandError(f"--limit {options['limit']!r} and --page {options['page']!r} must be positive "
+                               "whole numbers")
+        applicant_id = None
+        if options.get("subject"):
+            applicant_id = subject_id(options["subject"])
+        query = selectors.cards(status, applicant_id=applicant_id)
+        total = query.count()
+        pages = max(1, -(-total // limit))
+        if page_number > pages:
+            raise CommandError(f"--page {page_number}: there are {pages} pages of {limit}")
+        rows = selectors.reveal_numbers(query[(page_number - 1) * limit : page_number * limit], actor=actor)
         if not rows:
             self.stdout.write(f"no {status} cards" if status else "no cards")
             return
         today = timezone.localdate()
-        self.stdout.write(f"{'number':<16}  {'status':<9}  {'issued':<10}  expires")
+        self.stdout.write(f"{'number':<16}  {'status':<9}  {'issued':<10}  {'expires':<10}  print")
         for card in rows:
             expired = "  expired" if card.expires_on < today else ""
+            waiting = "waiting" if card.needs_print and card.status == CardStatus.ISSUED else "-"
             self.stdout.write(f"{card.number or '(destroyed)':<16}  {card.status:<9}  {card.issued_on.isoformat()}  "
-                              f"{card.expires_on.isoformat()}{expired}")
-        total = query.count() if len(rows) == limit else len(rows)
-        if total > len(rows):
-            self.stdout.write(f"{len(rows)} of {total} cards shown (--limit)")
+                              f"{card.expires_on.isoformat()}  {waiting:<7}{expired}")
+        if pages > 1:
+            more = f"; next: --page {page_number + 1}" if page_number < pages else ""
+            self.stdout.write(f"page {page_number} of {pages} ({total} cards){more}")
+
+
+def subject_id(identifier: str) -> int:
+    """The applicant's id for ``--subject`` (as ``cityid export subject`` finds them)."""
+    from cityid.enrollment.exports import find_subject
+
+    return find_subject(identifier).pk

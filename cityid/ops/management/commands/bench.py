@@ -41,7 +41,7 @@ class Command(CityidCommand):
     help = (
         "Run the benchmark suite on a scratch database: `bench --people N --out FILE.json` "
         "[--suite enrollment,disposition,hold,audit,pages,cards] [--records N] [--entries N] [--cards N] "
-        "[--verifications N] [--providers local,pkcs11] "
+        "[--verifications N] [--pdf-cards N] [--providers local,pkcs11] "
         "[--postgres URL]. Suite pages seeds --people applicants (after --baseline of them) and times every "
         "staff page at both sizes."
     )
@@ -62,6 +62,8 @@ class Command(CityidCommand):
                             help="cards in the status list built and signed (suite cards)")
         parser.add_argument("--verifications", type=int, default=20_000,
                             help="credential verifications timed, and as many raw ECDSA ones (suite cards)")
+        parser.add_argument("--pdf-cards", type=int, default=200,
+                            help="cards rendered for the card PDF rate (suite cards)")
         parser.add_argument("--providers", default=None,
                             help="key providers for disposition and hold: local,pkcs11 (default: both when "
                                  "softhsm2-util is installed, else local)")
@@ -132,6 +134,7 @@ class Command(CityidCommand):
             with Progress(TextColumn("cards: verification"), BarColumn(), MofNCompleteColumn()) as progress:
                 task = progress.add_task("cards", total=options["verifications"])
                 result["cards"] = bench_cards(cards=options["cards"], verifications=options["verifications"],
+                                              pdf_cards=options["pdf_cards"],
                                               progress=lambda n: progress.advance(task, n))
         write_result(options["out"], result)
 
@@ -195,7 +198,8 @@ class Command(CityidCommand):
                    "--people", str(options["people"]), "--records", str(options["records"]),
                    "--entries", str(options["entries"]), "--baseline", str(options["baseline"]),
                    "--repeats", str(options["repeats"]), "--cards", str(options["cards"]),
-                   "--verifications", str(options["verifications"]), "--out", str(partial)]
+                   "--verifications", str(options["verifications"]), "--pdf-cards", str(options["pdf_cards"]),
+                   "--out", str(partial)]
         if provider is not None:
             command += ["--provider", provider]
         completed = subprocess.run(command, env=env)
