@@ -293,3 +293,8 @@ if HTTPS and not SECURE_SSL_REDIRECT:
 # Audit transparency log (DESIGN.md §7): the checkpoint origin, also the name of its signing key
 # (KEYS_DIR/audit-log.key, created on first use). A log keeps its origin for life.
 CITYID_LOG_ORIGIN = os.environ.get("CITYID_LOG_ORIGIN", "audit.cityid.example")
+
+# Partner API (cityid.cards.partner_api): calls per API key, counted in Django's cache. Several web workers
+# need a shared cache (CACHES) for these to hold across them; the default in-memory cache counts per process.
+CITYID_PARTNER_CALLS_PER_MINUTE = int(os.environ.get("CITYID_PARTNER_CALLS_PER_MINUTE", "60"))
+CITYID_PARTNER_CALLS_PER_DAY = int(os.environ.get("CITYID_PARTNER_CALLS_PER_DAY", "5000"))

@@ -10,4 +10,5 @@ urlpatterns = [
     path("cards/", include("cityid.cards.urls")),
     path("retention/", include("cityid.retention.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/partner/v1/", include("cityid.cards.partner_urls")),
 ]

@@ -19,4 +19,5 @@ def register_labels() -> None:
         "card.revoke": _("Card revoked"),
         "card.suspend": _("Card suspended"),
         "card.reinstate": _("Card reinstated"),
+        "partner.card_status": _("Card status asked by a partner"),
     })
