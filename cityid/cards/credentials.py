@@ -1,0 +1,507 @@
+"""Signed card credentials: the text behind a card's QR codes, and its offline verifier. Pure Python.
+
+A credential is a CWT (RFC 8392): CBOR claims in a COSE_Sign1 (RFC 9052) signed ES256 (ECDSA P-256,
+SHA-256), Base45-encoded (RFC 9285) behind the prefix ``CID1:``. No zlib: at this size it makes the
+token larger. Every character is in the QR code's alphanumeric set, so the code is printed in
+alphanumeric mode. ``docs/credentials.md`` is the wire format for other implementers.
+
+Two kinds per card: **full** (card number, name, date of birth, photo hash) and **minimal** (resident of
+the city, over 18, over 21: no name, number or birth date). Both carry the issuer, the expiry and the
+card's index in the published status list; the key id is in the signed (protected) COSE header.
+
+``encode(claims, signer)`` signs through any :class:`cityid.vault.signers.Signer` whose key is ECDSA
+P-256 (a key file or an HSM). ``verify(text, key_set, status=..., now=...)`` returns the
+:class:`Verified` claims or raises :class:`Refused` with one of :data:`REASONS`; it never raises
+anything else, whatever the text.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+import cbor2
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+
+PREFIX = "CID1:"
+CLAIMS_VERSION = 1
+
+# The two kinds of credential (the value of private claim KIND).
+FULL = 1
+MINIMAL = 2
+KINDS = {FULL: "full", MINIMAL: "minimal"}
+
+# COSE: protected header labels and the ES256 algorithm id (RFC 9053), the COSE_Sign1 tag.
+HEADER_ALG, HEADER_KID = 1, 4
+ES256 = -7
+COSE_SIGN1_TAG = 18
+
+# CWT claims (RFC 8392): issuer and expiry. Everything else sits in one private-use claim.
+CLAIM_ISS, CLAIM_EXP = 1, 4
+CLAIM_CITYID = -65537  # private use (IANA "CBOR Web Token Claims": integers below -65536)
+
+# Keys of the map inside CLAIM_CITYID.
+VERSION, KIND, STATUS_INDEX = 0, 1, 2
+NUMBER, NAME, BIRTH_DATE, PHOTO_HASH = 3, 4, 5, 6
+RESIDENT, OVER_18, OVER_21 = 7, 8, 9
+
+# Status list values (W3C Bitstring Status List, statusSize 2), see cityid.cards.status_list.
+STATUS_ACTIVE, STATUS_SUSPENDED, STATUS_REVOKED = 0, 1, 2
+
+MALFORMED = "malformed"
+BAD_SIGNATURE = "bad_signature"
+UNKNOWN_KEY = "unknown_key"
+EXPIRED = "expired"
+REVOKED = "revoked"
+SUSPENDED = "suspended"
+REASONS = (MALFORMED, BAD_SIGNATURE, UNKNOWN_KEY, EXPIRED, REVOKED, SUSPENDED)
+
+MAX_TEXT = 4096  # longer than any QR code holds in alphanumeric mode: refused before decoding
+KID_BYTES = 8
+
+
+class Refused(ValueError):
+    """A credential that does not verify: ``reason`` is one of :data:`REASONS`, ``detail`` says more
+    (in English, for logs and the command line; it never holds the token's claims)."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason, self.detail = reason, detail
+
+
+@dataclass(frozen=True)
+class FullClaims:
+    issuer: str
+    expires_on: date
+    card_number: str
+    name: str
+    birth_date: date
+    photo_hash: bytes  # SHA-256 of the portrait printed on the card
+    status_index: int
+    kind = "full"
+
+
+@dataclass(frozen=True)
+class MinimalClaims:
+    issuer: str
+    expires_on: date
+    resident: bool
+    over_18: bool  # on the day the credential was signed
+    over_21: bool
+    status_index: int
+    kind = "minimal"
+
+
+Claims = FullClaims | MinimalClaims
+
+
+@dataclass(frozen=True)
+class Verified:
+    claims: Claims
+    key_id: str  # the signing key's kid (base64url)
+    status: str  # "active", or "unchecked" when no status list was given
+
+    def as_dict(self) -> dict[str, Any]:
+        """The claims as JSON-friendly values (dates ISO 8601, the photo hash hex)."""
+        out: dict[str, Any] = {"kind": self.claims.kind, "key_id": self.key_id, "status": self.status}
+        for name, value in vars(self.claims).items():
+            if isinstance(value, date):
+                value = value.isoformat()
+            elif isinstance(value, bytes):
+                value = value.hex()
+            out[name] = value
+        return out
+
+
+class Signer(Protocol):
+    """What :func:`encode` signs with (``cityid.vault.signers.Signer``): an ECDSA P-256 key whose
+    ``public_key()`` is a DER SubjectPublicKeyInfo and whose ``sign()`` returns a DER ECDSA signature."""
+
+    def public_key(self) -> bytes: ...
+    def sign(self, message: bytes) -> bytes: ...
+
+
+class StatusLookup(Protocol):
+    """A verified status list (``cityid.cards.status_list.StatusList``)."""
+
+    def status_at(self, index: int) -> int: ...
+
+
+class LocalSigner:
+    """An in-memory ECDSA P-256 key (tests, the benchmark, the documentation's example)."""
+
+    def __init__(self, private_key: ec.EllipticCurvePrivateKey | None = None) -> None:
+        self.private_key = private_key or ec.generate_private_key(ec.SECP256R1())
+        self.key_id = key_id(self.public_key())
+
+    def public_key(self) -> bytes:
+        return self.private_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def sign(self, message: bytes) -> bytes:
+        return self.private_key.sign(message, ec.ECDSA(hashes.SHA256()))
+
+
+# --- keys ------------------------------------------------------------------------------------------
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    if not isinstance(text, str) or not text.isascii():
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _p256(public_der: bytes) -> ec.EllipticCurvePublicKey:
+    key = serialization.load_der_public_key(bytes(public_der))
+    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise ValueError("a card signing key is ECDSA P-256")
+    return key
+
+
+def kid_bytes(public_der: bytes) -> bytes:
+    """The key id: the first 8 bytes of SHA-256 over the key's DER SubjectPublicKeyInfo."""
+    return hashlib.sha256(bytes(public_der)).digest()[:KID_BYTES]
+
+
+def key_id(public_der: bytes) -> str:
+    """The key id as text (the JWK ``kid``): base64url of :func:`kid_bytes`, 11 characters."""
+    return b64url(kid_bytes(public_der))
+
+
+def jwk(public_der: bytes, *, retired: str | None = None) -> dict[str, Any]:
+    """The public key as a JWK (RFC 7517/7518); ``retired`` (an ISO date) marks a key that no longer
+    signs new credentials but still verifies the ones it signed."""
+    numbers = _p256(public_der).public_numbers()
+    out: dict[str, Any] = {
+        "kty": "EC", "crv": "P-256", "x": b64url(numbers.x.to_bytes(32, "big")),
+        "y": b64url(numbers.y.to_bytes(32, "big")), "kid": key_id(public_der), "alg": "ES256", "use": "sig",
+        "key_ops": ["verify"],
+    }
+    if retired:
+        out["cityid_retired"] = retired
+    return out
+
+
+def jwk_set(keys: list[tuple[bytes, str | None]]) -> dict[str, Any]:
+    """A JWK Set of ``(public DER, retired ISO date or None)``."""
+    return {"keys": [jwk(public, retired=retired) for public, retired in keys]}
+
+
+KeySet = Mapping[str, ec.EllipticCurvePublicKey]  # kid (base64url) -> public key
+
+
+def key_set(jwks: Mapping[str, Any]) -> dict[str, ec.EllipticCurvePublicKey]:
+    """The verifying keys of a JWK Set (as published at ``/.well-known/cityid/keys``). A key whose
+    ``kid`` is not derived from its own coordinates is refused (``ValueError``): a kid names one key."""
+    out: dict[str, ec.EllipticCurvePublicKey] = {}
+    for entry in jwks.get("keys", []):
+        if entry.get("kty") != "EC" or entry.get("crv") != "P-256":
+            continue
+        x, y = b64url_decode(entry["x"]), b64url_decode(entry["y"])
+        if len(x) != 32 or len(y) != 32:
+            raise ValueError("a P-256 coordinate is 32 bytes")
+        public = ec.EllipticCurvePublicNumbers(int.from_bytes(x, "big"), int.from_bytes(y, "big"),
+                                               ec.SECP256R1()).public_key()
+        der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        if entry.get("kid") != key_id(der):
+            raise ValueError("a JWK's kid is not derived from its key")
+        out[entry["kid"]] = public
+    return out
+
+
+def key_set_of(public_keys: list[bytes]) -> dict[str, ec.EllipticCurvePublicKey]:
+    """A key set straight from public keys (DER)."""
+    return {key_id(der): _p256(der) for der in public_keys}
+
+
+def raw_signature(der_signature: bytes) -> bytes:
+    """An ECDSA signature as COSE and JOSE carry it: r ‖ s, 32 bytes each."""
+    r, s = decode_dss_signature(bytes(der_signature))
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def verify_raw(public: ec.EllipticCurvePublicKey, signature: bytes, message: bytes) -> bool:
+    """Check an r ‖ s ES256 signature."""
+    if len(signature) != 64:
+        return False
+    der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+    try:
+        public.verify(der, message, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return False
+    return True
+
+
+# --- Base45 (RFC 9285) -------------------------------------------------------------------------------
+
+B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+_B45_VALUE = {c: i for i, c in enumerate(B45)}
+
+
+def b45encode(data: bytes) -> str:
+    """RFC 9285 encoding: each 2 bytes as 3 characters (least significant first), a last odd byte as 2."""
+    out: list[str] = []
+    for i in range(0, len(data) - 1, 2):
+        n = data[i] * 256 + data[i + 1]
+        n, c = divmod(n, 45)
+        e, d = divmod(n, 45)
+        out += (B45[c], B45[d], B45[e])
+    if len(data) % 2:
+        d, c = divmod(data[-1], 45)
+        out += (B45[c], B45[d])
+    return "".join(out)
+
+
+_B45_TABLE = bytes(_B45_VALUE.get(chr(i), 255) for i in range(256))
+
+
+def b45decode(text: str) -> bytes:
+    """RFC 9285 decoding; ``ValueError`` for a character outside the alphabet, a dangling single
+    character or a group above 0xFFFF / 0xFF.
+
+    The groups are summed all at once as big integers with one 32-bit lane per group (the sum of a
+    group is below 2^17, so lanes never carry into each other): a verifier spends its time on the
+    signature, not here."""
+    values = text.encode("ascii").translate(_B45_TABLE)
+    if 255 in values:
+        raise ValueError("not Base45")
+    groups, rest = divmod(len(values), 3)
+    if rest == 1:
+        raise ValueError("Base45 text ends with one character")
+    lanes = 4 * groups
+    digits = []
+    for offset in range(3):
+        buffer = bytearray(lanes)
+        buffer[3::4] = values[offset:3 * groups:3]
+        digits.append(int.from_bytes(buffer, "big"))
+    total = (digits[0] + 45 * digits[1] + 2025 * digits[2]).to_bytes(lanes, "big")
+    if total[0::4].count(0) != groups or total[1::4].count(0) != groups:
+        raise ValueError("Base45 group too large")
+    out = bytearray(2 * groups)
+    out[0::2] = total[2::4]
+    out[1::2] = total[3::4]
+    if rest == 2:
+        n = values[-2] + values[-1] * 45
+        if n > 0xFF:
+            raise ValueError("Base45 group too large")
+        out.append(n)
+    return bytes(out)
+
+
+# --- encoding --------------------------------------------------------------------------------------
+
+
+def _exp(expires_on: date) -> int:
+    """A card is valid through its expiry date: ``exp`` is 00:00 UTC of the day after it."""
+    return int(datetime(expires_on.year, expires_on.month, expires_on.day, tzinfo=UTC).timestamp()) + 86400
+
+
+def _private_claims(claims: Claims) -> dict[int, Any]:
+    if isinstance(claims, FullClaims):
+        if len(claims.photo_hash) != 32:
+            raise ValueError("the photo hash is a SHA-256 digest (32 bytes)")
+        return {VERSION: CLAIMS_VERSION, KIND: FULL, STATUS_INDEX: claims.status_index,
+                NUMBER: claims.card_number, NAME: claims.name, BIRTH_DATE: claims.birth_date.isoformat(),
+                PHOTO_HASH: bytes(claims.photo_hash)}
+    return {VERSION: CLAIMS_VERSION, KIND: MINIMAL, STATUS_INDEX: claims.status_index,
+            RESIDENT: bool(claims.resident), OVER_18: bool(claims.over_18), OVER_21: bool(claims.over_21)}
+
+
+def _bstr(data: bytes) -> bytes:
+    """A CBOR byte string (major type 2), shortest length form."""
+    n = len(data)
+    if n < 24:
+        head = bytes([0x40 | n])
+    elif n < 0x100:
+        head = bytes([0x58, n])
+    elif n < 0x10000:
+        head = b"\x59" + n.to_bytes(2, "big")
+    else:
+        head = b"\x5a" + n.to_bytes(4, "big")
+    return head + data
+
+
+def _sig_structure(protected: bytes, payload: bytes) -> bytes:
+    """CBOR of ``["Signature1", protected, h'', payload]`` (RFC 9052 §4.4)."""
+    return b"\x84\x6aSignature1" + _bstr(protected) + b"\x40" + _bstr(payload)
+
+
+def _protected(kid: bytes) -> bytes:
+    """The protected header ``{1: -7, 4: kid}`` in its one (deterministic) encoding."""
+    return b"\xa2\x01\x26\x04" + _bstr(kid)
+
+
+def encode(claims: Claims, signer: Signer) -> str:
+    """The credential text (``CID1:`` + Base45 of the COSE_Sign1), signed by ``signer``."""
+    if claims.status_index < 0:
+        raise ValueError("a status index is not negative")
+    public = signer.public_key()
+    _p256(public)
+    protected = _protected(kid_bytes(public))
+    payload = cbor2.dumps(
+        {CLAIM_ISS: claims.issuer, CLAIM_EXP: _exp(claims.expires_on), CLAIM_CITYID: _private_claims(claims)},
+        canonical=True)
+    signature = raw_signature(signer.sign(_sig_structure(protected, payload)))
+    token = cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]))
+    return PREFIX + b45encode(token)
+
+
+# --- verification ----------------------------------------------------------------------------------
+
+
+def _read_bstr(raw: bytes, at: int) -> tuple[bytes, int]:
+    """The CBOR byte string at ``raw[at]`` and the position after it (definite length only)."""
+    head = raw[at]
+    if head >> 5 != 2:
+        raise ValueError("not a byte string")
+    n, at = head & 0x1F, at + 1
+    if n == 24:
+        n, at = raw[at], at + 1
+    elif n == 25:
+        n, at = int.from_bytes(raw[at:at + 2], "big"), at + 2
+    elif n > 25:
+        raise ValueError("byte string too long or indefinite")
+    if at + n > len(raw):
+        raise ValueError("truncated")
+    return raw[at:at + n], at + n
+
+
+def _decode_token(text: str) -> tuple[bytes, bytes, bytes, bytes]:
+    """The COSE_Sign1's protected header, kid, payload and signature, or Refused(malformed).
+
+    The envelope is read strictly, not by a general CBOR decoder: tag 18 (optional), an array of
+    four, the protected header exactly ``{1: -7, 4: <8-byte kid>}``, an empty unprotected map, the
+    payload, a 64-byte signature, nothing after it."""
+    if not isinstance(text, str):
+        raise Refused(MALFORMED, "not text")
+    text = text.strip()
+    if len(text) > MAX_TEXT:
+        raise Refused(MALFORMED, "too long")
+    if not text.startswith(PREFIX):
+        raise Refused(MALFORMED, f"does not start with {PREFIX}")
+    try:
+        raw = b45decode(text[len(PREFIX):])
+    except ValueError:
+        raise Refused(MALFORMED, "not Base45") from None
+    try:
+        at = 1 if raw[:1] == b"\xd2" else 0
+        if raw[at] != 0x84:
+            raise ValueError("not an array of four")
+        protected, at = _read_bstr(raw, at + 1)
+        if raw[at] != 0xA0:
+            raise ValueError("the unprotected header is not empty")
+        payload, at = _read_bstr(raw, at + 1)
+        signature, at = _read_bstr(raw, at)
+    except (IndexError, ValueError):
+        raise Refused(MALFORMED, "not a COSE_Sign1") from None
+    if at != len(raw):
+        raise Refused(MALFORMED, "bytes after the COSE_Sign1")
+    if len(protected) != 13 or protected[:5] != b"\xa2\x01\x26\x04\x48":
+        raise Refused(MALFORMED, "the protected header is not {1: -7 (ES256), 4: kid}")
+    return protected, protected[5:], payload, signature
+
+
+def _text(value: Any, limit: int = 200) -> str:
+    if not isinstance(value, str) or len(value) > limit:
+        raise ValueError("text claim")
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("boolean claim")
+    return value
+
+
+def _claims(payload: bytes) -> Claims:
+    try:
+        cwt = cbor2.loads(payload)
+        if not isinstance(cwt, dict):
+            raise ValueError("claims")
+        own = cwt[CLAIM_CITYID]
+        if not isinstance(own, dict):
+            raise ValueError("claims")
+        if own.get(VERSION) != CLAIMS_VERSION:
+            raise Refused(MALFORMED, f"claims version {own.get(VERSION)!r} is not supported")
+        exp = cwt[CLAIM_EXP]
+        if not isinstance(exp, int) or isinstance(exp, bool):
+            raise ValueError("exp")
+        expires_on = datetime.fromtimestamp(exp - 86400, UTC).date()
+        issuer = _text(cwt[CLAIM_ISS])
+        index = own[STATUS_INDEX]
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+            raise ValueError("status index")
+        if own.get(KIND) == FULL:
+            photo = own[PHOTO_HASH]
+            if not isinstance(photo, bytes) or len(photo) != 32:
+                raise ValueError("photo hash")
+            return FullClaims(issuer=issuer, expires_on=expires_on, card_number=_text(own[NUMBER], 32),
+                              name=_text(own[NAME]), birth_date=date.fromisoformat(_text(own[BIRTH_DATE], 10)),
+                              photo_hash=photo, status_index=index)
+        if own.get(KIND) == MINIMAL:
+            return MinimalClaims(issuer=issuer, expires_on=expires_on, resident=_bool(own[RESIDENT]),
+                                 over_18=_bool(own[OVER_18]), over_21=_bool(own[OVER_21]), status_index=index)
+        raise ValueError("kind")
+    except Refused:
+        raise
+    except Exception:
+        raise Refused(MALFORMED, "the claims are not a card's") from None
+
+
+def _now_seconds(now: datetime | float | None) -> float:
+    if now is None:
+        return time.time()
+    if isinstance(now, datetime):
+        return now.timestamp()
+    return float(now)
+
+
+def verify(text: str, key_set: KeySet, status: StatusLookup | None = None,
+           now: datetime | float | None = None) -> Verified:
+    """The verified claims of a credential, or :class:`Refused` naming the reason: malformed,
+    unknown_key (its kid is not in ``key_set``), bad_signature, expired (``now`` is past its ``exp``),
+    revoked or suspended (by ``status``, a verified status list; without one the status is
+    "unchecked")."""
+    try:
+        protected, kid, payload, signature = _decode_token(text)
+        kid_text = b64url(kid)
+        public = key_set.get(kid_text)
+        if public is None:
+            raise Refused(UNKNOWN_KEY, f"no published key has id {kid_text}")
+        if not verify_raw(public, signature, _sig_structure(protected, payload)):
+            raise Refused(BAD_SIGNATURE, "the signature does not match the claims and the key")
+        claims = _claims(payload)
+        if _now_seconds(now) >= _exp(claims.expires_on):
+            raise Refused(EXPIRED, f"expired after {claims.expires_on.isoformat()}")
+        if status is None:
+            return Verified(claims=claims, key_id=kid_text, status="unchecked")
+        try:
+            value = status.status_at(claims.status_index)
+        except (IndexError, ValueError):
+            raise Refused(MALFORMED, "its status-list index is outside the list") from None
+        if value == STATUS_SUSPENDED:
+            raise Refused(SUSPENDED, "the status list says suspended")
+        if value != STATUS_ACTIVE:
+            raise Refused(REVOKED, "the status list says revoked")
+        return Verified(claims=claims, key_id=kid_text, status="active")
+    except Refused:
+        raise
+    except Exception as exc:  # never crash on hostile input: whatever else goes wrong is "malformed"
+        raise Refused(MALFORMED, type(exc).__name__) from None
+
+
+def expiry_of(expires_on: date) -> datetime:
+    """When a card that expires on ``expires_on`` stops verifying (``exp``)."""
+    return datetime(expires_on.year, expires_on.month, expires_on.day, tzinfo=UTC) + timedelta(days=1)
