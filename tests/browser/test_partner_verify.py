@@ -1,0 +1,203 @@
+"""The partner page in real headless Chromium: a card's QR code, uploaded as a PNG, is decoded and checked in the
+browser (WebCrypto) against the published JWK Set and signed status list; a revoked card is refused; the page
+still verifies with the network cut once it has been loaded (service worker); a tampered payload, a code signed
+by another key, an expired card, a text that is not a credential, an image without a code and a file that is no
+image are each refused in plain words, without breaking the page.
+
+The QR PNGs are made here with segno (alphanumeric mode, error correction Q) from credentials signed by cards'
+issuing code (``cityid.cards.credentials.encode``); the page reads them with jsQR, a different decoder.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import segno
+from playwright.sync_api import expect
+
+from cityid.cards import credentials, status_list
+from tests.browser.test_enroll_end_to_end import browser  # noqa: F401  (the fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ISSUER = "https://id.example.city"
+PHOTO_HASH = bytes(range(32))
+REVOKED_INDEX, SUSPENDED_INDEX, ACTIVE_INDEX = 777, 4242, 12345
+
+
+def qr_png(text: str) -> bytes:
+    """The QR code of a credential as printed: alphanumeric mode, error correction Q."""
+    code = segno.make_qr(text, error="q", mode="alphanumeric" if text.startswith("CID1:") else None)
+    buffer = io.BytesIO()
+    code.save(buffer, kind="png", scale=6, border=4)
+    return buffer.getvalue()
+
+
+def png_announcing(width: int, height: int) -> bytes:
+    """A PNG whose header announces ``width`` x ``height`` pixels, with one row of data."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+            + chunk(b"IEND", b""))
+
+
+def full(index: int = ACTIVE_INDEX, *, expires_on: date | None = None, name: str = "Ana María Pérez"):
+    return credentials.FullClaims(issuer=ISSUER, expires_on=expires_on or date.today() + timedelta(days=900),
+                                  card_number="4000123456789017", name=name, birth_date=date(1990, 2, 3),
+                                  photo_hash=PHOTO_HASH, status_index=index)
+
+
+def minimal(index: int = ACTIVE_INDEX):
+    return credentials.MinimalClaims(issuer=ISSUER, expires_on=date.today() + timedelta(days=900), resident=True,
+                                     over_18=True, over_21=False, status_index=index)
+
+
+@pytest.fixture
+def published(settings):
+    """The program's card key and what the server publishes with it: the JWK Set and the signed status list."""
+    from tests.browser import partner_published
+
+    signer = credentials.LocalSigner()
+    partner_published.PUBLISHED["keys"] = credentials.jwk_set([(signer.public_key(), None)])
+    partner_published.PUBLISHED["status"] = status_list.build(
+        statuses=[(REVOKED_INDEX, status_list.REVOKED), (SUSPENDED_INDEX, status_list.SUSPENDED)],
+        entries=status_list.MIN_ENTRIES, issuer=ISSUER, url=ISSUER + "/.well-known/cityid/status", signer=signer,
+        valid_from=datetime.now(UTC) - timedelta(minutes=1))
+    settings.ROOT_URLCONF = "tests.browser.partner_published"
+    return signer
+
+
+@pytest.fixture
+def partner_page(browser, live_server):  # noqa: F811
+    """The partner page in a fresh context (no login), with its uncaught errors collected."""
+    contexts = []
+
+    def open_page(language: str = "en"):
+        context = browser.new_context(locale="en-US")
+        context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        page.goto(f"{live_server.url}/verify/")
+        expect(page.locator("body[data-verify-ready=yes]")).to_have_count(1)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def upload(page, data: bytes, name: str = "code.png", mime: str = "image/png") -> None:
+    page.set_input_files("#verify-image", files=[{"name": name, "mimeType": mime, "buffer": data}])
+    expect(page.locator("#verify-result:not([data-reason=pending])")).to_have_count(1)
+
+
+def refused_for(page, reason: str) -> None:
+    expect(page.locator(f"#verify-result[data-reason={reason}] [data-verdict=refused]")).to_have_count(1)
+
+
+def test_verifies_a_card_from_an_uploaded_png_of_its_code(partner_page, published):
+    page = partner_page()
+    upload(page, qr_png(credentials.encode(full(), published)))
+    result = page.locator("#verify-result [data-verdict=valid]")
+    expect(result).to_have_count(1)
+    expect(result).to_contain_text("Ana María Pérez")
+    expect(result).to_contain_text("1990-02-03")
+    expect(result).to_contain_text("4000 1234 5678 9017")
+    expect(result).to_contain_text("00010203")  # the start of the photo fingerprint
+    expect(result).to_contain_text("Checked against the program's list")
+
+    upload(page, qr_png(credentials.encode(minimal(), published)), name="small.png")
+    result = page.locator("#verify-result [data-verdict=valid]")
+    expect(result).to_contain_text("Resident of the city")
+    expect(result).not_to_contain_text("Ana María")
+    expect(result).not_to_contain_text("4000")
+    assert page.errors == []
+
+
+def test_refuses_a_revoked_or_suspended_card(partner_page, published):
+    page = partner_page()
+    upload(page, qr_png(credentials.encode(full(REVOKED_INDEX), published)))
+    refused_for(page, "revoked")
+    expect(page.locator("#verify-result")).to_contain_text("revoked")
+    expect(page.locator("#verify-result")).not_to_contain_text("Ana María")
+    upload(page, qr_png(credentials.encode(minimal(SUSPENDED_INDEX), published)), name="suspended.png")
+    refused_for(page, "suspended")
+    assert page.errors == []
+
+
+def test_still_verifies_with_the_network_cut_after_the_page_loaded(partner_page, published):
+    page = partner_page()
+    expect(page.locator("body[data-offline-ready=yes]")).to_have_count(1)
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.context.set_offline(True)
+    page.reload()  # offline: the service worker's copy of the page, its scripts, the keys and the status list
+    expect(page.locator("body[data-verify-ready=yes]")).to_have_count(1)
+    upload(page, qr_png(credentials.encode(full(), published)))
+    expect(page.locator("#verify-result [data-verdict=valid]")).to_contain_text("Ana María Pérez")
+    upload(page, qr_png(credentials.encode(full(REVOKED_INDEX), published)), name="revoked.png")
+    refused_for(page, "revoked")  # the status list came from the cache too
+    page.context.set_offline(False)
+    assert page.errors == []
+
+
+def _tampered(text: str) -> str:
+    """The same credential with one claim changed (the name's first letter) and the signature left as it was."""
+    raw = bytearray(credentials.b45decode(text[len(credentials.PREFIX):]))
+    at = raw.index("Ana María".encode())
+    raw[at] = ord("E")
+    return credentials.PREFIX + credentials.b45encode(bytes(raw))
+
+
+def test_refuses_bad_codes_and_images_in_plain_words_without_breaking_the_page(partner_page, published):
+    page = partner_page()
+    good = credentials.encode(full(), published)
+    cases = [
+        (qr_png(_tampered(good)), "bad_signature", "changed or forged"),
+        (qr_png(credentials.encode(full(), credentials.LocalSigner())), "unknown_key", "not signed by a key"),
+        (qr_png(credentials.encode(full(expires_on=date.today() - timedelta(days=3)), published)), "expired",
+         "expired"),
+        (qr_png(good[:40]), "malformed", "not a city ID card code"),
+        (qr_png("https://example.com/not-a-card"), "malformed", "not a city ID card code"),
+    ]
+    for png, reason, words in cases:
+        upload(page, png)
+        refused_for(page, reason)
+        expect(page.locator("#verify-result")).to_contain_text(words)
+        expect(page.locator("#verify-result")).not_to_contain_text("Ana María")
+
+    blank = io.BytesIO()
+    from PIL import Image
+
+    Image.new("RGB", (400, 300), (240, 240, 240)).save(blank, "PNG")
+    upload(page, blank.getvalue(), name="blank.png")
+    refused_for(page, "no_code")
+    expect(page.locator("#verify-result")).to_contain_text("No QR code was found")
+    upload(page, b"%PDF-1.4 this is not an image", name="card.png")
+    refused_for(page, "image")
+
+    # A huge image (a decompression bomb: 60,000 x 60,000 pixels announced) is refused from its header.
+    upload(page, png_announcing(60000, 60000), name="huge.png")
+    refused_for(page, "too_large")
+
+    # The page still works after all of that.
+    upload(page, qr_png(good), name="good.png")
+    expect(page.locator("#verify-result [data-verdict=valid]")).to_contain_text("Ana María Pérez")
+    assert page.errors == []
+
+
+def test_the_page_speaks_spanish(partner_page, published):
+    page = partner_page("es")
+    upload(page, qr_png(credentials.encode(full(REVOKED_INDEX), published)))
+    refused_for(page, "revoked")
+    expect(page.locator("#verify-result")).to_contain_text("revocada")
+    expect(page.locator("h1")).to_contain_text("Verificar")
