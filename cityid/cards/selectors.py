@@ -188,7 +188,9 @@ def card_page(*, status: str | None = None, page: int | str | None = 1, per_page
 
 #: What the partner API answers about a card number: nothing else (DESIGN.md §2, "learn no more than the card
 #: shows"). ``active``: issued and neither suspended nor revoked (the expiry is printed and signed on the card).
-PARTNER_STATUS: dict[str, str] = {CardStatus.ISSUED: "active", CardStatus.SUSPENDED: "suspended", CardStatus.REVOKED: "revoked"}
+PARTNER_STATUS: dict[str, str] = {
+    CardStatus.ISSUED: "active", CardStatus.SUSPENDED: "suspended", CardStatus.REVOKED: "revoked",
+}
 PARTNER_UNKNOWN = "unknown"
 
 
