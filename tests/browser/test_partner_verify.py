@@ -1,4 +1,5 @@
-"""The partner page in real headless Chromium: a card's QR code, uploaded as a PNG, is decoded and checked in the
+"""The partner page in real headless Chromium: a card's QR code, uploaded as a PNG or seen by the (fake) camera, is
+decoded and checked in the
 browser (WebCrypto) against the published JWK Set and signed status list; a revoked card is refused; the page
 still verifies with the network cut once it has been loaded (service worker); a tampered payload, a code signed
 by another key, an expired card, a text that is not a credential, an image without a code and a file that is no
@@ -201,3 +202,46 @@ def test_the_page_speaks_spanish(partner_page, published):
     refused_for(page, "revoked")
     expect(page.locator("#verify-result")).to_contain_text("revocada")
     expect(page.locator("h1")).to_contain_text("Verificar")
+
+
+def y4m_of(png: bytes, *, width: int = 640, height: int = 480, frames: int = 5) -> bytes:
+    """A short raw video (YUV4MPEG2, 4:2:0) showing the picture in the middle of a grey frame: what Chromium's
+    fake camera plays."""
+    from PIL import Image
+
+    picture = Image.open(io.BytesIO(png)).convert("RGB")
+    picture.thumbnail((height - 40, height - 40))
+    frame = Image.new("RGB", (width, height), (200, 200, 200))
+    frame.paste(picture, ((width - picture.width) // 2, (height - picture.height) // 2))
+    y, cb, cr = frame.convert("YCbCr").split()
+    half = (width // 2, height // 2)
+    planes = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    header = f"YUV4MPEG2 W{width} H{height} F5:1 Ip A1:1 C420jpeg\n".encode()
+    return header + b"".join(b"FRAME\n" + planes for _ in range(frames))
+
+
+def test_reads_a_code_from_the_camera(browser, live_server, published, tmp_path):  # noqa: F811
+    """Chromium's fake camera plays a video of a card's code; the page finds it in the stream and verifies it."""
+    from tests.browser.test_enroll_end_to_end import CHROMIUM, CHROMIUM_ARGS
+
+    video = tmp_path / "code.y4m"
+    video.write_bytes(y4m_of(qr_png(credentials.encode(minimal(), published))))
+    args = [*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}"]
+    camera_browser = browser.browser_type.launch(executable_path=CHROMIUM, args=args, headless=True)
+    try:
+        context = camera_browser.new_context()
+        context.grant_permissions(["camera"], origin=live_server.url)
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{live_server.url}/verify/")
+        expect(page.locator("body[data-verify-ready=yes]")).to_have_count(1)
+        page.click("#verify-camera")
+        result = page.locator("#verify-result [data-verdict=valid]")
+        expect(result).to_contain_text("Resident of the city")
+        expect(page.locator("#verify-video")).to_be_hidden()  # the camera is stopped once a code is read
+        assert errors == []
+    finally:
+        camera_browser.close()
