@@ -1,9 +1,8 @@
-"""The partner page in real headless Chromium: a card's QR code, uploaded as a PNG or seen by the (fake) camera, is
-decoded and checked in the
-browser (WebCrypto) against the published JWK Set and signed status list; a revoked card is refused; the page
-still verifies with the network cut once it has been loaded (service worker); a tampered payload, a code signed
-by another key, an expired card, a text that is not a credential, an image without a code and a file that is no
-image are each refused in plain words, without breaking the page.
+"""The partner page in real headless Chromium: a card's QR code, uploaded as a PNG or seen by the (fake) camera,
+is decoded and checked in the browser (WebCrypto) against the published JWK Set and signed status list; a revoked
+card is refused; the page still verifies with the network cut once it has been loaded (service worker); a tampered
+payload, a code signed by another key, an expired card, a text that is not a credential, an image without a code,
+a file that is no image and a huge image are each refused in plain words, without breaking the page.
 
 The QR PNGs are made here with segno (alphanumeric mode, error correction Q) from credentials signed by cards'
 issuing code (``cityid.cards.credentials.encode``); the page reads them with jsQR, a different decoder.
