@@ -271,6 +271,15 @@ CITYID_PKCS11_LIBRARY = os.environ.get("CITYID_PKCS11_LIBRARY", "/usr/lib/sofths
 CITYID_PKCS11_TOKEN = os.environ.get("CITYID_PKCS11_TOKEN", "cityid")
 CITYID_PKCS11_PIN = os.environ.get("CITYID_PKCS11_PIN", "")
 
+# Card credentials (docs/credentials.md): the issuer named in every QR code (the program's public URL),
+# the size of the status list (a card's index is drawn at random from it; at least 131,072) and how long
+# a signed status list is valid (validUntil; it is re-signed on every status change and daily by
+# `cityid card status-list`).
+CITYID_CARD_ISSUER = os.environ.get("CITYID_CARD_ISSUER") or os.environ.get("CITYID_BASE_URL", "http://127.0.0.1:8000")
+CITYID_CARD_STATUS_ENTRIES = int(os.environ.get(
+    "CITYID_CARD_STATUS_ENTRIES", str(131_072 if os.environ.get("CITYID_TESTING") else 1 << 22)))
+CITYID_CARD_STATUS_HOURS = int(os.environ.get("CITYID_CARD_STATUS_HOURS", "48"))
+
 # Purpose binding (docs/data-protection.md): how long a supervisor's recorded reason to open a closed case
 # lasts, and per staff member the personal reads per hour and per day at which an alert is recorded and beyond
 # which reads are refused until the window ends (0 turns a check off).

@@ -8,6 +8,7 @@ urlpatterns = [
     path("enrollment/", include("cityid.enrollment.urls")),
     path("audit/", include("cityid.audit.urls")),
     path("cards/", include("cityid.cards.urls")),
+    path(".well-known/cityid/", include("cityid.cards.wellknown")),
     path("retention/", include("cityid.retention.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/partner/v1/", include("cityid.cards.partner_urls")),

@@ -64,6 +64,7 @@ POLICY: dict[str, frozenset[str]] = {
     "cards.produce": frozenset({"card_production"}),
     "cards.read": frozenset({"supervisor", "card_production"}),
     "cards.status": frozenset({"supervisor"}),
+    "cards.rotate_keys": frozenset(),  # the credential signing key: the host operator only, like keys.rotate
     "retention.read": frozenset({"records_officer", "counsel", "auditor"}),
     "retention.schedule": frozenset({"records_officer"}),
     "retention.dispose": frozenset({"records_officer"}),

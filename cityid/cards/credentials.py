@@ -31,6 +31,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
+from cityid.core.errors import CityidError
+
 PREFIX = "CID1:"
 CLAIMS_VERSION = 1
 
@@ -68,13 +70,17 @@ MAX_TEXT = 4096  # longer than any QR code holds in alphanumeric mode: refused b
 KID_BYTES = 8
 
 
-class Refused(ValueError):
-    """A credential that does not verify: ``reason`` is one of :data:`REASONS`, ``detail`` says more
-    (in English, for logs and the command line; it never holds the token's claims)."""
+class Refused(CityidError, ValueError):
+    """A credential that does not verify: its code (``reason``) is one of :data:`REASONS`, worded for
+    people by ``cards.messages``; ``detail`` says more in English, for developers (never the claims)."""
 
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason, self.detail = reason, detail
+    def __init__(self, code: str, /, detail: str = "", **params: Any) -> None:
+        super().__init__(code, **params)
+        self.detail = detail
+
+    @property
+    def reason(self) -> str:
+        return self.code
 
 
 @dataclass(frozen=True)
@@ -385,16 +391,16 @@ def _decode_token(text: str) -> tuple[bytes, bytes, bytes, bytes]:
     four, the protected header exactly ``{1: -7, 4: <8-byte kid>}``, an empty unprotected map, the
     payload, a 64-byte signature, nothing after it."""
     if not isinstance(text, str):
-        raise Refused(MALFORMED, "not text")
+        raise Refused("malformed", "not text")
     text = text.strip()
     if len(text) > MAX_TEXT:
-        raise Refused(MALFORMED, "too long")
+        raise Refused("malformed", "too long")
     if not text.startswith(PREFIX):
-        raise Refused(MALFORMED, f"does not start with {PREFIX}")
+        raise Refused("malformed", f"does not start with {PREFIX}")
     try:
         raw = b45decode(text[len(PREFIX):])
     except ValueError:
-        raise Refused(MALFORMED, "not Base45") from None
+        raise Refused("malformed", "not Base45") from None
     try:
         at = 1 if raw[:1] == b"\xd2" else 0
         if raw[at] != 0x84:
@@ -405,11 +411,11 @@ def _decode_token(text: str) -> tuple[bytes, bytes, bytes, bytes]:
         payload, at = _read_bstr(raw, at + 1)
         signature, at = _read_bstr(raw, at)
     except (IndexError, ValueError):
-        raise Refused(MALFORMED, "not a COSE_Sign1") from None
+        raise Refused("malformed", "not a COSE_Sign1") from None
     if at != len(raw):
-        raise Refused(MALFORMED, "bytes after the COSE_Sign1")
+        raise Refused("malformed", "bytes after the COSE_Sign1")
     if len(protected) != 13 or protected[:5] != b"\xa2\x01\x26\x04\x48":
-        raise Refused(MALFORMED, "the protected header is not {1: -7 (ES256), 4: kid}")
+        raise Refused("malformed", "the protected header is not {1: -7 (ES256), 4: kid}")
     return protected, protected[5:], payload, signature
 
 
@@ -434,7 +440,7 @@ def _claims(payload: bytes) -> Claims:
         if not isinstance(own, dict):
             raise ValueError("claims")
         if own.get(VERSION) != CLAIMS_VERSION:
-            raise Refused(MALFORMED, f"claims version {own.get(VERSION)!r} is not supported")
+            raise Refused("malformed", f"claims version {own.get(VERSION)!r} is not supported")
         exp = cwt[CLAIM_EXP]
         if not isinstance(exp, int) or isinstance(exp, bool):
             raise ValueError("exp")
@@ -457,7 +463,7 @@ def _claims(payload: bytes) -> Claims:
     except Refused:
         raise
     except Exception:
-        raise Refused(MALFORMED, "the claims are not a card's") from None
+        raise Refused("malformed", "the claims are not a card's") from None
 
 
 def _now_seconds(now: datetime | float | None) -> float:
@@ -479,27 +485,27 @@ def verify(text: str, key_set: KeySet, status: StatusLookup | None = None,
         kid_text = b64url(kid)
         public = key_set.get(kid_text)
         if public is None:
-            raise Refused(UNKNOWN_KEY, f"no published key has id {kid_text}")
+            raise Refused("unknown_key", f"no published key has id {kid_text}")
         if not verify_raw(public, signature, _sig_structure(protected, payload)):
-            raise Refused(BAD_SIGNATURE, "the signature does not match the claims and the key")
+            raise Refused("bad_signature", "the signature does not match the claims and the key")
         claims = _claims(payload)
         if _now_seconds(now) >= _exp(claims.expires_on):
-            raise Refused(EXPIRED, f"expired after {claims.expires_on.isoformat()}")
+            raise Refused("expired", f"expired after {claims.expires_on.isoformat()}")
         if status is None:
             return Verified(claims=claims, key_id=kid_text, status="unchecked")
         try:
             value = status.status_at(claims.status_index)
         except (IndexError, ValueError):
-            raise Refused(MALFORMED, "its status-list index is outside the list") from None
+            raise Refused("malformed", "its status-list index is outside the list") from None
         if value == STATUS_SUSPENDED:
-            raise Refused(SUSPENDED, "the status list says suspended")
+            raise Refused("suspended", "the status list says suspended")
         if value != STATUS_ACTIVE:
-            raise Refused(REVOKED, "the status list says revoked")
+            raise Refused("revoked", "the status list says revoked")
         return Verified(claims=claims, key_id=kid_text, status="active")
     except Refused:
         raise
     except Exception as exc:  # never crash on hostile input: whatever else goes wrong is "malformed"
-        raise Refused(MALFORMED, type(exc).__name__) from None
+        raise Refused("malformed", type(exc).__name__) from None
 
 
 def expiry_of(expires_on: date) -> datetime:

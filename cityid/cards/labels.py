@@ -20,4 +20,5 @@ def register_labels() -> None:
         "card.suspend": _("Card suspended"),
         "card.reinstate": _("Card reinstated"),
         "partner.card_status": _("Card status asked by a partner"),
+        "card.keys_rotate": _("Card signing key rotated"),
     })

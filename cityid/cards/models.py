@@ -29,6 +29,10 @@ class Card(models.Model):
     issued_on = models.DateField()
     expires_on = models.DateField(db_index=True)
     status = models.CharField(max_length=16, choices=CardStatus.choices, default=CardStatus.ISSUED)
+    status_index = models.PositiveIntegerField(
+        null=True, unique=True,
+        help_text="the card's entry in the published status list: drawn at random among the unused ones",
+    )
 
     number: str | None = None  # not a column: the plaintext, set when a selector opens it
 
@@ -118,3 +122,36 @@ class CardStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"card {self.card_id}: {self.from_status} -> {self.to_status}"
+
+
+class CredentialKey(models.Model):
+    """A key that signs card credentials and the status list (ES256), as published in the JWK Set.
+
+    The private half is in the signing-key store (``vault.SigningKey`` with purpose ``cards``: a key file
+    or the HSM); this row is the public half under its credential key id (``kid``: the first 8 bytes of
+    SHA-256 over the DER public key, base64url). A retired key signs nothing new and stays published,
+    so cards it signed still verify."""
+
+    kid = models.CharField(max_length=16, unique=True)
+    signing_key = models.CharField(max_length=64, unique=True, help_text="the vault signing key's label")
+    public_key = models.BinaryField(help_text="DER SubjectPublicKeyInfo (P-256)")
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"credential key {self.kid}"
+
+
+class StatusListDocument(models.Model):
+    """The signed status list as published (one row, ``pk=1``): rebuilt whenever a card's status changes."""
+
+    jws = models.TextField()
+    etag = models.CharField(max_length=64)
+    built_at = models.DateTimeField()
+    entries = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"status list of {self.built_at:%Y-%m-%d %H:%M}"

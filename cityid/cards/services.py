@@ -1,5 +1,7 @@
 """Card writes: issuing card records and changing their status (revoke, suspend, reinstate).
 
+A status change re-signs the published status list once it commits (:mod:`cityid.cards.issuing`).
+
 Status rules: revoked is final; only an issued card is suspended; only a suspended card is
 reinstated; an expired card may still be revoked but not suspended or reinstated. Every change
 is authorised (``cards.status``), kept in :class:`CardStatusChange` with its note (sealed under the
@@ -18,6 +20,7 @@ from django.utils import timezone
 from cityid.accounts.selectors import account_of
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event, record_events
+from cityid.cards.issuing import draw_status_indexes, rebuild_status_list_after_commit
 from cityid.cards.models import (
     NOTE_MAX_LENGTH,
     REASONS_FOR,
@@ -37,19 +40,21 @@ from cityid.enrollment.services import Approval
 
 def issue_cards(approvals: list[Approval], *, decided_by: Actor | None) -> list[Card]:
     """A card record for each approval, with a fresh random number sealed under the applicant's application
-    record. Registered with ``enrollment.services.register_on_approval``: it runs in the approval's transaction."""
+    record and a random unused status-list index (``issuing.draw_status_indexes``). Registered with
+    ``enrollment.services.register_on_approval``: it runs in the approval's transaction."""
     if not approvals:
         return []
     for _attempt in range(5):
         cards = []
-        for approval in approvals:
+        indexes = draw_status_indexes(len(approvals))
+        for approval, index in zip(approvals, indexes, strict=True):
             application = approval.application
             card = Card(applicant_id=application.applicant_id, application=application, issued_on=approval.decided_on,
-                        expires_on=approval.card_expires_on)
+                        expires_on=approval.card_expires_on, status_index=index)
             seal_number(card, new_card_number(), record=approval.record, application_public_id=application.public_id)
             cards.append(card)
         try:
-            with transaction.atomic():  # a savepoint: a number collision retries the batch with new numbers
+            with transaction.atomic():  # a savepoint: a number or index collision retries the batch with new ones
                 Card.objects.bulk_create(cards)
         except IntegrityError:
             continue
@@ -140,6 +145,7 @@ def change_status(
         locked.save(update_fields=["status"])
         # The reason code stays in the card's history (CardStatusChange), not in the log.
         record_event(actor=changed_by, action=f"card.{kind}", target=locked.ref)
+        rebuild_status_list_after_commit()  # partners see the change at the next download
     card.status = to_status
     return change
 

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cityid.cards.credentials import KeySet, Signer, b64url, b64url_decode, key_id, raw_signature, verify_raw
+from cityid.core.errors import CityidError
 
 STATUS_SIZE = 2
 ACTIVE, SUSPENDED, REVOKED = 0, 1, 2
@@ -37,8 +38,14 @@ JWS_TYPE = "vc+jwt"
 MAX_JWS = 8 * 1024 * 1024
 
 
-class StatusListRefused(ValueError):
-    """A status list that is not one: unsigned, signed by an unknown key, malformed or too big."""
+class StatusListRefused(CityidError, ValueError):
+    """A status list that is not one (codes: ``not_jws``, ``unknown_key``, ``bad_signature``,
+    ``not_status_list``, ``encoding``, ``too_big``, ``too_small``, ``stale``; worded by ``cards.messages``);
+    ``detail`` says more in English."""
+
+    def __init__(self, code: str, /, detail: str = "", **params: Any) -> None:
+        super().__init__(code, **params)
+        self.detail = detail
 
 
 def byte_length(entries: int) -> int:
@@ -73,20 +80,20 @@ def decode_list(encoded: str, *, max_entries: int = MAX_ENTRIES) -> bytes:
     """The bitstring behind ``encodedList``; ``StatusListRefused`` for anything else, and for a list
     that would expand past ``max_entries`` (never decompressed in full)."""
     if not isinstance(encoded, str) or not encoded.startswith("u"):
-        raise StatusListRefused("encodedList is not multibase base64url ('u')")
+        raise StatusListRefused("encoding", "encodedList is not multibase base64url ('u')")
     try:
         compressed = b64url_decode(encoded[1:])
         inflater = zlib.decompressobj(wbits=31)  # GZIP framing
         limit = byte_length(max_entries)
         bitstring = inflater.decompress(compressed, limit + 1)
     except (ValueError, zlib.error, binascii.Error):
-        raise StatusListRefused("encodedList is not GZIP base64url") from None
+        raise StatusListRefused("encoding", "encodedList is not GZIP base64url") from None
     if len(bitstring) > limit or inflater.unconsumed_tail:
-        raise StatusListRefused("the status list is bigger than a verifier accepts")
+        raise StatusListRefused("too_big", "the status list is bigger than a verifier accepts")
     if not inflater.eof:
-        raise StatusListRefused("encodedList is truncated")
+        raise StatusListRefused("encoding", "encodedList is truncated")
     if len(bitstring) * 4 < MIN_ENTRIES:
-        raise StatusListRefused("a status list has at least 131,072 entries")
+        raise StatusListRefused("too_small", "a status list has at least 131,072 entries")
     return bitstring
 
 
@@ -153,28 +160,28 @@ def build(*, statuses: Iterable[tuple[int, int]], entries: int, issuer: str, url
 def verify_jws(text: str, key_set: KeySet) -> tuple[dict[str, Any], str]:
     """The payload and key id of a compact JWS signed ES256 by a key of ``key_set``."""
     if not isinstance(text, str) or len(text) > MAX_JWS:
-        raise StatusListRefused("not a status list")
+        raise StatusListRefused("not_jws", "not a status list")
     parts = text.strip().split(".")
     if len(parts) != 3:
-        raise StatusListRefused("not a compact JWS")
+        raise StatusListRefused("not_jws", "not a compact JWS")
     try:
         header = json.loads(b64url_decode(parts[0]))
         signature = b64url_decode(parts[2])
     except ValueError:
-        raise StatusListRefused("not a compact JWS") from None
+        raise StatusListRefused("not_jws", "not a compact JWS") from None
     if not isinstance(header, dict) or header.get("alg") != "ES256" or "crit" in header:
-        raise StatusListRefused("the JWS is not ES256")
+        raise StatusListRefused("not_jws", "the JWS is not ES256")
     public = key_set.get(header.get("kid", ""))
     if public is None:
-        raise StatusListRefused("the status list is signed by a key that is not published")
+        raise StatusListRefused("unknown_key", "the status list is signed by a key that is not published")
     if not verify_raw(public, signature, (parts[0] + "." + parts[1]).encode("ascii")):
-        raise StatusListRefused("the status list's signature does not verify")
+        raise StatusListRefused("bad_signature", "the status list's signature does not verify")
     try:
         payload = json.loads(b64url_decode(parts[1]))
     except ValueError:
-        raise StatusListRefused("the status list's payload is not JSON") from None
+        raise StatusListRefused("not_status_list", "the status list's payload is not JSON") from None
     if not isinstance(payload, dict):
-        raise StatusListRefused("the status list's payload is not JSON")
+        raise StatusListRefused("not_status_list", "the status list's payload is not JSON")
     return payload, str(header["kid"])
 
 
@@ -185,9 +192,9 @@ def parse(text: str, key_set: KeySet, *, now: datetime | None = None) -> StatusL
     try:
         subject = payload["credentialSubject"]
         if "BitstringStatusListCredential" not in payload["type"] or subject["type"] != "BitstringStatusList":
-            raise StatusListRefused("not a BitstringStatusListCredential")
+            raise StatusListRefused("not_status_list", "not a BitstringStatusListCredential")
         if subject.get("statusSize", 1) != STATUS_SIZE:
-            raise StatusListRefused("the status list is not two bits per entry")
+            raise StatusListRefused("not_status_list", "the status list is not two bits per entry")
         valid_from = _parse_time(payload.get("validFrom"))
         valid_until = _parse_time(payload.get("validUntil"))
         bitstring = decode_list(subject["encodedList"])
@@ -195,9 +202,9 @@ def parse(text: str, key_set: KeySet, *, now: datetime | None = None) -> StatusL
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, StatusListRefused):
             raise
-        raise StatusListRefused("not a BitstringStatusListCredential") from None
+        raise StatusListRefused("not_status_list", "not a BitstringStatusListCredential") from None
     if now is not None and valid_until is not None and now > valid_until:
-        raise StatusListRefused("the status list is out of date (past its validUntil)")
+        raise StatusListRefused("stale", "the status list is out of date (past its validUntil)")
     return StatusList(bitstring=bitstring, issuer=issuer, valid_from=valid_from, valid_until=valid_until,
                       key_id=kid)
 

@@ -471,13 +471,14 @@ def _signer_of(key: Any) -> Any:
     return StoredSigner(get_store(), key.key_id, bytes(key.public_key), key.algorithm)
 
 
-def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> Any:
+def current_signer(*, purpose: str, legacy: Any = None, create: bool = True, algorithm: str | None = None) -> Any:
     """The key that signs for ``purpose`` now (a :class:`cityid.vault.signers.Signer`).
 
     Made on first use. ``legacy`` names a key file of an older installation (made before keys were
     recorded): the file store adopts its key as the first key; another store records its public half
     as retired, so that what it signed still verifies, and makes a new key. Either way the old file
-    is then removed: a signing key sits in one place only.
+    is then removed: a signing key sits in one place only. ``algorithm`` forces the algorithm of a key
+    made now (``signers.ECDSA_P256`` for card credentials).
     Concurrent first uses agree on one key: labels are ``<purpose>-<n>`` and a store keeps the first
     key made under a label.
     """
@@ -509,7 +510,7 @@ def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> 
                         if adopted:
                             continue
                 label = f"{purpose}-{SigningKey.objects.filter(purpose=purpose).count() + 1}"
-                public = store.create(label)
+                public = store.create(label, algorithm) if algorithm else store.create(label)
                 SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=algorithm_of(public),
                                           public_key=public, store=store.name)
         except IntegrityError:
@@ -520,9 +521,10 @@ def current_signer(*, purpose: str, legacy: Any = None, create: bool = True) -> 
     return _signer_of(key)
 
 
-def rotate_signer(*, purpose: str) -> Any:
+def rotate_signer(*, purpose: str, algorithm: str | None = None) -> Any:
     """Make a new key for ``purpose`` that signs from now on; retire the old one and destroy its
-    private half (its public half stays recorded, so everything it signed still verifies)."""
+    private half (its public half stays recorded, so everything it signed still verifies).
+    ``algorithm`` forces the new key's algorithm (see :func:`current_signer`)."""
     from cityid.vault.models import SigningKey
     from cityid.vault.signers import algorithm_of, get_store
 
@@ -533,7 +535,7 @@ def rotate_signer(*, purpose: str) -> Any:
             current.retired_at = timezone.now()
             current.save(update_fields=["retired_at"])
         label = f"{purpose}-{SigningKey.objects.filter(purpose=purpose).count() + 1}"
-        public = store.create(label)
+        public = store.create(label, algorithm) if algorithm else store.create(label)
         new = SigningKey.objects.create(purpose=purpose, key_id=label, algorithm=algorithm_of(public),
                                         public_key=public, store=store.name)
         if current is not None and current.store == store.name:

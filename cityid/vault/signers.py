@@ -107,9 +107,10 @@ class SigningKeyStore(Protocol):
 
     @classmethod
     def from_settings(cls) -> SigningKeyStore: ...
-    def create(self, label: str) -> bytes:
+    def create(self, label: str, algorithm: str | None = None) -> bytes:
         """Make a key pair under ``label`` and return its raw public key; if the label is taken
-        (a concurrent or interrupted creator), return that key's public key instead."""
+        (a concurrent or interrupted creator), return that key's public key instead. ``algorithm``
+        (``ED25519`` or ``ECDSA_P256``) overrides the configured choice: card credentials are ES256."""
         ...
 
     def sign(self, label: str, message: bytes) -> bytes: ...
@@ -171,8 +172,8 @@ class FileKeyStore:
         write_file(path, pem, replace=False)  # a concurrent creator's key wins; a key is never overwritten
         return encode_public_key(self._load(label).public_key())
 
-    def create(self, label: str) -> bytes:
-        if requested_algorithm() == ECDSA_P256:
+    def create(self, label: str, algorithm: str | None = None) -> bytes:
+        if (algorithm or requested_algorithm()) == ECDSA_P256:
             return self.adopt(label, ec.generate_private_key(ec.SECP256R1()))
         return self.adopt(label, Ed25519PrivateKey.generate())
 
@@ -235,8 +236,9 @@ class Pkcs11KeyStore:
             self._mechanisms = frozenset(self._session.token.slot.get_mechanisms())
         return self._mechanisms
 
-    def algorithm_for_new_keys(self) -> str:
-        """Ed25519 if the token can make and use Ed25519 keys, else ECDSA P-256; or the forced one."""
+    def algorithm_for_new_keys(self, algorithm: str | None = None) -> str:
+        """Ed25519 if the token can make and use Ed25519 keys, else ECDSA P-256; or the forced one
+        (``algorithm``, else ``CITYID_SIGNER_ALGORITHM``)."""
         from pkcs11 import Mechanism
 
         has = self.mechanisms()
@@ -244,10 +246,10 @@ class Pkcs11KeyStore:
             ED25519: {Mechanism.EC_EDWARDS_KEY_PAIR_GEN, Mechanism.EDDSA} <= has,
             ECDSA_P256: {Mechanism.EC_KEY_PAIR_GEN, Mechanism.ECDSA} <= has,
         }
-        forced = requested_algorithm()
-        for algorithm in [forced] if forced else [ED25519, ECDSA_P256]:
-            if can[algorithm]:
-                return algorithm
+        forced = algorithm or requested_algorithm()
+        for candidate in [forced] if forced else [ED25519, ECDSA_P256]:
+            if can[candidate]:
+                return candidate
         raise SigningKeyMissing("no_mechanism", algorithm=forced or "Ed25519 / ECDSA P-256")
 
     def _key(self, label: str, object_class: Any) -> Any:
@@ -264,7 +266,7 @@ class Pkcs11KeyStore:
             return encode_public_key(load_public_key(encode_ec_public_key(public)))
         return _raw_ed25519_point(public[Attribute.EC_POINT])
 
-    def create(self, label: str) -> bytes:
+    def create(self, label: str, algorithm: str | None = None) -> bytes:
         from pkcs11 import Attribute, KeyType, Mechanism
         from pkcs11.util.ec import encode_named_curve_parameters
 
@@ -275,7 +277,7 @@ class Pkcs11KeyStore:
                 pass
             else:
                 return self._public_bytes(existing)
-            if self.algorithm_for_new_keys() == ED25519:
+            if self.algorithm_for_new_keys(algorithm) == ED25519:
                 key_type, curve, mechanism = KeyType.EC_EDWARDS, self.ED25519_CURVE, Mechanism.EC_EDWARDS_KEY_PAIR_GEN
             else:
                 key_type, curve, mechanism = KeyType.EC, self.P256, Mechanism.EC_KEY_PAIR_GEN

@@ -78,7 +78,8 @@ def test_attack_a_deactivated_or_unknown_actor_is_nobody(staff):
 EXPECTED = {
     "audit": {"verify": None, "checkpoint": None, "prove": None, "integrate": None, "export": None,
               "rotate-key": "keys.rotate"},
-    "card": {"list": "cards.read", "revoke": "cards.status", "suspend": "cards.status", "reinstate": "cards.status"},
+    "card": {"list": "cards.read", "revoke": "cards.status", "suspend": "cards.status", "reinstate": "cards.status",
+             "keys": None, "verify": None, "status-list": None},
     "certificate": {"verify": None, "list": "retention.read", "export": "retention.read", "rotate-key": "keys.rotate"},
     "enrollment": {"clean": "enrollment.clean", "reindex-names": "enrollment.clean"},
     "hold": {"place": "retention.hold", "release": "retention.hold", "list": "retention.read"},

@@ -180,8 +180,9 @@ def test_attack_valid_cbor_that_is_not_a_card() -> None:
     payload = cbor2.dumps({1: "x", 4: 2_000_000_000, -65537: {0: 2, 1: 1}})  # a future claims version
     signature = cred.raw_signature(SIGNER.sign(cbor2.dumps(["Signature1", protected, b"", payload])))
     token = "CID1:" + cred.b45encode(cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, signature])))
-    with pytest.raises(cred.Refused, match="version"):
+    with pytest.raises(cred.Refused) as caught:
         cred.verify(token, KEYS, now=NOW)
+    assert caught.value.reason == cred.MALFORMED and "version" in caught.value.detail
 
 
 @settings(max_examples=200, deadline=None)
@@ -245,13 +246,16 @@ def test_attack_status_list_tampered_or_signed_by_an_unknown_key() -> None:
     for bad in ("", "a.b", "a.b.c", text[:-3], "x" * 100):
         with pytest.raises(sl.StatusListRefused):
             sl.parse(bad, KEYS)
-    with pytest.raises(sl.StatusListRefused, match="out of date"):
+    with pytest.raises(sl.StatusListRefused) as caught:
         sl.parse(text, KEYS, now=NOW + timedelta(days=2))
+    assert caught.value.code == "stale"
 
 
 def test_attack_status_list_decompression_bomb_is_bounded() -> None:
     bomb = "u" + cred.b64url(gzip.compress(bytes(64 * 1024 * 1024)))
-    with pytest.raises(sl.StatusListRefused, match="bigger"):
+    with pytest.raises(sl.StatusListRefused) as caught:
         sl.decode_list(bomb, max_entries=1 << 20)
-    with pytest.raises(sl.StatusListRefused):
+    assert caught.value.code == "too_big"
+    with pytest.raises(sl.StatusListRefused) as caught:
         sl.decode_list("u" + cred.b64url(gzip.compress(bytes(100))))  # too small for herd privacy
+    assert caught.value.code == "too_small"

@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from cityid.cards import selectors, services
+from cityid.cards import credential_commands, selectors, services
 from cityid.cards.models import REASONS_FOR, CardStatus, StatusChangeKind
 from cityid.cli.base import CityidCommand
 from cityid.cli.progress import RawHelp
@@ -25,9 +25,10 @@ HELP = f"""Cards: list them, and revoke, suspend or reinstate one (a supervisor'
   An expired card can be revoked but not suspended or reinstated. The note (at most 200 characters,
   no personal details) stays in the card's history, sealed with the applicant's application data and
   destroyed with it; the audit log records only the card id and reason. No listing prints notes.
-"""
+""" + credential_commands.HELP
 
-ACTIONS = {"list": "cards.read", **{kind: "cards.status" for kind in StatusChangeKind.values}}
+ACTIONS = {"list": "cards.read", **{kind: "cards.status" for kind in StatusChangeKind.values},
+           **credential_commands.ACTIONS}
 
 
 class Command(RawHelp, CityidCommand):
@@ -45,12 +46,19 @@ class Command(RawHelp, CityidCommand):
             change.add_argument("number", metavar="NUMBER", help="the 16-digit card number (spaces allowed)")
             change.add_argument("--reason", required=True, help=f"one of: {', '.join(REASONS_FOR[kind])}")
             change.add_argument("--note", default="", help="a short note kept with the card's history")
+        credential_commands.add_parsers(sub)
+
+    def action_for(self, options: dict) -> str | None:
+        return credential_commands.action_for(options) or super().action_for(options)
 
     def handle(self, *args: Any, **options: Any) -> None:
         subcommand = options["subcommand"]
         actor = self.actor(options)
         if subcommand == "list":
             self._list(options, actor)
+            return
+        if subcommand in credential_commands.ACTIONS:
+            credential_commands.handle(self, options, actor)
             return
         try:
             card = selectors.find_card(options["number"])

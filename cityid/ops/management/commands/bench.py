@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from cityid.bench.audit import bench_audit
+from cityid.bench.cards import bench_cards
 from cityid.bench.common import read_result, scratch_environment, scratch_postgres, write_result
 from cityid.bench.disposition import bench_disposition
 from cityid.bench.enrollment import bench_enrollment
@@ -23,7 +24,7 @@ from cityid.cli.base import CityidCommand
 
 #: The suites the issues ask for, in the order they run. ``disposition`` and ``hold`` run once per
 #: key provider, each provider in its own scratch process (a process loads one SoftHSM config).
-SUITES = ("enrollment", "disposition", "hold", "audit", "pages")
+SUITES = ("enrollment", "disposition", "hold", "audit", "pages", "cards")
 PROVIDER_SUITES = ("disposition", "hold")
 PROVIDERS = ("local", "pkcs11")
 
@@ -39,7 +40,8 @@ def _csv(text: str, allowed: tuple[str, ...], option: str) -> list[str]:
 class Command(CityidCommand):
     help = (
         "Run the benchmark suite on a scratch database: `bench --people N --out FILE.json` "
-        "[--suite enrollment,disposition,hold,audit,pages] [--records N] [--entries N] [--providers local,pkcs11] "
+        "[--suite enrollment,disposition,hold,audit,pages,cards] [--records N] [--entries N] [--cards N] "
+        "[--verifications N] [--providers local,pkcs11] "
         "[--postgres URL]. Suite pages seeds --people applicants (after --baseline of them) and times every "
         "staff page at both sizes."
     )
@@ -56,6 +58,10 @@ class Command(CityidCommand):
         parser.add_argument("--records", type=int, default=100_000,
                             help="records per cohort (suites disposition and hold)")
         parser.add_argument("--entries", type=int, default=1_000_000, help="audit log entries (suite audit)")
+        parser.add_argument("--cards", type=int, default=1_000_000,
+                            help="cards in the status list built and signed (suite cards)")
+        parser.add_argument("--verifications", type=int, default=20_000,
+                            help="credential verifications timed, and as many raw ECDSA ones (suite cards)")
         parser.add_argument("--providers", default=None,
                             help="key providers for disposition and hold: local,pkcs11 (default: both when "
                                  "softhsm2-util is installed, else local)")
@@ -122,6 +128,11 @@ class Command(CityidCommand):
                 result["pages"] = bench_pages(options["people"], baseline=options["baseline"],
                                               repeats=options["repeats"], progress=advance)
             Console(stderr=True).print(pages_table(result["pages"]))
+        if "cards" in suites:
+            with Progress(TextColumn("cards: verification"), BarColumn(), MofNCompleteColumn()) as progress:
+                task = progress.add_task("cards", total=options["verifications"])
+                result["cards"] = bench_cards(cards=options["cards"], verifications=options["verifications"],
+                                              progress=lambda n: progress.advance(task, n))
         write_result(options["out"], result)
 
     def _respawn(self, options: dict, suites: list[str]) -> None:
@@ -183,7 +194,8 @@ class Command(CityidCommand):
         command = [sys.executable, "-m", "cityid", "bench", "--in-scratch", "--suite", ",".join(suites),
                    "--people", str(options["people"]), "--records", str(options["records"]),
                    "--entries", str(options["entries"]), "--baseline", str(options["baseline"]),
-                   "--repeats", str(options["repeats"]), "--out", str(partial)]
+                   "--repeats", str(options["repeats"]), "--cards", str(options["cards"]),
+                   "--verifications", str(options["verifications"]), "--out", str(partial)]
         if provider is not None:
             command += ["--provider", provider]
         completed = subprocess.run(command, env=env)

@@ -1,0 +1,133 @@
+"""The cards suite: offline credential verification (Base45 + CBOR + ES256 + a status-list lookup)
+beside raw ECDSA P-256 verification on the same machine in the same run, and building and signing the
+status list of 1,000,000 cards. (The card PDF rate joins this suite with the card printing work.)"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from cityid.bench.common import load_average
+from cityid.cards import credentials, status_list
+
+
+def _full_claims(index: int) -> credentials.FullClaims:
+    return credentials.FullClaims(
+        issuer="https://id.example.city", expires_on=date.today() + timedelta(days=5 * 365),
+        card_number="4000123456789017", name="Ana María Pérez-Rodríguez", birth_date=date(1990, 2, 3),
+        photo_hash=hashlib.sha256(b"portrait").digest(), status_index=index)
+
+
+def bench_verification(*, verifications: int = 20_000, rounds: int = 20, entries: int = 1 << 22,
+                       progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Verifications per second of the full offline pipeline (the QR text of a full credential:
+    prefix, Base45, the COSE envelope, the ES256 signature, the claims, expiry, a status-list
+    lookup in a verified list of ``entries``) and of a raw ECDSA P-256 verification (``cryptography``
+    over the same signed bytes), interleaved in ``rounds`` so that a busy machine slows both alike."""
+    signer = credentials.LocalSigner()
+    keys = credentials.key_set_of([signer.public_key()])
+    index = random.randrange(entries)
+    text = credentials.encode(_full_claims(index), signer)
+    statuses = status_list.StatusList(status_list.build_bitstring([(index ^ 1, status_list.REVOKED)], entries))
+    raw_token = credentials.b45decode(text[len(credentials.PREFIX):])
+    protected, _kid, payload, signature = credentials._decode_token(text)
+    message = credentials._sig_structure(protected, payload)
+    der = encode_dss_signature(int.from_bytes(signature[:32], "big"),
+                                           int.from_bytes(signature[32:], "big"))
+    public = signer.private_key.public_key()
+    algorithm = ec.ECDSA(hashes.SHA256())
+    now = time.time()
+    per_round = max(1, verifications // rounds)
+    pipeline_seconds: list[float] = []
+    raw_seconds: list[float] = []
+    load = load_average()
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(per_round):
+            credentials.verify(text, keys, status=statuses, now=now)
+        pipeline_seconds.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        for _ in range(per_round):
+            public.verify(der, message, algorithm)
+        raw_seconds.append(time.perf_counter() - t0)
+        if progress:
+            progress(per_round)
+    pipeline_rate = per_round * rounds / sum(pipeline_seconds)
+    raw_rate = per_round * rounds / sum(raw_seconds)
+    ratios = [raw / pipe for pipe, raw in zip(pipeline_seconds, raw_seconds, strict=True)]
+    return {
+        "verifications": per_round * rounds,
+        "rounds": rounds,
+        "qr_characters": len(text),
+        "cose_bytes": len(raw_token),
+        "pipeline_per_second": round(pipeline_rate),
+        "raw_ecdsa_p256_verify_per_second": round(raw_rate),
+        "ratio": round(pipeline_rate / raw_rate, 3),
+        "ratio_median_of_rounds": round(statistics.median(ratios), 3),
+        "target_ratio": 0.7,
+        "load_average": [load, load_average()],
+    }
+
+
+def bench_status_list(*, cards: int = 1_000_000, entries: int = 1 << 22, revoked: float = 0.01,
+                      suspended: float = 0.005, signer: Any = None, repeats: int = 3) -> dict[str, Any]:
+    """Seconds to build and sign the status list of ``cards`` cards at random distinct indexes among
+    ``entries`` (``revoked`` and ``suspended`` shares of them not active): every card's
+    ``(index, status)`` goes in, the bitstring is filled, GZIP-compressed, base64url-encoded, put in
+    its credential and signed as a compact JWS (by ``signer``: the configured card signer when run by
+    ``cityid bench``, so a file key or the HSM). The best of ``repeats``; the list read back verifies."""
+    signer = signer or credentials.LocalSigner()
+    rng = random.Random(2026)
+    indexes = rng.sample(range(entries), cards)
+    n_revoked, n_suspended = int(cards * revoked), int(cards * suspended)
+    values = ([status_list.REVOKED] * n_revoked + [status_list.SUSPENDED] * n_suspended
+              + [status_list.ACTIVE] * (cards - n_revoked - n_suspended))
+    rng.shuffle(values)
+    pairs = list(zip(indexes, values, strict=True))
+    timings = []
+    jws = ""
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        jws = status_list.build(statuses=pairs, entries=entries, issuer="https://id.example.city",
+                                url="https://id.example.city/.well-known/cityid/status", signer=signer,
+                                valid_from=datetime.now(UTC))
+        timings.append(time.perf_counter() - t0)
+    keys = credentials.key_set_of([signer.public_key()])
+    parsed = status_list.parse(jws, keys)
+    checked = rng.sample(pairs, 1000)
+    if any(parsed.status_at(index) != value for index, value in checked):
+        raise AssertionError("the status list read back does not match what was built")
+    return {
+        "cards": cards,
+        "entries": entries,
+        "revoked": n_revoked,
+        "suspended": n_suspended,
+        "build_and_sign_seconds": round(min(timings), 3),
+        "build_and_sign_seconds_all": [round(t, 3) for t in timings],
+        "target_seconds": 2.0,
+        "jws_bytes": len(jws),
+        "signed_by": getattr(signer, "key_id", "in-memory key"),
+    }
+
+
+def bench_cards(*, cards: int = 1_000_000, verifications: int = 20_000,
+                progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Both figures; the status list is signed by the configured card signing key (``issuing.card_signer``)."""
+    from django.conf import settings
+
+    from cityid.cards.issuing import card_signer
+
+    entries = settings.CITYID_CARD_STATUS_ENTRIES
+    return {
+        "verification": bench_verification(verifications=verifications, entries=entries, progress=progress),
+        "status_list": bench_status_list(cards=min(cards, entries), entries=entries, signer=card_signer()),
+    }
