@@ -4,27 +4,30 @@ card is refused; the page still verifies with the network cut once it has been l
 payload, a code signed by another key, an expired card, a text that is not a credential, an image without a code,
 a file that is no image and a huge image are each refused in plain words, without breaking the page.
 
-The QR PNGs are made here with segno (alphanumeric mode, error correction Q) from credentials signed by cards'
-issuing code (``cityid.cards.credentials.encode``); the page reads them with jsQR, a different decoder.
+Cards are issued through enrollment and their codes signed by cards' issuing code
+(``cityid.cards.issuing.credential_payloads``); the server publishes the keys and the status list at
+``/.well-known/cityid/``. The QR PNGs are made here with segno (alphanumeric mode, error correction Q); the page
+reads them with jsQR, a different decoder.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pytest
 import segno
 from playwright.sync_api import expect
 
-from cityid.cards import credentials, status_list
+from cityid.cards import credentials
 from tests.browser.test_enroll_end_to_end import browser  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ISSUER = "https://id.example.city"
 PHOTO_HASH = bytes(range(32))
-REVOKED_INDEX, SUSPENDED_INDEX, ACTIVE_INDEX = 777, 4242, 12345
+NAME, BORN = "Canaryname Testperson", date(1990, 4, 12)
 
 
 def qr_png(text: str) -> bytes:
@@ -48,30 +51,47 @@ def png_announcing(width: int, height: int) -> bytes:
             + chunk(b"IEND", b""))
 
 
-def full(index: int = ACTIVE_INDEX, *, expires_on: date | None = None, name: str = "Ana María Pérez"):
-    return credentials.FullClaims(issuer=ISSUER, expires_on=expires_on or date.today() + timedelta(days=900),
-                                  card_number="4000123456789017", name=name, birth_date=date(1990, 2, 3),
-                                  photo_hash=PHOTO_HASH, status_index=index)
+@dataclass
+class Issued:
+    """A card the program issued, its two codes as printed, and the program's signing key."""
 
-
-def minimal(index: int = ACTIVE_INDEX):
-    return credentials.MinimalClaims(issuer=ISSUER, expires_on=date.today() + timedelta(days=900), resident=True,
-                                     over_18=True, over_21=False, status_index=index)
+    card: object
+    full: str
+    minimal: str
 
 
 @pytest.fixture
-def published(settings):
-    """The program's card key and what the server publishes with it: the JWK Set and the signed status list."""
-    from tests.browser import partner_published
+def issue(staff):
+    """Issue a card through enrollment and sign its two codes with cards' issuing code (the card key, the
+    status-list index, the published status list): what the server publishes at /.well-known/cityid/."""
+    from cityid.cards.issuing import credential_payloads
+    from cityid.enrollment.services import decide, enroll
+    from tests.conftest import make_input, with_number
 
-    signer = credentials.LocalSigner()
-    partner_published.PUBLISHED["keys"] = credentials.jwk_set([(signer.public_key(), None)])
-    partner_published.PUBLISHED["status"] = status_list.build(
-        statuses=[(REVOKED_INDEX, status_list.REVOKED), (SUSPENDED_INDEX, status_list.SUSPENDED)],
-        entries=status_list.MIN_ENTRIES, issuer=ISSUER, url=ISSUER + "/.well-known/cityid/status", signer=signer,
-        valid_from=datetime.now(UTC) - timedelta(minutes=1))
-    settings.ROOT_URLCONF = "tests.browser.partner_published"
-    return signer
+    def issue_card(given_name: str = "Canaryname", born: date = BORN) -> Issued:
+        application = enroll(data=make_input(given_name=given_name, date_of_birth=born), enrolled_by=staff["clerk"],
+                             today=date.today())
+        decide(application=application, approve=True, decided_by=staff["supervisor"])
+        card = with_number(application.card)
+        full, minimal = credential_payloads(card, name=f"{given_name} Testperson", birth_date=born,
+                                            photo_hash=PHOTO_HASH)
+        return Issued(card, full, minimal)
+
+    return issue_card
+
+
+def change(card, kind: str, staff, reason: str) -> None:
+    """A supervisor suspends or revokes the card: the published status list is re-signed when it commits."""
+    from cityid.cards.services import change_status
+
+    change_status(card, kind, reason=reason, changed_by=staff["supervisor"])
+
+
+def signed_by_the_program(claims) -> str:
+    """Another credential signed with the program's own card key (an expired card's, say)."""
+    from cityid.cards.issuing import card_signer
+
+    return credentials.encode(claims, card_signer())
 
 
 @pytest.fixture
@@ -105,46 +125,54 @@ def refused_for(page, reason: str) -> None:
     expect(page.locator(f"#verify-result[data-reason={reason}] [data-verdict=refused]")).to_have_count(1)
 
 
-def test_verifies_a_card_from_an_uploaded_png_of_its_code(partner_page, published):
+def test_verifies_a_card_from_an_uploaded_png_of_its_code(partner_page, issue):
+    issued = issue()
     page = partner_page()
-    upload(page, qr_png(credentials.encode(full(), published)))
+    upload(page, qr_png(issued.full))
     result = page.locator("#verify-result [data-verdict=valid]")
     expect(result).to_have_count(1)
-    expect(result).to_contain_text("Ana María Pérez")
-    expect(result).to_contain_text("1990-02-03")
-    expect(result).to_contain_text("4000 1234 5678 9017")
+    expect(result).to_contain_text(NAME)
+    expect(result).to_contain_text(BORN.isoformat())
+    expect(result).to_contain_text(issued.card.expires_on.isoformat())
+    number = issued.card.number
+    expect(result).to_contain_text(" ".join(number[i:i + 4] for i in range(0, 16, 4)))
     expect(result).to_contain_text("00010203")  # the start of the photo fingerprint
     expect(result).to_contain_text("Checked against the program's list")
 
-    upload(page, qr_png(credentials.encode(minimal(), published)), name="small.png")
+    upload(page, qr_png(issued.minimal), name="small.png")
     result = page.locator("#verify-result [data-verdict=valid]")
     expect(result).to_contain_text("Resident of the city")
-    expect(result).not_to_contain_text("Ana María")
-    expect(result).not_to_contain_text("4000")
+    expect(result).not_to_contain_text("Canaryname")
+    expect(result).not_to_contain_text(number[:4] + " ")
     assert page.errors == []
 
 
-def test_refuses_a_revoked_or_suspended_card(partner_page, published):
+def test_refuses_a_revoked_or_suspended_card(partner_page, issue, staff):
+    revoked, suspended = issue(), issue("Otherperson", date(1984, 2, 3))
+    change(revoked.card, "revoke", staff, "stolen")
+    change(suspended.card, "suspend", staff, "lost")
     page = partner_page()
-    upload(page, qr_png(credentials.encode(full(REVOKED_INDEX), published)))
+    upload(page, qr_png(revoked.full))
     refused_for(page, "revoked")
     expect(page.locator("#verify-result")).to_contain_text("revoked")
-    expect(page.locator("#verify-result")).not_to_contain_text("Ana María")
-    upload(page, qr_png(credentials.encode(minimal(SUSPENDED_INDEX), published)), name="suspended.png")
+    expect(page.locator("#verify-result")).not_to_contain_text("Canaryname")
+    upload(page, qr_png(suspended.minimal), name="suspended.png")
     refused_for(page, "suspended")
     assert page.errors == []
 
 
-def test_still_verifies_with_the_network_cut_after_the_page_loaded(partner_page, published):
+def test_still_verifies_with_the_network_cut_after_the_page_loaded(partner_page, issue, staff):
+    good, revoked = issue(), issue("Otherperson", date(1984, 2, 3))
+    change(revoked.card, "revoke", staff, "stolen")
     page = partner_page()
     expect(page.locator("body[data-offline-ready=yes]")).to_have_count(1)
     page.wait_for_function("navigator.serviceWorker.controller !== null")
     page.context.set_offline(True)
     page.reload()  # offline: the service worker's copy of the page, its scripts, the keys and the status list
     expect(page.locator("body[data-verify-ready=yes]")).to_have_count(1)
-    upload(page, qr_png(credentials.encode(full(), published)))
-    expect(page.locator("#verify-result [data-verdict=valid]")).to_contain_text("Ana María Pérez")
-    upload(page, qr_png(credentials.encode(full(REVOKED_INDEX), published)), name="revoked.png")
+    upload(page, qr_png(good.full))
+    expect(page.locator("#verify-result [data-verdict=valid]")).to_contain_text(NAME)
+    upload(page, qr_png(revoked.full), name="revoked.png")
     refused_for(page, "revoked")  # the status list came from the cache too
     page.context.set_offline(False)
     assert page.errors == []
@@ -153,51 +181,56 @@ def test_still_verifies_with_the_network_cut_after_the_page_loaded(partner_page,
 def _tampered(text: str) -> str:
     """The same credential with one claim changed (the name's first letter) and the signature left as it was."""
     raw = bytearray(credentials.b45decode(text[len(credentials.PREFIX):]))
-    at = raw.index("Ana María".encode())
+    at = raw.index(NAME.encode())
     raw[at] = ord("E")
     return credentials.PREFIX + credentials.b45encode(bytes(raw))
 
 
-def test_refuses_bad_codes_and_images_in_plain_words_without_breaking_the_page(partner_page, published):
+def test_refuses_bad_codes_and_images_in_plain_words_without_breaking_the_page(partner_page, issue):
+    issued = issue()
     page = partner_page()
-    good = credentials.encode(full(), published)
+    expired = credentials.FullClaims(
+        issuer="http://127.0.0.1:8000", expires_on=date.today() - timedelta(days=3), card_number=issued.card.number,
+        name=NAME, birth_date=BORN, photo_hash=PHOTO_HASH, status_index=7)
+    other_key = credentials.encode(dataclasses.replace(expired, expires_on=date.today() + timedelta(days=99)),
+                                   credentials.LocalSigner())
     cases = [
-        (qr_png(_tampered(good)), "bad_signature", "changed or forged"),
-        (qr_png(credentials.encode(full(), credentials.LocalSigner())), "unknown_key", "not signed by a key"),
-        (qr_png(credentials.encode(full(expires_on=date.today() - timedelta(days=3)), published)), "expired",
-         "expired"),
-        (qr_png(good[:40]), "malformed", "not a city ID card code"),
+        (qr_png(_tampered(issued.full)), "bad_signature", "changed or forged"),
+        (qr_png(other_key), "unknown_key", "not signed by a key"),
+        (qr_png(signed_by_the_program(expired)), "expired", "expired"),
+        (qr_png(issued.full[:40]), "malformed", "not a city ID card code"),
         (qr_png("https://example.com/not-a-card"), "malformed", "not a city ID card code"),
     ]
     for png, reason, words in cases:
         upload(page, png)
         refused_for(page, reason)
         expect(page.locator("#verify-result")).to_contain_text(words)
-        expect(page.locator("#verify-result")).not_to_contain_text("Ana María")
+        expect(page.locator("#verify-result")).not_to_contain_text("Canaryname")
 
-    blank = io.BytesIO()
     from PIL import Image
 
+    blank = io.BytesIO()
     Image.new("RGB", (400, 300), (240, 240, 240)).save(blank, "PNG")
     upload(page, blank.getvalue(), name="blank.png")
     refused_for(page, "no_code")
     expect(page.locator("#verify-result")).to_contain_text("No QR code was found")
     upload(page, b"%PDF-1.4 this is not an image", name="card.png")
     refused_for(page, "image")
-
     # A huge image (a decompression bomb: 60,000 x 60,000 pixels announced) is refused from its header.
     upload(page, png_announcing(60000, 60000), name="huge.png")
     refused_for(page, "too_large")
 
     # The page still works after all of that.
-    upload(page, qr_png(good), name="good.png")
-    expect(page.locator("#verify-result [data-verdict=valid]")).to_contain_text("Ana María Pérez")
+    upload(page, qr_png(issued.full), name="good.png")
+    expect(page.locator("#verify-result [data-verdict=valid]")).to_contain_text(NAME)
     assert page.errors == []
 
 
-def test_the_page_speaks_spanish(partner_page, published):
+def test_the_page_speaks_spanish(partner_page, issue, staff):
+    revoked = issue()
+    change(revoked.card, "revoke", staff, "stolen")
     page = partner_page("es")
-    upload(page, qr_png(credentials.encode(full(REVOKED_INDEX), published)))
+    upload(page, qr_png(revoked.full))
     refused_for(page, "revoked")
     expect(page.locator("#verify-result")).to_contain_text("revocada")
     expect(page.locator("h1")).to_contain_text("Verificar")
@@ -219,12 +252,12 @@ def y4m_of(png: bytes, *, width: int = 640, height: int = 480, frames: int = 5) 
     return header + b"".join(b"FRAME\n" + planes for _ in range(frames))
 
 
-def test_reads_a_code_from_the_camera(browser, live_server, published, tmp_path):  # noqa: F811
+def test_reads_a_code_from_the_camera(browser, live_server, issue, tmp_path):  # noqa: F811
     """Chromium's fake camera plays a video of a card's code; the page finds it in the stream and verifies it."""
     from tests.browser.test_enroll_end_to_end import CHROMIUM, CHROMIUM_ARGS
 
     video = tmp_path / "code.y4m"
-    video.write_bytes(y4m_of(qr_png(credentials.encode(minimal(), published))))
+    video.write_bytes(y4m_of(qr_png(issue().minimal)))
     args = [*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
             f"--use-file-for-fake-video-capture={video}"]
     camera_browser = browser.browser_type.launch(executable_path=CHROMIUM, args=args, headless=True)
