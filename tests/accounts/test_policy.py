@@ -38,6 +38,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "cards.produce": frozenset({"card_production"}),
     "cards.read": frozenset({"supervisor", "card_production"}),
     "cards.status": frozenset({"supervisor"}),
+    "cards.rotate_keys": frozenset(),
     "retention.read": frozenset({"records_officer", "counsel", "auditor"}),
     "retention.schedule": frozenset({"records_officer"}),
     "retention.dispose": frozenset({"records_officer"}),
