@@ -238,13 +238,16 @@ def raw_signature(der_signature: bytes) -> bytes:
     return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
 
+_ES256 = ec.ECDSA(hashes.SHA256())
+
+
 def verify_raw(public: ec.EllipticCurvePublicKey, signature: bytes, message: bytes) -> bool:
     """Check an r ‖ s ES256 signature."""
     if len(signature) != 64:
         return False
     der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
     try:
-        public.verify(der, message, ec.ECDSA(hashes.SHA256()))
+        public.verify(der, message, _ES256)
     except InvalidSignature:
         return False
     return True
@@ -277,27 +280,24 @@ def b45decode(text: str) -> bytes:
     """RFC 9285 decoding; ``ValueError`` for a character outside the alphabet, a dangling single
     character or a group above 0xFFFF / 0xFF.
 
-    The groups are summed all at once as big integers with one 32-bit lane per group (the sum of a
-    group is below 2^17, so lanes never carry into each other): a verifier spends its time on the
-    signature, not here."""
+    All groups at once, with big-integer arithmetic: the digit values, read as one big-endian number,
+    hold a group per 24-bit lane; masks pick out each digit of every lane, and the weighted sum of a
+    group (below 2^17) never carries into the next lane. A verifier spends its time on the signature,
+    not here."""
     values = text.encode("ascii").translate(_B45_TABLE)
     if 255 in values:
         raise ValueError("not Base45")
     groups, rest = divmod(len(values), 3)
     if rest == 1:
         raise ValueError("Base45 text ends with one character")
-    lanes = 4 * groups
-    digits = []
-    for offset in range(3):
-        buffer = bytearray(lanes)
-        buffer[3::4] = values[offset:3 * groups:3]
-        digits.append(int.from_bytes(buffer, "big"))
-    total = (digits[0] + 45 * digits[1] + 2025 * digits[2]).to_bytes(lanes, "big")
-    if total[0::4].count(0) != groups or total[1::4].count(0) != groups:
+    lanes = int.from_bytes(values[:3 * groups], "big")
+    mask = int.from_bytes(b"\x00\x00\xff" * groups, "big")
+    total = (((lanes >> 16) & mask) + 45 * ((lanes >> 8) & mask) + 2025 * (lanes & mask)).to_bytes(3 * groups, "big")
+    if total[0::3].count(0) != groups:
         raise ValueError("Base45 group too large")
     out = bytearray(2 * groups)
-    out[0::2] = total[2::4]
-    out[1::2] = total[3::4]
+    out[0::2] = total[1::3]
+    out[1::2] = total[2::3]
     if rest == 2:
         n = values[-2] + values[-1] * 45
         if n > 0xFF:
@@ -431,7 +431,8 @@ def _bool(value: Any) -> bool:
     return value
 
 
-def _claims(payload: bytes) -> Claims:
+def _claims(payload: bytes) -> tuple[Claims, int]:
+    """The card's claims and its ``exp``."""
     try:
         cwt = cbor2.loads(payload)
         if not isinstance(cwt, dict):
@@ -455,10 +456,10 @@ def _claims(payload: bytes) -> Claims:
                 raise ValueError("photo hash")
             return FullClaims(issuer=issuer, expires_on=expires_on, card_number=_text(own[NUMBER], 32),
                               name=_text(own[NAME]), birth_date=date.fromisoformat(_text(own[BIRTH_DATE], 10)),
-                              photo_hash=photo, status_index=index)
+                              photo_hash=photo, status_index=index), exp
         if own.get(KIND) == MINIMAL:
             return MinimalClaims(issuer=issuer, expires_on=expires_on, resident=_bool(own[RESIDENT]),
-                                 over_18=_bool(own[OVER_18]), over_21=_bool(own[OVER_21]), status_index=index)
+                                 over_18=_bool(own[OVER_18]), over_21=_bool(own[OVER_21]), status_index=index), exp
         raise ValueError("kind")
     except Refused:
         raise
@@ -488,8 +489,8 @@ def verify(text: str, key_set: KeySet, status: StatusLookup | None = None,
             raise Refused("unknown_key", f"no published key has id {kid_text}")
         if not verify_raw(public, signature, _sig_structure(protected, payload)):
             raise Refused("bad_signature", "the signature does not match the claims and the key")
-        claims = _claims(payload)
-        if _now_seconds(now) >= _exp(claims.expires_on):
+        claims, exp = _claims(payload)
+        if _now_seconds(now) >= exp:
             raise Refused("expired", f"expired after {claims.expires_on.isoformat()}")
         if status is None:
             return Verified(claims=claims, key_id=kid_text, status="unchecked")

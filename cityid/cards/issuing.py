@@ -80,7 +80,7 @@ def rotate_keys(*, actor: Actor | None) -> CredentialKey:
             retired_at=timezone.now())
         key = _record(signer)
         record_event(actor=actor, action="card.keys_rotate", target=f"card_key:{key.kid}")
-        transaction.on_commit(rebuild_status_list)
+        transaction.on_commit(rebuild_status_list, robust=True)
     return key
 
 
@@ -182,8 +182,9 @@ def rebuild_status_list(*, now: datetime | None = None) -> StatusListDocument:
 
 
 def rebuild_status_list_after_commit() -> None:
-    """Rebuild once the current transaction commits (a status change's own transaction)."""
-    transaction.on_commit(lambda: rebuild_status_list())
+    """Rebuild once the current transaction commits (a status change's own transaction). A failure to
+    sign (the HSM away) is logged, not raised: the change stands, and the next rebuild publishes it."""
+    transaction.on_commit(lambda: rebuild_status_list(), robust=True)
 
 
 def published_status_list() -> StatusListDocument | None:

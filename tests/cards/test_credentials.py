@@ -59,6 +59,14 @@ def test_full_and_minimal_round_trip() -> None:
         assert verified.key_id == SIGNER.key_id and verified.status == "active"
 
 
+def test_codes_fit_a_qr_in_alphanumeric_mode_at_error_correction_q() -> None:
+    import segno
+
+    for claims in (full(), minimal()):
+        code = segno.make(cred.encode(claims, SIGNER), error="q", micro=False)
+        assert code.mode == "alphanumeric" and code.error == "Q" and code.version <= 15
+
+
 def test_minimal_code_carries_no_name_number_or_birth_date() -> None:
     text = cred.encode(minimal(), SIGNER)
     token = cbor2.loads(cred.b45decode(text[5:])).value
@@ -168,9 +176,6 @@ def test_attack_valid_cbor_that_is_not_a_card() -> None:
     assert refusal("CID1:" + cred.b45encode(cbor2.dumps(cbor2.CBORTag(18, [b"", {}, b"", b""])))) == cred.MALFORMED
 
     # Properly signed, but not our claims: still refused, not crashed.
-    class Sneaky(cred.LocalSigner):
-        pass
-
     protected = cbor2.dumps({1: -7, 4: cred.kid_bytes(SIGNER.public_key())})
     payload = cbor2.dumps({1: "x", 4: "soon", -65537: {0: 1, 1: 1}})
     signature = cred.raw_signature(SIGNER.sign(cbor2.dumps(["Signature1", protected, b"", payload])))

@@ -238,3 +238,29 @@ def test_attack_pictures_without_a_code_huge_or_not_images_are_refused(card, tmp
     segno.make("https://example.org/not-a-card").save(str(qr_text), scale=4)
     assert refused("verify", "--image", str(qr_text)).startswith("refused: malformed")
     assert "cannot read" in refused("verify", "--image", str(tmp_path / "missing.png"))
+
+
+@pytest.mark.hsm
+def test_with_the_hsm_the_card_key_is_an_ecdsa_key_inside_the_token(db, settings, softhsm_token, client):
+    import pkcs11
+
+    from cityid.vault.signers import get_store
+
+    library, label, pin = softhsm_token
+    settings.CITYID_PKCS11_LIBRARY, settings.CITYID_PKCS11_TOKEN, settings.CITYID_PKCS11_PIN = library, label, pin
+    settings.CITYID_KEY_PROVIDER = settings.CITYID_SIGNER = "pkcs11"
+    store = get_store()
+    with store._lock:  # the token outlives each test's database: no card key left from another test
+        for found in list(store._session.get_objects({pkcs11.Attribute.TOKEN: True})):
+            if str(found[pkcs11.Attribute.LABEL]).startswith(store.PREFIX + "cards-"):
+                found.destroy()
+    signer = issuing.card_signer()
+    private = store._key(signer.key_id, pkcs11.ObjectClass.PRIVATE_KEY)
+    assert private.key_type == pkcs11.KeyType.EC and not private[pkcs11.Attribute.EXTRACTABLE]
+    text = credentials.encode(credentials.MinimalClaims(
+        issuer="i", expires_on=date(2031, 1, 1), resident=True, over_18=True, over_21=False, status_index=3), signer)
+    issuing.rebuild_status_list()
+    keys, statuses = published(client)
+    assert credentials.verify(text, keys, status=statuses).status == "active"
+    signing = settings.KEYS_DIR / "signing"
+    assert not signing.exists() or not list(signing.glob("*.pem"))  # no card key sits in a file

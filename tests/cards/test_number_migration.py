@@ -42,6 +42,8 @@ def test_clear_numbers_are_sealed_and_found_and_a_destroyed_records_number_dropp
         OldCard.objects.filter(application_id=application_id).update(number=number)
     _migrate(AFTER)
     _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes("cards"))  # and on to today's models
+    indexes = list(Card.objects.values_list("status_index", flat=True))  # cards 0005 draws status-list indexes
+    assert None not in indexes and len(set(indexes)) == len(indexes) == 2
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM cards_card")

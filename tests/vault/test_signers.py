@@ -309,3 +309,15 @@ def test_an_ed25519_certificate_verifies_after_rotating_to_ecdsa(db, signer_stor
     current, retired = signing.known_public_key_pems()
     assert certificates.verify(old, signing.load_public_key(retired)) == body
     assert certificates.verify(new, signing.load_public_key(current)) == body
+
+
+def test_a_purpose_can_ask_for_ecdsa_whatever_the_setting(db, signer_store, settings):
+    """Card credentials are ES256: their keys are ECDSA P-256 even where new keys are Ed25519 by default,
+    at first use and at rotation; the purpose's other keys are untouched."""
+    settings.CITYID_SIGNER_ALGORITHM = "ed25519"
+    first = vault.current_signer(purpose="ecdsa-test", algorithm=signers.ECDSA_P256)
+    assert first.algorithm == signers.ECDSA_P256
+    signers.verify(first.public_key(), first.sign(b"m"), b"m")
+    second = vault.rotate_signer(purpose="ecdsa-test", algorithm=signers.ECDSA_P256)
+    assert second.algorithm == signers.ECDSA_P256 and second.key_id != first.key_id
+    assert vault.current_signer(purpose="other").algorithm == signers.ED25519
