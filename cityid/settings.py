@@ -313,3 +313,7 @@ CITYID_CARD_RETURN_ADDRESS = [
         "If found, drop in any mailbox. Postage guaranteed.|IDNYC, PO Box 0000, New York, NY 10000",
     ).split("|") if line.strip()
 ]
+# Partner API (cityid.cards.partner_api): calls per API key, counted in Django's cache. Several web workers
+# need a shared cache (CACHES) for these to hold across them; the default in-memory cache counts per process.
+CITYID_PARTNER_CALLS_PER_MINUTE = int(os.environ.get("CITYID_PARTNER_CALLS_PER_MINUTE", "60"))
+CITYID_PARTNER_CALLS_PER_DAY = int(os.environ.get("CITYID_PARTNER_CALLS_PER_DAY", "5000"))

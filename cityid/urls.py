@@ -11,4 +11,6 @@ urlpatterns = [
     path(".well-known/cityid/", include("cityid.cards.wellknown")),
     path("retention/", include("cityid.retention.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/partner/v1/", include("cityid.cards.partner_urls")),
+    path("verify/", include("cityid.cards.verify_urls")),
 ]

@@ -19,6 +19,7 @@ NAV = [
     ("retention.read", "retention:holds", _("Legal holds")),
     ("audit.read", "audit:events", _("Audit log")),
     ("staff.manage", "accounts:staff_list", _("Staff")),
+    ("partners.manage", "accounts:partner_keys", _("Partner keys")),
 ]
 
 

@@ -161,3 +161,8 @@ class EnrolForm(_StyledForm):
                 except forms.ValidationError as exc:
                     self.add_error("new_password1", exc)
         return data
+
+
+class PartnerKeyForm(_StyledForm):
+    name = forms.CharField(label=_("Partner"), max_length=120,
+                           help_text=_("The organisation that will call the card status API, e.g. a bank's branch."))

@@ -8,13 +8,14 @@ from cityid.ui.labels import register
 
 
 def register_labels() -> None:
-    from cityid.accounts.models import ChangeKind, ChangeStatus, EnrolmentPurpose
+    from cityid.accounts.models import ChangeKind, ChangeStatus, EnrolmentPurpose, PartnerKeyStatus
     from cityid.accounts.policy import OPERATOR, ROLES
 
     register("role", {**ROLES, OPERATOR: _("Host operator")})
     register("change_kind", ChangeKind.choices)
     register("change_status", ChangeStatus.choices)
     register("enrolment_purpose", EnrolmentPurpose.choices)
+    register("partner_key_status", PartnerKeyStatus.choices)
     register("audit_action", {
         "access.denied": _("Access refused"),
         "login.success": _("Signed in"),
@@ -35,4 +36,9 @@ def register_labels() -> None:
         "staff.change_approve": _("Staff change approved"),
         "staff.change_withdraw": _("Staff change withdrawn"),
         "staff.change_expire": _("Staff change expired"),
+        "partner.key_request": _("Partner key requested"),
+        "partner.key_create": _("Partner key made"),
+        "partner.key_withdraw": _("Partner key request withdrawn"),
+        "partner.key_expire": _("Partner key request expired"),
+        "partner.key_revoke": _("Partner key revoked"),
     })

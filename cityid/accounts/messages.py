@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from cityid.accounts.policy import PermissionDenied
-from cityid.accounts.services import EnrolmentFailed, StaffRefused
+from cityid.accounts.services import EnrolmentFailed, PartnerKeyRefused, StaffRefused
 from cityid.core.errors import register_messages
 
 
@@ -44,4 +44,16 @@ def register() -> None:
         "code": _("This code is not correct. Check the time on your phone and enter the current code."),
         "link": _("An enrolment link works once and for a limited time. This one has expired, has been used already, "
                   "or is not a valid link."),
+    })
+    register_messages(PartnerKeyRefused, {
+        "name": _("Enter the partner's name (at most 120 characters)."),
+        "pending": _("A key for this partner is already waiting for a second administrator."),
+        "no_key": _("There is no such partner key."),
+        "not_pending": _("This partner key request is no longer waiting for approval."),
+        "not_active": _("Only an active partner key can be revoked."),
+        "expired": _("This partner key request has expired: ask again."),
+        "own_request": _("You asked for this partner key: a different administrator must approve it."),
+        "issued_by_requester": _(
+            "The administrator who asked for this partner key created, reactivated, reset or changed your account "
+            "in the last 30 days: a different administrator must approve it."),
     })

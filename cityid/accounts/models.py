@@ -211,3 +211,54 @@ class ChangeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"change request {self.pk} ({self.kind})"
+
+
+class PartnerKeyStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for a second administrator")
+    ACTIVE = "active", _("Active")
+    REVOKED = "revoked", _("Revoked")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class PartnerKey(models.Model):
+    """An API key with which a partner (a bank, a library, a hospital) asks the partner JSON API for a card's
+    status (``cityid.cards.partner_api``).
+
+    Only the SHA-256 of the key is stored (the key holds 256 random bits): the key is shown once, when it is
+    made, and a copy of the database cannot call the API. ``prefix`` is a public, random handle that finds the
+    row (shown in lists, never enough to call). An administrator's request waits for a second, different
+    administrator, who makes the key and sees it once; revoking takes access away, so one administrator may.
+    The partner's name is an organisation's, not a person's; the audit log names the key as ``partner:<id>``.
+    """
+
+    name = models.CharField(_("partner"), max_length=120)
+    prefix = models.CharField(max_length=16, unique=True, null=True, blank=True)
+    key_hash = models.BinaryField(max_length=32, unique=True, null=True, blank=True)
+    status = models.CharField(max_length=16, choices=PartnerKeyStatus.choices, default=PartnerKeyStatus.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+", help_text="empty for the host operator")
+    requested_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="when a pending request lapses")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    activated_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return f"partner key {self.pk}"
+
+    @property
+    def ref(self) -> str:
+        """The pseudonymous id the audit log uses."""
+        return f"partner:{self.pk}"
+
+    @property
+    def active(self) -> bool:
+        """Whether calls with this key are answered."""
+        return self.status == PartnerKeyStatus.ACTIVE and self.key_hash is not None

@@ -58,6 +58,8 @@ POLICY: dict[str, frozenset[str]] = {
     "staff.manage": frozenset({"admin"}),
     # Approving another administrator's staff change; the last active holder of this role is never removed.
     "staff.approve_change": frozenset({"admin"}),
+    # Partner API keys (a card's status for a bank, a library): an administrator's request, a second approves.
+    "partners.manage": frozenset({"admin"}),
     "audit.read": frozenset({"auditor"}),
     "cards.produce": frozenset({"card_production"}),
     "cards.read": frozenset({"supervisor", "card_production"}),

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from cityid.accounts.models import ChangeRequest, ChangeStatus, EnrolmentLink, User
+from cityid.accounts.models import ChangeRequest, ChangeStatus, EnrolmentLink, PartnerKey, PartnerKeyStatus, User
 from cityid.core.actors import Actor
 
 
@@ -93,3 +93,48 @@ def locked_out(usernames: list[str]) -> set[str]:
     from cityid.accounts.lockout import locked_usernames
 
     return locked_usernames(usernames)
+
+
+# --- partner API keys ----------------------------------------------------------------------
+
+#: A partner key reads ``cityid_<prefix>_<secret>``: the prefix finds the row, the whole key is checked.
+PARTNER_KEY_START = "cityid_"
+PARTNER_PREFIX_LENGTH = 12
+
+
+def partner_key_hash(key: str) -> bytes:
+    """What is stored of a partner key: its SHA-256 (the key holds 256 random bits)."""
+    import hashlib
+
+    return hashlib.sha256(key.encode()).digest()
+
+
+def partner_for_key(key: str) -> PartnerKey | None:
+    """The partner key row this presented key is (any status: the caller checks ``status``), or None.
+
+    The row is found by the key's public prefix, then the SHA-256 of the whole key is compared in constant
+    time: another partner's prefix with a guessed or borrowed secret, a stored hash sent as a key, or a key
+    of the wrong shape finds nothing."""
+    import hmac
+
+    if not key or len(key) > 200 or not key.startswith(PARTNER_KEY_START):
+        return None
+    prefix, sep, secret = key[len(PARTNER_KEY_START):].partition("_")
+    if not sep or len(prefix) != PARTNER_PREFIX_LENGTH or not secret:
+        return None
+    row = PartnerKey.objects.filter(prefix=prefix).exclude(key_hash=None).first()
+    if row is None or not hmac.compare_digest(bytes(row.key_hash or b""), partner_key_hash(key)):
+        return None
+    return row
+
+
+def partner_keys(*, status: str | None = None) -> QuerySet[PartnerKey]:
+    """Partner keys, by name (pending requests that lapsed are shown as they are stored)."""
+    keys = PartnerKey.objects.select_related("requested_by", "approved_by", "revoked_by")
+    return keys.filter(status=status) if status else keys.order_by("name", "pk")
+
+
+def pending_partner_keys() -> QuerySet[PartnerKey]:
+    """Partner key requests still waiting for a second administrator (expired ones left out)."""
+    return PartnerKey.objects.filter(status=PartnerKeyStatus.PENDING, expires_at__gt=timezone.now()) \
+        .select_related("requested_by").order_by("requested_at", "pk")

@@ -27,6 +27,8 @@ from cityid.accounts.models import (
     ChangeStatus,
     EnrolmentLink,
     EnrolmentPurpose,
+    PartnerKey,
+    PartnerKeyStatus,
     TOTPDevice,
     User,
 )
@@ -614,3 +616,129 @@ def unlock_staff(user: User, *, by: Actor | None) -> int:
         if cleared:
             record_event(actor=by, action="staff.unlock", target=f"staff:{user.pk}")
     return cleared
+
+
+# --- partner API keys ----------------------------------------------------------------------
+
+class PartnerKeyRefused(CityidError, ValueError):
+    """A partner-key change the rules refuse; ``str()`` is the message in the active language."""
+
+
+@dataclass(frozen=True)
+class PartnerKeyResult:
+    """A partner key request or a new key. ``key`` is the key itself, set only when it has just been made:
+    shown once (to the approving administrator, or printed to the host operator) and never stored."""
+
+    partner: PartnerKey
+    key: str | None
+
+
+def _new_partner_key() -> tuple[str, str]:
+    from cityid.accounts.selectors import PARTNER_KEY_START, PARTNER_PREFIX_LENGTH
+
+    prefix = secrets.token_hex(PARTNER_PREFIX_LENGTH // 2)
+    return prefix, f"{PARTNER_KEY_START}{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def _make_partner_key(partner: PartnerKey, *, approved_by: Actor | None) -> str:
+    from cityid.accounts.selectors import partner_key_hash
+
+    prefix, key = _new_partner_key()
+    partner.prefix, partner.key_hash = prefix, partner_key_hash(key)
+    partner.status, partner.activated_at = PartnerKeyStatus.ACTIVE, timezone.now()
+    partner.approved_by = account_of(approved_by)
+    partner.save(update_fields=["prefix", "key_hash", "status", "activated_at", "approved_by"])
+    record_event(actor=approved_by, action="partner.key_create", target=partner.ref)
+    return key
+
+
+def add_partner_key(*, name: str, by: Actor | None) -> PartnerKeyResult:
+    """A key for a partner: a request a second administrator approves when an administrator asks (a key grants
+    access to card statuses), made at once for the host operator, who gets the key back to print once."""
+    authorize(by, "partners.manage")
+    name = " ".join((name or "").split())
+    if not name or len(name) > 120:
+        raise PartnerKeyRefused("name")
+    now = timezone.now()
+    with transaction.atomic():
+        if PartnerKey.objects.filter(name__iexact=name, status=PartnerKeyStatus.PENDING, expires_at__gt=now).exists():
+            raise PartnerKeyRefused("pending")
+        partner = PartnerKey.objects.create(
+            name=name, requested_by=account_of(by), requested_at=now,
+            expires_at=now + timedelta(hours=settings.CITYID_CHANGE_REQUEST_HOURS),
+        )
+        record_event(actor=by, action="partner.key_request", target=partner.ref)
+        if by is None:
+            return PartnerKeyResult(partner, _make_partner_key(partner, approved_by=None))
+    return PartnerKeyResult(partner, None)
+
+
+def _pending_partner(key_id: int) -> PartnerKey:
+    try:
+        partner = PartnerKey.objects.select_for_update().get(pk=key_id)
+    except PartnerKey.DoesNotExist:
+        raise PartnerKeyRefused("no_key") from None
+    if partner.status != PartnerKeyStatus.PENDING:
+        raise PartnerKeyRefused("not_pending")
+    return partner
+
+
+def approve_partner_key(*, key_id: int, by: Actor | None) -> PartnerKeyResult:
+    """A second, different, active administrator approves a partner key request: the key is made and returned
+    (to be shown once). Refused for the requester, for an approver whose account the requester made or changed
+    lately (as staff changes are), and once the request has expired."""
+    authorize(by, "partners.manage", target=f"partner:{key_id}")
+    if by is None or not allowed(role_of(by), "staff.approve_change"):
+        raise PermissionDenied("approver_not_admin")
+    with transaction.atomic():
+        partner = _pending_partner(key_id)
+        expired = partner.expires_at is not None and partner.expires_at <= timezone.now()
+        if expired:  # recorded, then refused once the transaction has committed
+            partner.status = PartnerKeyStatus.WITHDRAWN
+            partner.save(update_fields=["status"])
+            record_event(actor=by, action="partner.key_expire", target=partner.ref)
+        else:
+            if partner.requested_by_id == by.pk:
+                raise PartnerKeyRefused("own_request")
+            if partner.requested_by_id in credential_issuers(
+                    by.pk, since=timezone.now() - timedelta(days=APPROVER_CREDENTIAL_DAYS)):
+                raise PartnerKeyRefused("issued_by_requester")
+            key = _make_partner_key(partner, approved_by=by)
+    if expired:
+        raise PartnerKeyRefused("expired")
+    return PartnerKeyResult(partner, key)
+
+
+def withdraw_partner_key(*, key_id: int, by: Actor | None) -> PartnerKey:
+    """Any administrator (the requester included) withdraws a request still waiting for approval."""
+    authorize(by, "partners.manage", target=f"partner:{key_id}")
+    with transaction.atomic():
+        partner = _pending_partner(key_id)
+        partner.status = PartnerKeyStatus.WITHDRAWN
+        partner.save(update_fields=["status"])
+        record_event(actor=by, action="partner.key_withdraw", target=partner.ref)
+    return partner
+
+
+def revoke_partner_key(*, key_id: int, by: Actor | None) -> PartnerKey:
+    """Revoke an active key at once: its next call is refused. One administrator may: it takes access away."""
+    authorize(by, "partners.manage", target=f"partner:{key_id}")
+    with transaction.atomic():
+        partner = PartnerKey.objects.select_for_update().filter(pk=key_id).first()
+        if partner is None:
+            raise PartnerKeyRefused("no_key")
+        if partner.status != PartnerKeyStatus.ACTIVE:
+            raise PartnerKeyRefused("not_active")
+        partner.status, partner.revoked_at, partner.revoked_by = (PartnerKeyStatus.REVOKED, timezone.now(),
+                                                                  account_of(by))
+        partner.save(update_fields=["status", "revoked_at", "revoked_by"])
+        record_event(actor=by, action="partner.key_revoke", target=partner.ref)
+    return partner
+
+
+def note_partner_key_use(partner: PartnerKey) -> None:
+    """Remember the day a key was last used (one write a day at most), so administrators see idle keys."""
+    today = timezone.localdate()
+    if partner.last_used_on != today:
+        PartnerKey.objects.filter(pk=partner.pk).update(last_used_on=today)
+        partner.last_used_on = today

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cityid.accounts import staff_views, views
+from cityid.accounts import partner_views, staff_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -24,4 +24,11 @@ urlpatterns += [
     path("staff/<int:pk>/resend/", staff_views.staff_resend, name="staff_resend"),
     path("staff/changes/<int:change_id>/approve/", staff_views.change_approve, name="change_approve"),
     path("staff/changes/<int:change_id>/withdraw/", staff_views.change_withdraw, name="change_withdraw"),
+]
+
+urlpatterns += [
+    path("partners/", partner_views.partner_keys, name="partner_keys"),
+    path("partners/<int:key_id>/approve/", partner_views.partner_approve, name="partner_approve"),
+    path("partners/<int:key_id>/withdraw/", partner_views.partner_withdraw, name="partner_withdraw"),
+    path("partners/<int:key_id>/revoke/", partner_views.partner_revoke, name="partner_revoke"),
 ]

@@ -29,5 +29,6 @@ def register_labels() -> None:
         "cards.batch_printed": _("Print batch printed"),
         "cards.batch_mailed": _("Print batch mailed"),
         "cards.batch_picked_up": _("Print batch picked up"),
+        "partner.card_status": _("Card status asked by a partner"),
         "card.keys_rotate": _("Card signing key rotated"),
     })

@@ -219,3 +219,25 @@ def card_content(card: Card, *, actor: Actor | None, purpose: str | None = None)
         except PortraitRefused:
             portrait = None  # a stored photo is clean; one that is not prints no portrait rather than crashing
     return CardContent(card=card, face=face, portrait=portrait)
+#: What the partner API answers about a card number: nothing else (DESIGN.md §2, "learn no more than the card
+#: shows"). ``active``: issued and neither suspended nor revoked (the expiry is printed and signed on the card).
+PARTNER_STATUS: dict[str, str] = {
+    CardStatus.ISSUED: "active", CardStatus.SUSPENDED: "suspended", CardStatus.REVOKED: "revoked",
+}
+PARTNER_UNKNOWN = "unknown"
+
+
+def partner_card_status(number: str) -> tuple[str, str]:
+    """``(status, card ref)`` for a number a partner asked about: ``active``, ``suspended``, ``revoked`` or
+    ``unknown`` (and ``""``). A malformed number, a wrong check digit and a number no card has are all
+    ``unknown``, after the same keyed-hash look-up, so the answer tells an enumerator nothing more. The partner
+    API authenticates, limits and audits the call."""
+    try:
+        digits = normalise_number(number if isinstance(number, str) else "")
+    except CardLookupError:
+        digits = "0" * 16  # never a card's number (no card number starts with 0): the same work, no card
+    row = Card.objects.filter(number_digest=number_digest(digits)).values_list("pk", "status").first()
+    if row is None:
+        return PARTNER_UNKNOWN, ""
+    pk, status = row
+    return PARTNER_STATUS.get(status, PARTNER_UNKNOWN), f"card:{pk}"

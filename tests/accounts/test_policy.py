@@ -33,6 +33,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "subject.export": frozenset({"records_officer"}),
     "staff.manage": frozenset({"admin"}),
     "staff.approve_change": frozenset({"admin"}),
+    "partners.manage": frozenset({"admin"}),
     "audit.read": frozenset({"auditor"}),
     "cards.produce": frozenset({"card_production"}),
     "cards.read": frozenset({"supervisor", "card_production"}),

@@ -89,6 +89,7 @@ EXPECTED = {
     "staff": dict.fromkeys(["add", "role", "list", "deactivate", "reactivate", "reset-mfa", "email", "link",
                             "pending", "approve", "withdraw", "site"], "staff.manage"),
     "vault": {"sweep": None, "cohorts": None},
+    "partner": dict.fromkeys(["add", "list", "approve", "withdraw", "revoke"], "partners.manage"),
     "export": {None: "subject.export"}, "import": {None: "enrollment.import"}, "seed": {None: "enrollment.seed"},
     "bench": {None: None}, "demo": {None: None},
 }

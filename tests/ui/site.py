@@ -55,6 +55,10 @@ def seed_site(staff) -> Site:
     hold = services.place_hold(case_name="People v. Example", court="Supreme Court", scope="class:application",
                                placed_by=staff["counsel"], order_date=date(2026, 10, 1))
     request = approvals.request_disposition(as_of=date(2017, 1, 2), requested_by=officer)
+    from cityid.accounts.services import add_partner_key
+
+    partner = add_partner_key(name="Queens Savings Bank", by=None).partner  # an active key on the partner keys page
+    add_partner_key(name="Flushing Library", by=staff["admin"])  # and a request waiting for a second one
     integrate()
     make_checkpoint()
 
@@ -76,11 +80,13 @@ def seed_site(staff) -> Site:
         "/retention/holds/", "/retention/holds/new/", f"/retention/holds/{hold.pk}/",
         "/audit/events/", f"/audit/events/{entry}/", "/audit/events/?until=9999-12-31",
         "/accounts/staff/", f"/accounts/staff/{clerk.pk}/", "/accounts/staff/new/", "/accounts/password/",
+        "/accounts/partners/", "/verify/",
     ]
     confirms = [
         (f"/cards/{card.pk}/status/", {"change": "revoke", "revoke-reason": "fraud", "revoke-note": ""}, "supervisor"),
         (f"/enrollment/applications/{waiting.public_id}/", {"decision": "deny", "reasons": "age"}, "supervisor"),
         (f"/retention/disposition/{request.pk}/approve/", {}, "second_officer"),
         (f"/accounts/staff/{clerk.pk}/deactivate/", {"reason": "left"}, "admin"),
+        (f"/accounts/partners/{partner.pk}/revoke/", {}, "admin"),
     ]
     return Site(pages=pages, confirms=confirms, second_officer=second)
