@@ -241,6 +241,16 @@ def _quiet() -> None:
     logging.getLogger("splink").setLevel(logging.ERROR)
 
 
+def _register_term_frequencies(linker: Any, db_api: Any, model: Model, backend: str) -> None:
+    import pyarrow as pa
+
+    for name, column in TF_COLUMNS.items():
+        table = model.term_frequencies.get(name, {})
+        lookup = pa.table({column: pa.array(list(table), type=pa.string()),
+                           f"tf_{column}": pa.array(list(table.values()), type=pa.float64())})  # fmt: skip
+        linker.table_management.register_term_frequency_lookup(_register(db_api, lookup, backend), column)
+
+
 # -- prediction --------------------------------------------------------------------------------------
 
 
@@ -249,8 +259,8 @@ def predict(
     spark: Any = None,
 ) -> Iterator[tuple[str, str, float]]:
     """``(id_l, id_r, probability)`` for every pair sharing a blocking key and scoring at least ``threshold``
-    (the model's match threshold by default), ``id_l < id_r``. Term-frequency adjustments (when the model
-    has term frequencies) use the frequencies of the records scored, as Splink does."""
+    (the model's match threshold by default), ``id_l < id_r``. Term-frequency adjustments use the model's
+    term frequencies (the population it was trained on, not the records scored), as :meth:`Model.score` does."""
     from splink import Linker
 
     _quiet()
@@ -258,16 +268,17 @@ def predict(
     db_api = _db_api(backend, spark)
     settings = settings_for(model, dialect=backend, tf=bool(model.term_frequencies))
     linker = Linker(_register(db_api, records_table(records), backend), settings, log_level=logging.ERROR)
+    _register_term_frequencies(linker, db_api, model, backend)
     result = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     if backend == "duckdb":
         relation = result.as_duckdbpyrelation()
-        reader = relation.select("id_l, id_r, match_probability").fetch_record_batch(100_000)
+        reader = relation.select("id_l, id_r, match_probability").to_arrow_reader(100_000)
         for batch in reader:
             ids_l, ids_r, probs = (batch.column(i).to_pylist() for i in range(3))
             for a, b, p in zip(ids_l, ids_r, probs, strict=True):
                 yield (a, b, p) if a < b else (b, a, p)
     else:
-        for row in result.as_record_dict():
+        for row in result.as_record_list():
             a, b = row["id_l"], row["id_r"]
             yield (a, b, row["match_probability"]) if a < b else (b, a, row["match_probability"])
     result.drop_table_from_database_and_remove_from_cache()
