@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from cityid.core.errors import CityidError
 from cityid.matching.records import PersonRecord
@@ -67,11 +68,29 @@ def _parse_date(text: str, line: int, column: str) -> date | None:
 
 @dataclass
 class People:
-    """What :func:`read_people` read: the records, and how many had names in a non-Latin script."""
+    """What :func:`read_people` read: the records as a ``pyarrow`` table of
+    :data:`cityid.matching.splink_model.RAW_COLUMNS`, and how many have names in a non-Latin script."""
 
-    records: list[PersonRecord]
+    table: Any
     non_latin: int
     columns: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    @property
+    def records(self) -> list[PersonRecord]:
+        """The rows as :class:`PersonRecord` (for small files: a million are better left in the table)."""
+        out = []
+        for row in self.table.to_pylist():
+            dob = row["dob"]
+            out.append(PersonRecord(
+                id=row["id"], given_name=row["given_name"] or "", family_name=row["family_name"] or "",
+                date_of_birth=date(int(dob[:4]), int(dob[4:6]), int(dob[6:8])) if dob else None,
+                address_line1=row["address_line1"] or "", city=row["city"] or "", postcode=row["postcode"] or "",
+                document_hashes=tuple(row["docs"] or ()),
+            ))
+        return out
 
 
 def _open_text(path: Path) -> str:
@@ -97,11 +116,7 @@ def _header(text: str, path: Path) -> list[str]:
     return [name.strip() for name in header]
 
 
-def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: bytes | None = None) -> People:
-    """The person records of the CSV file at ``path`` (columns renamed by ``mapping``), checked."""
-    text = _open_text(path)
-    header = _header(text, path)
-    mapping = dict(mapping or {})
+def _columns(header: list[str], mapping: Mapping[str, str]) -> list[str]:
     unknown_sources = sorted(set(mapping) - set(header))
     if unknown_sources:
         raise BatchInputError("map_source", names=", ".join(unknown_sources))
@@ -114,12 +129,14 @@ def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: by
         raise BatchInputError("repeated_columns", names=", ".join(repeated))
     if "id" not in names:
         raise BatchInputError("no_id")
-    key = key or secrets.token_bytes(32)
+    return names
+
+
+def _check_rows(text: str, names: list[str]) -> None:
+    """Find the first bad row the slow way (after the fast reader refused the file): raises its error."""
     reader = csv.reader(io.StringIO(text))
     next(reader)
-    records: list[PersonRecord] = []
     seen: set[str] = set()
-    non_latin = 0
     for row in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
@@ -127,29 +144,81 @@ def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: by
         if len(row) != len(names):
             raise BatchInputError("row_length", line=line, got=len(row), expected=len(names))
         values = dict(zip(names, (cell.strip() for cell in row), strict=True))
-        record_id = values["id"]
-        if not record_id:
+        if not values["id"]:
             raise BatchInputError("no_id_value", line=line)
-        if record_id in seen:
+        if values["id"] in seen:
             raise BatchInputError("repeated_id", line=line)
-        seen.add(record_id)
-        document = values.get("document_number", "")
-        given, family = values.get("given_name", ""), values.get("family_name", "")
-        if not (given + family).isascii() and any(ch.isalpha() and ord(ch) > 0x24F for ch in given + family):
-            non_latin += 1
-        records.append(PersonRecord(
-            id=record_id,
-            given_name=given,
-            family_name=family,
-            date_of_birth=_parse_date(values.get("date_of_birth", ""), line, "date_of_birth"),
-            address_line1=values.get("address_line1", ""),
-            city=values.get("city", ""),
-            postcode=values.get("postcode", ""),
-            document_hashes=(keyed_hash(key, document),) if document else (),
-        ))
-    if not records:
+        seen.add(values["id"])
+        _parse_date(values.get("date_of_birth", ""), line, "date_of_birth")
+
+
+_DATE_SQL = """CASE
+    WHEN regexp_full_match(d, '[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN strftime(try_strptime(d, '%Y-%m-%d'), '%Y%m%d')
+    WHEN regexp_full_match(d, '[0-9]{8}') THEN strftime(try_strptime(d, '%Y%m%d'), '%Y%m%d') END"""
+
+
+def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: bytes | None = None) -> People:
+    """The person records of the CSV file at ``path`` (columns renamed by ``mapping``), checked; document
+    numbers replaced by their keyed hash under ``key`` (a fresh random key by default)."""
+    import duckdb
+    import pyarrow as pa
+
+    text = _open_text(path)
+    names = _columns(_header(text, path), dict(mapping or {}))
+    key = key or secrets.token_bytes(32)
+    con = duckdb.connect()
+    types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names)))
+    try:
+        con.execute(
+            f"CREATE TABLE src AS SELECT row_number() OVER () + 1 AS line, * FROM read_csv(?, header = true, "
+            f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+            f"columns = {{{types}}})", [str(path)]
+        ).fetchall()
+    except duckdb.Error:
+        _check_rows(text, names)
+        raise BatchInputError("unreadable", path=str(path), reason="not a CSV file") from None
+    column = {name: f"nullif(trim(c{i}), '')" for i, name in enumerate(names)}
+
+    def value(name: str) -> str:
+        return column.get(name, "NULL::VARCHAR")
+
+    con.execute(f"""CREATE TABLE people AS SELECT line, {value('id')} AS id, {value('given_name')} AS given_name,
+        {value('family_name')} AS family_name, {value('date_of_birth')} AS d,
+        {value('address_line1')} AS address_line1, {value('city')} AS city, {value('postcode')} AS postcode,
+        {value('document_number')} AS document_number
+        FROM src WHERE NOT ({' AND '.join(f"{c} IS NULL" for c in column.values())})""").fetchall()
+    con.execute("ALTER TABLE people ADD COLUMN dob VARCHAR").fetchall()
+    con.execute(f"UPDATE people SET dob = {_DATE_SQL}").fetchall()
+    problems = con.execute("""SELECT
+        (SELECT min(line) FROM people WHERE id IS NULL),
+        (SELECT min(line) FROM (SELECT line, count(*) OVER (PARTITION BY id ORDER BY line) AS n FROM people
+                                WHERE id IS NOT NULL) WHERE n > 1),
+        (SELECT min(line) FROM people WHERE d IS NOT NULL AND dob IS NULL),
+        (SELECT count(*) FROM people)""").fetchall()[0]
+    no_id, repeated, bad_date, count = problems
+    if no_id is not None:
+        raise BatchInputError("no_id_value", line=no_id)
+    if repeated is not None:
+        raise BatchInputError("repeated_id", line=repeated)
+    if bad_date is not None:
+        raise BatchInputError("bad_date", line=bad_date, column="date_of_birth")
+    if not count:
         raise BatchInputError("no_rows", path=str(path))
-    return People(records=records, non_latin=non_latin, columns=tuple(names))
+    documents = [row[0] for row in con.execute(
+        "SELECT DISTINCT document_number FROM people WHERE document_number IS NOT NULL").fetchall()]
+    con.register("doc_map", pa.table({
+        "raw": pa.array(documents, pa.string()),
+        "hash": pa.array([keyed_hash(key, number) for number in documents], pa.string()),
+    }))
+    non_latin = con.execute(
+        "SELECT count(*) FROM people WHERE regexp_matches(coalesce(given_name, '') || coalesce(family_name, ''), "
+        "'[^\\x{0000}-\\x{024F}]')"
+    ).fetchall()[0]
+    table = con.sql("""SELECT p.id, p.given_name, p.family_name, p.dob, p.address_line1, p.postcode,
+        CASE WHEN m.hash IS NOT NULL THEN [m.hash] END AS docs, p.city
+        FROM people p LEFT JOIN doc_map m ON m.raw = p.document_number ORDER BY p.line""").to_arrow_table()
+    con.close()
+    return People(table=table, non_latin=int(non_latin[0]) if non_latin else 0, columns=tuple(names))
 
 
 def keyed_hash(key: bytes, document_number: str) -> str:

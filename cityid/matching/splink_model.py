@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from cityid.matching.normalise import address_tokens, canonical_given, fold, name_parts, phonetic, postcode_key
+from cityid.matching.normalise import ADDRESS_WORDS, canonical_given, fold, name_parts, phonetic
 from cityid.matching.records import PersonRecord
 from cityid.matching.scorer import FIELDS, JW_HIGH, JW_LOW, LEVELS, TF_LEVELS, TOKEN_JACCARD, Level, Model
 
@@ -163,53 +163,113 @@ def _family(text: str) -> tuple[str | None, list[str] | None, list[str] | None]:
     return folded, sorted(set(parts)), sorted({phonetic(p) for p in parts})
 
 
-@lru_cache(maxsize=20_000)
-def _postcode(text: str) -> str | None:
-    return postcode_key(text) or None
-
-
+RAW_COLUMNS = ("id", "given_name", "family_name", "dob", "address_line1", "postcode", "docs")
 COLUMNS = ("id", "given", "given_canon", "given_phon", "family", "family_parts", "family_phons", "dob",
            "address", "address_tokens", "postcode", "docs", *BLOCKING_COLUMNS)  # fmt: skip
 
 
-def _row(record: PersonRecord) -> tuple[Any, ...]:
-    given, canon, given_phon = _given(record.given_name)
-    family, parts, phons = _family(record.family_name)
-    tokens = address_tokens(fold(record.address_line1))
-    address = " ".join(tokens) or None
-    dob = record.date_of_birth.strftime("%Y%m%d") if record.date_of_birth else None
-    docs = sorted(set(record.document_hashes)) or None
-    codes = [c for c in (phons or ()) if c][:2]
-    first_code = codes[0] if codes else None
-    name_key = "|".join(sorted((given_phon, first_code))) if given_phon and first_code else None
-    return (
-        record.id, given, canon, given_phon, family, parts, phons, dob, address,
-        sorted(set(tokens)) or None, _postcode(record.postcode), docs,
-        dob_key_of(dob), name_key, f"{first_code}|{dob[:4]}" if first_code and dob else None,
-        docs[0] if docs else None,
-    )  # fmt: skip
-
-
-def dob_key_of(dob: str | None) -> str | None:
-    """:func:`cityid.matching.blocking.dob_key` of a ``YYYYMMDD`` date, without its prefix."""
-    if not dob:
-        return None
-    month, day = dob[4:6], dob[6:8]
-    return f"{dob[:4]}{min(month, day)}{max(month, day)}"
-
-
-def records_table(records: Iterable[PersonRecord]) -> Any:
-    """The normalised columns Splink compares (a ``pyarrow`` table; empty fields are nulls)."""
+def raw_table(records: Iterable[PersonRecord]) -> Any:
+    """The fields of ``records`` as a ``pyarrow`` table of :data:`RAW_COLUMNS` (dates as ``YYYYMMDD``)."""
     import pyarrow as pa
 
-    rows = [_row(record) for record in records]
-    lists = {"given_canon", "family_parts", "family_phons", "address_tokens", "docs"}
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in COLUMNS]
-    arrays = [
-        pa.array(list(values), type=pa.list_(pa.string()) if name in lists else pa.string())
-        for name, values in zip(COLUMNS, columns, strict=True)
-    ]
-    return pa.table(arrays, names=list(COLUMNS))
+    columns: list[list[Any]] = [[] for _ in RAW_COLUMNS]
+    for r in records:
+        for column, value in zip(columns, (
+            r.id, r.given_name, r.family_name, r.date_of_birth.strftime("%Y%m%d") if r.date_of_birth else None,
+            r.address_line1, r.postcode, list(r.document_hashes) or None,
+        ), strict=True):
+            column.append(value)
+    types = [pa.string()] * 6 + [pa.list_(pa.string())]
+    return pa.table([pa.array(c, type=t) for c, t in zip(columns, types, strict=True)], names=list(RAW_COLUMNS))
+
+
+_ADDRESS_MAP = "MAP {" + ", ".join(f"'{k}': '{v}'" for k, v in ADDRESS_WORDS.items()) + "}"
+_PRINTABLE_ASCII = "'[ -~]*'"
+
+
+def _normalise_sql() -> str:
+    """DuckDB SQL from ``raw`` (+ the Python-normalised ``given_map``, ``family_map`` and ``odd_map`` of text
+    that is not printable ASCII) to :data:`COLUMNS`: what :func:`cityid.matching.normalise.normalise` does,
+    a million rows at a time."""
+    def folded(column: str, odd: str) -> str:
+        return f"coalesce({odd}.folded, trim(regexp_replace(lower({column}), '[^a-z0-9]+', ' ', 'g')))"
+
+    words = f"list_filter(string_split({folded('r.address_line1', 'oa')}, ' '), lambda w: w <> '')"
+    tokens = (f"list_transform({words}, lambda w: regexp_replace(coalesce({_ADDRESS_MAP}[w], w), "
+              r"'^([0-9]+)(st|nd|rd|th)$', '\1'))")  # fmt: skip
+    return f"""
+    WITH base AS (
+        SELECT r.id, g.given, g.given_canon, g.given_phon, f.family, f.family_parts, f.family_phons,
+               nullif(r.dob, '') AS dob, {tokens} AS tokens,
+               nullif(upper(replace({folded('r.postcode', 'op')}, ' ', '')), '') AS postcode,
+               CASE WHEN len(r.docs) > 0 THEN list_sort(list_distinct(r.docs)) END AS docs
+        FROM raw r
+        LEFT JOIN given_map g ON g.raw = r.given_name
+        LEFT JOIN family_map f ON f.raw = r.family_name
+        LEFT JOIN odd_map oa ON oa.raw = r.address_line1
+        LEFT JOIN odd_map op ON op.raw = r.postcode
+    ), keyed AS (
+        SELECT *, CASE WHEN len(family_phons) > 0 THEN list_filter(family_phons, lambda c: c <> '')[1] END AS code
+        FROM base
+    )
+    SELECT id, given, given_canon, given_phon, family, family_parts, family_phons, dob,
+           nullif(array_to_string(tokens, ' '), '') AS address,
+           CASE WHEN len(tokens) > 0 THEN list_sort(list_distinct(tokens)) END AS address_tokens,
+           postcode, docs,
+           CASE WHEN dob IS NOT NULL THEN substr(dob, 1, 4) || least(substr(dob, 5, 2), substr(dob, 7, 2))
+                || greatest(substr(dob, 5, 2), substr(dob, 7, 2)) END AS dob_key,
+           CASE WHEN given_phon <> '' AND code <> '' THEN least(given_phon, code) || '|' || greatest(given_phon, code)
+                END AS name_key,
+           CASE WHEN code <> '' AND dob IS NOT NULL THEN code || '|' || substr(dob, 1, 4) END AS family_year_key,
+           docs[1] AS doc_key
+    FROM keyed
+    """
+
+
+def normalised_table(raw: Any) -> Any:
+    """:data:`COLUMNS` (a ``pyarrow`` table, empty fields null) of a :func:`raw_table`."""
+    import duckdb
+    import pyarrow as pa
+
+    con = duckdb.connect()
+    con.register("raw", raw)
+    strings = pa.string()
+    lists = pa.list_(pa.string())
+
+    def distinct(sql: str) -> list[str]:
+        return [row[0] for row in con.execute(sql).fetchall()]
+
+    givens = distinct("SELECT DISTINCT given_name FROM raw WHERE given_name IS NOT NULL")
+    given_rows = [_given(text) for text in givens]
+    con.register("given_map", pa.table({
+        "raw": pa.array(givens, strings), "given": pa.array([g[0] for g in given_rows], strings),
+        "given_canon": pa.array([g[1] for g in given_rows], lists),
+        "given_phon": pa.array([g[2] for g in given_rows], strings),
+    }))
+    families = distinct("SELECT DISTINCT family_name FROM raw WHERE family_name IS NOT NULL")
+    family_rows = [_family(text) for text in families]
+    con.register("family_map", pa.table({
+        "raw": pa.array(families, strings), "family": pa.array([f[0] for f in family_rows], strings),
+        "family_parts": pa.array([f[1] for f in family_rows], lists),
+        "family_phons": pa.array([f[2] for f in family_rows], lists),
+    }))
+    odd = distinct(
+        "SELECT DISTINCT s FROM (SELECT address_line1 AS s FROM raw UNION ALL SELECT postcode FROM raw) "
+        f"WHERE s IS NOT NULL AND NOT regexp_full_match(s, {_PRINTABLE_ASCII})"
+    )
+    con.register("odd_map", pa.table({"raw": pa.array(odd, strings),
+                                      "folded": pa.array([fold(text) for text in odd], strings)}))  # fmt: skip
+    table = con.sql(_normalise_sql()).to_arrow_table()
+    con.close()
+    return table
+
+
+def records_table(records: Iterable[PersonRecord] | Any) -> Any:
+    """The normalised columns Splink compares (a ``pyarrow`` table; empty fields are nulls) of records, or
+    of a :func:`raw_table` (or :func:`cityid.matching.batch.read_people`'s table)."""
+    if hasattr(records, "num_rows"):
+        return normalised_table(records)
+    return normalised_table(raw_table(records))
 
 
 # -- backends ----------------------------------------------------------------------------------------
@@ -255,7 +315,7 @@ def _register_term_frequencies(linker: Any, db_api: Any, model: Model, backend: 
 
 
 def predict(
-    records: Iterable[PersonRecord], model: Model, *, threshold: float | None = None, backend: str = "duckdb",
+    records: Iterable[PersonRecord] | Any, model: Model, *, threshold: float | None = None, backend: str = "duckdb",
     spark: Any = None,
 ) -> Iterator[tuple[str, str, float]]:
     """``(id_l, id_r, probability)`` for every pair sharing a blocking key and scoring at least ``threshold``
@@ -301,7 +361,7 @@ def _term_frequencies(table: Any, min_count: int) -> dict[str, dict[str, float]]
 
 
 def train(
-    records: Iterable[PersonRecord], *, seed: int = 1, max_pairs: float = 1e7, tf_min_count: int = 10,
+    records: Iterable[PersonRecord] | Any, *, seed: int = 1, max_pairs: float = 1e7, tf_min_count: int = 10,
     recall: float = 0.7, backend: str = "duckdb", spark: Any = None, em_max_pairs: float | None = 5e6,
 ) -> Model:
     """A model trained on ``records`` with Splink's estimators; ``tf_min_count``: the fewest people a name

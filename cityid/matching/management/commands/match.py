@@ -9,6 +9,7 @@ from cityid.cli.progress import RawHelp
 from cityid.matching import batch_messages
 from cityid.matching.batch import (
     BatchInputError,
+    People,
     accuracy,
     parse_mapping,
     read_pairs,
@@ -99,12 +100,12 @@ class Command(RawHelp, CityidCommand):
         subcommand = options["subcommand"]
         getattr(self, f"_{subcommand}")(options)
 
-    def _read(self, options: dict) -> list:
+    def _read(self, options: dict) -> People:
         people = read_people(options["input"], parse_mapping(options["map"]))
         if people.non_latin:
             self.stderr.write(f"{people.non_latin} records have names in a non-Latin script: compared as "
                               "transliterated to Latin letters")  # fmt: skip
-        return people.records
+        return people
 
     def _load_model(self, path: Path | None) -> Model:
         try:
@@ -125,7 +126,7 @@ class Command(RawHelp, CityidCommand):
         model = self._load_model(options["model"])
         records = self._read(options)
         backend, spark = self._backend()
-        count = write_pairs(options["out"], predict(records, model, threshold=threshold, backend=backend,
+        count = write_pairs(options["out"], predict(records.table, model, threshold=threshold, backend=backend,
                                                     spark=spark))  # fmt: skip
         used = model.thresholds["match"] if threshold is None else threshold
         self.stdout.write(f"{count} pairs at probability >= {used} among {len(records)} records written to "
@@ -140,7 +141,7 @@ class Command(RawHelp, CityidCommand):
         if len(records) < 10:
             raise BatchInputError("too_few", count=len(records))
         backend, spark = self._backend()
-        model = train(records, seed=options["seed"], max_pairs=options["max_pairs"],
+        model = train(records.table, seed=options["seed"], max_pairs=options["max_pairs"],
                       tf_min_count=options["tf_min_count"], backend=backend, spark=spark)  # fmt: skip
         model.save(options["out"])
         self.stdout.write(self._describe(model))
