@@ -42,8 +42,8 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "given_name": ("null", "exact", "nickname", "jaro_winkler_0.92", "jaro_winkler_0.80", "phonetic", "else"),
     "family_name": ("null", "exact", "one_part", "jaro_winkler_0.92", "jaro_winkler_0.80", "phonetic", "else"),
     "date_of_birth": ("null", "exact", "day_month_swapped", "one_digit", "same_year", "else"),
-    "address": ("null", "exact", "tokens_0.6", "postcode", "else"),
-    "documents": ("null", "shared", "else"),
+    "address": ("null", "exact", "jaro_winkler_0.90", "tokens_0.6", "postcode", "else"),
+    "documents": ("null", "shared", "one_edit", "else"),
 }
 #: Levels whose weight is adjusted by the term frequency of the (shared) value.
 TF_LEVELS = {"given_name": "exact", "family_name": "exact"}
@@ -51,6 +51,7 @@ FIELDS = tuple(LEVELS)
 
 JW_HIGH = 0.92
 JW_LOW = 0.80
+JW_ADDRESS = 0.90
 TOKEN_JACCARD = 0.6
 
 
@@ -110,21 +111,25 @@ def dob_level(a: Normalised, b: Normalised) -> int:
 def address_level(a: Normalised, b: Normalised) -> int:
     if (not a.address and not a.postcode) or (not b.address and not b.postcode):
         return 0
-    if a.address and a.address == b.address:
-        return 1
-    if a.address_tokens and b.address_tokens:
+    if a.address and b.address:
+        if a.address == b.address:
+            return 1
+        if JaroWinkler.similarity(a.address, b.address) >= JW_ADDRESS:
+            return 2
         shared = len(a.address_tokens & b.address_tokens)
         if shared and shared / len(a.address_tokens | b.address_tokens) >= TOKEN_JACCARD:
-            return 2
+            return 3
     if a.postcode and a.postcode == b.postcode:
-        return 3
-    return 4
+        return 4
+    return 5
 
 
 def documents_level(a: Normalised, b: Normalised) -> int:
     if not a.docs or not b.docs:
         return 0
-    return 1 if a.docs & b.docs else 2
+    if a.docs & b.docs:
+        return 1
+    return 2 if a.doc_variants & b.doc_variants else 3
 
 
 LEVEL_FUNCTIONS: dict[str, Callable[[Normalised, Normalised], int]] = {

@@ -30,7 +30,7 @@ from typing import Any
 
 from cityid.matching.normalise import ADDRESS_WORDS, canonical_given, fold, name_parts, phonetic
 from cityid.matching.records import PersonRecord
-from cityid.matching.scorer import FIELDS, JW_HIGH, JW_LOW, LEVELS, TF_LEVELS, TOKEN_JACCARD, Level, Model
+from cityid.matching.scorer import FIELDS, JW_ADDRESS, JW_HIGH, JW_LOW, LEVELS, TF_LEVELS, TOKEN_JACCARD, Level, Model
 
 BACKENDS = ("duckdb", "spark")
 #: The least m of a level: EM gives 0 to a level it saw no match at, which would make one field's
@@ -74,6 +74,7 @@ SQL_LEVELS: dict[str, tuple[str | None, ...]] = {
     "address": (
         "(address_l IS NULL AND postcode_l IS NULL) OR (address_r IS NULL AND postcode_r IS NULL)",
         "address_l = address_r",
+        f"jaro_winkler_similarity(address_l, address_r) >= {JW_ADDRESS}",
         _JACCARD,
         "postcode_l = postcode_r",
         None,
@@ -81,6 +82,7 @@ SQL_LEVELS: dict[str, tuple[str | None, ...]] = {
     "documents": (
         "docs_l IS NULL OR docs_r IS NULL",
         "list_has_any(docs_l, docs_r)",
+        "list_has_any(doc_variants_l, doc_variants_r)",
         None,
     ),
 }
@@ -163,9 +165,9 @@ def _family(text: str) -> tuple[str | None, list[str] | None, list[str] | None]:
     return folded, sorted(set(parts)), sorted({phonetic(p) for p in parts})
 
 
-RAW_COLUMNS = ("id", "given_name", "family_name", "dob", "address_line1", "postcode", "docs")
+RAW_COLUMNS = ("id", "given_name", "family_name", "dob", "address_line1", "postcode", "docs", "doc_variants")
 COLUMNS = ("id", "given", "given_canon", "given_phon", "family", "family_parts", "family_phons", "dob",
-           "address", "address_tokens", "postcode", "docs", *BLOCKING_COLUMNS)  # fmt: skip
+           "address", "address_tokens", "postcode", "docs", "doc_variants", *BLOCKING_COLUMNS)  # fmt: skip
 
 
 def raw_table(records: Iterable[PersonRecord]) -> Any:
@@ -176,10 +178,10 @@ def raw_table(records: Iterable[PersonRecord]) -> Any:
     for r in records:
         for column, value in zip(columns, (
             r.id, r.given_name, r.family_name, r.date_of_birth.strftime("%Y%m%d") if r.date_of_birth else None,
-            r.address_line1, r.postcode, list(r.document_hashes) or None,
+            r.address_line1, r.postcode, list(r.document_hashes) or None, list(r.document_variants) or None,
         ), strict=True):
             column.append(value)
-    types = [pa.string()] * 6 + [pa.list_(pa.string())]
+    types = [pa.string()] * 6 + [pa.list_(pa.string())] * 2
     return pa.table([pa.array(c, type=t) for c, t in zip(columns, types, strict=True)], names=list(RAW_COLUMNS))
 
 
@@ -202,7 +204,8 @@ def _normalise_sql() -> str:
         SELECT r.id, g.given, g.given_canon, g.given_phon, f.family, f.family_parts, f.family_phons,
                nullif(r.dob, '') AS dob, {tokens} AS tokens,
                nullif(upper(replace({folded('r.postcode', 'op')}, ' ', '')), '') AS postcode,
-               CASE WHEN len(r.docs) > 0 THEN list_sort(list_distinct(r.docs)) END AS docs
+               CASE WHEN len(r.docs) > 0 THEN list_sort(list_distinct(r.docs)) END AS docs,
+               CASE WHEN len(r.doc_variants) > 0 THEN list_distinct(r.doc_variants) END AS doc_variants
         FROM raw r
         LEFT JOIN given_map g ON g.raw = r.given_name
         LEFT JOIN family_map f ON f.raw = r.family_name
@@ -215,7 +218,7 @@ def _normalise_sql() -> str:
     SELECT id, given, given_canon, given_phon, family, family_parts, family_phons, dob,
            nullif(array_to_string(tokens, ' '), '') AS address,
            CASE WHEN len(tokens) > 0 THEN list_sort(list_distinct(tokens)) END AS address_tokens,
-           postcode, docs,
+           postcode, docs, doc_variants,
            CASE WHEN dob IS NOT NULL THEN substr(dob, 1, 4) || least(substr(dob, 5, 2), substr(dob, 7, 2))
                 || greatest(substr(dob, 5, 2), substr(dob, 7, 2)) END AS dob_key,
            CASE WHEN given_phon <> '' AND code <> '' THEN least(given_phon, code) || '|' || greatest(given_phon, code)

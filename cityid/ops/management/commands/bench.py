@@ -16,6 +16,7 @@ from cityid.bench.common import read_result, scratch_environment, scratch_postgr
 from cityid.bench.disposition import bench_disposition
 from cityid.bench.enrollment import bench_enrollment
 from cityid.bench.hold import bench_hold_rewrap
+from cityid.bench.matching import bench_matching
 from cityid.bench.pages import bench_pages, pages_table
 from cityid.bench.providers import use_key_provider
 from cityid.bench.softhsm import softhsm_available
@@ -23,7 +24,7 @@ from cityid.cli.base import CityidCommand
 
 #: The suites the issues ask for, in the order they run. ``disposition`` and ``hold`` run once per
 #: key provider, each provider in its own scratch process (a process loads one SoftHSM config).
-SUITES = ("enrollment", "disposition", "hold", "audit", "pages")
+SUITES = ("enrollment", "disposition", "hold", "audit", "pages", "matching")
 PROVIDER_SUITES = ("disposition", "hold")
 PROVIDERS = ("local", "pkcs11")
 
@@ -39,7 +40,8 @@ def _csv(text: str, allowed: tuple[str, ...], option: str) -> list[str]:
 class Command(CityidCommand):
     help = (
         "Run the benchmark suite on a scratch database: `bench --people N --out FILE.json` "
-        "[--suite enrollment,disposition,hold,audit,pages] [--records N] [--entries N] [--providers local,pkcs11] "
+        "[--suite enrollment,disposition,hold,audit,pages,matching] [--records N] [--entries N] "
+        "[--match-records N] [--batch-records N] [--providers local,pkcs11] "
         "[--postgres URL]. Suite pages seeds --people applicants (after --baseline of them) and times every "
         "staff page at both sizes."
     )
@@ -56,6 +58,10 @@ class Command(CityidCommand):
         parser.add_argument("--records", type=int, default=100_000,
                             help="records per cohort (suites disposition and hold)")
         parser.add_argument("--entries", type=int, default=1_000_000, help="audit log entries (suite audit)")
+        parser.add_argument("--match-records", type=int, default=20_000,
+                            help="labelled synthetic records for the accuracy figures (suite matching)")
+        parser.add_argument("--batch-records", type=int, default=1_000_000,
+                            help="records deduplicated in batch (suite matching; 0 skips the batch figures)")
         parser.add_argument("--providers", default=None,
                             help="key providers for disposition and hold: local,pkcs11 (default: both when "
                                  "softhsm2-util is installed, else local)")
@@ -73,6 +79,8 @@ class Command(CityidCommand):
             raise CommandError("--baseline and --repeats must be at least 1")
         if set(suites) & set(PROVIDER_SUITES) and options["records"] < 10:
             raise CommandError("--records must be at least 10")
+        if "matching" in suites and (options["match_records"] < 100 or options["batch_records"] < 0):
+            raise CommandError("--match-records must be at least 100 and --batch-records not negative")
         if not options["in_scratch"]:
             self._respawn(options, suites)
             return
@@ -122,6 +130,12 @@ class Command(CityidCommand):
                 result["pages"] = bench_pages(options["people"], baseline=options["baseline"],
                                               repeats=options["repeats"], progress=advance)
             Console(stderr=True).print(pages_table(result["pages"]))
+        if "matching" in suites:
+            console = Console(stderr=True)
+            result["matching"] = bench_matching(
+                scratch=Path(settings.DATA_DIR), synthetic=options["match_records"], batch=options["batch_records"],
+                progress=lambda text: console.print(f"matching: {text}"),
+            )
         write_result(options["out"], result)
 
     def _respawn(self, options: dict, suites: list[str]) -> None:
@@ -183,7 +197,8 @@ class Command(CityidCommand):
         command = [sys.executable, "-m", "cityid", "bench", "--in-scratch", "--suite", ",".join(suites),
                    "--people", str(options["people"]), "--records", str(options["records"]),
                    "--entries", str(options["entries"]), "--baseline", str(options["baseline"]),
-                   "--repeats", str(options["repeats"]), "--out", str(partial)]
+                   "--repeats", str(options["repeats"]), "--match-records", str(options["match_records"]),
+                   "--batch-records", str(options["batch_records"]), "--out", str(partial)]
         if provider is not None:
             command += ["--provider", provider]
         completed = subprocess.run(command, env=env)
