@@ -43,10 +43,13 @@ _JACCARD = (
     "len(list_intersect(address_tokens_l, address_tokens_r)) / "
     f"len(list_distinct(list_concat(address_tokens_l, address_tokens_r))) >= {TOKEN_JACCARD}"
 )
+_CROSSED = (f"jaro_winkler_similarity(given_l, family_r) >= {JW_HIGH} AND "
+            f"jaro_winkler_similarity(family_l, given_r) >= {JW_HIGH}")
 SQL_LEVELS: dict[str, tuple[str | None, ...]] = {
     "given_name": (
         "given_l IS NULL OR given_r IS NULL",
         "given_l = given_r OR (given_l = family_r AND family_l = given_r)",
+        _CROSSED,
         "list_has_any(given_canon_l, given_canon_r)",
         f"jaro_winkler_similarity(given_l, given_r) >= {JW_HIGH}",
         f"jaro_winkler_similarity(given_l, given_r) >= {JW_LOW}",
@@ -56,6 +59,7 @@ SQL_LEVELS: dict[str, tuple[str | None, ...]] = {
     "family_name": (
         "family_l IS NULL OR family_r IS NULL",
         "family_l = family_r OR (given_l = family_r AND family_l = given_r)",
+        _CROSSED,
         "list_has_any(family_parts_l, family_parts_r)",
         f"jaro_winkler_similarity(family_l, family_r) >= {JW_HIGH}",
         f"jaro_winkler_similarity(family_l, family_r) >= {JW_LOW}",
@@ -89,7 +93,7 @@ SQL_LEVELS: dict[str, tuple[str | None, ...]] = {
 #: The column each term-frequency level is adjusted by.
 TF_COLUMNS = {"given_name": "given", "family_name": "family"}
 #: Splink's blocking rules for prediction: the blocking keys of :mod:`cityid.matching.blocking` as columns.
-BLOCKING_COLUMNS = ("dob_key", "name_key", "family_year_key", "doc_key")
+BLOCKING_COLUMNS = ("dob_key", "name_key", "family_year_key", "doc_key", "postcode_given_key", "postcode_family_key")
 #: Deterministic rules for the prior: near-certain matches.
 _DETERMINISTIC = (
     "l.given = r.given AND l.family = r.family AND l.dob = r.dob",
@@ -137,7 +141,8 @@ def settings_for(model: Model | None, *, dialect: str = "duckdb", tf: bool = Tru
         "probability_two_random_records_match": model.prior if model else 1e-6,
         "comparisons": comparisons,
         "blocking_rules_to_generate_predictions": [
-            {"blocking_rule": f"l.{column} = r.{column}"} for column in BLOCKING_COLUMNS
+            *({"blocking_rule": f"l.{column} = r.{column}"} for column in BLOCKING_COLUMNS),
+            {"blocking_rule": "l.doc_variants = r.doc_variants", "arrays_to_explode": ["doc_variants"]},
         ],
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": False,
@@ -224,7 +229,10 @@ def _normalise_sql() -> str:
            CASE WHEN given_phon <> '' AND code <> '' THEN least(given_phon, code) || '|' || greatest(given_phon, code)
                 END AS name_key,
            CASE WHEN code <> '' AND dob IS NOT NULL THEN code || '|' || substr(dob, 1, 4) END AS family_year_key,
-           docs[1] AS doc_key
+           docs[1] AS doc_key,
+           CASE WHEN postcode IS NOT NULL AND given_phon <> '' THEN postcode || '|' || given_phon END
+               AS postcode_given_key,
+           CASE WHEN postcode IS NOT NULL AND code <> '' THEN postcode || '|' || code END AS postcode_family_key
     FROM keyed
     """
 
