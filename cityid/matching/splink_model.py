@@ -286,6 +286,17 @@ def records_table(records: Iterable[PersonRecord] | Any) -> Any:
 # -- backends ----------------------------------------------------------------------------------------
 
 
+def spark_session(master: str = "local[*]") -> Any:
+    """A SparkSession on ``master`` with Splink's similarity functions (jaro_winkler, damerau_levenshtein)."""
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    return (SparkSession.builder.master(master).appName("cityid-match")
+            .config("spark.jars", similarity_jar_location())
+            .config("spark.sql.shuffle.partitions", "8")
+            .getOrCreate())  # fmt: skip
+
+
 def _db_api(backend: str, spark: Any = None) -> Any:
     if backend == "duckdb":
         from splink import DuckDBAPI
@@ -294,11 +305,7 @@ def _db_api(backend: str, spark: Any = None) -> Any:
     if backend == "spark":
         from splink import SparkAPI
 
-        if spark is None:
-            from pyspark.sql import SparkSession
-
-            spark = SparkSession.builder.master("local[*]").appName("cityid-match").getOrCreate()
-        return SparkAPI(spark_session=spark)
+        return SparkAPI(spark_session=spark or spark_session())
     raise ValueError(f"unknown batch backend {backend!r}; one of {', '.join(BACKENDS)}")
 
 
@@ -349,9 +356,9 @@ def predict(
             for a, b, p in zip(ids_l, ids_r, probs, strict=True):
                 yield (a, b, p) if a < b else (b, a, p)
     else:
-        for row in result.as_record_list():
-            a, b = row["id_l"], row["id_r"]
-            yield (a, b, row["match_probability"]) if a < b else (b, a, row["match_probability"])
+        for row in result.as_spark_dataframe().select("id_l", "id_r", "match_probability").toLocalIterator():
+            a, b, p = row[0], row[1], row[2]
+            yield (a, b, p) if a < b else (b, a, p)
     result.drop_table_from_database_and_remove_from_cache()
 
 
