@@ -286,15 +286,19 @@ def records_table(records: Iterable[PersonRecord] | Any) -> Any:
 # -- backends ----------------------------------------------------------------------------------------
 
 
-def spark_session(master: str = "local[*]") -> Any:
+def spark_session(master: str = "local[*]", checkpoint_dir: str | None = None) -> Any:
     """A SparkSession on ``master`` with Splink's similarity functions (jaro_winkler, damerau_levenshtein)."""
+    import tempfile
+
     from pyspark.sql import SparkSession
     from splink.backends.spark import similarity_jar_location
 
-    return (SparkSession.builder.master(master).appName("cityid-match")
-            .config("spark.jars", similarity_jar_location())
-            .config("spark.sql.shuffle.partitions", "8")
-            .getOrCreate())  # fmt: skip
+    spark = (SparkSession.builder.master(master).appName("cityid-match")
+             .config("spark.jars", similarity_jar_location())
+             .config("spark.sql.shuffle.partitions", "8")
+             .getOrCreate())  # fmt: skip
+    spark.sparkContext.setCheckpointDir(checkpoint_dir or tempfile.mkdtemp(prefix="cityid-spark-"))
+    return spark
 
 
 def _db_api(backend: str, spark: Any = None) -> Any:
@@ -311,7 +315,7 @@ def _db_api(backend: str, spark: Any = None) -> Any:
 
 def _register(db_api: Any, table: Any, backend: str) -> Any:
     if backend == "spark":
-        return db_api.register(db_api.spark.createDataFrame(table.to_pandas()))
+        return db_api.register(db_api.spark.createDataFrame(table))  # arrow keeps the types of all-null columns
     return db_api.register(table)
 
 
