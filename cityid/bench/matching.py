@@ -217,8 +217,19 @@ def _batch_child(side: str, path: str, model: Any, queue: Any) -> None:
     else:
         count = len(plain_predict(Path(path), model, THRESHOLD))
     wall = time.perf_counter() - started
-    queue.put({"seconds": round(wall, 2), "pairs": count,
-               "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
+    queue.put({"seconds": round(wall, 2), "pairs": count, "peak_memory_mb": _peak_memory_mb()})
+
+
+def _peak_memory_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not carried over from the parent
+    across the spawn's exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _in_fresh_process(side: str, path: Path, model: Any) -> dict[str, Any]:
