@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "cityid.enrollment",
     "cityid.cards",
     "cityid.retention",
+    "cityid.matching",
     "cityid.ops",
 ]
 
@@ -317,3 +318,7 @@ CITYID_CARD_RETURN_ADDRESS = [
 # need a shared cache (CACHES) for these to hold across them; the default in-memory cache counts per process.
 CITYID_PARTNER_CALLS_PER_MINUTE = int(os.environ.get("CITYID_PARTNER_CALLS_PER_MINUTE", "60"))
 CITYID_PARTNER_CALLS_PER_DAY = int(os.environ.get("CITYID_PARTNER_CALLS_PER_DAY", "5000"))
+# Batch duplicate detection (`cityid match pairs|train`, README "Batch duplicate detection"): Splink's backend,
+# "duckdb" (embedded, one machine) or "spark" (pyspark and a Java runtime; CITYID_SPARK_MASTER, default local[*]).
+CITYID_MATCH_BATCH_BACKEND = os.environ.get("CITYID_MATCH_BATCH_BACKEND", "duckdb")
+CITYID_SPARK_MASTER = os.environ.get("CITYID_SPARK_MASTER", "local[*]")

@@ -17,6 +17,7 @@ from cityid.bench.common import read_result, scratch_environment, scratch_postgr
 from cityid.bench.disposition import bench_disposition
 from cityid.bench.enrollment import bench_enrollment
 from cityid.bench.hold import bench_hold_rewrap
+from cityid.bench.matching import bench_matching
 from cityid.bench.pages import bench_pages, pages_table
 from cityid.bench.providers import use_key_provider
 from cityid.bench.softhsm import softhsm_available
@@ -24,7 +25,7 @@ from cityid.cli.base import CityidCommand
 
 #: The suites the issues ask for, in the order they run. ``disposition`` and ``hold`` run once per
 #: key provider, each provider in its own scratch process (a process loads one SoftHSM config).
-SUITES = ("enrollment", "disposition", "hold", "audit", "pages", "cards")
+SUITES = ("enrollment", "disposition", "hold", "audit", "pages", "cards", "matching")
 PROVIDER_SUITES = ("disposition", "hold")
 PROVIDERS = ("local", "pkcs11")
 
@@ -40,8 +41,9 @@ def _csv(text: str, allowed: tuple[str, ...], option: str) -> list[str]:
 class Command(CityidCommand):
     help = (
         "Run the benchmark suite on a scratch database: `bench --people N --out FILE.json` "
-        "[--suite enrollment,disposition,hold,audit,pages,cards] [--records N] [--entries N] [--cards N] "
-        "[--verifications N] [--pdf-cards N] [--providers local,pkcs11] "
+        "[--suite enrollment,disposition,hold,audit,pages,cards,matching] [--records N] [--entries N] "
+        "[--cards N] [--verifications N] [--pdf-cards N] [--match-records N] [--batch-records N] "
+        "[--providers local,pkcs11] "
         "[--postgres URL]. Suite pages seeds --people applicants (after --baseline of them) and times every "
         "staff page at both sizes."
     )
@@ -64,6 +66,10 @@ class Command(CityidCommand):
                             help="credential verifications timed, and as many raw ECDSA ones (suite cards)")
         parser.add_argument("--pdf-cards", type=int, default=200,
                             help="cards rendered for the card PDF rate (suite cards)")
+        parser.add_argument("--match-records", type=int, default=20_000,
+                            help="labelled synthetic records for the accuracy figures (suite matching)")
+        parser.add_argument("--batch-records", type=int, default=1_000_000,
+                            help="records deduplicated in batch (suite matching; 0 skips the batch figures)")
         parser.add_argument("--providers", default=None,
                             help="key providers for disposition and hold: local,pkcs11 (default: both when "
                                  "softhsm2-util is installed, else local)")
@@ -81,6 +87,8 @@ class Command(CityidCommand):
             raise CommandError("--baseline and --repeats must be at least 1")
         if set(suites) & set(PROVIDER_SUITES) and options["records"] < 10:
             raise CommandError("--records must be at least 10")
+        if "matching" in suites and (options["match_records"] < 100 or options["batch_records"] < 0):
+            raise CommandError("--match-records must be at least 100 and --batch-records not negative")
         if not options["in_scratch"]:
             self._respawn(options, suites)
             return
@@ -136,6 +144,12 @@ class Command(CityidCommand):
                 result["cards"] = bench_cards(cards=options["cards"], verifications=options["verifications"],
                                               pdf_cards=options["pdf_cards"],
                                               progress=lambda n: progress.advance(task, n))
+        if "matching" in suites:
+            console = Console(stderr=True)
+            result["matching"] = bench_matching(
+                scratch=Path(settings.DATA_DIR), synthetic=options["match_records"], batch=options["batch_records"],
+                progress=lambda text: console.print(f"matching: {text}"),
+            )
         write_result(options["out"], result)
 
     def _respawn(self, options: dict, suites: list[str]) -> None:
@@ -199,7 +213,8 @@ class Command(CityidCommand):
                    "--entries", str(options["entries"]), "--baseline", str(options["baseline"]),
                    "--repeats", str(options["repeats"]), "--cards", str(options["cards"]),
                    "--verifications", str(options["verifications"]), "--pdf-cards", str(options["pdf_cards"]),
-                   "--out", str(partial)]
+                   "--match-records", str(options["match_records"]),
+                   "--batch-records", str(options["batch_records"]), "--out", str(partial)]
         if provider is not None:
             command += ["--provider", provider]
         completed = subprocess.run(command, env=env)
