@@ -1,0 +1,32 @@
+"""The codes of the matching app in the label catalogue."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from cityid.ui.labels import register
+
+
+def register_labels() -> None:
+    from cityid.matching.models import AlertKind, AlertLevel, AlertStatus, CheckStatus, Decision
+
+    register("match_alert_kind", AlertKind.choices)
+    register("match_alert_level", AlertLevel.choices)
+    register("match_alert_status", AlertStatus.choices)
+    register("match_decision", Decision.choices)
+    register("match_check", CheckStatus.choices)
+    register("match_field", {
+        "given_name": _("Given name"),
+        "family_name": _("Family name"),
+        "date_of_birth": _("Date of birth"),
+        "address": _("Address"),
+        "address_line1": _("Street address"),
+        "city": _("City"),
+        "postcode": _("ZIP code"),
+        "document_number": _("Document number"),
+        "documents": _("Documents"),
+    })
+    register("audit_action", {
+        "match.alert": _("Duplicate or fraud alert opened"),
+        "match.decide": _("Fraud analyst's decision"),
+    })
