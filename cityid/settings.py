@@ -266,8 +266,10 @@ CITYID_DOCUMENT_COPIES = os.environ.get("CITYID_DOCUMENT_COPIES", "")  # "keep" 
 CITYID_KEY_PROVIDER = os.environ.get("CITYID_KEY_PROVIDER", "local")  # "local" | "pkcs11" | a dotted class path
 # Duplicate and fraud detection (cityid.matching, README "Duplicate and fraud review").
 CITYID_MATCHER_BACKEND = os.environ.get("CITYID_MATCHER_BACKEND", "memory")  # "memory" | a dotted class path
-CITYID_MATCH_REVIEW_PROBABILITY = float(os.environ.get("CITYID_MATCH_REVIEW_PROBABILITY", "0.5"))
-CITYID_MATCH_HOLD_PROBABILITY = float(os.environ.get("CITYID_MATCH_HOLD_PROBABILITY", "0.95"))
+# Above the review probability an alert opens, above the hold probability approval waits for an analyst; unset:
+# the model file's thresholds.
+CITYID_MATCH_REVIEW_PROBABILITY = os.environ.get("CITYID_MATCH_REVIEW_PROBABILITY") or None
+CITYID_MATCH_HOLD_PROBABILITY = os.environ.get("CITYID_MATCH_HOLD_PROBABILITY") or None
 CITYID_MATCH_ADDRESS_DAYS = int(os.environ.get("CITYID_MATCH_ADDRESS_DAYS", "30"))
 CITYID_MATCH_ADDRESS_APPLICANTS = int(os.environ.get("CITYID_MATCH_ADDRESS_APPLICANTS", "5"))
 CITYID_MATCH_APPROVAL_DAYS = int(os.environ.get("CITYID_MATCH_APPROVAL_DAYS", "7"))

@@ -11,6 +11,7 @@ NAV = [
     ("enrollment.queue", "enrollment:queue", _("Decision queue")),
     ("enrollment.read_alerts", "enrollment:read_alerts", _("Read alerts")),
     ("cards.read", "cards:list", _("Cards")),
+    ("matching.review", "matching:alerts", _("Duplicate and fraud alerts")),
     ("retention.read", "retention:schedules", _("Retention schedules")),
     ("retention.read", "retention:preview", _("Disposition preview")),
     ("retention.dispose", "retention:requests", _("Disposition approvals")),

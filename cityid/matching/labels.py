@@ -26,6 +26,15 @@ def register_labels() -> None:
         "document_number": _("Document number"),
         "documents": _("Documents"),
     })
+    register("match_evidence", {
+        "candidates": _("Possible duplicates"),
+        "others": _("Other applicants with this document number"),
+        "applicants": _("Applicants at this address in the window"),
+        "days": _("Window (days)"),
+        "approvals": _("Approvals in the window"),
+        "peer_median": _("Median of other approvers"),
+        "peers": _("Other approvers"),
+    })
     register("audit_action", {
         "match.alert": _("Duplicate or fraud alert opened"),
         "match.decide": _("Fraud analyst's decision"),

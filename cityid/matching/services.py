@@ -226,6 +226,12 @@ def model() -> Model:
     return _model
 
 
+def threshold(name: str) -> float:
+    """``review`` or ``hold``: the setting (``CITYID_MATCH_REVIEW_PROBABILITY``, ...) or else the model's."""
+    value = getattr(settings, f"CITYID_MATCH_{name.upper()}_PROBABILITY", None)
+    return float(value) if value not in (None, "") else float(model().thresholds[name])
+
+
 @dataclass
 class Found:
     person: Person
@@ -243,7 +249,7 @@ class CheckResult:
     @property
     def held(self) -> bool:
         return bool(self.documents) or any(
-            found.probability >= settings.CITYID_MATCH_HOLD_PROBABILITY for found in self.duplicates)
+            found.probability >= threshold("hold") for found in self.duplicates)
 
 
 def evidence_of(comparison: Any) -> list[dict[str, Any]]:
@@ -267,7 +273,7 @@ def check_record(record: PersonRecord, *, since: date, exclude: int | None = Non
     index = matcher()
     scorer = model()
     result = CheckResult()
-    review = settings.CITYID_MATCH_REVIEW_PROBABILITY
+    review = threshold("review")
     for candidate in index.candidates(record, limit=CANDIDATES + 1):
         if candidate.person.id == exclude:
             continue
@@ -314,7 +320,7 @@ def submission_check(data: EnrollmentInput, actor: Actor) -> list[str]:
     warnings = []
     if result.duplicates:
         top = result.duplicates[0].probability
-        if top >= settings.CITYID_MATCH_HOLD_PROBABILITY:
+        if top >= threshold("hold"):
             warnings.append(_("This person may already be enrolled (a %(percent)s%% match). A fraud analyst must "
                               "review the application before it can be approved.") % {"percent": int(top * 100)})
         else:
@@ -405,7 +411,7 @@ def open_alerts(*, application: Any, result: CheckResult) -> list[Alert]:
         p.id for p in result.address}
     existing = enrollment.applicants_by_id(sorted(wanted)) if wanted else {}
     alerts = []
-    hold = settings.CITYID_MATCH_HOLD_PROBABILITY
+    hold = threshold("hold")
     duplicates = [found for found in result.duplicates if found.person.id in existing][:PAIRS_KEPT]
     if duplicates:
         top = duplicates[0].probability
