@@ -305,3 +305,8 @@ if HTTPS and not SECURE_SSL_REDIRECT:
 # Audit transparency log (DESIGN.md §7): the checkpoint origin, also the name of its signing key
 # (KEYS_DIR/audit-log.key, created on first use). A log keeps its origin for life.
 CITYID_LOG_ORIGIN = os.environ.get("CITYID_LOG_ORIGIN", "audit.cityid.example")
+
+# Batch duplicate detection (`cityid match pairs|train`, README "Batch duplicate detection"): Splink's backend,
+# "duckdb" (embedded, one machine) or "spark" (pyspark and a Java runtime; CITYID_SPARK_MASTER, default local[*]).
+CITYID_MATCH_BATCH_BACKEND = os.environ.get("CITYID_MATCH_BATCH_BACKEND", "duckdb")
+CITYID_SPARK_MASTER = os.environ.get("CITYID_SPARK_MASTER", "local[*]")

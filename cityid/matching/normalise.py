@@ -55,8 +55,9 @@ def fold(text: str) -> str:
     """Lower-case ASCII words separated by single spaces: no accents, punctuation or invisible characters."""
     if not text:
         return ""
-    ascii_text = anyascii(clean_text(text, keep_joiners=False))
-    return _NON_ALNUM.sub(" ", ascii_text.lower()).strip()
+    if not (text.isascii() and text.isprintable()):  # printable ASCII has nothing to clean or transliterate
+        text = anyascii(clean_text(text, keep_joiners=False))
+    return _NON_ALNUM.sub(" ", text.lower()).strip()
 
 
 def phonetic(word: str) -> str:

@@ -170,6 +170,14 @@ def _catch_up(index: MatcherBackend) -> None:
         _high_water = max(newer)
 
 
+def install_index(index: MatcherBackend) -> None:
+    """Use ``index`` as the process's index from now on (the benchmark builds one from synthetic records)."""
+    global _index, _index_provider, _high_water
+    with _lock:
+        _index, _index_provider = index, get_provider()
+        _high_water = max(enrollment.applicant_ids_after(0) or [0])
+
+
 def reset_index() -> None:
     """Forget the process's index: the next use rebuilds it from the store."""
     global _index

@@ -16,6 +16,7 @@ from cityid.bench.common import read_result, scratch_environment, scratch_postgr
 from cityid.bench.disposition import bench_disposition
 from cityid.bench.enrollment import bench_enrollment
 from cityid.bench.hold import bench_hold_rewrap
+from cityid.bench.matching_realtime import bench_matching_realtime
 from cityid.bench.pages import bench_pages, pages_table
 from cityid.bench.providers import use_key_provider
 from cityid.bench.softhsm import softhsm_available
@@ -23,7 +24,7 @@ from cityid.cli.base import CityidCommand
 
 #: The suites the issues ask for, in the order they run. ``disposition`` and ``hold`` run once per
 #: key provider, each provider in its own scratch process (a process loads one SoftHSM config).
-SUITES = ("enrollment", "disposition", "hold", "audit", "pages")
+SUITES = ("enrollment", "disposition", "hold", "audit", "pages", "matching-realtime")
 PROVIDER_SUITES = ("disposition", "hold")
 PROVIDERS = ("local", "pkcs11")
 
@@ -39,7 +40,7 @@ def _csv(text: str, allowed: tuple[str, ...], option: str) -> list[str]:
 class Command(CityidCommand):
     help = (
         "Run the benchmark suite on a scratch database: `bench --people N --out FILE.json` "
-        "[--suite enrollment,disposition,hold,audit,pages] [--records N] [--entries N] [--providers local,pkcs11] "
+        "[--suite enrollment,disposition,hold,audit,pages,matching-realtime] [--records N] [--entries N] [--applicants N] [--queries N] [--providers local,pkcs11] "
         "[--postgres URL]. Suite pages seeds --people applicants (after --baseline of them) and times every "
         "staff page at both sizes."
     )
@@ -56,6 +57,9 @@ class Command(CityidCommand):
         parser.add_argument("--records", type=int, default=100_000,
                             help="records per cohort (suites disposition and hold)")
         parser.add_argument("--entries", type=int, default=1_000_000, help="audit log entries (suite audit)")
+        parser.add_argument("--applicants", type=int, default=1_000_000,
+                            help="applicants in the candidate index (suite matching-realtime)")
+        parser.add_argument("--queries", type=int, default=2_000, help="checks timed (suite matching-realtime)")
         parser.add_argument("--providers", default=None,
                             help="key providers for disposition and hold: local,pkcs11 (default: both when "
                                  "softhsm2-util is installed, else local)")
@@ -73,6 +77,8 @@ class Command(CityidCommand):
             raise CommandError("--baseline and --repeats must be at least 1")
         if set(suites) & set(PROVIDER_SUITES) and options["records"] < 10:
             raise CommandError("--records must be at least 10")
+        if "matching-realtime" in suites and (options["applicants"] < 10 or options["queries"] < 10):
+            raise CommandError("--applicants and --queries must be at least 10")
         if not options["in_scratch"]:
             self._respawn(options, suites)
             return
@@ -122,6 +128,11 @@ class Command(CityidCommand):
                 result["pages"] = bench_pages(options["people"], baseline=options["baseline"],
                                               repeats=options["repeats"], progress=advance)
             Console(stderr=True).print(pages_table(result["pages"]))
+        if "matching-realtime" in suites:
+            with Progress(TextColumn("matching, real time"), BarColumn(), MofNCompleteColumn()) as progress:
+                task = progress.add_task("matching", total=options["applicants"])
+                result["matching_realtime"] = bench_matching_realtime(
+                    options["applicants"], queries=options["queries"], progress=lambda n: progress.advance(task, n))
         write_result(options["out"], result)
 
     def _respawn(self, options: dict, suites: list[str]) -> None:
@@ -183,7 +194,8 @@ class Command(CityidCommand):
         command = [sys.executable, "-m", "cityid", "bench", "--in-scratch", "--suite", ",".join(suites),
                    "--people", str(options["people"]), "--records", str(options["records"]),
                    "--entries", str(options["entries"]), "--baseline", str(options["baseline"]),
-                   "--repeats", str(options["repeats"]), "--out", str(partial)]
+                   "--repeats", str(options["repeats"]), "--applicants", str(options["applicants"]),
+                   "--queries", str(options["queries"]), "--out", str(partial)]
         if provider is not None:
             command += ["--provider", provider]
         completed = subprocess.run(command, env=env)

@@ -1,0 +1,315 @@
+"""Person records from a CSV file, checked; pairs and truth files; precision, recall and F1.
+
+Pure Python (no Django). :func:`read_people` reads any CSV of person records with (some of) the
+columns of :data:`COLUMNS`, renamed with ``--map SRC=DST`` pairs, and refuses bad input with a
+:class:`BatchInputError` whose code names the trouble (an empty file, a wrong delimiter, unknown or
+repeated columns, no ``id`` column, a repeated id, an impossible date, a row of the wrong length, a
+file that is not UTF-8). Names in any script are accepted (the normaliser transliterates them).
+
+Document numbers are replaced at once by a keyed hash (HMAC-SHA-256 under a key drawn for this run and
+never written down): equal numbers still compare equal, and no number stays in memory or reaches
+Splink's tables in clear.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from cityid.core.errors import CityidError
+from cityid.matching.records import PersonRecord
+
+COLUMNS = ("id", "given_name", "family_name", "date_of_birth", "address_line1", "city", "postcode",
+           "document_number")  # fmt: skip
+PAIR_COLUMNS = ("id_l", "id_r", "probability")
+_OTHER_DELIMITERS = (";", "\t", "|")
+
+
+class BatchInputError(CityidError):
+    """A batch input file (people, truth, pairs, ``--map``) that cannot be read as it is."""
+
+
+def parse_mapping(items: Sequence[str]) -> dict[str, str]:
+    """``["surname=family_name", ...]`` -> ``{"surname": "family_name"}``, checked."""
+    mapping: dict[str, str] = {}
+    for item in items:
+        source, sep, target = item.partition("=")
+        source, target = source.strip(), target.strip()
+        if not sep or not source or not target:
+            raise BatchInputError("bad_map", item=item)
+        if target not in COLUMNS:
+            raise BatchInputError("map_target", item=item, columns=", ".join(COLUMNS))
+        mapping[source] = target
+    return mapping
+
+
+def _parse_date(text: str, line: int, column: str) -> date | None:
+    text = text.strip()
+    if not text:
+        return None
+    digits = text.replace("-", "").replace("/", "")
+    try:
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":
+            return date.fromisoformat(text)
+        if len(digits) == 8 and digits.isdigit() and len(text) == 8:  # YYYYMMDD (FEBRL)
+            return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:
+        pass
+    raise BatchInputError("bad_date", line=line, column=column)
+
+
+@dataclass
+class People:
+    """What :func:`read_people` read: the records as a ``pyarrow`` table of
+    :data:`cityid.matching.splink_model.RAW_COLUMNS`, and how many have names in a non-Latin script."""
+
+    table: Any
+    non_latin: int
+    columns: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    @property
+    def records(self) -> list[PersonRecord]:
+        """The rows as :class:`PersonRecord` (for small files: a million are better left in the table)."""
+        out = []
+        for row in self.table.to_pylist():
+            dob = row["dob"]
+            out.append(PersonRecord(
+                id=row["id"], given_name=row["given_name"] or "", family_name=row["family_name"] or "",
+                date_of_birth=date(int(dob[:4]), int(dob[4:6]), int(dob[6:8])) if dob else None,
+                address_line1=row["address_line1"] or "", city=row["city"] or "", postcode=row["postcode"] or "",
+                document_hashes=tuple(row["docs"] or ()),
+            ))
+        return out
+
+
+def _open_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BatchInputError("unreadable", path=str(path), reason=exc.strerror or "error") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BatchInputError("encoding", path=str(path)) from None
+
+
+def _header(text: str, path: Path) -> list[str]:
+    first = text.splitlines()[0] if text.strip() else ""
+    if not first.strip():
+        raise BatchInputError("empty", path=str(path))
+    header = next(csv.reader([first]))
+    if len(header) == 1:
+        for delimiter in _OTHER_DELIMITERS:
+            if delimiter in first:
+                raise BatchInputError("delimiter", path=str(path), delimiter=repr(delimiter))
+    return [name.strip() for name in header]
+
+
+def _columns(header: list[str], mapping: Mapping[str, str]) -> list[str]:
+    unknown_sources = sorted(set(mapping) - set(header))
+    if unknown_sources:
+        raise BatchInputError("map_source", names=", ".join(unknown_sources))
+    names = [mapping.get(name, name) for name in header]
+    unknown = [name for name in names if name not in COLUMNS]
+    if unknown:
+        raise BatchInputError("unknown_columns", names=", ".join(unknown), columns=", ".join(COLUMNS))
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise BatchInputError("repeated_columns", names=", ".join(repeated))
+    if "id" not in names:
+        raise BatchInputError("no_id")
+    return names
+
+
+def _check_rows(text: str, names: list[str]) -> None:
+    """Find the first bad row the slow way (after the fast reader refused the file): raises its error."""
+    reader = csv.reader(io.StringIO(text))
+    next(reader)
+    seen: set[str] = set()
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(names):
+            raise BatchInputError("row_length", line=line, got=len(row), expected=len(names))
+        values = dict(zip(names, (cell.strip() for cell in row), strict=True))
+        if not values["id"]:
+            raise BatchInputError("no_id_value", line=line)
+        if values["id"] in seen:
+            raise BatchInputError("repeated_id", line=line)
+        seen.add(values["id"])
+        _parse_date(values.get("date_of_birth", ""), line, "date_of_birth")
+
+
+_DATE_SQL = """CASE
+    WHEN regexp_full_match(d, '[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN strftime(try_strptime(d, '%Y-%m-%d'), '%Y%m%d')
+    WHEN regexp_full_match(d, '[0-9]{8}') THEN strftime(try_strptime(d, '%Y%m%d'), '%Y%m%d') END"""
+
+
+def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: bytes | None = None) -> People:
+    """The person records of the CSV file at ``path`` (columns renamed by ``mapping``), checked; document
+    numbers replaced by their keyed hash under ``key`` (a fresh random key by default)."""
+    import duckdb
+    import pyarrow as pa
+
+    text = _open_text(path)
+    names = _columns(_header(text, path), dict(mapping or {}))
+    key = key or secrets.token_bytes(32)
+    con = duckdb.connect()
+    types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names)))
+    try:
+        con.execute(
+            f"CREATE TABLE src AS SELECT row_number() OVER () + 1 AS line, * FROM read_csv(?, header = true, "
+            f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+            f"columns = {{{types}}})", [str(path)]
+        ).fetchall()
+    except duckdb.Error:
+        _check_rows(text, names)
+        raise BatchInputError("unreadable", path=str(path), reason="not a CSV file") from None
+    column = {name: f"nullif(trim(c{i}), '')" for i, name in enumerate(names)}
+
+    def value(name: str) -> str:
+        return column.get(name, "NULL::VARCHAR")
+
+    con.execute(f"""CREATE TABLE people AS SELECT line, {value('id')} AS id, {value('given_name')} AS given_name,
+        {value('family_name')} AS family_name, {value('date_of_birth')} AS d,
+        {value('address_line1')} AS address_line1, {value('city')} AS city, {value('postcode')} AS postcode,
+        {value('document_number')} AS document_number
+        FROM src WHERE NOT ({' AND '.join(f"{c} IS NULL" for c in column.values())})""").fetchall()
+    con.execute("ALTER TABLE people ADD COLUMN dob VARCHAR").fetchall()
+    con.execute(f"UPDATE people SET dob = {_DATE_SQL}").fetchall()
+    problems = con.execute("""SELECT
+        (SELECT min(line) FROM people WHERE id IS NULL),
+        (SELECT min(line) FROM (SELECT line, count(*) OVER (PARTITION BY id ORDER BY line) AS n FROM people
+                                WHERE id IS NOT NULL) WHERE n > 1),
+        (SELECT min(line) FROM people WHERE d IS NOT NULL AND dob IS NULL),
+        (SELECT count(*) FROM people)""").fetchall()[0]
+    no_id, repeated, bad_date, count = problems
+    if no_id is not None:
+        raise BatchInputError("no_id_value", line=no_id)
+    if repeated is not None:
+        raise BatchInputError("repeated_id", line=repeated)
+    if bad_date is not None:
+        raise BatchInputError("bad_date", line=bad_date, column="date_of_birth")
+    if not count:
+        raise BatchInputError("no_rows", path=str(path))
+    documents = [row[0] for row in con.execute(
+        "SELECT DISTINCT document_number FROM people WHERE document_number IS NOT NULL").fetchall()]
+    con.register("doc_map", pa.table({
+        "raw": pa.array(documents, pa.string()),
+        "hash": pa.array([keyed_hash(key, number) for number in documents], pa.string()),
+    }))
+    non_latin = con.execute(
+        "SELECT count(*) FROM people WHERE regexp_matches(coalesce(given_name, '') || coalesce(family_name, ''), "
+        "'[^\\x{0000}-\\x{024F}]')"
+    ).fetchall()[0]
+    table = con.sql("""SELECT p.id, p.given_name, p.family_name, p.dob, p.address_line1, p.postcode,
+        CASE WHEN m.hash IS NOT NULL THEN [m.hash] END AS docs, p.city
+        FROM people p LEFT JOIN doc_map m ON m.raw = p.document_number ORDER BY p.line""").to_arrow_table()
+    con.close()
+    return People(table=table, non_latin=int(non_latin[0]) if non_latin else 0, columns=tuple(names))
+
+
+def keyed_hash(key: bytes, document_number: str) -> str:
+    """The keyed hash of a document number (spaces and dashes ignored, case folded)."""
+    normal = "".join(ch for ch in document_number.upper() if ch.isalnum())
+    return hmac.new(key, normal.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def write_pairs(path: Path, pairs: Iterable[tuple[str, str, float]]) -> int:
+    """Write ``id_l,id_r,probability`` rows; returns how many."""
+    count = 0
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(PAIR_COLUMNS)
+        for a, b, p in pairs:
+            writer.writerow((a, b, f"{p:.6f}"))
+            count += 1
+    return count
+
+
+def _pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a < b else (b, a)
+
+
+def read_pairs(path: Path, threshold: float | None = None) -> set[tuple[str, str]]:
+    """The pairs of a ``id_l,id_r[,probability]`` file (those at or above ``threshold`` if given)."""
+    text = _open_text(path)
+    header = _header(text, path)
+    if "id_l" not in header or "id_r" not in header:
+        raise BatchInputError("pair_columns", path=str(path))
+    out = set()
+    for row in csv.DictReader(io.StringIO(text)):
+        if threshold is not None and row.get("probability"):
+            try:
+                if float(row["probability"]) < threshold:
+                    continue
+            except ValueError:
+                raise BatchInputError("bad_probability", path=str(path)) from None
+        out.add(_pair(row["id_l"], row["id_r"]))
+    return out
+
+
+def read_truth(path: Path) -> set[tuple[str, str]]:
+    """The true pairs of a truth file: ``id_l,id_r`` pairs, or ``id`` with a ``person`` (or ``cluster``)
+    column naming the person each record is of."""
+    text = _open_text(path)
+    header = _header(text, path)
+    if "id_l" in header and "id_r" in header:
+        return read_pairs(path)
+    label = next((name for name in ("person", "cluster") if name in header), None)
+    if "id" not in header or label is None:
+        raise BatchInputError("truth_columns", path=str(path))
+    groups: dict[str, list[str]] = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        groups.setdefault(row[label], []).append(row["id"])
+    pairs = set()
+    for ids in groups.values():
+        for i, a in enumerate(ids):
+            for b in ids[i + 1:]:
+                pairs.add(_pair(a, b))
+    return pairs
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+
+    @property
+    def precision(self) -> float:
+        found = self.true_positives + self.false_positives
+        return self.true_positives / found if found else 1.0
+
+    @property
+    def recall(self) -> float:
+        real = self.true_positives + self.false_negatives
+        return self.true_positives / real if real else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {"precision": round(self.precision, 4), "recall": round(self.recall, 4), "f1": round(self.f1, 4),
+                "true_positives": self.true_positives, "false_positives": self.false_positives,
+                "false_negatives": self.false_negatives}  # fmt: skip
+
+
+def accuracy(predicted: set[tuple[str, str]], truth: set[tuple[str, str]]) -> Accuracy:
+    """Precision, recall and F1 of ``predicted`` pairs against ``truth`` (pairs ordered ``a < b``)."""
+    tp = len(predicted & truth)
+    return Accuracy(true_positives=tp, false_positives=len(predicted) - tp, false_negatives=len(truth) - tp)

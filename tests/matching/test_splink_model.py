@@ -1,0 +1,89 @@
+"""The model in Splink: the SQL levels score as the Python scorer does; training gives a usable model."""
+
+import csv
+import random
+from datetime import date
+
+import pytest
+
+from cityid.matching import splink_model
+from cityid.matching.batch import read_people
+from cityid.matching.normalise import normalise
+from cityid.matching.records import PersonRecord
+from cityid.matching.scorer import LEVELS, Model
+from cityid.synthetic.matching_cases import COLUMNS, match_records, true_pairs
+
+
+def _records(rows):
+    out = []
+    for row in rows:
+        out.append(PersonRecord(
+            id=row["id"], given_name=row["given_name"], family_name=row["family_name"],
+            date_of_birth=date.fromisoformat(row["date_of_birth"]) if row["date_of_birth"] else None,
+            address_line1=row["address_line1"], city=row["city"], postcode=row["postcode"],
+            document_hashes=(row["document_number"],) if row["document_number"] else (),
+        ))
+    return out
+
+
+def test_sql_levels_are_the_python_levels_in_order():
+    assert set(splink_model.SQL_LEVELS) == set(LEVELS)
+    for name, labels in LEVELS.items():
+        assert len(splink_model.SQL_LEVELS[name]) == len(labels)
+        assert splink_model.SQL_LEVELS[name][-1] is None  # else
+
+
+def test_splink_scores_every_pair_as_the_python_scorer_does():
+    rows = list(match_records(400, seed=11))
+    records = _records(rows)
+    model = Model.default()
+    assert model.term_frequencies["family_name"]
+    scored = list(splink_model.predict(records, model, threshold=1e-12))
+    assert len(scored) > 50
+    by_id = {r.id: normalise(r) for r in records}
+    for a, b, probability in scored:
+        assert model.probability(by_id[a], by_id[b]) == pytest.approx(probability, rel=1e-6, abs=1e-9), (a, b)
+
+
+def test_pairs_found_are_the_labelled_duplicates():
+    rows = list(match_records(1500, seed=5))
+    found = {(a, b) for a, b, _ in splink_model.predict(_records(rows), Model.default())}
+    truth = true_pairs(rows)
+    assert len(found & truth) / len(truth) > 0.9
+    assert len(found & truth) / len(found) > 0.8
+
+
+def test_training_gives_a_model_with_every_level_and_no_rare_names(tmp_path):
+    rows = list(match_records(3000, seed=2))
+    model = splink_model.train(_records(rows), max_pairs=2e5, tf_min_count=5)
+    assert model.version and model.trained["splink"]
+    for name, labels in LEVELS.items():
+        assert tuple(level.label for level in model.levels[name]) == labels
+    exact, other = model.levels["date_of_birth"][1], model.levels["date_of_birth"][-1]
+    assert exact.weight > 5 > -5 > other.weight
+    counts = {}
+    for row in rows:
+        counts[row["family_name"].lower()] = counts.get(row["family_name"].lower(), 0) + 1
+    assert all(share * 3000 >= 5 - 1e-6 for share in model.term_frequencies["family_name"].values())
+    path = tmp_path / "m.json"
+    model.save(path)
+    assert Model.load(path).to_dict() == model.to_dict()
+
+
+def test_records_table_has_nulls_for_missing_fields():
+    table = splink_model.records_table([PersonRecord(id="x"), PersonRecord(id="y", given_name="Ana")])
+    assert table.column("given").to_pylist() == [None, "ana"]
+    assert table.column("docs").to_pylist() == [None, None]
+
+
+def test_read_people_hashes_document_numbers(tmp_path):
+    path = tmp_path / "in.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        writer.writerow(["1", "Ana", "Ruiz", "1990-01-02", "", "", "", "X 123-45"])
+        writer.writerow(["2", "Ana", "Ruiz", "19900102", "", "", "", "x12345"])
+    people = read_people(path, key=random.randbytes(32))
+    first, second = people.records
+    assert first.document_hashes == second.document_hashes
+    assert "12345" not in first.document_hashes[0] and first.date_of_birth == second.date_of_birth
