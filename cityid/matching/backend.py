@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from cityid.matching.normalise import Normalised
 from cityid.matching.records import PersonRecord
 
 #: ``subkey(key_id) -> bytes``: the matching sub-key of a provider key (raises when the key is gone).
 SubKey = Callable[[str], bytes]
 #: ``keys_of(record) -> plaintext blocking keys``: what the index hashes for a person and for a query.
-KeysOf = Callable[[PersonRecord], list[str]]
+KeysOf = Callable[[PersonRecord | Normalised], list[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,7 @@ class MatcherBackend(Protocol):
     def key_ids(self) -> set[str]:
         """The provider keys of the people held."""
 
-    def candidates(self, record: PersonRecord, *, limit: int) -> list[Candidate]:
+    def candidates(self, record: PersonRecord | Normalised, *, limit: int) -> list[Candidate]:
         """The people sharing at least one keyed blocking key with ``record``, most shared keys first."""
 
     def holders(self, key: str) -> list[Person]:

@@ -1,6 +1,6 @@
 """The default candidate index (``CITYID_MATCHER_BACKEND=memory``): in the process's memory (pure: no Django).
 
-Every person's blocking keys are hashed with HMAC-SHA-256 under the matching sub-key of the provider key that
+Every person's blocking keys are hashed with keyed BLAKE2b under the matching sub-key of the provider key that
 wraps their record (see :mod:`cityid.matching.backend`), truncated to 64 bits, and kept in two sorted NumPy
 arrays (digest, person id) plus a small dictionary of recent writes merged into them in bulk; a query hashes its
 keys under every live sub-key and looks them up with one vectorised binary search. Keys held by more than
@@ -10,20 +10,22 @@ skipped for ranking. Nothing here is ever written to disk.
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import threading
 from collections.abc import Iterable
 
 import numpy as np
 
 from cityid.matching.backend import Candidate, KeysOf, Person, SubKey
+from cityid.matching.normalise import Normalised
 from cityid.matching.records import PersonRecord
 
 MERGE_AT = 50_000  # recent-write digests kept beside the sorted arrays before merging them in
 
 
 def _digest(subkey: bytes, key: bytes) -> int:
-    return int.from_bytes(hmac.digest(subkey, key, "sha256")[:8], "little")
+    """Keyed BLAKE2b (a MAC in its own right, three times faster than HMAC-SHA-256 here), 64 bits."""
+    return int.from_bytes(hashlib.blake2b(key, key=subkey, digest_size=8).digest(), "little")
 
 
 class MemoryIndex:
@@ -147,7 +149,7 @@ class MemoryIndex:
         query = [_digest(subkey, key) for subkey in subkeys for key in keys]
         return query, digests, owners, recent
 
-    def candidates(self, record: PersonRecord, *, limit: int) -> list[Candidate]:
+    def candidates(self, record: PersonRecord | Normalised, *, limit: int) -> list[Candidate]:
         keys = [key.encode() for key in dict.fromkeys(self._keys_of(record))]
         if not keys:
             return []

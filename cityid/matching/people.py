@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 
 from cityid.matching.blocking import blocking_keys
+from cityid.matching.normalise import Normalised, normalise
 from cityid.matching.records import PersonRecord
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -47,23 +48,25 @@ def person_record(
     )
 
 
-def document_keys(record: PersonRecord) -> list[str]:
-    return [f"doc:{digest}" for digest in record.document_hashes]
+def document_keys(record: PersonRecord | Normalised) -> list[str]:
+    hashes = record.docs if isinstance(record, Normalised) else record.document_hashes
+    return [f"doc:{digest}" for digest in sorted(hashes)]
 
 
-def address_key(record: PersonRecord) -> str | None:
-    """One key per street address (line and postcode, folded); None without a street line."""
-    line = fold(record.address_line1)
-    if not line:
+def address_key(record: PersonRecord | Normalised) -> str | None:
+    """One key per street address (the model's normal form of line and postcode); None without a street line."""
+    n = record if isinstance(record, Normalised) else normalise(record)
+    if not n.address:
         return None
-    return f"addr:{line}|{fold(record.postcode).replace(' ', '')}"
+    return f"addr:{n.address}|{n.postcode}"
 
 
-def index_keys(record: PersonRecord) -> list[str]:
+def index_keys(record: PersonRecord | Normalised) -> list[str]:
     """What the candidate index hashes for a person and a query: the model's blocking keys, each document
     number's, and the address's (for the reuse and velocity signals)."""
-    keys = list(blocking_keys(record)) + document_keys(record)
-    address = address_key(record)
+    n = record if isinstance(record, Normalised) else normalise(record)
+    keys = list(blocking_keys(n)) + document_keys(n)
+    address = address_key(n)
     if address:
         keys.append(address)
     return list(dict.fromkeys(keys))

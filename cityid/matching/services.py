@@ -14,10 +14,12 @@ be approved until checked; ``cityid matching recheck`` or the next enrollment ca
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import statistics
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -47,6 +49,7 @@ from cityid.matching.models import (
     Decision,
     MatchCheck,
 )
+from cityid.matching.normalise import normalise
 from cityid.matching.people import address_key, index_keys, person_record
 from cityid.matching.records import PersonRecord
 from cityid.matching.scorer import Model
@@ -55,7 +58,7 @@ from cityid.vault.providers import get_provider
 logger = logging.getLogger(__name__)
 
 SUBKEY_LABEL = b"cityid matching index sub-key v1"  # no NUL byte: never the message of a blind index
-CANDIDATES = 32  # scored per check, most shared keys first
+CANDIDATES = 24  # scored per check, most shared keys first
 PAIRS_KEPT = 20  # others named by one alert at most
 LOAD_BATCH = 2_000
 SYSTEM = "system:matching"  # the audit log's actor for what the matcher does by itself
@@ -97,6 +100,7 @@ _index: MatcherBackend | None = None
 _index_provider: object = None  # the key provider the index was built with: another one (a test, a new
 # configuration) means another store, so the index is rebuilt
 _high_water = 0  # the highest applicant id read from the store
+_synced_at = 0.0  # when the store was last asked for applicants stored by other processes (monotonic)
 _document_key = os.urandom(32)  # only in this process's memory: document numbers are compared as HMACs under it
 
 
@@ -155,13 +159,20 @@ def matcher() -> MatcherBackend:
 
 
 def _catch_up(index: MatcherBackend) -> None:
-    global _high_water
+    """Keys destroyed elsewhere leave at every use (the provider knows at once); applicants stored by other
+    processes are read in at most every ``CITYID_MATCH_SYNC_SECONDS`` (one query)."""
+    global _high_water, _synced_at
     live = set(get_provider().key_ids())
     dropped: list[int] = []
     for key_id in index.key_ids() - live:
         dropped.extend(index.forget_key(key_id))
     if dropped:  # moved to a hold (or a new cohort) by another process? then read them back under their key
+        _normal.cache_clear()
         index.upsert(_read(applicant_ids=dropped, purpose="matching:index"))
+    now = time.monotonic()
+    if now - _synced_at < settings.CITYID_MATCH_SYNC_SECONDS:
+        return
+    _synced_at = now
     newer = enrollment.applicant_ids_after(_high_water)
     if newer:
         missing = [applicant_id for applicant_id in newer if index.get(applicant_id) is None]
@@ -183,6 +194,7 @@ def reset_index() -> None:
     global _index
     with _lock:
         _index = None
+        _normal.cache_clear()
 
 
 def rebuild_index(*, actor: Actor | None) -> int:
@@ -197,6 +209,7 @@ def forget_key(key_id: str) -> None:
     index = _index
     if index is not None and _index_provider is get_provider():
         dropped = index.forget_key(key_id)
+        _normal.cache_clear()
         if dropped:
             logger.info("matching: %d people left the candidate index with their key", len(dropped))
 
@@ -225,6 +238,9 @@ def records_moved(record_keys: list[Any]) -> None:
 
 
 _model: Model | None = None
+#: The comparable form of the people scored most often (a candidate's record is normalised once, not per check).
+#: Cleared whenever people leave the index with their key: it must not remember them either.
+_normal = functools.lru_cache(maxsize=50_000)(normalise)
 
 
 def model() -> Model:
@@ -282,22 +298,23 @@ def check_record(record: PersonRecord, *, since: date, exclude: int | None = Non
     scorer = model()
     result = CheckResult()
     review = threshold("review")
-    for candidate in index.candidates(record, limit=CANDIDATES + 1):
+    query = normalise(record)
+    for candidate in index.candidates(query, limit=CANDIDATES + 1):
         if candidate.person.id == exclude:
             continue
-        comparison = scorer.score(record, candidate.person.record)
+        comparison = scorer.score(query, _normal(candidate.person.record))
         if comparison.probability >= review:
             result.duplicates.append(Found(candidate.person, float(comparison.probability),
                                            float(comparison.match_weight), evidence_of(comparison)))
     result.duplicates.sort(key=lambda found: -found.probability)
     same = {found.person.id for found in result.duplicates}
     others: dict[int, Person] = {}
-    for digest in record.document_hashes:
+    for digest in sorted(query.docs):
         for person in index.holders(f"doc:{digest}"):
             if person.id != exclude and person.id not in same:
                 others[person.id] = person
     result.documents = list(others.values())
-    key = address_key(record)
+    key = address_key(query)
     if key:
         start = since - timedelta(days=settings.CITYID_MATCH_ADDRESS_DAYS)
         recent = [p for p in index.holders(key) if p.id != exclude and start <= p.since <= since]

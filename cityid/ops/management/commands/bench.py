@@ -40,7 +40,8 @@ def _csv(text: str, allowed: tuple[str, ...], option: str) -> list[str]:
 class Command(CityidCommand):
     help = (
         "Run the benchmark suite on a scratch database: `bench --people N --out FILE.json` "
-        "[--suite enrollment,disposition,hold,audit,pages,matching-realtime] [--records N] [--entries N] [--applicants N] [--queries N] [--providers local,pkcs11] "
+        "[--suite enrollment,disposition,hold,audit,pages,matching-realtime] [--records N] [--entries N] "
+        "[--applicants N] [--queries N] [--providers local,pkcs11] "
         "[--postgres URL]. Suite pages seeds --people applicants (after --baseline of them) and times every "
         "staff page at both sizes."
     )
