@@ -59,4 +59,5 @@ def test_an_analyst_opens_an_alert_compares_and_decides(browser, live_server, st
     decision = AuditEntry.objects.get(action="match.decide")
     assert (decision.actor, decision.target, decision.purpose) == (
         f"staff:{analyst.pk}", alert.ref, "pair:1:different_people")
-    assert AuditEntry.objects.filter(action="personal.read", actor=f"staff:{analyst.pk}", purpose=alert.ref).count() == 2
+    reads = AuditEntry.objects.filter(action="personal.read", actor=f"staff:{analyst.pk}", purpose=alert.ref)
+    assert reads.count() == 2
