@@ -26,6 +26,23 @@ def register_labels() -> None:
         "document_number": _("Document number"),
         "documents": _("Documents"),
     })
+    register("match_level", {  # the model's comparison levels (cityid/matching/scorer.py LEVELS)
+        "null": _("Missing on one side"),
+        "exact": _("Exactly the same"),
+        "nickname": _("A nickname of the other"),
+        "jaro_winkler_0.92": _("Very similar spelling"),
+        "jaro_winkler_0.80": _("Similar spelling"),
+        "phonetic": _("Sounds the same"),
+        "one_part": _("One part of the name the same"),
+        "day_month_swapped": _("Day and month swapped"),
+        "one_digit": _("One digit different"),
+        "same_year": _("Same year only"),
+        "tokens_0.6": _("Mostly the same words"),
+        "postcode": _("Same ZIP code only"),
+        "shared": _("A document number in common"),
+        "same": _("The same"),
+        "else": _("Different"),
+    })
     register("match_evidence", {
         "candidates": _("Possible duplicates"),
         "others": _("Other applicants with this document number"),
