@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cityid.core.errors import CityidError
-from cityid.matching.records import PersonRecord
+from cityid.matching.records import PersonRecord, document_variants, normal_document_number
 
 COLUMNS = ("id", "given_name", "family_name", "date_of_birth", "address_line1", "city", "postcode",
            "document_number")  # fmt: skip
@@ -88,7 +88,7 @@ class People:
                 id=row["id"], given_name=row["given_name"] or "", family_name=row["family_name"] or "",
                 date_of_birth=date(int(dob[:4]), int(dob[4:6]), int(dob[6:8])) if dob else None,
                 address_line1=row["address_line1"] or "", city=row["city"] or "", postcode=row["postcode"] or "",
-                document_hashes=tuple(row["docs"] or ()),
+                document_hashes=tuple(row["docs"] or ()), document_variants=tuple(row["doc_variants"] or ()),
             ))
         return out
 
@@ -209,13 +209,15 @@ def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: by
     con.register("doc_map", pa.table({
         "raw": pa.array(documents, pa.string()),
         "hash": pa.array([keyed_hash(key, number) for number in documents], pa.string()),
+        "variants": pa.array([[keyed_hash(key, v) for v in document_variants(number)] or None
+                              for number in documents], pa.list_(pa.string())),
     }))
     non_latin = con.execute(
         "SELECT count(*) FROM people WHERE regexp_matches(coalesce(given_name, '') || coalesce(family_name, ''), "
         "'[^\\x{0000}-\\x{024F}]')"
     ).fetchall()[0]
     table = con.sql("""SELECT p.id, p.given_name, p.family_name, p.dob, p.address_line1, p.postcode,
-        CASE WHEN m.hash IS NOT NULL THEN [m.hash] END AS docs, p.city
+        CASE WHEN m.hash IS NOT NULL THEN [m.hash] END AS docs, m.variants AS doc_variants, p.city
         FROM people p LEFT JOIN doc_map m ON m.raw = p.document_number ORDER BY p.line""").to_arrow_table()
     con.close()
     return People(table=table, non_latin=int(non_latin[0]) if non_latin else 0, columns=tuple(names))
@@ -223,7 +225,7 @@ def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: by
 
 def keyed_hash(key: bytes, document_number: str) -> str:
     """The keyed hash of a document number (spaces and dashes ignored, case folded)."""
-    normal = "".join(ch for ch in document_number.upper() if ch.isalnum())
+    normal = normal_document_number(document_number)
     return hmac.new(key, normal.encode(), hashlib.sha256).hexdigest()[:32]
 
 

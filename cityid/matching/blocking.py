@@ -10,7 +10,10 @@ The keys are chosen so that each kind of near-duplicate the model must catch sha
   that keep the sound, transposed given and family names, a typo or missing date of birth;
 * ``fy:`` a family-name part's phonetic code and the birth year — a mistyped day or month with
   a new given-name spelling;
-* ``doc:`` each document number's keyed hash — the same document, whatever else changed.
+* ``doc:`` each document number's keyed hash — the same document, whatever else changed;
+  ``docv:`` the keyed hashes of its one-deletion variants — the same document mistyped;
+* ``pg:`` and ``pf:`` the postcode with the given name's, or a family-name part's, phonetic code — the
+  other name mistyped beyond its sound and the date of birth missing or wrong.
 
 The batch run (:mod:`cityid.matching.splink_model`) blocks on the same keys, as columns.
 """
@@ -46,9 +49,17 @@ def family_year_keys(n: Normalised) -> list[str]:
     return [f"fy:{code}|{n.dob[:4]}" for code in _family_codes(n)]
 
 
+def postcode_keys(n: Normalised) -> list[str]:
+    if not n.postcode:
+        return []
+    keys = [f"pg:{n.postcode}|{n.given_phon}"] if n.given_phon else []
+    return keys + [f"pf:{n.postcode}|{code}" for code in _family_codes(n)[:1]]
+
+
 def normalised_keys(n: Normalised) -> list[str]:
     """The blocking keys of a normalised record, without repeats, in a stable order."""
-    keys = [dob_key(n), *name_keys(n), *family_year_keys(n), *(f"doc:{d}" for d in sorted(n.docs))]
+    keys = [dob_key(n), *name_keys(n), *family_year_keys(n), *postcode_keys(n), *(f"doc:{d}" for d in sorted(n.docs)),
+            *(f"docv:{v}" for v in sorted(n.doc_variants))]
     return list(dict.fromkeys(k for k in keys if k))
 
 

@@ -120,6 +120,7 @@ class Normalised:
     postcode: str
     city: str
     docs: frozenset[str]
+    doc_variants: frozenset[str]
 
     @property
     def year(self) -> str:
@@ -149,4 +150,5 @@ def normalise(record: PersonRecord) -> Normalised:
         postcode=postcode_key(record.postcode),
         city=fold(record.city),
         docs=frozenset(record.document_hashes),
+        doc_variants=frozenset(record.document_variants),
     )

@@ -39,11 +39,13 @@ DEFAULT_PATH = Path(__file__).parent / "models" / "default.json"
 
 #: The comparison levels of each field, in the order they are tried (the first that holds wins).
 LEVELS: dict[str, tuple[str, ...]] = {
-    "given_name": ("null", "exact", "nickname", "jaro_winkler_0.92", "jaro_winkler_0.80", "phonetic", "else"),
-    "family_name": ("null", "exact", "one_part", "jaro_winkler_0.92", "jaro_winkler_0.80", "phonetic", "else"),
+    "given_name": ("null", "exact", "transposed", "nickname", "jaro_winkler_0.92", "jaro_winkler_0.80", "phonetic",
+                   "else"),
+    "family_name": ("null", "exact", "transposed", "one_part", "jaro_winkler_0.92", "jaro_winkler_0.80", "phonetic",
+                    "else"),
     "date_of_birth": ("null", "exact", "day_month_swapped", "one_digit", "same_year", "else"),
-    "address": ("null", "exact", "tokens_0.6", "postcode", "else"),
-    "documents": ("null", "shared", "else"),
+    "address": ("null", "exact", "jaro_winkler_0.90", "tokens_0.6", "postcode", "else"),
+    "documents": ("null", "shared", "one_edit", "else"),
 }
 #: Levels whose weight is adjusted by the term frequency of the (shared) value.
 TF_LEVELS = {"given_name": "exact", "family_name": "exact"}
@@ -51,6 +53,7 @@ FIELDS = tuple(LEVELS)
 
 JW_HIGH = 0.92
 JW_LOW = 0.80
+JW_ADDRESS = 0.90
 TOKEN_JACCARD = 0.6
 
 
@@ -58,21 +61,29 @@ def _transposed(a: Normalised, b: Normalised) -> bool:
     return bool(a.given) and a.given == b.family and a.family == b.given
 
 
+def _crossed(a: Normalised, b: Normalised) -> bool:
+    """Given and family names swapped, each perhaps mistyped."""
+    return (bool(a.family) and bool(b.family) and JaroWinkler.similarity(a.given, b.family) >= JW_HIGH
+            and JaroWinkler.similarity(a.family, b.given) >= JW_HIGH)  # fmt: skip
+
+
 def given_level(a: Normalised, b: Normalised) -> int:
     if not a.given or not b.given:
         return 0
     if a.given == b.given or _transposed(a, b):
         return 1
-    if a.given_canon & b.given_canon:
+    if _crossed(a, b):
         return 2
+    if a.given_canon & b.given_canon:
+        return 3
     jw = JaroWinkler.similarity(a.given, b.given)
     if jw >= JW_HIGH:
-        return 3
-    if jw >= JW_LOW:
         return 4
-    if a.given_phon == b.given_phon:
+    if jw >= JW_LOW:
         return 5
-    return 6
+    if a.given_phon == b.given_phon:
+        return 6
+    return 7
 
 
 def family_level(a: Normalised, b: Normalised) -> int:
@@ -80,16 +91,18 @@ def family_level(a: Normalised, b: Normalised) -> int:
         return 0
     if a.family == b.family or _transposed(a, b):
         return 1
-    if a.family_parts & b.family_parts:
+    if a.given and b.given and _crossed(a, b):
         return 2
+    if a.family_parts & b.family_parts:
+        return 3
     jw = JaroWinkler.similarity(a.family, b.family)
     if jw >= JW_HIGH:
-        return 3
-    if jw >= JW_LOW:
         return 4
-    if a.family_phons & b.family_phons:
+    if jw >= JW_LOW:
         return 5
-    return 6
+    if a.family_phons & b.family_phons:
+        return 6
+    return 7
 
 
 def dob_level(a: Normalised, b: Normalised) -> int:
@@ -110,21 +123,25 @@ def dob_level(a: Normalised, b: Normalised) -> int:
 def address_level(a: Normalised, b: Normalised) -> int:
     if (not a.address and not a.postcode) or (not b.address and not b.postcode):
         return 0
-    if a.address and a.address == b.address:
-        return 1
-    if a.address_tokens and b.address_tokens:
+    if a.address and b.address:
+        if a.address == b.address:
+            return 1
+        if JaroWinkler.similarity(a.address, b.address) >= JW_ADDRESS:
+            return 2
         shared = len(a.address_tokens & b.address_tokens)
         if shared and shared / len(a.address_tokens | b.address_tokens) >= TOKEN_JACCARD:
-            return 2
+            return 3
     if a.postcode and a.postcode == b.postcode:
-        return 3
-    return 4
+        return 4
+    return 5
 
 
 def documents_level(a: Normalised, b: Normalised) -> int:
     if not a.docs or not b.docs:
         return 0
-    return 1 if a.docs & b.docs else 2
+    if a.docs & b.docs:
+        return 1
+    return 2 if a.doc_variants & b.doc_variants else 3
 
 
 LEVEL_FUNCTIONS: dict[str, Callable[[Normalised, Normalised], int]] = {

@@ -30,7 +30,7 @@ from typing import Any
 
 from cityid.matching.normalise import ADDRESS_WORDS, canonical_given, fold, name_parts, phonetic
 from cityid.matching.records import PersonRecord
-from cityid.matching.scorer import FIELDS, JW_HIGH, JW_LOW, LEVELS, TF_LEVELS, TOKEN_JACCARD, Level, Model
+from cityid.matching.scorer import FIELDS, JW_ADDRESS, JW_HIGH, JW_LOW, LEVELS, TF_LEVELS, TOKEN_JACCARD, Level, Model
 
 BACKENDS = ("duckdb", "spark")
 #: The least m of a level: EM gives 0 to a level it saw no match at, which would make one field's
@@ -43,10 +43,13 @@ _JACCARD = (
     "len(list_intersect(address_tokens_l, address_tokens_r)) / "
     f"len(list_distinct(list_concat(address_tokens_l, address_tokens_r))) >= {TOKEN_JACCARD}"
 )
+_CROSSED = (f"jaro_winkler_similarity(given_l, family_r) >= {JW_HIGH} AND "
+            f"jaro_winkler_similarity(family_l, given_r) >= {JW_HIGH}")
 SQL_LEVELS: dict[str, tuple[str | None, ...]] = {
     "given_name": (
         "given_l IS NULL OR given_r IS NULL",
         "given_l = given_r OR (given_l = family_r AND family_l = given_r)",
+        _CROSSED,
         "list_has_any(given_canon_l, given_canon_r)",
         f"jaro_winkler_similarity(given_l, given_r) >= {JW_HIGH}",
         f"jaro_winkler_similarity(given_l, given_r) >= {JW_LOW}",
@@ -56,6 +59,7 @@ SQL_LEVELS: dict[str, tuple[str | None, ...]] = {
     "family_name": (
         "family_l IS NULL OR family_r IS NULL",
         "family_l = family_r OR (given_l = family_r AND family_l = given_r)",
+        _CROSSED,
         "list_has_any(family_parts_l, family_parts_r)",
         f"jaro_winkler_similarity(family_l, family_r) >= {JW_HIGH}",
         f"jaro_winkler_similarity(family_l, family_r) >= {JW_LOW}",
@@ -74,6 +78,7 @@ SQL_LEVELS: dict[str, tuple[str | None, ...]] = {
     "address": (
         "(address_l IS NULL AND postcode_l IS NULL) OR (address_r IS NULL AND postcode_r IS NULL)",
         "address_l = address_r",
+        f"jaro_winkler_similarity(address_l, address_r) >= {JW_ADDRESS}",
         _JACCARD,
         "postcode_l = postcode_r",
         None,
@@ -81,13 +86,14 @@ SQL_LEVELS: dict[str, tuple[str | None, ...]] = {
     "documents": (
         "docs_l IS NULL OR docs_r IS NULL",
         "list_has_any(docs_l, docs_r)",
+        "list_has_any(doc_variants_l, doc_variants_r)",
         None,
     ),
 }
 #: The column each term-frequency level is adjusted by.
 TF_COLUMNS = {"given_name": "given", "family_name": "family"}
 #: Splink's blocking rules for prediction: the blocking keys of :mod:`cityid.matching.blocking` as columns.
-BLOCKING_COLUMNS = ("dob_key", "name_key", "family_year_key", "doc_key")
+BLOCKING_COLUMNS = ("dob_key", "name_key", "family_year_key", "doc_key", "postcode_given_key", "postcode_family_key")
 #: Deterministic rules for the prior: near-certain matches.
 _DETERMINISTIC = (
     "l.given = r.given AND l.family = r.family AND l.dob = r.dob",
@@ -135,7 +141,8 @@ def settings_for(model: Model | None, *, dialect: str = "duckdb", tf: bool = Tru
         "probability_two_random_records_match": model.prior if model else 1e-6,
         "comparisons": comparisons,
         "blocking_rules_to_generate_predictions": [
-            {"blocking_rule": f"l.{column} = r.{column}"} for column in BLOCKING_COLUMNS
+            *({"blocking_rule": f"l.{column} = r.{column}"} for column in BLOCKING_COLUMNS),
+            {"blocking_rule": "l.doc_variants = r.doc_variants", "arrays_to_explode": ["doc_variants"]},
         ],
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": False,
@@ -163,9 +170,9 @@ def _family(text: str) -> tuple[str | None, list[str] | None, list[str] | None]:
     return folded, sorted(set(parts)), sorted({phonetic(p) for p in parts})
 
 
-RAW_COLUMNS = ("id", "given_name", "family_name", "dob", "address_line1", "postcode", "docs")
+RAW_COLUMNS = ("id", "given_name", "family_name", "dob", "address_line1", "postcode", "docs", "doc_variants")
 COLUMNS = ("id", "given", "given_canon", "given_phon", "family", "family_parts", "family_phons", "dob",
-           "address", "address_tokens", "postcode", "docs", *BLOCKING_COLUMNS)  # fmt: skip
+           "address", "address_tokens", "postcode", "docs", "doc_variants", *BLOCKING_COLUMNS)  # fmt: skip
 
 
 def raw_table(records: Iterable[PersonRecord]) -> Any:
@@ -176,10 +183,10 @@ def raw_table(records: Iterable[PersonRecord]) -> Any:
     for r in records:
         for column, value in zip(columns, (
             r.id, r.given_name, r.family_name, r.date_of_birth.strftime("%Y%m%d") if r.date_of_birth else None,
-            r.address_line1, r.postcode, list(r.document_hashes) or None,
+            r.address_line1, r.postcode, list(r.document_hashes) or None, list(r.document_variants) or None,
         ), strict=True):
             column.append(value)
-    types = [pa.string()] * 6 + [pa.list_(pa.string())]
+    types = [pa.string()] * 6 + [pa.list_(pa.string())] * 2
     return pa.table([pa.array(c, type=t) for c, t in zip(columns, types, strict=True)], names=list(RAW_COLUMNS))
 
 
@@ -202,7 +209,8 @@ def _normalise_sql() -> str:
         SELECT r.id, g.given, g.given_canon, g.given_phon, f.family, f.family_parts, f.family_phons,
                nullif(r.dob, '') AS dob, {tokens} AS tokens,
                nullif(upper(replace({folded('r.postcode', 'op')}, ' ', '')), '') AS postcode,
-               CASE WHEN len(r.docs) > 0 THEN list_sort(list_distinct(r.docs)) END AS docs
+               CASE WHEN len(r.docs) > 0 THEN list_sort(list_distinct(r.docs)) END AS docs,
+               CASE WHEN len(r.doc_variants) > 0 THEN list_distinct(r.doc_variants) END AS doc_variants
         FROM raw r
         LEFT JOIN given_map g ON g.raw = r.given_name
         LEFT JOIN family_map f ON f.raw = r.family_name
@@ -215,13 +223,16 @@ def _normalise_sql() -> str:
     SELECT id, given, given_canon, given_phon, family, family_parts, family_phons, dob,
            nullif(array_to_string(tokens, ' '), '') AS address,
            CASE WHEN len(tokens) > 0 THEN list_sort(list_distinct(tokens)) END AS address_tokens,
-           postcode, docs,
+           postcode, docs, doc_variants,
            CASE WHEN dob IS NOT NULL THEN substr(dob, 1, 4) || least(substr(dob, 5, 2), substr(dob, 7, 2))
                 || greatest(substr(dob, 5, 2), substr(dob, 7, 2)) END AS dob_key,
            CASE WHEN given_phon <> '' AND code <> '' THEN least(given_phon, code) || '|' || greatest(given_phon, code)
                 END AS name_key,
            CASE WHEN code <> '' AND dob IS NOT NULL THEN code || '|' || substr(dob, 1, 4) END AS family_year_key,
-           docs[1] AS doc_key
+           docs[1] AS doc_key,
+           CASE WHEN postcode IS NOT NULL AND given_phon <> '' THEN postcode || '|' || given_phon END
+               AS postcode_given_key,
+           CASE WHEN postcode IS NOT NULL AND code <> '' THEN postcode || '|' || code END AS postcode_family_key
     FROM keyed
     """
 
@@ -275,6 +286,17 @@ def records_table(records: Iterable[PersonRecord] | Any) -> Any:
 # -- backends ----------------------------------------------------------------------------------------
 
 
+def spark_session(master: str = "local[*]") -> Any:
+    """A SparkSession on ``master`` with Splink's similarity functions (jaro_winkler, damerau_levenshtein)."""
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    return (SparkSession.builder.master(master).appName("cityid-match")
+            .config("spark.jars", similarity_jar_location())
+            .config("spark.sql.shuffle.partitions", "8")
+            .getOrCreate())  # fmt: skip
+
+
 def _db_api(backend: str, spark: Any = None) -> Any:
     if backend == "duckdb":
         from splink import DuckDBAPI
@@ -283,11 +305,7 @@ def _db_api(backend: str, spark: Any = None) -> Any:
     if backend == "spark":
         from splink import SparkAPI
 
-        if spark is None:
-            from pyspark.sql import SparkSession
-
-            spark = SparkSession.builder.master("local[*]").appName("cityid-match").getOrCreate()
-        return SparkAPI(spark_session=spark)
+        return SparkAPI(spark_session=spark or spark_session())
     raise ValueError(f"unknown batch backend {backend!r}; one of {', '.join(BACKENDS)}")
 
 
@@ -338,9 +356,9 @@ def predict(
             for a, b, p in zip(ids_l, ids_r, probs, strict=True):
                 yield (a, b, p) if a < b else (b, a, p)
     else:
-        for row in result.as_record_list():
-            a, b = row["id_l"], row["id_r"]
-            yield (a, b, row["match_probability"]) if a < b else (b, a, row["match_probability"])
+        for row in result.as_spark_dataframe().select("id_l", "id_r", "match_probability").toLocalIterator():
+            a, b, p = row[0], row[1], row[2]
+            yield (a, b, p) if a < b else (b, a, p)
     result.drop_table_from_database_and_remove_from_cache()
 
 

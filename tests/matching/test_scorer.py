@@ -21,6 +21,13 @@ def levels(a: PersonRecord, b: PersonRecord) -> dict[str, str]:
     return {name: LEVELS[name][i] for name, i in zip(FIELDS, vector, strict=True)}
 
 
+def test_address_levels():
+    assert levels(BASE, replace(BASE, address_line1="350 East 149th Streets"))["address"] == "jaro_winkler_0.90"
+    assert levels(BASE, replace(BASE, address_line1="Apt 4 350 East 149 St"))["address"] == "tokens_0.6"
+    assert levels(BASE, replace(BASE, address_line1="1 Main Street"))["address"] == "postcode"
+    assert levels(BASE, replace(BASE, address_line1="1 Main Street", postcode="11111"))["address"] == "else"
+
+
 def test_levels_of_each_field():
     assert levels(BASE, replace(BASE, id="b")) == {
         "given_name": "exact", "family_name": "exact", "date_of_birth": "exact", "address": "exact",
@@ -118,3 +125,17 @@ def test_weight_and_probability_are_inverse():
     for p in (0.001, 0.5, 0.9, 0.999):
         assert probability_of(weight_of(p)) == pytest.approx(p)
     assert probability_of(1000) == 1.0 and probability_of(-1000) == 0.0
+
+
+def test_document_numbers_one_typo_apart_agree_through_their_variants_only():
+    from cityid.matching.records import document_variants
+
+    def docs(number: str) -> dict:
+        return {"document_hashes": (f"h({number})",), "document_variants": tuple(f"h({v})" for v in
+                                                                               document_variants(number))}
+
+    a = replace(BASE, **docs("X1234567"))
+    assert levels(a, replace(BASE, **docs("X1234587")))["documents"] == "one_edit"  # one digit changed
+    assert levels(a, replace(BASE, **docs("X1243567")))["documents"] == "one_edit"  # two digits swapped
+    assert levels(a, replace(BASE, **docs("X123456")))["documents"] == "one_edit"  # one dropped
+    assert levels(a, replace(BASE, **docs("X7654321")))["documents"] == "else"

@@ -57,12 +57,14 @@ def _threshold(value: str | None) -> float | None:
 
 
 def _spark() -> Any:
+    from cityid.matching.splink_model import spark_session
+
     try:
-        from pyspark.sql import SparkSession
+        import pyspark  # noqa: F401
     except ImportError:
         raise CommandError("CITYID_MATCH_BATCH_BACKEND=spark needs pyspark and a Java runtime "
-                           "(pip install pyspark; apt-get install default-jre-headless)") from None  # fmt: skip
-    return SparkSession.builder.master(settings.CITYID_SPARK_MASTER).appName("cityid-match").getOrCreate()
+                           "(pip install pyspark==4.3.0; apt-get install openjdk-17-jre-headless)") from None
+    return spark_session(settings.CITYID_SPARK_MASTER)
 
 
 class Command(RawHelp, CityidCommand):

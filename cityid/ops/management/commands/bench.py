@@ -16,6 +16,7 @@ from cityid.bench.common import read_result, scratch_environment, scratch_postgr
 from cityid.bench.disposition import bench_disposition
 from cityid.bench.enrollment import bench_enrollment
 from cityid.bench.hold import bench_hold_rewrap
+from cityid.bench.matching import bench_matching
 from cityid.bench.matching_realtime import bench_matching_realtime
 from cityid.bench.pages import bench_pages, pages_table
 from cityid.bench.providers import use_key_provider
@@ -24,7 +25,7 @@ from cityid.cli.base import CityidCommand
 
 #: The suites the issues ask for, in the order they run. ``disposition`` and ``hold`` run once per
 #: key provider, each provider in its own scratch process (a process loads one SoftHSM config).
-SUITES = ("enrollment", "disposition", "hold", "audit", "pages", "matching-realtime")
+SUITES = ("enrollment", "disposition", "hold", "audit", "pages", "matching", "matching-realtime")
 PROVIDER_SUITES = ("disposition", "hold")
 PROVIDERS = ("local", "pkcs11")
 
@@ -40,8 +41,9 @@ def _csv(text: str, allowed: tuple[str, ...], option: str) -> list[str]:
 class Command(CityidCommand):
     help = (
         "Run the benchmark suite on a scratch database: `bench --people N --out FILE.json` "
-        "[--suite enrollment,disposition,hold,audit,pages,matching-realtime] [--records N] [--entries N] "
-        "[--applicants N] [--queries N] [--providers local,pkcs11] "
+        "[--suite enrollment,disposition,hold,audit,pages,matching,matching-realtime] [--records N] "
+        "[--entries N] [--match-records N] [--batch-records N] [--applicants N] [--queries N] "
+        "[--providers local,pkcs11] "
         "[--postgres URL]. Suite pages seeds --people applicants (after --baseline of them) and times every "
         "staff page at both sizes."
     )
@@ -61,6 +63,10 @@ class Command(CityidCommand):
         parser.add_argument("--applicants", type=int, default=1_000_000,
                             help="applicants in the candidate index (suite matching-realtime)")
         parser.add_argument("--queries", type=int, default=2_000, help="checks timed (suite matching-realtime)")
+        parser.add_argument("--match-records", type=int, default=20_000,
+                            help="labelled synthetic records for the accuracy figures (suite matching)")
+        parser.add_argument("--batch-records", type=int, default=1_000_000,
+                            help="records deduplicated in batch (suite matching; 0 skips the batch figures)")
         parser.add_argument("--providers", default=None,
                             help="key providers for disposition and hold: local,pkcs11 (default: both when "
                                  "softhsm2-util is installed, else local)")
@@ -78,8 +84,10 @@ class Command(CityidCommand):
             raise CommandError("--baseline and --repeats must be at least 1")
         if set(suites) & set(PROVIDER_SUITES) and options["records"] < 10:
             raise CommandError("--records must be at least 10")
-        if "matching-realtime" in suites and (options["applicants"] < 10 or options["queries"] < 10):
+        if set(suites) & {"matching", "matching-realtime"} and (options["applicants"] < 10 or options["queries"] < 10):
             raise CommandError("--applicants and --queries must be at least 10")
+        if "matching" in suites and (options["match_records"] < 100 or options["batch_records"] < 0):
+            raise CommandError("--match-records must be at least 100 and --batch-records not negative")
         if not options["in_scratch"]:
             self._respawn(options, suites)
             return
@@ -129,7 +137,13 @@ class Command(CityidCommand):
                 result["pages"] = bench_pages(options["people"], baseline=options["baseline"],
                                               repeats=options["repeats"], progress=advance)
             Console(stderr=True).print(pages_table(result["pages"]))
-        if "matching-realtime" in suites:
+        if "matching" in suites:
+            console = Console(stderr=True)
+            result["matching"] = bench_matching(
+                scratch=Path(settings.DATA_DIR), synthetic=options["match_records"], batch=options["batch_records"],
+                progress=lambda text: console.print(f"matching: {text}"),
+            )
+        if set(suites) & {"matching", "matching-realtime"}:  # the suite matching includes it
             with Progress(TextColumn("matching, real time"), BarColumn(), MofNCompleteColumn()) as progress:
                 task = progress.add_task("matching", total=options["applicants"])
                 result["matching_realtime"] = bench_matching_realtime(
@@ -195,7 +209,8 @@ class Command(CityidCommand):
         command = [sys.executable, "-m", "cityid", "bench", "--in-scratch", "--suite", ",".join(suites),
                    "--people", str(options["people"]), "--records", str(options["records"]),
                    "--entries", str(options["entries"]), "--baseline", str(options["baseline"]),
-                   "--repeats", str(options["repeats"]), "--applicants", str(options["applicants"]),
+                   "--repeats", str(options["repeats"]), "--match-records", str(options["match_records"]),
+                   "--batch-records", str(options["batch_records"]), "--applicants", str(options["applicants"]),
                    "--queries", str(options["queries"]), "--out", str(partial)]
         if provider is not None:
             command += ["--provider", provider]
