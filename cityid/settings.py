@@ -264,6 +264,18 @@ CITYID_STAGED_UPLOAD_HOURS = int(os.environ.get("CITYID_STAGED_UPLOAD_HOURS", "1
 CITYID_RULES_FILE = os.environ.get("CITYID_RULES_FILE", str(PACKAGE_DIR / "enrollment" / "rules" / "idnyc.json"))
 CITYID_DOCUMENT_COPIES = os.environ.get("CITYID_DOCUMENT_COPIES", "")  # "keep" | "none" | "" (use the rules file)
 CITYID_KEY_PROVIDER = os.environ.get("CITYID_KEY_PROVIDER", "local")  # "local" | "pkcs11" | a dotted class path
+# Duplicate and fraud detection (cityid.matching, README "Duplicate and fraud review").
+CITYID_MATCHER_BACKEND = os.environ.get("CITYID_MATCHER_BACKEND", "memory")  # "memory" | a dotted class path
+# Above the review probability an alert opens, above the hold probability approval waits for an analyst; unset:
+# the model file's thresholds.
+CITYID_MATCH_REVIEW_PROBABILITY = os.environ.get("CITYID_MATCH_REVIEW_PROBABILITY") or None
+CITYID_MATCH_HOLD_PROBABILITY = os.environ.get("CITYID_MATCH_HOLD_PROBABILITY") or None
+CITYID_MATCH_SYNC_SECONDS = float(os.environ.get("CITYID_MATCH_SYNC_SECONDS", "1"))  # other processes' enrollments
+CITYID_MATCH_ADDRESS_DAYS = int(os.environ.get("CITYID_MATCH_ADDRESS_DAYS", "30"))
+CITYID_MATCH_ADDRESS_APPLICANTS = int(os.environ.get("CITYID_MATCH_ADDRESS_APPLICANTS", "5"))
+CITYID_MATCH_APPROVAL_DAYS = int(os.environ.get("CITYID_MATCH_APPROVAL_DAYS", "7"))
+CITYID_MATCH_APPROVAL_RATIO = float(os.environ.get("CITYID_MATCH_APPROVAL_RATIO", "3"))
+CITYID_MATCH_APPROVAL_MINIMUM = int(os.environ.get("CITYID_MATCH_APPROVAL_MINIMUM", "20"))
 # Where the keys that sign checkpoints and certificates live: "file" | "pkcs11" (follows the key provider).
 CITYID_SIGNER = os.environ.get("CITYID_SIGNER") or ("pkcs11" if CITYID_KEY_PROVIDER == "pkcs11" else "file")
 # New signing keys: "auto" (Ed25519; ECDSA P-256 in a token without Ed25519) | "ed25519" | "ecdsa-p256".

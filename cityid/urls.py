@@ -10,6 +10,7 @@ urlpatterns = [
     path("cards/", include("cityid.cards.urls")),
     path(".well-known/cityid/", include("cityid.cards.wellknown")),
     path("retention/", include("cityid.retention.urls")),
+    path("matching/", include("cityid.matching.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/partner/v1/", include("cityid.cards.partner_urls")),
     path("verify/", include("cityid.cards.verify_urls")),

@@ -12,6 +12,7 @@ NAV = [
     ("enrollment.read_alerts", "enrollment:read_alerts", _("Read alerts")),
     ("cards.read", "cards:list", _("Cards")),
     ("cards.produce", "cards:batches", _("Print batches")),
+    ("matching.review", "matching:alerts", _("Duplicate and fraud alerts")),
     ("retention.read", "retention:schedules", _("Retention schedules")),
     ("retention.read", "retention:preview", _("Disposition preview")),
     ("retention.dispose", "retention:requests", _("Disposition approvals")),

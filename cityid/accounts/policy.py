@@ -73,6 +73,15 @@ POLICY: dict[str, frozenset[str]] = {
     "retention.dispose": frozenset({"records_officer"}),
     "retention.hold": frozenset({"counsel"}),
     "stats.read": frozenset(ROLES),
+    # Duplicate and fraud review (matching): alerts, side-by-side records, decisions. An analyst reads applicants
+    # only through an open alert that names them (enrollment.read_by_reason with a ``match_alert:<uuid>``
+    # purpose), never through a case or a search.
+    "matching.review": frozenset({"fraud_analyst"}),
+    "enrollment.read_by_reason": frozenset({"fraud_analyst"}),
+    # The matcher's own reads (its candidate index, queued checks) and their commands: the system and the host
+    # operator only.
+    "enrollment.match_read": frozenset(),
+    "matching.index": frozenset(),
 }
 
 

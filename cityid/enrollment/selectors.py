@@ -725,3 +725,117 @@ def applicant_record_keys(applicant_id: int) -> list[RecordKey]:
     ids = {applicant.personal_record_id, applicant.photo_record_id,
            *applicant.applications.values_list("documents_record_id", flat=True)}
     return list(RecordKey.objects.filter(id__in={pk for pk in ids if pk is not None}))
+# --- for matching (above enrollment): the people to match, a read bound to a registered reason, approvals --------
+
+
+@dataclass(frozen=True)
+class MatchPerson:
+    """What the duplicate matcher compares of one applicant (decrypted for it; it keeps none of it at rest)."""
+
+    applicant_id: int
+    key_id: str  # the provider key that wraps their ``application`` record (their cohort, or a legal hold's key)
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    address: dict[str, str]
+    documents: list[tuple[str, str]]  # (type, number) of every document presented on any of their applications
+    submitted_on: date  # of their latest application
+
+
+def people_to_match(
+    *, actor: Actor | None, purpose: str, after_id: int = 0, limit: int = 1000, applicant_ids: list[int] | None = None
+) -> list[MatchPerson]:
+    """Decrypt, for the duplicate matcher, the names, birth dates, addresses and document numbers of the
+    applicants numbered above ``after_id`` (``limit`` of them, in order), or of ``applicant_ids``. Applicants
+    whose ``application`` record is destroyed are left out. Every decryption is logged (``personal.decrypt``,
+    pseudonymous target, ``purpose`` such as ``matching:index``). The system and host operator only."""
+    authorize(actor, "enrollment.match_read")
+    rows = Applicant.objects.exclude(personal_record=None).exclude(sealed_profile=None).select_related(
+        "personal_record").order_by("pk")
+    rows = rows.filter(pk__in=applicant_ids) if applicant_ids is not None else rows.filter(pk__gt=after_id)
+    applicants = list(rows[:limit])
+    if not applicants:
+        return []
+    applications: dict[int, list[Application]] = {}
+    for application in (
+        Application.objects.filter(applicant__in=applicants).select_related("documents_record")
+        .prefetch_related("documents").order_by("submitted_on", "id")
+    ):
+        applications.setdefault(application.applicant_id, []).append(application)
+    out: list[MatchPerson] = []
+    events: list[dict[str, Any]] = []
+    for applicant in applicants:
+        personal = _open(applicant.personal_record)
+        if personal is None or applicant.sealed_profile is None or applicant.personal_record is None:
+            continue
+        profile = personal.open_json("profile", applicant.sealed_profile)
+        documents: list[tuple[str, str]] = []
+        submitted = applicant.created_at.date()
+        for application in applications.get(applicant.pk, []):
+            submitted = application.submitted_on
+            record = _open(application.documents_record)
+            if record is None:
+                continue
+            for doc in application.documents.all():
+                if doc.sealed_details:
+                    number = record.open_json(f"document:{doc.position}", doc.sealed_details).get("number") or ""
+                    if number:
+                        documents.append((doc.type, number))
+        born = profile.get("date_of_birth")
+        out.append(MatchPerson(
+            applicant_id=applicant.pk, key_id=applicant.personal_record.key_id,
+            given_name=profile.get("given_name") or "", family_name=profile.get("family_name") or "",
+            date_of_birth=date.fromisoformat(born) if born else None, address=dict(profile.get("address") or {}),
+            documents=documents, submitted_on=submitted,
+        ))
+        events.append(dict(actor=actor, action="personal.decrypt", target=applicant.ref, purpose=purpose))
+    record_events(events)
+    return out
+
+
+def read_applicant_for_reason(*, applicant: Applicant, actor: Actor | None, purpose: str) -> ApplicantView:
+    """Decrypt an applicant's records for a role that reads applicants only through a recorded reason of a
+    registered kind (a fraud analyst: ``match_alert:<uuid>``, an alert that is open and names this applicant),
+    never through a case. The reason's checker decides; the read (or its refusal) is logged."""
+    authorize(actor, "enrollment.read_by_reason", target=applicant.ref)
+    parsed = parse_purpose(purpose)
+    if parsed is not None and parsed[0] == "application":
+        raise _refuse(applicant, actor, "reason", f"application:{parsed[1]}")
+    named = _bind(applicant, actor, purpose)
+    view = _decrypt_applicant(applicant)
+    record_event(actor=actor, action="personal.read", target=applicant.ref, purpose=named)
+    return view
+
+
+def applicants_by_id(ids: list[int]) -> dict[int, Applicant]:
+    """The applicants with these ids (no personal data: their sealed columns stay sealed)."""
+    return Applicant.objects.in_bulk(list(ids))
+
+
+def application_of(public_id: str) -> Application | None:
+    try:
+        return Application.objects.select_related("applicant").filter(public_id=public_id).first()
+    except (ValueError, TypeError):  # not a UUID
+        return None
+
+
+def approvals_by_staff(*, since: date) -> dict[int, int]:
+    """How many applications each staff member approved on or after ``since`` (ids and counts only)."""
+    from django.db.models import Count
+
+    rows = (
+        Application.objects.filter(status=ApplicationStatus.APPROVED, decided_on__gte=since)
+        .exclude(decided_by=None).values("decided_by").annotate(n=Count("id"))
+    )
+    return {row["decided_by"]: row["n"] for row in rows}
+
+
+def applicant_ids_after(after_id: int) -> list[int]:
+    """The ids of the applicants stored after ``after_id`` (ids only)."""
+    return list(Applicant.objects.filter(pk__gt=after_id).order_by("pk").values_list("pk", flat=True))
+
+
+def applicant_ids_for_public(public_ids: list[str]) -> dict[str, int]:
+    """``public_id -> id`` of these applicants (ids only)."""
+    return {str(public): pk for public, pk in Applicant.objects.filter(public_id__in=public_ids)
+            .values_list("public_id", "pk")}

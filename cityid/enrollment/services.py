@@ -120,6 +120,39 @@ def enroll(
     return store_enrollments([(data, result)], enrolled_by=enrolled_by, imported=imported)[0]
 
 
+@dataclass(frozen=True)
+class Enrolled:
+    """One stored enrollment, as the callbacks registered with :func:`register_on_enrolled` get it."""
+
+    application: Application
+    data: EnrollmentInput  # what was typed: the callback must keep none of it at rest unsealed
+    key_id: str  # the provider key that wraps the applicant's ``application`` record (their cohort)
+
+
+_on_enrolled: list[Callable[..., Any]] = []
+
+
+def register_on_enrolled(callback: Callable[..., Any]) -> None:
+    """Run ``callback(enrolled, *, enrolled_by)`` for every batch of stored enrollments (the owning app calls
+    this in ``ready()``; matching checks them for duplicates and adds them to its candidate index).
+
+    It runs inside the transaction that stores them, after their audit entries. It must not raise: a check that
+    cannot run leaves its own mark (matching queues the application for checking) and lets the enrollment be."""
+    if callback not in _on_enrolled:
+        _on_enrolled.append(callback)
+
+
+_approval_checks: list[Callable[[list[Application]], None]] = []
+
+
+def register_approval_check(check: Callable[[list[Application]], None]) -> None:
+    """``check(applications)`` answers "may these be approved?" before any approval is recorded: it raises a
+    ``CityidError`` (its words registered by its app) to refuse them all, or returns. Matching refuses an
+    application held for a fraud analyst's decision, or not yet checked for duplicates. Registered in ``ready()``."""
+    if check not in _approval_checks:
+        _approval_checks.append(check)
+
+
 def store_enrollments(
     checked: list[tuple[EnrollmentInput, eligibility.Evaluation]], *, enrolled_by: Actor | None, imported: bool = False
 ) -> list[Application]:
@@ -254,6 +287,15 @@ def store_enrollments(
                 for application in applications
             ]
         )
+        if _on_enrolled:
+            enrolled = [
+                Enrolled(application, data, personal.key.key_id)
+                for application, (data, _result, _id, personal, _documents, _scans) in zip(
+                    applications, pending, strict=True
+                )
+            ]
+            for callback in _on_enrolled:
+                callback(enrolled, enrolled_by=enrolled_by)
     return applications
 
 
@@ -328,6 +370,11 @@ def decide_many(decisions: list[Decision], *, decided_by: Actor | None, imported
         moves_dates = lock_if_decisions_move_dates()
         pks = [d.application.pk for d in decisions]
         locked = Application.objects.select_for_update().select_related("applicant").in_bulk(pks)
+        approving = [locked[d.application.pk] for d in decisions
+                     if d.approve and locked[d.application.pk].status == ApplicationStatus.SUBMITTED]
+        if approving:
+            for check in _approval_checks:
+                check(approving)
         decided, events, approvals = [], [], []
         for decision in decisions:
             application = locked[decision.application.pk]

@@ -304,7 +304,7 @@ def release_hold(*, hold_id: int, released_by: Actor | None, progress: Progress 
         if progress:
             progress(len(memberships))
     if not RecordKey.objects.filter(key_id=hold.key_id).exists():
-        get_provider().destroy_key(hold.key_id)
+        vault.destroy_key(hold.key_id)
     return hold
 
 
@@ -475,7 +475,7 @@ def _destroy_cohort(
     records = RecordKey.objects.filter(key_id=planned["key_id"])
     record_ids = sorted(str(u) for u in records.values_list("uuid", flat=True))
     subjects = sorted(set(records.values_list("subject_ref", flat=True)))
-    provider.destroy_key(planned["key_id"])
+    vault.destroy_key(planned["key_id"], provider=provider)
     if after_step:
         after_step(f"key destroyed {planned['cohort']}")
     done = DestroyedCohort.objects.create(

@@ -8,11 +8,12 @@ named in ``RecordKey.key_id``.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 import unicodedata
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -32,6 +33,8 @@ from cityid.vault.providers import KeyUnavailable, get_provider
 
 if TYPE_CHECKING:
     from django.db.models import ForeignObjectRel
+
+logger = logging.getLogger(__name__)
 
 
 class RecordDestroyed(CityidError):
@@ -291,6 +294,45 @@ def register_record_owner(record_class: str, *, indexer: Any = None, eraser: Any
             erasers.append(eraser)
 
 
+# --- who must forget at once: the listeners of key destruction and record moves ---------------------
+# An app that keeps something derived from records outside their rows (matching's in-memory candidate index)
+# registers here in its AppConfig, so a destroyed key leaves it at once and a moved record (a legal hold, a new
+# cohort) follows its key.
+
+_destroyed_listeners: list[Callable[[str], None]] = []
+_moved_listeners: list[Callable[[list[RecordKey]], None]] = []
+
+
+def register_key_listener(
+    *, destroyed: Callable[[str], None] | None = None, moved: Callable[[list[RecordKey]], None] | None = None
+) -> None:
+    """``destroyed(key_id)`` runs right after a provider key is destroyed (:func:`destroy_key`), in the process
+    that destroyed it; ``moved(record_keys)`` after re-wrapped records commit, with their new ``key_id``."""
+    if destroyed is not None and destroyed not in _destroyed_listeners:
+        _destroyed_listeners.append(destroyed)
+    if moved is not None and moved not in _moved_listeners:
+        _moved_listeners.append(moved)
+
+
+def destroy_key(key_id: str, *, provider: Any = None) -> None:
+    """Destroy a provider key (crypto-shredding every record it wraps), then tell the listeners at once. A
+    listener's failure is logged, never undoes the destruction, and does not stop the others."""
+    (provider or get_provider()).destroy_key(key_id)
+    for listener in list(_destroyed_listeners):
+        try:
+            listener(key_id)
+        except Exception:  # noqa: BLE001 - the key is gone whatever a listener does
+            logger.exception("a key-destruction listener failed (%s)", getattr(listener, "__qualname__", "?"))
+
+
+def _notify_moved(record_keys: list[RecordKey]) -> None:
+    for listener in list(_moved_listeners):
+        try:
+            listener(record_keys)
+        except Exception:  # noqa: BLE001 - the move is committed whatever a listener does
+            logger.exception("a record-move listener failed (%s)", getattr(listener, "__qualname__", "?"))
+
+
 class Move(NamedTuple):
     """Where ``rewrap_moves`` puts one record: under ``key_id``, with a new cohort and due date if given."""
 
@@ -349,6 +391,9 @@ def rewrap_moves(moves: Iterable[Move]) -> list[RecordKey]:
         update_rows(RecordKey, ["key_id", "wrapped_key", "cohort", "due_on"], [record.key for record in records])
         BlindIndex.objects.filter(record_key_id__in=[record.key.pk for record in records]).delete()
         BlindIndex.objects.bulk_create(_recomputed_indexes(records))
+        if _moved_listeners:
+            moved = [record.key for record in records]
+            transaction.on_commit(lambda: _notify_moved(moved))
     return destroyed
 
 

@@ -46,6 +46,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "retention.dispose": frozenset({"records_officer"}),
     "retention.hold": frozenset({"counsel"}),
     "stats.read": ALL_ROLES,
+    "matching.review": frozenset({"fraud_analyst"}),
+    "enrollment.read_by_reason": frozenset({"fraud_analyst"}),
+    "enrollment.match_read": frozenset(),
+    "matching.index": frozenset(),
 }
 
 #: Actions that reveal personal data: separation of duties keeps these roles away from all of them.

@@ -88,7 +88,8 @@ def test_no_public_unaudited_decrypt():
 #: The helpers that decrypt without logging ("the caller authorises and logs the read"), and the only
 #: functions allowed to call them: each of those is (or runs only inside) a read logged above.
 UNLOGGED_HELPERS = {
-    "_decrypt_applicant": {"enrollment/selectors.py:read_applicant", "enrollment/exports.py:export_subject"},
+    "_decrypt_applicant": {"enrollment/selectors.py:read_applicant", "enrollment/exports.py:export_subject",
+                           "enrollment/selectors.py:read_applicant_for_reason"},
     "open_numbers": {"cards/selectors.py:reveal_numbers", "cards/selectors.py:open_application_cards",
                      "cards/selectors.py:export_section",
                      # printing: authorised (cards.produce), the card face read logged (personal.read_card_face)

@@ -34,6 +34,16 @@ def seed_site(staff) -> Site:
     decide(application=denied, approve=False, reasons=["insufficient_documents", "not_resident"],
            decided_by=supervisor)
     access = open_closed_case(application=denied, actor=supervisor, reason="appeal")
+    # Matching's pages: an open duplicate alert naming the waiting and the approved applicant, an approvals alert.
+    from cityid.matching.models import Alert, AlertPair
+
+    alert = Alert.objects.create(kind="duplicate", level="hold", application=waiting, applicant=waiting.applicant,
+                                 score=0.97, evidence={"candidates": 1}, model_version="fs-test")
+    AlertPair.objects.create(alert=alert, other=approved.applicant, position=1, score=0.97, evidence=[
+        {"field": "given_name", "level": "jaro_winkler_0.92", "weight": 4.7},
+        {"field": "date_of_birth", "level": "day_month_swapped", "weight": 3.1}])
+    outlier = Alert.objects.create(kind="approval_outlier", level="review", staff=supervisor, score=3.0,
+                                   evidence={"approvals": 30, "peer_median": 10, "peers": 2, "days": 7})
     card = approved.card
     batch = create_batch(created_by=staff["card_production"])
     change_status(card, "suspend", reason="lost", changed_by=supervisor)
@@ -81,6 +91,8 @@ def seed_site(staff) -> Site:
         "/audit/events/", f"/audit/events/{entry}/", "/audit/events/?until=9999-12-31",
         "/accounts/staff/", f"/accounts/staff/{clerk.pk}/", "/accounts/staff/new/", "/accounts/password/",
         "/accounts/partners/", "/verify/",
+        "/matching/", "/matching/?status=closed", f"/matching/{alert.public_id}/",
+        f"/matching/{alert.public_id}/compare/1/", f"/matching/{outlier.public_id}/",
     ]
     confirms = [
         (f"/cards/{card.pk}/status/", {"change": "revoke", "revoke-reason": "fraud", "revoke-note": ""}, "supervisor"),

@@ -18,6 +18,7 @@ from cityid.bench.disposition import bench_disposition
 from cityid.bench.enrollment import bench_enrollment
 from cityid.bench.hold import bench_hold_rewrap
 from cityid.bench.matching import bench_matching
+from cityid.bench.matching_realtime import bench_matching_realtime
 from cityid.bench.pages import bench_pages, pages_table
 from cityid.bench.providers import use_key_provider
 from cityid.bench.softhsm import softhsm_available
@@ -25,7 +26,7 @@ from cityid.cli.base import CityidCommand
 
 #: The suites the issues ask for, in the order they run. ``disposition`` and ``hold`` run once per
 #: key provider, each provider in its own scratch process (a process loads one SoftHSM config).
-SUITES = ("enrollment", "disposition", "hold", "audit", "pages", "cards", "matching")
+SUITES = ("enrollment", "disposition", "hold", "audit", "pages", "cards", "matching", "matching-realtime")
 PROVIDER_SUITES = ("disposition", "hold")
 PROVIDERS = ("local", "pkcs11")
 
@@ -41,8 +42,9 @@ def _csv(text: str, allowed: tuple[str, ...], option: str) -> list[str]:
 class Command(CityidCommand):
     help = (
         "Run the benchmark suite on a scratch database: `bench --people N --out FILE.json` "
-        "[--suite enrollment,disposition,hold,audit,pages,cards,matching] [--records N] [--entries N] "
-        "[--cards N] [--verifications N] [--pdf-cards N] [--match-records N] [--batch-records N] "
+        "[--suite enrollment,disposition,hold,audit,pages,cards,matching,matching-realtime] [--records N] "
+        "[--entries N] [--cards N] [--verifications N] [--pdf-cards N] [--match-records N] [--batch-records N] "
+        "[--applicants N] [--queries N] "
         "[--providers local,pkcs11] "
         "[--postgres URL]. Suite pages seeds --people applicants (after --baseline of them) and times every "
         "staff page at both sizes."
@@ -66,6 +68,9 @@ class Command(CityidCommand):
                             help="credential verifications timed, and as many raw ECDSA ones (suite cards)")
         parser.add_argument("--pdf-cards", type=int, default=200,
                             help="cards rendered for the card PDF rate (suite cards)")
+        parser.add_argument("--applicants", type=int, default=1_000_000,
+                            help="applicants in the candidate index (suite matching-realtime)")
+        parser.add_argument("--queries", type=int, default=2_000, help="checks timed (suite matching-realtime)")
         parser.add_argument("--match-records", type=int, default=20_000,
                             help="labelled synthetic records for the accuracy figures (suite matching)")
         parser.add_argument("--batch-records", type=int, default=1_000_000,
@@ -87,6 +92,8 @@ class Command(CityidCommand):
             raise CommandError("--baseline and --repeats must be at least 1")
         if set(suites) & set(PROVIDER_SUITES) and options["records"] < 10:
             raise CommandError("--records must be at least 10")
+        if set(suites) & {"matching", "matching-realtime"} and (options["applicants"] < 10 or options["queries"] < 10):
+            raise CommandError("--applicants and --queries must be at least 10")
         if "matching" in suites and (options["match_records"] < 100 or options["batch_records"] < 0):
             raise CommandError("--match-records must be at least 100 and --batch-records not negative")
         if not options["in_scratch"]:
@@ -150,6 +157,11 @@ class Command(CityidCommand):
                 scratch=Path(settings.DATA_DIR), synthetic=options["match_records"], batch=options["batch_records"],
                 progress=lambda text: console.print(f"matching: {text}"),
             )
+        if set(suites) & {"matching", "matching-realtime"}:  # the suite matching includes it
+            with Progress(TextColumn("matching, real time"), BarColumn(), MofNCompleteColumn()) as progress:
+                task = progress.add_task("matching", total=options["applicants"])
+                result["matching_realtime"] = bench_matching_realtime(
+                    options["applicants"], queries=options["queries"], progress=lambda n: progress.advance(task, n))
         write_result(options["out"], result)
 
     def _respawn(self, options: dict, suites: list[str]) -> None:
@@ -214,7 +226,8 @@ class Command(CityidCommand):
                    "--repeats", str(options["repeats"]), "--cards", str(options["cards"]),
                    "--verifications", str(options["verifications"]), "--pdf-cards", str(options["pdf_cards"]),
                    "--match-records", str(options["match_records"]),
-                   "--batch-records", str(options["batch_records"]), "--out", str(partial)]
+                   "--batch-records", str(options["batch_records"]), "--applicants", str(options["applicants"]),
+                   "--queries", str(options["queries"]), "--out", str(partial)]
         if provider is not None:
             command += ["--provider", provider]
         completed = subprocess.run(command, env=env)
