@@ -67,6 +67,13 @@ POLICY: dict[str, frozenset[str]] = {
     "retention.dispose": frozenset({"records_officer"}),
     "retention.hold": frozenset({"counsel"}),
     "stats.read": frozenset(ROLES),
+    # FOIL requests (disclosure): the queue and each request's metadata; reading what the requester wrote
+    # (name, contact details, description: sealed) with a purpose; acknowledging, extending, determining,
+    # closing; determining an appeal. Nobody else reads a requester's details.
+    "foil.queue": frozenset({"foil_officer"}),
+    "foil.read": frozenset({"foil_officer"}),
+    "foil.manage": frozenset({"foil_officer"}),
+    "foil.appeal": frozenset({"foil_officer"}),
 }
 
 
