@@ -223,7 +223,7 @@ def test_foil_counts_for_the_transparency_report(db, staff):
     assert counts["exemptions"] == {"87_2_b": 2, "87_2_f": 1}
     assert counts["timeliness"]["determined_on_time"] == 2 and counts["timeliness"]["determined_late"] == 1
     assert counts["timeliness"]["acknowledged_on_time"] == 1
-    assert counts["timeliness"]["open_past_due"] == 1  # `waiting` is past its acknowledgment's and determination's dates
+    assert counts["timeliness"]["open_past_due"] == 1  # `waiting`, past both its due dates
     assert waiting.status == FoilStatus.RECEIVED
     text = repr(counts)
     assert all(value not in text for value in CANARY.values())
