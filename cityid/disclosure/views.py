@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from cityid.accounts.policy import allowed
 from cityid.disclosure import selectors, services
+from cityid.disclosure.deadlines import DeadlineError
 from cityid.disclosure.forms import ReadForm, StepForm
 from cityid.disclosure.models import ClosingReason, FoilRequest
 from cityid.disclosure.services import FoilError, Step
@@ -149,7 +150,7 @@ def foil_step(request: HttpRequest, public_id: str) -> HttpResponse:
     except FoilError as error:
         form.add_error(error.field if error.field in form.fields else None, str(error))
         return _detail(request, foil, bound=form, status=400)
-    except services.DeadlineError as error:
+    except DeadlineError as error:
         form.add_error("date_certain" if "date_certain" in form.fields else None, str(error))
         return _detail(request, foil, bound=form, status=400)
     messages.success(request, str(STEP_DONE[kind]))
