@@ -156,7 +156,8 @@ def test_the_officer_works_a_request_through_the_pages(staff, foil):
     assert CANARY["name"] in text(opened) and CANARY["description"] in text(opened)
     assert AuditEntry.objects.filter(action="foil.read", target=foil.ref, purpose="respond").count() == 1
     assert client.post(url + "read/", {"purpose": "gossip"}).status_code == 400
-    past = client.post(url + "step/", {"step": "extend", "extend-date_certain": "2020-01-06", "extend-reason": "volume"})
+    past = client.post(url + "step/", {"step": "extend", "extend-date_certain": "2020-01-06",
+                                       "extend-reason": "volume"})
     assert past.status_code == 400 and "must be in the future" in text(past)
     no_reason = client.post(url + "step/", {"step": "extend", "extend-date_certain": "2027-03-01"})
     assert no_reason.status_code == 400 and "This field is required" in text(no_reason)
