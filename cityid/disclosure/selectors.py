@@ -49,16 +49,16 @@ def foil_counts(*, start: date, end: date) -> dict[str, Any]:
     date at ``end``). Counts only: no text, no contact details."""
     received = FoilRequest.objects.filter(received_on__range=(start, end))
     by_status = {status: 0 for status in FoilStatus.values}
-    for row in received.values("status").annotate(n=Count("id")):
-        by_status[row["status"]] = row["n"]
+    for status, count in received.values_list("status").annotate(n=Count("id")):
+        by_status[status] = count
 
     determined = FoilRequest.objects.filter(determined_on__range=(start, end)).annotate(
         due=Coalesce(F("extended_to"), F("determination_due"))
     )
     by_outcome = {outcome: 0 for outcome in Outcome.values}
-    for row in determined.values("outcome").annotate(n=Count("id")):
-        if row["outcome"]:
-            by_outcome[row["outcome"]] = row["n"]
+    for outcome, count in determined.values_list("outcome").annotate(n=Count("id")):
+        if outcome:
+            by_outcome[outcome] = count
     exemptions: Counter[str] = Counter()
     for cited in determined.exclude(exemptions="").values_list("exemptions", flat=True):
         exemptions.update(code for code in cited.split(",") if code)
