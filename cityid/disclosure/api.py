@@ -76,7 +76,7 @@ def openapi_document(server: str = "/") -> dict[str, Any]:
             "operationId": "createFoilRequest",
             "summary": "Submit a FOIL request",
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "required": ["name", "description"], "additionalProperties": False,
+                "type": "object", "required": ["name", "description"],
                 "properties": {
                     "name": {"type": "string", "maxLength": NAME_MAX},
                     "email": {"type": "string", "format": "email",

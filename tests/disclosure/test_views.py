@@ -182,3 +182,26 @@ def test_pages_in_spanish(staff, foil):
     assert "Solicitar registros públicos" in text(public.get("/foil/"))
     refused = public.post("/foil/", {**CANARY, "email": "", "address": ""})
     assert "Indique un correo electrónico o una dirección postal" in text(refused)
+
+
+def test_the_requester_appeals_a_denial_on_the_status_page(foil, submitted, staff):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cityid.disclosure.selectors import current_calendar
+    from cityid.disclosure.services import Step, change_status
+
+    today = current_calendar().local_date(timezone.now())
+    change_status(foil, "determine", by=staff["foil_officer"], today=today - timedelta(days=3),
+                  step=Step(outcome="denied", exemptions=["87_2_b"]))
+    client = Client()
+    login = {"public_id": foil.public_id, "access_code": submitted.access_code}
+    page = text(client.post("/foil/status/", login))
+    assert "Appeal the denial" in page and "You may appeal this denial within 30 days" in page
+    appealed = client.post("/foil/status/", {**login, "appeal": "1"})
+    assert appealed.status_code == 200 and "We received your appeal" in text(appealed)
+    foil.refresh_from_db()
+    assert foil.status == FoilStatus.APPEALED and foil.appeal_filed_on == today
+    assert foil.appeal_due > today and foil.appeal_due <= today + timedelta(days=20)
+    assert "Appeal the denial" not in text(appealed)

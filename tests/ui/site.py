@@ -76,7 +76,8 @@ def seed_site(staff) -> Site:
         "/retention/holds/", "/retention/holds/new/", f"/retention/holds/{hold.pk}/",
         "/audit/events/", f"/audit/events/{entry}/", "/audit/events/?until=9999-12-31",
         "/accounts/staff/", f"/accounts/staff/{clerk.pk}/", "/accounts/staff/new/", "/accounts/password/",
-        "/disclosure/foil/", "/disclosure/foil/?queue=all", f"/disclosure/foil/{foil.public_id}/",
+        "/disclosure/foil/", "/disclosure/foil/?queue=all", f"/disclosure/foil/{foil.public_id}/", "/foil/",
+        "/foil/status/",
     ]
     confirms = [
         (f"/cards/{card.pk}/status/", {"change": "revoke", "revoke-reason": "fraud", "revoke-note": ""}, "supervisor"),
