@@ -205,3 +205,20 @@ def test_the_requester_appeals_a_denial_on_the_status_page(foil, submitted, staf
     assert foil.status == FoilStatus.APPEALED and foil.appeal_filed_on == today
     assert foil.appeal_due > today and foil.appeal_due <= today + timedelta(days=20)
     assert "Appeal the denial" not in text(appealed)
+
+
+def test_the_queue_is_paginated(staff):
+    from datetime import datetime, timedelta
+
+    from cityid.disclosure.services import FoilInput, submit_request
+    from tests.disclosure.conftest import NY
+
+    start = datetime(2026, 10, 1, 9, 0, tzinfo=NY)
+    ids = [submit_request(data=FoilInput(**CANARY), received_at=start + timedelta(hours=i)).request.public_id
+           for i in range(27)]
+    client = sign_in(staff["foil_officer"])
+    first = text(client.get("/disclosure/foil/?queue=all"))
+    second = text(client.get("/disclosure/foil/?queue=all&page=2"))
+    assert "27 requests" in first and ids[0] in first and ids[-1] not in first
+    assert ids[-1] in second and ids[0] not in second
+    assert 'aria-label="Pagination"' in first
