@@ -414,13 +414,16 @@ def send_notices(*, notice_ids: list[int] | None = None, limit: int = 500) -> Se
         try:
             EmailMessage(subject=subject, body=body, to=[email]).send()
         except Exception as exc:  # any transport failure: counted, retried by the next run
-            notice.last_error = type(exc).__name__[:64]
-            notice.save(update_fields=["attempts", "last_error"])
-            record_event(actor=None, action="foil.notice", target=request.ref, purpose=notice.kind, outcome="failed")
+            with transaction.atomic():
+                notice.last_error = type(exc).__name__[:64]
+                notice.save(update_fields=["attempts", "last_error"])
+                record_event(actor=None, action="foil.notice", target=request.ref, purpose=notice.kind,
+                             outcome="failed")
             failed += 1
             continue
-        notice.sent_at, notice.last_error = timezone.now(), ""
-        notice.save(update_fields=["attempts", "sent_at", "last_error"])
-        record_event(actor=None, action="foil.notice", target=request.ref, purpose=notice.kind)
+        with transaction.atomic():  # one commit for the outbox row and its audit entry
+            notice.sent_at, notice.last_error = timezone.now(), ""
+            notice.save(update_fields=["attempts", "sent_at", "last_error"])
+            record_event(actor=None, action="foil.notice", target=request.ref, purpose=notice.kind)
         sent += 1
     return SendResult(sent, by_post, failed)

@@ -15,6 +15,7 @@ from cityid.bench.audit import bench_audit
 from cityid.bench.common import read_result, scratch_environment, scratch_postgres, write_result
 from cityid.bench.disposition import bench_disposition
 from cityid.bench.enrollment import bench_enrollment
+from cityid.bench.foil import bench_foil
 from cityid.bench.hold import bench_hold_rewrap
 from cityid.bench.pages import bench_pages, pages_table
 from cityid.bench.providers import use_key_provider
@@ -23,7 +24,7 @@ from cityid.cli.base import CityidCommand
 
 #: The suites the issues ask for, in the order they run. ``disposition`` and ``hold`` run once per
 #: key provider, each provider in its own scratch process (a process loads one SoftHSM config).
-SUITES = ("enrollment", "disposition", "hold", "audit", "pages")
+SUITES = ("enrollment", "disposition", "hold", "audit", "pages", "foil")
 PROVIDER_SUITES = ("disposition", "hold")
 PROVIDERS = ("local", "pkcs11")
 
@@ -47,7 +48,8 @@ class Command(CityidCommand):
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
         parser.add_argument("--people", type=int, default=1000,
-                            help="enrollments (suite enrollment); applicants seeded (suite pages)")
+                            help="enrollments (suite enrollment); applicants seeded (suite pages); FOIL requests "
+                                 "(suite foil)")
         parser.add_argument("--baseline", type=int, default=500,
                             help="applicants at which suite pages first times the pages (default 500)")
         parser.add_argument("--repeats", type=int, default=9, help="timed requests per page (suite pages)")
@@ -67,7 +69,7 @@ class Command(CityidCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         suites = _csv(options["suite"], SUITES, "--suite")
-        if set(suites) & {"enrollment", "pages"} and options["people"] < 10:
+        if set(suites) & {"enrollment", "pages", "foil"} and options["people"] < 10:
             raise CommandError("--people must be at least 10")
         if "pages" in suites and (options["baseline"] < 1 or options["repeats"] < 1):
             raise CommandError("--baseline and --repeats must be at least 1")
@@ -122,6 +124,10 @@ class Command(CityidCommand):
                 result["pages"] = bench_pages(options["people"], baseline=options["baseline"],
                                               repeats=options["repeats"], progress=advance)
             Console(stderr=True).print(pages_table(result["pages"]))
+        if "foil" in suites:
+            with Progress(TextColumn("FOIL requests"), BarColumn(), MofNCompleteColumn()) as progress:
+                task = progress.add_task("foil", total=options["people"])
+                result["foil"] = bench_foil(options["people"], lambda n: progress.advance(task, n))
         write_result(options["out"], result)
 
     def _respawn(self, options: dict, suites: list[str]) -> None:
