@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "cityid.cards",
     "cityid.retention",
     "cityid.matching",
+    "cityid.disclosure",
     "cityid.ops",
 ]
 
@@ -334,3 +335,13 @@ CITYID_PARTNER_CALLS_PER_DAY = int(os.environ.get("CITYID_PARTNER_CALLS_PER_DAY"
 # "duckdb" (embedded, one machine) or "spark" (pyspark and a Java runtime; CITYID_SPARK_MASTER, default local[*]).
 CITYID_MATCH_BATCH_BACKEND = os.environ.get("CITYID_MATCH_BATCH_BACKEND", "duckdb")
 CITYID_SPARK_MASTER = os.environ.get("CITYID_SPARK_MASTER", "local[*]")
+# FOIL requests (cityid.disclosure): ids FOIL-<year>-<agency>-<number>; the agency part is the city's agency
+# code (NYC OpenRecords numbers HRA, which runs IDNYC, 0069). Deadlines count business days on this calendar
+# (holidays of COUNTRY/SUBDIV from the `holidays` package, plus EXTRA_CLOSED ISO dates; CUTOFF local time).
+CITYID_FOIL_AGENCY = os.environ.get("CITYID_FOIL_AGENCY", "0069")
+CITYID_FOIL_CALENDAR = {
+    "country": os.environ.get("CITYID_FOIL_COUNTRY", "US"),
+    "subdiv": os.environ.get("CITYID_FOIL_SUBDIV", "NY"),
+    "cutoff": os.environ.get("CITYID_FOIL_CUTOFF", "17:00"),
+    "extra_closed": [d for d in os.environ.get("CITYID_FOIL_CLOSED_DAYS", "").split(",") if d],
+}

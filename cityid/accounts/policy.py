@@ -82,6 +82,13 @@ POLICY: dict[str, frozenset[str]] = {
     # operator only.
     "enrollment.match_read": frozenset(),
     "matching.index": frozenset(),
+    # FOIL requests (disclosure): the queue and each request's metadata; reading what the requester wrote
+    # (name, contact details, description: sealed) with a purpose; acknowledging, extending, determining,
+    # closing; determining an appeal. Nobody else reads a requester's details.
+    "foil.queue": frozenset({"foil_officer"}),
+    "foil.read": frozenset({"foil_officer"}),
+    "foil.manage": frozenset({"foil_officer"}),
+    "foil.appeal": frozenset({"foil_officer"}),
 }
 
 

@@ -69,6 +69,7 @@ def seed_site(staff) -> Site:
 
     partner = add_partner_key(name="Queens Savings Bank", by=None).partner  # an active key on the partner keys page
     add_partner_key(name="Flushing Library", by=staff["admin"])  # and a request waiting for a second one
+    foil = _seed_foil(staff)
     integrate()
     make_checkpoint()
 
@@ -93,6 +94,8 @@ def seed_site(staff) -> Site:
         "/accounts/partners/", "/verify/",
         "/matching/", "/matching/?status=closed", f"/matching/{alert.public_id}/",
         f"/matching/{alert.public_id}/compare/1/", f"/matching/{outlier.public_id}/",
+        "/disclosure/foil/", "/disclosure/foil/?queue=all", f"/disclosure/foil/{foil.public_id}/", "/foil/",
+        "/foil/status/",
     ]
     confirms = [
         (f"/cards/{card.pk}/status/", {"change": "revoke", "revoke-reason": "fraud", "revoke-note": ""}, "supervisor"),
@@ -102,3 +105,24 @@ def seed_site(staff) -> Site:
         (f"/accounts/partners/{partner.pk}/revoke/", {}, "admin"),
     ]
     return Site(pages=pages, confirms=confirms, second_officer=second)
+
+
+def _seed_foil(staff):
+    """A FOIL request denied in part (letters with exemptions and the appeal language) and one waiting."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from cityid.disclosure.services import FoilInput, Step, change_status, submit_request
+
+    values = {"name": "Foil Requester", "email": "requester@example.invalid",
+              "description": "Monthly counts of cards issued in 2026."}
+    ny = ZoneInfo("America/New_York")
+    foil = submit_request(data=FoilInput(**values), received_at=datetime(2026, 11, 2, 10, 0, tzinfo=ny)).request
+    officer = staff["foil_officer"]
+    change_status(foil, "acknowledge", by=officer, today=date(2026, 11, 3))
+    change_status(foil, "extend", by=officer, today=date(2026, 11, 4),
+                  step=Step(date_certain=date(2027, 1, 15), reason="review"))
+    change_status(foil, "determine", by=officer, today=date(2026, 11, 20),
+                  step=Step(outcome="partially_fulfilled", exemptions=["87_2_b", "87_2_f"]))
+    submit_request(data=FoilInput(**values), received_at=datetime(2026, 11, 25, 18, 0, tzinfo=ny))
+    return foil

@@ -16,6 +16,7 @@ from cityid.bench.cards import bench_cards
 from cityid.bench.common import read_result, scratch_environment, scratch_postgres, write_result
 from cityid.bench.disposition import bench_disposition
 from cityid.bench.enrollment import bench_enrollment
+from cityid.bench.foil import bench_foil
 from cityid.bench.hold import bench_hold_rewrap
 from cityid.bench.matching import bench_matching
 from cityid.bench.matching_realtime import bench_matching_realtime
@@ -26,7 +27,7 @@ from cityid.cli.base import CityidCommand
 
 #: The suites the issues ask for, in the order they run. ``disposition`` and ``hold`` run once per
 #: key provider, each provider in its own scratch process (a process loads one SoftHSM config).
-SUITES = ("enrollment", "disposition", "hold", "audit", "pages", "cards", "matching", "matching-realtime")
+SUITES = ("enrollment", "disposition", "hold", "audit", "pages", "cards", "matching", "matching-realtime", "foil")
 PROVIDER_SUITES = ("disposition", "hold")
 PROVIDERS = ("local", "pkcs11")
 
@@ -42,7 +43,7 @@ def _csv(text: str, allowed: tuple[str, ...], option: str) -> list[str]:
 class Command(CityidCommand):
     help = (
         "Run the benchmark suite on a scratch database: `bench --people N --out FILE.json` "
-        "[--suite enrollment,disposition,hold,audit,pages,cards,matching,matching-realtime] [--records N] "
+        "[--suite enrollment,disposition,hold,audit,pages,cards,matching,matching-realtime,foil] [--records N] "
         "[--entries N] [--cards N] [--verifications N] [--pdf-cards N] [--match-records N] [--batch-records N] "
         "[--applicants N] [--queries N] "
         "[--providers local,pkcs11] "
@@ -53,7 +54,8 @@ class Command(CityidCommand):
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
         parser.add_argument("--people", type=int, default=1000,
-                            help="enrollments (suite enrollment); applicants seeded (suite pages)")
+                            help="enrollments (suite enrollment); applicants seeded (suite pages); FOIL requests "
+                                 "(suite foil)")
         parser.add_argument("--baseline", type=int, default=500,
                             help="applicants at which suite pages first times the pages (default 500)")
         parser.add_argument("--repeats", type=int, default=9, help="timed requests per page (suite pages)")
@@ -86,7 +88,7 @@ class Command(CityidCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         suites = _csv(options["suite"], SUITES, "--suite")
-        if set(suites) & {"enrollment", "pages"} and options["people"] < 10:
+        if set(suites) & {"enrollment", "pages", "foil"} and options["people"] < 10:
             raise CommandError("--people must be at least 10")
         if "pages" in suites and (options["baseline"] < 1 or options["repeats"] < 1):
             raise CommandError("--baseline and --repeats must be at least 1")
@@ -162,6 +164,10 @@ class Command(CityidCommand):
                 task = progress.add_task("matching", total=options["applicants"])
                 result["matching_realtime"] = bench_matching_realtime(
                     options["applicants"], queries=options["queries"], progress=lambda n: progress.advance(task, n))
+        if "foil" in suites:
+            with Progress(TextColumn("FOIL requests"), BarColumn(), MofNCompleteColumn()) as progress:
+                task = progress.add_task("foil", total=options["people"])
+                result["foil"] = bench_foil(options["people"], lambda n: progress.advance(task, n))
         write_result(options["out"], result)
 
     def _respawn(self, options: dict, suites: list[str]) -> None:
