@@ -67,6 +67,13 @@ POLICY: dict[str, frozenset[str]] = {
     "retention.dispose": frozenset({"records_officer"}),
     "retention.hold": frozenset({"counsel"}),
     "stats.read": frozenset(ROLES),
+    # Law-enforcement requests (disclosure.law_enforcement_services): whoever is served logs the request and
+    # attaches the process; only counsel reads its sealed details, decides and produces, and never on a request
+    # they logged themselves (checked in the service).
+    "law_enforcement.log": frozenset({"clerk", "supervisor", "counsel"}),
+    "law_enforcement.read": frozenset({"clerk", "supervisor", "counsel"}),
+    "law_enforcement.decide": frozenset({"counsel"}),
+    "law_enforcement.produce": frozenset({"counsel"}),
 }
 
 
