@@ -74,6 +74,13 @@ POLICY: dict[str, frozenset[str]] = {
     "law_enforcement.read": frozenset({"clerk", "supervisor", "counsel"}),
     "law_enforcement.decide": frozenset({"counsel"}),
     "law_enforcement.produce": frozenset({"counsel"}),
+    # FOIL requests (disclosure): the queue and each request's metadata; reading what the requester wrote
+    # (name, contact details, description: sealed) with a purpose; acknowledging, extending, determining,
+    # closing; determining an appeal. Nobody else reads a requester's details.
+    "foil.queue": frozenset({"foil_officer"}),
+    "foil.read": frozenset({"foil_officer"}),
+    "foil.manage": frozenset({"foil_officer"}),
+    "foil.appeal": frozenset({"foil_officer"}),
 }
 
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,9 +27,9 @@ from cityid.accounts.selectors import account_of
 from cityid.accounts.services import authorize, role_of
 from cityid.audit.services import record_event
 from cityid.core.actors import Actor
-from cityid.core.dates import add_years
 from cityid.disclosure import law_enforcement as rules
 from cityid.disclosure.law_enforcement import LawEnforcementError
+from cityid.retention import services as retention
 from cityid.disclosure.law_enforcement_models import (
     LawEnforcementDocument,
     LawEnforcementRequest,
@@ -39,14 +38,13 @@ from cityid.disclosure.law_enforcement_models import (
 from cityid.vault import services as vault
 from cityid.vault.classes import DISCLOSURE
 
-#: Years a law-enforcement request's sealed details and documents are kept after receipt (then crypto-shredded
-#: with their cohort like any record); ``CITYID_LAW_ENFORCEMENT_YEARS`` overrides it.
-DEFAULT_YEARS = 7
 MAX_DOCUMENT_BYTES = 20 * 2**20
 
 
-def _years() -> int:
-    return int(getattr(settings, "CITYID_LAW_ENFORCEMENT_YEARS", DEFAULT_YEARS))
+def _due_on(received_on: date) -> date:
+    """When the request's record is due for disposition: the ``disclosure`` class's schedule (as FOIL requests),
+    counted from receipt; the record then moves with the schedule and any legal hold like every record."""
+    return retention.due_on(retention.current_rule(DISCLOSURE), submitted=received_on)
 
 
 def _text(value: str) -> str:
@@ -111,7 +109,7 @@ def log_request(
             subjects_requested=len(scope.subjects), gag_order=gag_order, gag_until=gag_until,
             logged_by=account_of(logged_by),
         )
-        record = vault.create_records([(DISCLOSURE, request.ref, add_years(received_on, _years()))])[0]
+        record = vault.create_records([(DISCLOSURE, request.ref, _due_on(received_on))])[0]
         request.record = record.key
         request.sealed_details = record.seal_json("le_details", details)
         request.save()
