@@ -29,12 +29,12 @@ from cityid.audit.services import record_event
 from cityid.core.actors import Actor
 from cityid.disclosure import law_enforcement as rules
 from cityid.disclosure.law_enforcement import LawEnforcementError
-from cityid.retention import services as retention
 from cityid.disclosure.law_enforcement_models import (
     LawEnforcementDocument,
     LawEnforcementRequest,
     ProducedItem,
 )
+from cityid.retention import services as retention
 from cityid.vault import services as vault
 from cityid.vault.classes import DISCLOSURE
 
@@ -200,7 +200,7 @@ def change_request(
         fields = ["status"]
         if change == rules.PRODUCE:
             record = open_request_record(locked)
-            requested = rules.scope_from_dict(record.open_json("le_details", locked.sealed_details)["scope"])
+            requested = rules.scope_from_dict(record.open_json("le_details", locked.sealed_details or b"")["scope"])
             ordered = rules.make_scope(subjects=ordered_subjects, kinds=list(ordered_kinds) or list(requested.kinds))
             try:
                 rules.check_ordered(requested, ordered)
@@ -270,7 +270,7 @@ def produce_item(*, request: LawEnforcementRequest, subject: str, kind: str, by:
         if locked.status != rules.PRODUCING:
             raise _refuse(by, locked, LawEnforcementError("not_producing", status=locked.status))
         record = open_request_record(locked)
-        ordered = rules.scope_from_dict(record.open_json("le_order", locked.sealed_order))
+        ordered = rules.scope_from_dict(record.open_json("le_order", locked.sealed_order or b""))
         if (subject, kind) not in ordered.items():
             raise _refuse(by, locked, LawEnforcementError("beyond_order"))
         digest = item_digest(record, subject, kind)
