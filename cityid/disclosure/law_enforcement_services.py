@@ -195,7 +195,7 @@ def change_request(
     authorize(by, "law_enforcement.decide", target=request.ref)
     with _refusals_logged(), transaction.atomic():
         _check_counsel(by, request, "law_enforcement.decide")
-        locked = LawEnforcementRequest.objects.select_for_update().select_related("record").get(pk=request.pk)
+        locked = LawEnforcementRequest.objects.select_for_update(of=("self",)).select_related("record").get(pk=request.pk)
         to_status = rules.next_status(locked.status, change, process=locked.legal_process)
         fields = ["status"]
         if change == rules.PRODUCE:
@@ -266,7 +266,7 @@ def produce_item(*, request: LawEnforcementRequest, subject: str, kind: str, by:
     authorize(by, "law_enforcement.produce", target=request.ref)
     with _refusals_logged(), transaction.atomic():
         _check_counsel(by, request, "law_enforcement.produce")
-        locked = LawEnforcementRequest.objects.select_for_update().select_related("record").get(pk=request.pk)
+        locked = LawEnforcementRequest.objects.select_for_update(of=("self",)).select_related("record").get(pk=request.pk)
         if locked.status != rules.PRODUCING:
             raise _refuse(by, locked, LawEnforcementError("not_producing", status=locked.status))
         record = open_request_record(locked)
