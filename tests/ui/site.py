@@ -55,6 +55,7 @@ def seed_site(staff) -> Site:
                                placed_by=staff["counsel"], order_date=date(2026, 10, 1))
     request = approvals.request_disposition(as_of=date(2017, 1, 2), requested_by=officer)
     law_enforcement = _law_enforcement_requests(staff, waiting.applicant)
+    foil = _seed_foil(staff)
     integrate()
     make_checkpoint()
 
@@ -77,6 +78,8 @@ def seed_site(staff) -> Site:
         "/audit/events/", f"/audit/events/{entry}/", "/audit/events/?until=9999-12-31",
         "/accounts/staff/", f"/accounts/staff/{clerk.pk}/", "/accounts/staff/new/", "/accounts/password/",
         *law_enforcement,
+        "/disclosure/foil/", "/disclosure/foil/?queue=all", f"/disclosure/foil/{foil.public_id}/", "/foil/",
+        "/foil/status/",
     ]
     confirms = [
         (f"/cards/{card.pk}/status/", {"change": "revoke", "revoke-reason": "fraud", "revoke-note": ""}, "supervisor"),
@@ -108,3 +111,24 @@ def _law_enforcement_requests(staff, applicant) -> list[str]:
     le.change_request(request=subpoena, change="review", by=counsel)
     return ["/law-enforcement/", "/law-enforcement/?status=all", "/law-enforcement/new/",
             f"/law-enforcement/{order.public_id}/", f"/law-enforcement/{subpoena.public_id}/"]
+
+
+def _seed_foil(staff):
+    """A FOIL request denied in part (letters with exemptions and the appeal language) and one waiting."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from cityid.disclosure.services import FoilInput, Step, change_status, submit_request
+
+    values = {"name": "Foil Requester", "email": "requester@example.invalid",
+              "description": "Monthly counts of cards issued in 2026."}
+    ny = ZoneInfo("America/New_York")
+    foil = submit_request(data=FoilInput(**values), received_at=datetime(2026, 11, 2, 10, 0, tzinfo=ny)).request
+    officer = staff["foil_officer"]
+    change_status(foil, "acknowledge", by=officer, today=date(2026, 11, 3))
+    change_status(foil, "extend", by=officer, today=date(2026, 11, 4),
+                  step=Step(date_certain=date(2027, 1, 15), reason="review"))
+    change_status(foil, "determine", by=officer, today=date(2026, 11, 20),
+                  step=Step(outcome="partially_fulfilled", exemptions=["87_2_b", "87_2_f"]))
+    submit_request(data=FoilInput(**values), received_at=datetime(2026, 11, 25, 18, 0, tzinfo=ny))
+    return foil
