@@ -45,6 +45,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "law_enforcement.read": frozenset({"clerk", "supervisor", "counsel"}),
     "law_enforcement.decide": frozenset({"counsel"}),
     "law_enforcement.produce": frozenset({"counsel"}),
+    "foil.queue": frozenset({"foil_officer"}),
+    "foil.read": frozenset({"foil_officer"}),
+    "foil.manage": frozenset({"foil_officer"}),
+    "foil.appeal": frozenset({"foil_officer"}),
     "stats.read": ALL_ROLES,
 }
 
