@@ -70,6 +70,17 @@ class ChangeForm(UswdsMixin, forms.Form):
         self._style()
 
 
+class SubjectsForm(UswdsMixin, forms.Form):
+    subjects = forms.CharField(
+        label=_("Subjects the search found"), widget=forms.Textarea(attrs={"rows": 3, **TEXT}),
+        help_text=_("Pseudonymous ids (applicant:…), one per line, of the people the search the process "
+                    "describes found. Never type a name here."))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style()
+
+
 class GagForm(UswdsMixin, forms.Form):
     gag_order = forms.BooleanField(label=_("A court order forbids telling the applicant"), required=False)
     gag_until = BoundedDateField(label=_("Gag order ends on"), required=False)

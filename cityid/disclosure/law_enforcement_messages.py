@@ -20,6 +20,10 @@ def register() -> None:
         "beyond_scope_kind": _("the order names records (%(kind)s) the process did not ask for"),
         "beyond_scope_subject": _("the order names %(count)s subject(s) the process did not name"),
         "closed": _("this request is closed"),
+        "counsel_widens": _("counsel decides on the scope and does not add to it: the staff who logged requests "
+                            "name the subjects a search found"),
+        "scope_fixed": _("the scope is fixed once counsel has decided"),
+        "no_search": _("this request names its subjects and describes no search: its scope stays as presented"),
         "counsel_only": _("only counsel, signed in by name, decides and produces"),
         "document_too_big": _("the document is larger than %(most_mb)s MB"),
         "empty_scope": _("name at least one subject or describe the search the process asks for"),
@@ -72,6 +76,7 @@ def register_labels() -> None:
     register_label("audit_action", {
         "law_enforcement.log": _("Law-enforcement request logged"),
         "law_enforcement.document": _("Law-enforcement process document added"),
+        "law_enforcement.scope": _("Subjects found by a law-enforcement search named"),
         "law_enforcement.read": _("Law-enforcement request viewed by counsel"),
         "law_enforcement.read_document": _("Law-enforcement process document viewed"),
         "law_enforcement.review": _("Law-enforcement request under review"),

@@ -145,6 +145,35 @@ def attach_document(*, request: LawEnforcementRequest, data: bytes, uploaded_by:
     return document
 
 
+def add_subjects(*, request: LawEnforcementRequest, subjects: str, by: Actor | None) -> LawEnforcementRequest:
+    """Name the subjects that the search the process describes found (pseudonymous ids), before counsel decides.
+    By staff who log requests, not by counsel: the person who decides never widens the scope they decide on.
+    Only for a request that describes a search; audited with the number added."""
+    authorize(by, "law_enforcement.log", target=request.ref)
+    added = rules.parse_subjects(subjects)
+    with _refusals_logged(), transaction.atomic():
+        locked = _locked(request)
+        if _is_counsel(by):
+            raise _refuse(by, locked, LawEnforcementError("counsel_widens"))
+        if locked.status not in (rules.LOGGED, rules.UNDER_REVIEW):
+            raise _refuse(by, locked, LawEnforcementError("scope_fixed"))
+        record = open_request_record(locked)
+        details = record.open_json("le_details", locked.sealed_details or b"")
+        scope = rules.scope_from_dict(details["scope"])
+        if not scope.search:
+            raise _refuse(by, locked, LawEnforcementError("no_search"))
+        if not added:
+            raise LawEnforcementError("bad_subject", length=0)
+        merged = rules.make_scope(subjects=[*scope.subjects, *added], kinds=list(scope.kinds), search=scope.search)
+        details["scope"] = merged.as_dict()
+        locked.sealed_details = record.seal_json("le_details", details)
+        count = len(merged.subjects) - len(scope.subjects)
+        locked.subjects_requested = len(merged.subjects)
+        locked.save(update_fields=["sealed_details", "subjects_requested"])
+        record_event(actor=by, action="law_enforcement.scope", target=locked.ref, purpose=f"added:{count}")
+    return locked
+
+
 # --- counsel's review and decision -----------------------------------------------------------------------------
 
 def _is_counsel(actor: Actor | None) -> bool:
@@ -180,7 +209,7 @@ def _locked(request: LawEnforcementRequest) -> LawEnforcementRequest:
     return LawEnforcementRequest.objects.select_for_update(of=("self",)).select_related("record").get(pk=request.pk)
 
 
-def _check_counsel(actor: Actor | None, request: LawEnforcementRequest, action: str) -> None:
+def _check_counsel(actor: Actor | None, request: LawEnforcementRequest) -> None:
     """Counsel by name (not the host operator), and not the person who logged the request. The caller authorised
     ``action`` before its transaction (so that a refusal's audit event is kept)."""
     if actor is None:
@@ -199,7 +228,7 @@ def change_request(
     note = _text(note)
     authorize(by, "law_enforcement.decide", target=request.ref)
     with _refusals_logged(), transaction.atomic():
-        _check_counsel(by, request, "law_enforcement.decide")
+        _check_counsel(by, request)
         locked = _locked(request)
         to_status = rules.next_status(locked.status, change, process=locked.legal_process)
         fields = ["status"]
@@ -270,7 +299,7 @@ def produce_item(*, request: LawEnforcementRequest, subject: str, kind: str, by:
     subject = (rules.parse_subjects(subject) or ("",))[0]
     authorize(by, "law_enforcement.produce", target=request.ref)
     with _refusals_logged(), transaction.atomic():
-        _check_counsel(by, request, "law_enforcement.produce")
+        _check_counsel(by, request)
         locked = _locked(request)
         if locked.status != rules.PRODUCING:
             raise _refuse(by, locked, LawEnforcementError("not_producing", status=locked.status))
@@ -342,7 +371,7 @@ def set_gag_order(*, request: LawEnforcementRequest, gag_order: bool, gag_until:
         raise LawEnforcementError("gag_until_without_order")
     authorize(by, "law_enforcement.decide", target=request.ref)
     with _refusals_logged(), transaction.atomic():
-        _check_counsel(by, request, "law_enforcement.decide")
+        _check_counsel(by, request)
         locked = LawEnforcementRequest.objects.select_for_update().get(pk=request.pk)
         locked.gag_order, locked.gag_until = gag_order, gag_until
         locked.save(update_fields=["gag_order", "gag_until"])
@@ -366,7 +395,7 @@ def record_notice(*, request: LawEnforcementRequest, notice_on: date, by: Actor 
         raise LawEnforcementError("notice_before_receipt")
     authorize(by, "law_enforcement.decide", target=request.ref)
     with _refusals_logged(), transaction.atomic():
-        _check_counsel(by, request, "law_enforcement.decide")
+        _check_counsel(by, request)
         locked = LawEnforcementRequest.objects.select_for_update().get(pk=request.pk)
         if not notice_allowed(locked, notice_on):
             raise _refuse(by, locked, LawEnforcementError("gag_order"))

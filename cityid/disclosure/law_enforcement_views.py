@@ -15,7 +15,14 @@ from cityid.disclosure import law_enforcement as rules
 from cityid.disclosure import law_enforcement_selectors as selectors
 from cityid.disclosure import law_enforcement_services as services
 from cityid.disclosure.law_enforcement import LawEnforcementError
-from cityid.disclosure.law_enforcement_forms import ChangeForm, DocumentForm, GagForm, LogRequestForm, NoticeForm
+from cityid.disclosure.law_enforcement_forms import (
+    ChangeForm,
+    DocumentForm,
+    GagForm,
+    LogRequestForm,
+    NoticeForm,
+    SubjectsForm,
+)
 from cityid.disclosure.law_enforcement_models import LawEnforcementRequest
 from cityid.enrollment.uploads import UploadRefused
 from cityid.ui.decorators import requires
@@ -105,6 +112,8 @@ def _detail_page(request: HttpRequest, found: LawEnforcementRequest, *, change_f
         "document_form": DocumentForm(),
         "gag_form": GagForm(initial={"gag_order": found.gag_order, "gag_until": found.gag_until}),
         "notice_form": NoticeForm(),
+        "subjects_form": SubjectsForm(),
+        "can_add_subjects": own and not counsel and found.status in (rules.LOGGED, rules.UNDER_REVIEW),
         "notice_allowed": services.notice_allowed(found, timezone.localdate()),
     }, status=status)
 
@@ -171,6 +180,24 @@ def document_add(request: HttpRequest, public_id: str) -> HttpResponse:
             messages.success(request, _("The document was cleaned and sealed."))
     else:
         messages.error(request, _("Choose a file to add."))
+    return redirect("law_enforcement:detail", public_id=found.public_id)
+
+
+@never_cache
+@require_POST
+@requires("law_enforcement.log")
+def subjects_add(request: HttpRequest, public_id: str) -> HttpResponse:
+    found = _found(request, public_id)
+    form = SubjectsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_subjects(request=found, subjects=form.cleaned_data["subjects"], by=request.user)
+        except LawEnforcementError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The subjects are added to the request's scope for counsel."))
+    else:
+        messages.error(request, _("Name at least one subject."))
     return redirect("law_enforcement:detail", public_id=found.public_id)
 
 

@@ -262,3 +262,31 @@ def test_attack_hostile_document(staff, log) -> None:
     data, content_type = selectors.read_document(request=request, document_id=document.pk, actor=staff["counsel"])
     assert content_type == "image/jpeg" and data[:3] == b"\xff\xd8\xff"
     assert selectors.read_document(request=request, document_id=document.pk, actor=staff["supervisor"]) is None
+
+
+def test_a_search_is_resolved_by_the_logging_staff_never_by_counsel(staff, enrolled, log, counsel2) -> None:
+    request = log(subjects="", kinds=("record",))  # the process describes a search only
+    services.change_request(request=request, change="review", by=staff["counsel"])
+    with pytest.raises(LawEnforcementError) as nobody:
+        services.change_request(request=request, change="produce", by=staff["counsel"],
+                                ordered_subjects=enrolled.applicant.ref)
+    assert nobody.value.code == "beyond_scope_subject"
+    with pytest.raises(LawEnforcementError) as widening:
+        services.add_subjects(request=request, subjects=enrolled.applicant.ref, by=staff["counsel"])
+    assert widening.value.code == "counsel_widens"
+    with pytest.raises(LawEnforcementError):
+        services.add_subjects(request=request, subjects="Maria Canaryname", by=staff["clerk"])
+    services.add_subjects(request=request, subjects=enrolled.applicant.ref, by=staff["clerk"])
+    assert AuditEntry.objects.filter(action="law_enforcement.scope", target=request.ref, purpose="added:1").exists()
+    ordered_request = services.change_request(request=request, change="produce", by=staff["counsel"],
+                                              ordered_subjects=enrolled.applicant.ref)
+    assert ordered_request.status == "producing"
+    with pytest.raises(LawEnforcementError) as fixed:
+        services.add_subjects(request=request, subjects=f"applicant:{uuid.uuid4()}", by=staff["clerk"])
+    assert fixed.value.code == "scope_fixed"
+    named = services.log_request(agency_type="court", legal_process="court_order", received_on=TODAY, agency="A",
+                                 officer="B", subjects=enrolled.applicant.ref, logged_by=staff["supervisor"],
+                                 today=TODAY)
+    with pytest.raises(LawEnforcementError) as no_search:
+        services.add_subjects(request=named, subjects=f"applicant:{uuid.uuid4()}", by=staff["supervisor"])
+    assert no_search.value.code == "no_search"

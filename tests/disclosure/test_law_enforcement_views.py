@@ -127,3 +127,19 @@ def test_pages_in_spanish_paginated(staff, enrolled) -> None:
     second = counsel.get(f"{LIST}?page=2").content.decode()
     assert second.count("LE-2026-") == 2
     assert "Registrar una solicitud" in counsel.get(f"{LIST}new/").content.decode()
+
+
+def test_the_logging_clerk_names_the_subjects_a_search_found(staff, enrolled) -> None:
+    clerk = sign_in(staff["clerk"])
+    clerk.post(f"{LIST}new/", form_data(enrolled, subjects=""))
+    request = LawEnforcementRequest.objects.get()
+    page = clerk.get(f"{LIST}{request.public_id}/").content.decode()
+    assert "Subjects found by the search" in page
+    response = clerk.post(f"{LIST}{request.public_id}/subjects/", {"subjects": enrolled.applicant.ref}, follow=True)
+    assert "added to the request" in " ".join(messages_of(response))
+    request.refresh_from_db()
+    assert request.subjects_requested == 1
+    counsel = sign_in(staff["counsel"])
+    assert "Subjects found by the search" not in counsel.get(f"{LIST}{request.public_id}/").content.decode()
+    refused = counsel.post(f"{LIST}{request.public_id}/subjects/", {"subjects": enrolled.applicant.ref}, follow=True)
+    assert "does not add to it" in " ".join(messages_of(refused))
