@@ -12,6 +12,7 @@ urlpatterns = [
     path("retention/", include("cityid.retention.urls")),
     path("matching/", include("cityid.matching.urls")),
     path("disclosure/", include("cityid.disclosure.urls")),
+    path("law-enforcement/", include("cityid.disclosure.law_enforcement_urls")),
     path("foil/", include("cityid.disclosure.public_urls")),
     path("api/foil/", include("cityid.disclosure.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -82,6 +82,13 @@ POLICY: dict[str, frozenset[str]] = {
     # operator only.
     "enrollment.match_read": frozenset(),
     "matching.index": frozenset(),
+    # Law-enforcement requests (disclosure.law_enforcement_services): whoever is served logs the request and
+    # attaches the process; only counsel reads its sealed details, decides and produces, and never on a request
+    # they logged themselves (checked in the service).
+    "law_enforcement.log": frozenset({"clerk", "supervisor", "counsel"}),
+    "law_enforcement.read": frozenset({"clerk", "supervisor", "counsel"}),
+    "law_enforcement.decide": frozenset({"counsel"}),
+    "law_enforcement.produce": frozenset({"counsel"}),
     # FOIL requests (disclosure): the queue and each request's metadata; reading what the requester wrote
     # (name, contact details, description: sealed) with a purpose; acknowledging, extending, determining,
     # closing; determining an appeal. Nobody else reads a requester's details.

@@ -22,3 +22,18 @@ class DisclosureConfig(AppConfig):
         from cityid.disclosure.retention_facts import facts
 
         register_subject_facts(facts)
+        self._register_law_enforcement()
+
+    def _register_law_enforcement(self) -> None:
+        from cityid.disclosure import law_enforcement_messages, law_enforcement_services
+        from cityid.disclosure.law_enforcement_facts import erase_requests, facts
+        from cityid.enrollment.services import register_access_reason
+        from cityid.retention.facts import register_subject_facts
+        from cityid.vault.services import register_record_owner
+
+        law_enforcement_messages.register()
+        law_enforcement_messages.register_labels()
+        register_record_owner("disclosure", eraser=erase_requests)
+        register_subject_facts(facts)
+        # Counsel reads an applicant for production only through a listed, unread item of a request being produced.
+        register_access_reason("le_request", law_enforcement_services.reason_allows, action="law_enforcement.produce")

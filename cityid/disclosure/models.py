@@ -185,3 +185,16 @@ class AppealOutcome(models.TextChoices):
     GRANTED = "granted", _("Appeal granted: the records will be released")
     GRANTED_IN_PART = "granted_in_part", _("Appeal granted in part")
     DENIED = "denied", _("Appeal denied: the denial is upheld")
+
+
+# Law-enforcement requests live beside FOIL requests, in their own module.
+from cityid.disclosure.law_enforcement_models import (  # noqa: E402,F401
+    AgencyType,
+    ItemKind,
+    LawEnforcementDocument,
+    LawEnforcementRequest,
+    LegalProcess,
+    ProducedItem,
+    RequestChange,
+    RequestStatus,
+)

@@ -256,3 +256,15 @@ def appealable(request: FoilRequest, *, today: date | None = None) -> bool:
         return False
     today = today or current_calendar().local_date(timezone.now())
     return today <= appeal_deadline(request.determined_on)
+
+
+# --- law-enforcement requests (cityid.disclosure.law_enforcement_selectors) ---------------------------------------
+
+def law_enforcement_counts(*, start: date, end: date) -> dict[str, Any]:
+    """Law-enforcement requests received from ``start`` to ``end`` (both included) by agency type, legal process and
+    outcome (every code present, zero when none), with items produced, notices given and gag orders: aggregates
+    only, for the transparency report. See :func:`cityid.disclosure.law_enforcement_selectors.law_enforcement_counts`.
+    """
+    from cityid.disclosure.law_enforcement_selectors import law_enforcement_counts as counts
+
+    return counts(start=start, end=end)

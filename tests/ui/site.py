@@ -69,6 +69,7 @@ def seed_site(staff) -> Site:
 
     partner = add_partner_key(name="Queens Savings Bank", by=None).partner  # an active key on the partner keys page
     add_partner_key(name="Flushing Library", by=staff["admin"])  # and a request waiting for a second one
+    law_enforcement = _law_enforcement_requests(staff, waiting.applicant)
     foil = _seed_foil(staff)
     integrate()
     make_checkpoint()
@@ -94,6 +95,7 @@ def seed_site(staff) -> Site:
         "/accounts/partners/", "/verify/",
         "/matching/", "/matching/?status=closed", f"/matching/{alert.public_id}/",
         f"/matching/{alert.public_id}/compare/1/", f"/matching/{outlier.public_id}/",
+        *law_enforcement,
         "/disclosure/foil/", "/disclosure/foil/?queue=all", f"/disclosure/foil/{foil.public_id}/", "/foil/",
         "/foil/status/",
     ]
@@ -105,6 +107,29 @@ def seed_site(staff) -> Site:
         (f"/accounts/partners/{partner.pk}/revoke/", {}, "admin"),
     ]
     return Site(pages=pages, confirms=confirms, second_officer=second)
+
+
+def _law_enforcement_requests(staff, applicant) -> list[str]:
+    """A court order being produced (one item handed over, a gag order) and a subpoena under review."""
+    from cityid.disclosure import law_enforcement_services as le
+    from tests.conftest import jpeg_bytes
+
+    counsel, clerk = staff["counsel"], staff["clerk"]
+    order = le.log_request(agency_type="federal_law_enforcement", legal_process="court_order",
+                           received_on=date(2026, 11, 20), agency="Example office", officer="Agent Example",
+                           subjects=applicant.ref, kinds=["record", "photo"], search="someone at an address",
+                           logged_by=clerk, gag_order=True, gag_until=date(2027, 1, 1))
+    le.attach_document(request=order, data=jpeg_bytes(), uploaded_by=clerk)
+    le.change_request(request=order, change="review", by=counsel)
+    le.change_request(request=order, change="produce", by=counsel, ordered_subjects=applicant.ref,
+                      ordered_kinds=["record", "photo"])
+    le.produce_item(request=order, subject=applicant.ref, kind="record", by=counsel)
+    subpoena = le.log_request(agency_type="local_police", legal_process="administrative_subpoena",
+                              received_on=date(2026, 11, 20), agency="Example precinct", officer="Officer Example",
+                              subjects=applicant.ref, logged_by=staff["supervisor"])
+    le.change_request(request=subpoena, change="review", by=counsel)
+    return ["/law-enforcement/", "/law-enforcement/?status=all", "/law-enforcement/new/",
+            f"/law-enforcement/{order.public_id}/", f"/law-enforcement/{subpoena.public_id}/"]
 
 
 def _seed_foil(staff):
