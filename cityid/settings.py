@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "cityid.enrollment",
     "cityid.cards",
     "cityid.retention",
+    "cityid.reports",
     "cityid.ops",
 ]
 
@@ -293,3 +294,10 @@ if HTTPS and not SECURE_SSL_REDIRECT:
 # Audit transparency log (DESIGN.md §7): the checkpoint origin, also the name of its signing key
 # (KEYS_DIR/audit-log.key, created on first use). A log keeps its origin for life.
 CITYID_LOG_ORIGIN = os.environ.get("CITYID_LOG_ORIGIN", "audit.cityid.example")
+
+# Public statistics (reports app, README "Statistics and transparency reports"): cells below the threshold are
+# suppressed; the differentially private releases draw on a total privacy-loss budget (epsilon); a person is
+# taken to contribute at most CITYID_STATS_DP_CONTRIBUTIONS to each table (cards or decisions in one period).
+CITYID_STATS_THRESHOLD = int(os.environ.get("CITYID_STATS_THRESHOLD", "10"))
+CITYID_STATS_EPSILON_BUDGET = float(os.environ.get("CITYID_STATS_EPSILON_BUDGET", "1.0"))
+CITYID_STATS_DP_CONTRIBUTIONS = int(os.environ.get("CITYID_STATS_DP_CONTRIBUTIONS", "1"))

@@ -9,5 +9,6 @@ urlpatterns = [
     path("audit/", include("cityid.audit.urls")),
     path("cards/", include("cityid.cards.urls")),
     path("retention/", include("cityid.retention.urls")),
+    path("", include("cityid.reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

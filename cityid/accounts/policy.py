@@ -67,6 +67,9 @@ POLICY: dict[str, frozenset[str]] = {
     "retention.dispose": frozenset({"records_officer"}),
     "retention.hold": frozenset({"counsel"}),
     "stats.read": frozenset(ROLES),
+    # Publishing the public statistics (a new release) and setting the differential-privacy budget.
+    "reports.publish": frozenset({"foil_officer"}),
+    "reports.budget": frozenset(),  # the host operator only: the budget is the city's policy, set once
 }
 
 

@@ -1,0 +1,1 @@
+"""The quarterly transparency report: placeholder, filled in below."""
