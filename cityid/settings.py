@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "cityid.enrollment",
     "cityid.cards",
     "cityid.retention",
+    "cityid.disclosure",
     "cityid.reports",
     "cityid.ops",
 ]
@@ -294,6 +295,17 @@ if HTTPS and not SECURE_SSL_REDIRECT:
 # Audit transparency log (DESIGN.md §7): the checkpoint origin, also the name of its signing key
 # (KEYS_DIR/audit-log.key, created on first use). A log keeps its origin for life.
 CITYID_LOG_ORIGIN = os.environ.get("CITYID_LOG_ORIGIN", "audit.cityid.example")
+
+# FOIL requests (cityid.disclosure): ids FOIL-<year>-<agency>-<number>; the agency part is the city's agency
+# code (NYC OpenRecords numbers HRA, which runs IDNYC, 0069). Deadlines count business days on this calendar
+# (holidays of COUNTRY/SUBDIV from the `holidays` package, plus EXTRA_CLOSED ISO dates; CUTOFF local time).
+CITYID_FOIL_AGENCY = os.environ.get("CITYID_FOIL_AGENCY", "0069")
+CITYID_FOIL_CALENDAR = {
+    "country": os.environ.get("CITYID_FOIL_COUNTRY", "US"),
+    "subdiv": os.environ.get("CITYID_FOIL_SUBDIV", "NY"),
+    "cutoff": os.environ.get("CITYID_FOIL_CUTOFF", "17:00"),
+    "extra_closed": [d for d in os.environ.get("CITYID_FOIL_CLOSED_DAYS", "").split(",") if d],
+}
 
 # Public statistics (reports app, README "Statistics and transparency reports"): cells below the threshold are
 # suppressed; the differentially private releases draw on a total privacy-loss budget (epsilon); a person is

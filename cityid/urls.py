@@ -9,6 +9,10 @@ urlpatterns = [
     path("audit/", include("cityid.audit.urls")),
     path("cards/", include("cityid.cards.urls")),
     path("retention/", include("cityid.retention.urls")),
+    path("disclosure/", include("cityid.disclosure.urls")),
+    path("law-enforcement/", include("cityid.disclosure.law_enforcement_urls")),
+    path("foil/", include("cityid.disclosure.public_urls")),
+    path("api/foil/", include("cityid.disclosure.api_urls")),
     path("", include("cityid.reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -16,6 +16,7 @@ NAV = [
     ("retention.dispose", "retention:requests", _("Disposition approvals")),
     ("retention.read", "retention:certificates", _("Destruction certificates")),
     ("retention.read", "retention:holds", _("Legal holds")),
+    ("law_enforcement.read", "law_enforcement:list", _("Law-enforcement requests")),
     ("audit.read", "audit:events", _("Audit log")),
     ("staff.manage", "accounts:staff_list", _("Staff")),
 ]

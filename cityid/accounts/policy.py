@@ -67,6 +67,20 @@ POLICY: dict[str, frozenset[str]] = {
     "retention.dispose": frozenset({"records_officer"}),
     "retention.hold": frozenset({"counsel"}),
     "stats.read": frozenset(ROLES),
+    # Law-enforcement requests (disclosure.law_enforcement_services): whoever is served logs the request and
+    # attaches the process; only counsel reads its sealed details, decides and produces, and never on a request
+    # they logged themselves (checked in the service).
+    "law_enforcement.log": frozenset({"clerk", "supervisor", "counsel"}),
+    "law_enforcement.read": frozenset({"clerk", "supervisor", "counsel"}),
+    "law_enforcement.decide": frozenset({"counsel"}),
+    "law_enforcement.produce": frozenset({"counsel"}),
+    # FOIL requests (disclosure): the queue and each request's metadata; reading what the requester wrote
+    # (name, contact details, description: sealed) with a purpose; acknowledging, extending, determining,
+    # closing; determining an appeal. Nobody else reads a requester's details.
+    "foil.queue": frozenset({"foil_officer"}),
+    "foil.read": frozenset({"foil_officer"}),
+    "foil.manage": frozenset({"foil_officer"}),
+    "foil.appeal": frozenset({"foil_officer"}),
     # Publishing the public statistics (a new release) and setting the differential-privacy budget.
     "reports.publish": frozenset({"foil_officer"}),
     "reports.budget": frozenset(),  # the host operator only: the budget is the city's policy, set once

@@ -264,6 +264,15 @@ def _open(record_key: Any) -> vault.OpenRecord | None:
         return None
 
 
+def applicant_by_ref(ref: str) -> Applicant | None:
+    """The applicant named by a pseudonymous id (``applicant:<uuid>``), or None. Reads no personal data: a read
+    of it goes through ``read_applicant`` with a purpose."""
+    kind, _sep, value = (ref or "").partition(":")
+    if kind != "applicant" or not _UUID.fullmatch(value):
+        return None
+    return Applicant.objects.filter(public_id=value).first()
+
+
 def application_record_key(applicant_id: int) -> RecordKey | None:
     """The key of the applicant's ``application`` record (``None`` once destroyed): other apps seal values about
     the applicant under it (card numbers, card status notes). Opening it is the caller's read to authorise and log."""
@@ -285,7 +294,7 @@ def register_application_reader(reader: Callable[..., None]) -> None:
 
 def read_applicant(*, applicant: Applicant, actor: Actor | None, purpose: str) -> ApplicantView:
     """Decrypt an applicant's records for a person to see, for the named purpose (logged)."""
-    authorize(actor, "enrollment.read_personal", target=applicant.ref)
+    authorize(actor, services.read_action(purpose), target=applicant.ref)
     purpose = _bind(applicant, actor, purpose)
     view = _decrypt_applicant(applicant)
     record_event(actor=actor, action="personal.read", target=applicant.ref, purpose=purpose)
@@ -340,7 +349,7 @@ def _decrypt_applicant(applicant: Applicant) -> ApplicantView:
 
 
 def read_photo(*, applicant: Applicant, actor: Actor | None, purpose: str) -> tuple[bytes, str] | None:
-    authorize(actor, "enrollment.read_personal", target=applicant.ref)
+    authorize(actor, services.read_action(purpose), target=applicant.ref)
     purpose = _bind(applicant, actor, purpose)
     if applicant.photo is None:
         return None
@@ -354,7 +363,7 @@ def read_photo(*, applicant: Applicant, actor: Actor | None, purpose: str) -> tu
 def read_scan(
     *, application: Application, position: int, actor: Actor | None, purpose: str
 ) -> tuple[bytes, str] | None:
-    authorize(actor, "enrollment.read_personal", target=application.ref)
+    authorize(actor, services.read_action(purpose), target=application.ref)
     purpose = _bind(application.applicant, actor, purpose)
     doc = application.documents.filter(position=position).select_related("scan").first()
     if doc is None or doc.scan is None:

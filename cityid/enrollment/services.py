@@ -651,25 +651,38 @@ class CaseAccessRefused(CityidError, ValueError):
 #: Recorded-reason kinds: ``kind -> (checker, lister)``. A purpose ``<kind>:<uuid>`` is accepted for a read
 #: only when the kind's checker says the reason object exists, is open, and lets this actor read this applicant.
 _ACCESS_REASONS: dict[str, tuple[Any, Any]] = {}
+#: The policy action each kind's readers need (``register_access_reason``'s ``action``).
+_REASON_ACTIONS: dict[str, str] = {}
+READ_PERSONAL = "enrollment.read_personal"
 
 
-def register_access_reason(kind: str, checker: Any, *, lister: Any = None) -> None:
+def register_access_reason(kind: str, checker: Any, *, lister: Any = None, action: str = READ_PERSONAL) -> None:
     """Register a role-specific reason to read applicants (the owning app calls this in ``ready()``).
 
     ``checker(reason_id, *, actor, applicant) -> bool``: the reason object ``reason_id`` (a UUID string) of
     this kind exists, is still open, and allows ``actor`` to read ``applicant``. ``lister(*, actor,
     applicant)``: the purposes (``selectors.Purpose``) of this kind that ``actor`` may use for ``applicant``,
-    shown on the purpose page. Fraud alerts and legal requests register here when they come.
+    shown on the purpose page. ``action``: the policy action a reader naming a reason of this kind needs (default
+    ``enrollment.read_personal``; law-enforcement production names ``law_enforcement.produce``, counsel's). Fraud
+    alerts and legal requests register here when they come.
     """
     import re
 
     if kind == "application" or not re.fullmatch(r"[a-z][a-z_]{1,30}", kind):
         raise ValueError(f"{kind!r} cannot name an access reason")
     _ACCESS_REASONS[kind] = (checker, lister)
+    _REASON_ACTIONS[kind] = action
 
 
 def access_reasons() -> dict[str, tuple[Any, Any]]:
     return dict(_ACCESS_REASONS)
+
+
+def read_action(purpose: Any) -> str:
+    """The policy action a read naming ``purpose`` needs: its registered reason kind's, else
+    ``enrollment.read_personal`` (an open case, a closed-case reason, or anything malformed)."""
+    kind = purpose.partition(":")[0] if isinstance(purpose, str) else ""
+    return _REASON_ACTIONS.get(kind, READ_PERSONAL)
 
 
 def assign_case(

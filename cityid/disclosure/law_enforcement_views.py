@@ -1,0 +1,225 @@
+"""Thin staff views over law-enforcement requests: the list, logging on receipt, the request page (counsel's
+review, decision, production, notice), and the process's documents."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from cityid.disclosure import law_enforcement as rules
+from cityid.disclosure import law_enforcement_selectors as selectors
+from cityid.disclosure import law_enforcement_services as services
+from cityid.disclosure.law_enforcement import LawEnforcementError
+from cityid.disclosure.law_enforcement_forms import ChangeForm, DocumentForm, GagForm, LogRequestForm, NoticeForm
+from cityid.disclosure.law_enforcement_models import LawEnforcementRequest
+from cityid.enrollment.uploads import UploadRefused
+from cityid.ui.decorators import requires
+from cityid.ui.pagination import paginate
+
+MAX_UPLOAD = services.MAX_DOCUMENT_BYTES
+
+
+def _upload(form_file) -> bytes:  # type: ignore[no-untyped-def]
+    if form_file.size > MAX_UPLOAD:
+        raise LawEnforcementError("document_too_big", most_mb=MAX_UPLOAD // 2**20)
+    return form_file.read()
+
+
+@never_cache
+@requires("law_enforcement.read")
+def request_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "open")
+    if status not in selectors.FILTERS:
+        status = "open"
+    page = paginate(selectors.requests_for(actor=request.user, status=status), request.GET.get("page"))
+    return render(request, "disclosure/law_enforcement/list.html", {
+        "page_obj": page, "status": status, "filters": list(selectors.FILTERS),
+        "is_counsel": selectors.is_counsel(request.user),
+    })
+
+
+@never_cache
+@requires("law_enforcement.log")
+def request_new(request: HttpRequest) -> HttpResponse:
+    form = LogRequestForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            document = _upload(data["document"]) if data.get("document") else None
+            if document is not None:
+                from cityid.enrollment.inputs import clean_file
+                from cityid.enrollment.uploads import SCAN
+
+                clean_file(document, SCAN)  # refused before anything is written
+            logged = services.log_request(
+                agency_type=data["agency_type"], legal_process=data["legal_process"], received_on=data["received_on"],
+                agency=data["agency"], officer=data["officer"], reference=data["reference"],
+                subjects=data["subjects"], search=data["search"], kinds=data["kinds"], notes=data["notes"],
+                gag_order=data["gag_order"], gag_until=data["gag_until"], logged_by=request.user,
+            )
+            if document is not None:
+                services.attach_document(request=logged, data=document, uploaded_by=request.user)
+        except (LawEnforcementError, UploadRefused) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Request %(number)s logged. Counsel will review it; nothing is produced "
+                                        "without counsel's decision.") % {"number": logged.number})
+            return redirect("law_enforcement:detail", public_id=logged.public_id)
+    return render(request, "disclosure/law_enforcement/new.html", {"form": form})
+
+
+def _found(request: HttpRequest, public_id: str) -> LawEnforcementRequest:
+    found = selectors.request_for(actor=request.user, public_id=public_id)
+    if found is None:
+        raise Http404
+    return found
+
+
+def _detail_page(request: HttpRequest, found: LawEnforcementRequest, *, change_form: ChangeForm | None = None,
+                 status: int = 200) -> HttpResponse:
+    counsel = selectors.is_counsel(request.user)
+    selectors.reveal(found, actor=request.user)
+    own = found.logged_by_id == request.user.pk
+    deciding = counsel and not own
+    changes = rules.available_changes(found.status, process=found.legal_process) if deciding else []
+    return render(request, "disclosure/law_enforcement/detail.html", {
+        "found": found,
+        "details": found.details,
+        "ordered": found.ordered,
+        "items": selectors.item_rows(found) if deciding else [],
+        "documents": selectors.documents_of(found),
+        "can_read_documents": counsel or own,
+        "can_add_documents": (counsel or own) and found.status != rules.CLOSED,
+        "deciding": deciding,
+        "own": own and counsel,
+        "changes": [change for change in changes if change not in (rules.PRODUCE, rules.FINISH)],
+        "can_order": rules.PRODUCE in changes,
+        "can_finish": rules.FINISH in changes,
+        "compels": found.legal_process in rules.COMPELLING_PROCESSES,
+        "change_form": change_form or ChangeForm(initial={"change": rules.PRODUCE}),
+        "document_form": DocumentForm(),
+        "gag_form": GagForm(initial={"gag_order": found.gag_order, "gag_until": found.gag_until}),
+        "notice_form": NoticeForm(),
+        "notice_allowed": services.notice_allowed(found, timezone.localdate()),
+    }, status=status)
+
+
+@never_cache
+@requires("law_enforcement.read")
+def request_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _detail_page(request, _found(request, public_id))
+
+
+@never_cache
+@require_POST
+@requires("law_enforcement.decide")
+def request_change(request: HttpRequest, public_id: str) -> HttpResponse:
+    found = _found(request, public_id)
+    form = ChangeForm(request.POST)
+    if not form.is_valid():
+        return _detail_page(request, found, change_form=form, status=400)
+    data = form.cleaned_data
+    try:
+        services.change_request(request=found, change=data["change"], by=request.user,
+                                ordered_subjects=data["ordered_subjects"], ordered_kinds=data["ordered_kinds"],
+                                note=data["note"])
+    except LawEnforcementError as exc:
+        if data["change"] == rules.PRODUCE:
+            form.add_error(None, str(exc))
+            return _detail_page(request, _found(request, public_id), change_form=form, status=400)
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Done: the request's status is recorded and written to the audit log."))
+    return redirect("law_enforcement:detail", public_id=found.public_id)
+
+
+@never_cache
+@require_POST
+@requires("law_enforcement.produce")
+def produce(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Produce one ordered item: the file is handed over once, as a download; it is not kept."""
+    found = _found(request, public_id)
+    try:
+        produced = services.produce_item(request=found, subject=request.POST.get("subject", ""),
+                                         kind=request.POST.get("kind", ""), by=request.user)
+    except LawEnforcementError as exc:
+        messages.error(request, str(exc))
+        return redirect("law_enforcement:detail", public_id=found.public_id)
+    response = HttpResponse(produced.data, content_type=produced.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{produced.filename}"'
+    return response
+
+
+@never_cache
+@require_POST
+@requires("law_enforcement.log")
+def document_add(request: HttpRequest, public_id: str) -> HttpResponse:
+    found = _found(request, public_id)
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.attach_document(request=found, data=_upload(form.cleaned_data["document"]),
+                                     uploaded_by=request.user)
+        except (LawEnforcementError, UploadRefused) as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The document was cleaned and sealed."))
+    else:
+        messages.error(request, _("Choose a file to add."))
+    return redirect("law_enforcement:detail", public_id=found.public_id)
+
+
+@never_cache
+@requires("law_enforcement.read")
+def document(request: HttpRequest, public_id: str, document_id: int) -> HttpResponse:
+    found = _found(request, public_id)
+    opened = selectors.read_document(request=found, document_id=document_id, actor=request.user)
+    if opened is None:
+        raise Http404
+    data, content_type = opened
+    response = HttpResponse(data, content_type=content_type)
+    extension = {"application/pdf": "pdf", "image/png": "png"}.get(content_type, "jpg")
+    response["Content-Disposition"] = f'attachment; filename="{found.number}-document-{document_id}.{extension}"'
+    return response
+
+
+@never_cache
+@require_POST
+@requires("law_enforcement.decide")
+def gag(request: HttpRequest, public_id: str) -> HttpResponse:
+    found = _found(request, public_id)
+    form = GagForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_gag_order(request=found, gag_order=form.cleaned_data["gag_order"],
+                                   gag_until=form.cleaned_data["gag_until"], by=request.user)
+        except LawEnforcementError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The gag order is recorded."))
+    else:
+        messages.error(request, _("Enter a valid date."))
+    return redirect("law_enforcement:detail", public_id=found.public_id)
+
+
+@never_cache
+@require_POST
+@requires("law_enforcement.decide")
+def notice(request: HttpRequest, public_id: str) -> HttpResponse:
+    found = _found(request, public_id)
+    form = NoticeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_notice(request=found, notice_on=form.cleaned_data["notice_on"], by=request.user)
+        except LawEnforcementError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The notice to the applicant is recorded."))
+    else:
+        messages.error(request, _("Enter a valid date."))
+    return redirect("law_enforcement:detail", public_id=found.public_id)
