@@ -206,8 +206,8 @@ def issued_counts(*, by: str, start: date, end: date) -> dict[str, int]:
     if by == "month":
         from django.db.models.functions import ExtractMonth
 
-        rows = issued.annotate(y=ExtractYear("issued_on"), m=ExtractMonth("issued_on")).values_list("y", "m")
-        for year, month, n in rows.annotate(n=Count("id")):
+        months = issued.annotate(y=ExtractYear("issued_on"), m=ExtractMonth("issued_on")).values_list("y", "m")
+        for year, month, n in months.annotate(n=Count("id")):
             add(f"{year:04d}-{month:02d}", n)
     elif by == "borough":
         for borough, n in issued.values_list("applicant__borough").annotate(n=Count("id")):
@@ -216,8 +216,8 @@ def issued_counts(*, by: str, start: date, end: date) -> dict[str, int]:
         for languages, n in issued.values_list("applicant__languages").annotate(n=Count("id")):
             add((languages or "").split(",")[0] or NOT_RECORDED, n)
     elif by == "age_band":
-        rows = issued.annotate(y=ExtractYear("issued_on")).values_list("y", "applicant__birth_year")
-        for year, birth_year, n in rows.annotate(n=Count("id")):
+        ages = issued.annotate(y=ExtractYear("issued_on")).values_list("y", "applicant__birth_year")
+        for year, birth_year, n in ages.annotate(n=Count("id")):
             add(age_band(year - birth_year), n)
     elif by == "application_type":
         for kind, n in issued.values_list("application__type").annotate(n=Count("id")):

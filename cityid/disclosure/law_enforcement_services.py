@@ -29,12 +29,12 @@ from cityid.audit.services import record_event
 from cityid.core.actors import Actor
 from cityid.disclosure import law_enforcement as rules
 from cityid.disclosure.law_enforcement import LawEnforcementError
-from cityid.retention import services as retention
 from cityid.disclosure.law_enforcement_models import (
     LawEnforcementDocument,
     LawEnforcementRequest,
     ProducedItem,
 )
+from cityid.retention import services as retention
 from cityid.vault import services as vault
 from cityid.vault.classes import DISCLOSURE
 

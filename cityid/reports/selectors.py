@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from cityid.disclosure.selectors import foil_counts, law_enforcement_counts
 from cityid.reports.models import PrivacyBudget, Release, ReleasedTable, ReleaseMode
 from cityid.reports.periods import parse_quarter, quarter_name
 
@@ -92,41 +93,18 @@ def budget_status() -> PrivacyBudget | None:
 
 # --- The transparency report ------------------------------------------------------------------------------
 
-#: Where the transparency report's two sources come from: the disclosure app (FOIL requests and
-#: law-enforcement requests). Looked up when a report is built, so the reports app runs (and its tests pass)
-#: on a branch where one of them is not there yet: the report then says the section is not available.
-_SOURCES: dict[str, tuple[str, str]] = {
-    "law_enforcement": ("cityid.disclosure.selectors", "law_enforcement_counts"),
-    "foil": ("cityid.disclosure.selectors", "foil_counts"),
-}
-
-
 @dataclass(frozen=True)
 class TransparencyReport:
     quarter: str
     start: date
     end: date
-    law_enforcement: dict[str, Any] | None
-    foil: dict[str, Any] | None
-
-
-def _source(name: str) -> Callable[..., dict[str, Any]] | None:
-    import importlib
-
-    module_name, function = _SOURCES[name]
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    return getattr(module, function, None)
+    law_enforcement: dict[str, Any]
+    foil: dict[str, Any]
 
 
 def transparency_report(quarter: str) -> TransparencyReport:
     """The quarter's counts (aggregates and audit metadata only) from the disclosure app's selectors;
     PeriodInvalid for a malformed quarter."""
     start, end = parse_quarter(quarter)
-    sections: dict[str, dict[str, Any] | None] = {}
-    for name in _SOURCES:
-        source = _source(name)
-        sections[name] = source(start=start, end=end) if source is not None else None
-    return TransparencyReport(quarter_name(start), start, end, sections["law_enforcement"], sections["foil"])
+    return TransparencyReport(quarter_name(start), start, end, law_enforcement_counts(start=start, end=end),
+                              foil_counts(start=start, end=end))

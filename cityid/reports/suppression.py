@@ -16,8 +16,10 @@ with its total. A cell is published, or suppressed (``None``). The rules, applie
 4. **Exact recovery from all releases**: the periods of all releases of the dimension are cut into their
    atomic intervals; each published cell and total is a linear equation over the unknown counts of
    (cell, interval). A suppressed cell whose value is a linear combination of the published equations
-   (e.g. the January-April table minus the April table gives the January-March one) is recoverable;
-   the smallest published cell of the new release is then suppressed too, until none is.
+   (e.g. the January-April table minus the April table gives the January-March one) is recoverable.
+   If the new release makes a cell of an earlier release recoverable, or one of its own cells hidden
+   for rules 1 and 3, the smallest published cell of the new release is suppressed too, until none is.
+   (A complementary cell that other releases pin down anyway, e.g. a zero, exposes no one.)
 
 Earlier releases are never changed: only the new release suppresses more. Their published tables must be
 kept (the ``reports`` app stores them) and passed as ``previous``.
@@ -34,6 +36,10 @@ DEFAULT_THRESHOLD = 10
 #: A prime for the rank test (exact over the rationals for 0/1 matrices of this size, except with
 #: negligible probability: a minor divisible by a 61-bit prime).
 _PRIME = (1 << 61) - 1
+
+#: Why a cell is hidden for its own sake (the others are hidden to protect these: a complementary cell that
+#: other releases pin down exposes no one, as long as no protected cell follows from it).
+PROTECTED_REASONS = frozenset({"small", "difference", "suppressed_before"})
 
 
 @dataclass(frozen=True)
@@ -130,7 +136,9 @@ def protect(counts: Mapping[str, int], *, start: date, end: date, threshold: int
         # 4. Exact recovery from all releases together (beyond what the earlier ones gave away already).
         if related and (reasons or baseline is not None):
             candidate = Release(start, end, _publish(cells, reasons), total, threshold)
-            if set(recoverable_cells([*previous, candidate])) - (baseline or set()):
+            found = set(recoverable_cells([*previous, candidate])) - (baseline or set())
+            own = len(previous)
+            if any(index != own or reasons[cell] in PROTECTED_REASONS for index, cell in found):
                 if suppress_smallest("recoverable"):
                     changed = True
                     continue
