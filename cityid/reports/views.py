@@ -117,6 +117,7 @@ def transparency(request: HttpRequest) -> HttpResponse:
 
     return render(request, "reports/transparency.html", {
         "report": report, "error": error, "sections": sections(report) if report else [],
+        "asked": (request.GET.get("quarter") or "")[:8],
     }, status=400 if error else 200)
 
 
