@@ -187,6 +187,11 @@ def card_page(*, status: str | None = None, page: int | str | None = 1, per_page
     return paginate(cards(status), page, per_page)
 
 
+def issued_total(*, start: date, end: date) -> int:
+    """How many cards were issued in ``[start, end]`` (one count)."""
+    return Card.objects.filter(issued_on__gte=start, issued_on__lte=end).count()
+
+
 def issued_counts(*, by: str, start: date, end: date) -> dict[str, int]:
     """How many cards were issued in ``[start, end]``, by one dimension of enrollment's coarse attributes
     (``enrollment.selectors.STATISTICS_DIMENSIONS``): every cell of the dimension, zeros included. Counts only;

@@ -94,8 +94,16 @@ def stats_json(request: HttpRequest, dimension: str | None = None) -> HttpRespon
 @require_GET
 @cache_control(public=True, max_age=300)
 def stats_chart(request: HttpRequest, dimension: str) -> HttpResponse:
+    from django.core.cache import cache
+    from django.utils.translation import get_language
+
     published, table = _published_table(dimension)
-    png = charts.bar_chart(table, selectors.table_rows(table, label), title=_title(dimension))
+    # A release never changes: its chart is drawn once per language and kept.
+    key = f"reports:chart:{published.release.public_id}:{dimension}:{get_language()}"
+    png = cache.get(key)
+    if png is None:
+        png = charts.bar_chart(table, selectors.table_rows(table, label), title=_title(dimension))
+        cache.set(key, png, 24 * 3600)
     return HttpResponse(png, content_type="image/png")
 
 

@@ -18,12 +18,13 @@ from cityid.bench.enrollment import bench_enrollment
 from cityid.bench.hold import bench_hold_rewrap
 from cityid.bench.pages import bench_pages, pages_table
 from cityid.bench.providers import use_key_provider
+from cityid.bench.reports import bench_reports
 from cityid.bench.softhsm import softhsm_available
 from cityid.cli.base import CityidCommand
 
 #: The suites the issues ask for, in the order they run. ``disposition`` and ``hold`` run once per
 #: key provider, each provider in its own scratch process (a process loads one SoftHSM config).
-SUITES = ("enrollment", "disposition", "hold", "audit", "pages")
+SUITES = ("enrollment", "disposition", "hold", "audit", "pages", "reports")
 PROVIDER_SUITES = ("disposition", "hold")
 PROVIDERS = ("local", "pkcs11")
 
@@ -39,9 +40,12 @@ def _csv(text: str, allowed: tuple[str, ...], option: str) -> list[str]:
 class Command(CityidCommand):
     help = (
         "Run the benchmark suite on a scratch database: `bench --people N --out FILE.json` "
-        "[--suite enrollment,disposition,hold,audit,pages] [--records N] [--entries N] [--providers local,pkcs11] "
+        "[--suite enrollment,disposition,hold,audit,pages,reports] [--records N] [--entries N] "
+        "[--providers local,pkcs11] "
         "[--postgres URL]. Suite pages seeds --people applicants (after --baseline of them) and times every "
-        "staff page at both sizes."
+        "staff page at both sizes. Suite reports bulk-creates --people coarse applicants and times the "
+        "statistics and "
+        "the transparency report."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -67,7 +71,7 @@ class Command(CityidCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         suites = _csv(options["suite"], SUITES, "--suite")
-        if set(suites) & {"enrollment", "pages"} and options["people"] < 10:
+        if set(suites) & {"enrollment", "pages", "reports"} and options["people"] < 10:
             raise CommandError("--people must be at least 10")
         if "pages" in suites and (options["baseline"] < 1 or options["repeats"] < 1):
             raise CommandError("--baseline and --repeats must be at least 1")
@@ -122,6 +126,11 @@ class Command(CityidCommand):
                 result["pages"] = bench_pages(options["people"], baseline=options["baseline"],
                                               repeats=options["repeats"], progress=advance)
             Console(stderr=True).print(pages_table(result["pages"]))
+        if "reports" in suites:
+            with Progress(TextColumn("statistics population"), BarColumn(), MofNCompleteColumn()) as progress:
+                task = progress.add_task("reports", total=options["people"])
+                result["reports"] = bench_reports(options["people"], repeats=min(options["repeats"], 3),
+                                                  progress=lambda n: progress.advance(task, n))
         write_result(options["out"], result)
 
     def _respawn(self, options: dict, suites: list[str]) -> None:
