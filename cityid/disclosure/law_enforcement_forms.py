@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cityid.disclosure import law_enforcement as rules
 from cityid.disclosure.law_enforcement_models import AgencyType, ItemKind, LegalProcess, RequestChange
@@ -17,14 +18,14 @@ TEXT = {"maxlength": rules.MAX_TEXT}
 
 class LogRequestForm(UswdsMixin, forms.Form):
     agency_type = forms.ChoiceField(label=_("Kind of agency"), choices=AgencyType.choices)
-    agency = forms.CharField(label=_("Agency"), max_length=200,
+    agency = forms.CharField(label=pgettext_lazy("law enforcement", "Agency"), max_length=200,
                              help_text=_("As named on the process, e.g. the police precinct or the federal office."))
     officer = forms.CharField(label=_("Officer who presented it"), max_length=200,
                               help_text=_("Name, rank and badge or shield number."))
     legal_process = forms.ChoiceField(label=_("Legal process presented"), choices=LegalProcess.choices)
     reference = forms.CharField(label=_("Reference on the process"), max_length=200, required=False,
                                 help_text=_("Index, docket or case number."))
-    received_on = BoundedDateField(label=_("Date received"))
+    received_on = BoundedDateField(label=pgettext_lazy("law enforcement", "Date received"))
     subjects = forms.CharField(
         label=_("Subjects named"), required=False, widget=forms.Textarea(attrs={"rows": 3, **TEXT}),
         help_text=_("Pseudonymous ids (applicant:…), one per line. Never type a name here."))

@@ -4,6 +4,7 @@ app's ``ready()``: ``register()``)."""
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cityid.core.errors import register_messages
 from cityid.disclosure.law_enforcement import LawEnforcementError
@@ -62,7 +63,7 @@ def register_labels() -> None:
     register_label("le_change", RequestChange.choices)
     register_label("le_item", ItemKind.choices)
     register_label("le_outcome", {
-        "pending": _("Pending"),
+        "pending": pgettext_lazy("law enforcement", "Pending"),
         "refused": _("Refused"),
         "challenged": _("Challenged"),
         "produced": _("Produced as ordered"),

@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cityid.disclosure import law_enforcement as rules
 
@@ -41,7 +42,7 @@ class RequestStatus(models.TextChoices):
     PRODUCING = rules.PRODUCING, _("Producing as ordered")
     PRODUCED = rules.PRODUCED, _("Produced")
     WITHDRAWN = rules.WITHDRAWN, _("Withdrawn by the agency")
-    CLOSED = rules.CLOSED, _("Closed")
+    CLOSED = rules.CLOSED, pgettext_lazy("law enforcement", "Closed")
 
 
 class RequestChange(models.TextChoices):

@@ -64,12 +64,13 @@ def reveal(request: LawEnforcementRequest, *, actor: Actor | None) -> LawEnforce
     """Open the sealed details and the ordered scope for counsel (one ``law_enforcement.read`` event); other readers
     get the request unchanged (``details`` stays None)."""
     if not is_counsel(actor) and actor is not None:
+        request.details = request.ordered = None
         return request
     try:
         record = open_request_record(request)
     except vault.RecordDestroyed:
         return request
-    request.details = record.open_json("le_details", request.sealed_details)
+    request.details = record.open_json("le_details", request.sealed_details or b"")
     if request.sealed_order:
         request.ordered = record.open_json("le_order", request.sealed_order)
     record_event(actor=actor, action="law_enforcement.read", target=request.ref)

@@ -195,12 +195,12 @@ def change_request(
     authorize(by, "law_enforcement.decide", target=request.ref)
     with _refusals_logged(), transaction.atomic():
         _check_counsel(by, request, "law_enforcement.decide")
-        locked = LawEnforcementRequest.objects.select_for_update().select_related("record").get(pk=request.pk)
+        locked = LawEnforcementRequest.objects.select_for_update(of=("self",)).select_related("record").get(pk=request.pk)
         to_status = rules.next_status(locked.status, change, process=locked.legal_process)
         fields = ["status"]
         if change == rules.PRODUCE:
             record = open_request_record(locked)
-            requested = rules.scope_from_dict(record.open_json("le_details", locked.sealed_details)["scope"])
+            requested = rules.scope_from_dict(record.open_json("le_details", locked.sealed_details or b"")["scope"])
             ordered = rules.make_scope(subjects=ordered_subjects, kinds=list(ordered_kinds) or list(requested.kinds))
             try:
                 rules.check_ordered(requested, ordered)
@@ -266,11 +266,11 @@ def produce_item(*, request: LawEnforcementRequest, subject: str, kind: str, by:
     authorize(by, "law_enforcement.produce", target=request.ref)
     with _refusals_logged(), transaction.atomic():
         _check_counsel(by, request, "law_enforcement.produce")
-        locked = LawEnforcementRequest.objects.select_for_update().select_related("record").get(pk=request.pk)
+        locked = LawEnforcementRequest.objects.select_for_update(of=("self",)).select_related("record").get(pk=request.pk)
         if locked.status != rules.PRODUCING:
             raise _refuse(by, locked, LawEnforcementError("not_producing", status=locked.status))
         record = open_request_record(locked)
-        ordered = rules.scope_from_dict(record.open_json("le_order", locked.sealed_order))
+        ordered = rules.scope_from_dict(record.open_json("le_order", locked.sealed_order or b""))
         if (subject, kind) not in ordered.items():
             raise _refuse(by, locked, LawEnforcementError("beyond_order"))
         digest = item_digest(record, subject, kind)
