@@ -25,7 +25,7 @@ class Section:
 def _counts(part: str, title: str, counts: dict[str, int], kind: str) -> Section:
     rows: list[list[Any]] = [[label(kind, code) if kind else code, n] for code, n in counts.items()]
     rows.append([_("Total"), sum(counts.values())])
-    return Section(part, title, [_("Kind"), _("Count")], rows)
+    return Section(part, title, [_("Category"), _("Count")], rows)
 
 
 def sections(report: TransparencyReport) -> list[Section]:
@@ -49,14 +49,14 @@ def sections(report: TransparencyReport) -> list[Section]:
                 [_("Legal process"), *[label("le_outcome", code) for code in outcomes]],
                 [[label("le_process", process), *[row.get(code, 0) for code in outcomes]]
                  for process, row in law.get("by_process_and_outcome", {}).items()]),
-        Section("foil", _("FOIL requests"), [_("Measure"), _("Count")], [
+        Section("foil", _("FOIL requests in the quarter"), [_("Measure"), _("Count")], [
             [_("Requests received"), foil.get("received", 0)],
             [_("Determinations made"), foil.get("determined", 0)],
             [_("Appeals filed"), appeals.get("filed", 0)],
         ]),
         _counts("foil", _("Requests received, by current status"), foil.get("by_status", {}), "foil_status"),
         _counts("foil", _("Determinations by outcome"), foil.get("by_outcome", {}), "foil_outcome"),
-        _counts("foil", _("Exemptions cited"), foil.get("exemptions", {}), "foil_exemption"),
+        _counts("foil", _("Exemptions cited in determinations"), foil.get("exemptions", {}), "foil_exemption"),
         Section("foil", _("Timeliness"), [_("Measure"), _("Count")], [
             [_("Acknowledged on time"), timeliness.get("acknowledged_on_time", 0)],
             [_("Acknowledged late"), timeliness.get("acknowledged_late", 0)],
