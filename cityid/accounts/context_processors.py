@@ -17,6 +17,7 @@ NAV = [
     ("retention.read", "retention:certificates", _("Destruction certificates")),
     ("retention.read", "retention:holds", _("Legal holds")),
     ("law_enforcement.read", "law_enforcement:list", _("Law-enforcement requests")),
+    ("foil.queue", "disclosure:foil_queue", _("FOIL requests")),
     ("audit.read", "audit:events", _("Audit log")),
     ("staff.manage", "accounts:staff_list", _("Staff")),
 ]

@@ -55,7 +55,7 @@ class BusinessCalendar:
     def holiday_name(self, day: date) -> str | None:
         if day in self.extra_closed:
             return "closed"
-        return self._holidays.get(day)  # type: ignore[attr-defined,no-any-return]
+        return self._holidays.get(day)  # type: ignore[attr-defined]
 
     def is_business_day(self, day: date) -> bool:
         return day.weekday() < 5 and day not in self.extra_closed and day not in self._holidays  # type: ignore[attr-defined]

@@ -175,6 +175,11 @@ def _refusals_logged() -> Iterator[None]:
         raise
 
 
+def _locked(request: LawEnforcementRequest) -> LawEnforcementRequest:
+    """The request's row, locked until the transaction ends (only its own row: the record may be gone)."""
+    return LawEnforcementRequest.objects.select_for_update(of=("self",)).select_related("record").get(pk=request.pk)
+
+
 def _check_counsel(actor: Actor | None, request: LawEnforcementRequest, action: str) -> None:
     """Counsel by name (not the host operator), and not the person who logged the request. The caller authorised
     ``action`` before its transaction (so that a refusal's audit event is kept)."""
@@ -195,7 +200,7 @@ def change_request(
     authorize(by, "law_enforcement.decide", target=request.ref)
     with _refusals_logged(), transaction.atomic():
         _check_counsel(by, request, "law_enforcement.decide")
-        locked = LawEnforcementRequest.objects.select_for_update(of=("self",)).select_related("record").get(pk=request.pk)
+        locked = _locked(request)
         to_status = rules.next_status(locked.status, change, process=locked.legal_process)
         fields = ["status"]
         if change == rules.PRODUCE:
@@ -266,7 +271,7 @@ def produce_item(*, request: LawEnforcementRequest, subject: str, kind: str, by:
     authorize(by, "law_enforcement.produce", target=request.ref)
     with _refusals_logged(), transaction.atomic():
         _check_counsel(by, request, "law_enforcement.produce")
-        locked = LawEnforcementRequest.objects.select_for_update(of=("self",)).select_related("record").get(pk=request.pk)
+        locked = _locked(request)
         if locked.status != rules.PRODUCING:
             raise _refuse(by, locked, LawEnforcementError("not_producing", status=locked.status))
         record = open_request_record(locked)

@@ -30,6 +30,7 @@ def register() -> None:
         "attachment_too_big": _("The attachment is larger than %(max_mb)s MB."),
         "attachment_type": _("Attach a PDF, PNG or JPEG file."),
         "rate_limited": _("Too many requests from your connection. Wait %(minutes)s minutes and try again."),
+        "not_json": _("Send a JSON object with text values (Content-Type: application/json)."),
         "not_found": _("No request has that id and access code. Check both and try again."),
         "unknown_step": _("unknown step '%(kind)s'; one of: %(kinds)s"),
         "wrong_status": _("This step is not possible for a request in its current status."),

@@ -57,6 +57,10 @@ class FoilRequest(models.Model):
     sealed_request = models.BinaryField(
         null=True, blank=True, help_text="name, email, phone, postal address, description: sealed"
     )
+    attachment = models.ForeignKey(
+        "vault.Blob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="a file the requester attached (cleaned, sealed under the request's record)",
+    )
     access_digest = models.BinaryField(
         max_length=32, help_text="keyed hash of the requester's access code (the code is shown once)"
     )

@@ -7,4 +7,5 @@ from cityid.disclosure import public_views
 app_name = "foil"
 urlpatterns = [
     path("", public_views.request_form, name="new"),
+    path("status/", public_views.request_status, name="status"),
 ]

@@ -10,6 +10,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Case, Count, F, Q, QuerySet, When
 from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 
 from cityid.accounts.services import authorize
 from cityid.audit.services import record_event
@@ -47,16 +49,16 @@ def foil_counts(*, start: date, end: date) -> dict[str, Any]:
     date at ``end``). Counts only: no text, no contact details."""
     received = FoilRequest.objects.filter(received_on__range=(start, end))
     by_status = {status: 0 for status in FoilStatus.values}
-    for row in received.values("status").annotate(n=Count("id")):
-        by_status[row["status"]] = row["n"]
+    for status, count in received.values_list("status").annotate(n=Count("id")):
+        by_status[status] = count
 
     determined = FoilRequest.objects.filter(determined_on__range=(start, end)).annotate(
         due=Coalesce(F("extended_to"), F("determination_due"))
     )
     by_outcome = {outcome: 0 for outcome in Outcome.values}
-    for row in determined.values("outcome").annotate(n=Count("id")):
-        if row["outcome"]:
-            by_outcome[row["outcome"]] = row["n"]
+    for outcome, count in determined.values_list("outcome").annotate(n=Count("id")):
+        if outcome:
+            by_outcome[outcome] = count
     exemptions: Counter[str] = Counter()
     for cited in determined.exclude(exemptions="").values_list("exemptions", flat=True):
         exemptions.update(code for code in cited.split(",") if code)
@@ -224,6 +226,36 @@ def letter_context(request: FoilRequest, event: Any) -> dict[str, Any]:
         "agency_name": getattr(settings, "CITYID_FOIL_AGENCY_NAME", "the agency"),
         "final_appeal": event is not None and event.kind == "decide_appeal",
     }
+
+
+def letter(request: FoilRequest, event: Any) -> tuple[str, str]:
+    """The subject and text of the notice or letter of one step, in the request's language."""
+    context = letter_context(request, event)
+    with translation.override(request.language or "en"):
+        subject = " ".join(render_to_string("disclosure/letters/subject.txt", context).split())
+        body = render_to_string("disclosure/letters/letter.txt", context).strip() + "\n"
+    return subject, body
+
+
+def letters(request: FoilRequest) -> list[dict[str, Any]]:
+    """Every letter the requester was sent (or is sent by post), oldest first."""
+    out = []
+    for event in request.events.order_by("at", "id"):
+        if event.kind in ("receive", "acknowledge", "extend", "determine", "close", "appeal", "decide_appeal"):
+            subject, body = letter(request, event)
+            out.append({"event": event, "subject": subject, "body": body})
+    return out
+
+
+def appealable(request: FoilRequest, *, today: date | None = None) -> bool:
+    """Whether the requester may still appeal (a denial in whole or in part, within 30 days, not yet appealed)."""
+    if request.outcome not in (Outcome.DENIED, Outcome.PARTIALLY_FULFILLED) or request.determined_on is None:
+        return False
+    if request.appeal_filed_on is not None or request.status not in (
+            FoilStatus.DENIED, FoilStatus.PARTIALLY_FULFILLED, FoilStatus.CLOSED):
+        return False
+    today = today or current_calendar().local_date(timezone.now())
+    return today <= appeal_deadline(request.determined_on)
 
 
 # --- law-enforcement requests (cityid.disclosure.law_enforcement_selectors) ---------------------------------------

@@ -17,7 +17,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -25,8 +25,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from cityid.accounts.selectors import account_of
 from cityid.accounts.services import authorize
@@ -48,8 +47,10 @@ from cityid.disclosure.models import (
     Outcome,
 )
 from cityid.disclosure.sealing import access_digest, access_matches
-from cityid.disclosure.selectors import current_calendar, letter_context
+from cityid.disclosure.selectors import current_calendar, letter
+from cityid.enrollment import uploads
 from cityid.retention import services as retention
+from cityid.vault import services as vault
 
 NAME_MAX = 200
 ADDRESS_MAX = 500
@@ -77,6 +78,7 @@ class FoilInput:
     phone: str = ""
     address: str = ""
     language: str = "en"
+    attachment: bytes | None = None
 
     def values(self) -> dict[str, str]:
         return {"name": self.name, "email": self.email, "phone": self.phone, "address": self.address,
@@ -111,8 +113,23 @@ def check_input(data: FoilInput) -> FoilInput:
     if len(description) > DESCRIPTION_MAX:
         raise FoilError("too_long", field="description", max_length=DESCRIPTION_MAX)
     language = data.language if data.language in dict(settings.LANGUAGES) else "en"
+    attachment = data.attachment or None
+    if attachment is not None and len(attachment) > attachment_max_bytes():
+        raise FoilError("attachment_too_big", field="attachment", max_mb=attachment_max_bytes() // 2**20)
     return FoilInput(name=name, description=description, email=email, phone=phone, address=address,
-                     language=language)
+                     language=language, attachment=attachment)
+
+
+def attachment_max_bytes() -> int:
+    return int(getattr(settings, "CITYID_FOIL_ATTACHMENT_MAX_BYTES", 5 * 2**20))
+
+
+def _clean_attachment(data: bytes) -> uploads.Cleaned:
+    """The attachment re-encoded without metadata or active content (PDF, PNG, JPEG), or FoilError."""
+    try:
+        return uploads.clean_upload(data, kind=uploads.SCAN, max_pixels=40_000_000, max_pages=50)
+    except uploads.UploadRefused:
+        raise FoilError("attachment_type", field="attachment") from None
 
 
 class Submitted(NamedTuple):
@@ -153,7 +170,8 @@ def submit_request(*, data: FoilInput, received_at: datetime | None = None, chan
     found = dl.deadlines(cal, received_at)
     agency = settings.CITYID_FOIL_AGENCY
     code = secrets.token_urlsafe(12)
-    with transaction.atomic():
+    cleaned = _clean_attachment(data.attachment) if data.attachment else None
+    with vault.atomic_with_blobs():
         year = found.received_on.year
         number = _next_number(year, agency)
         request = FoilRequest(
@@ -165,6 +183,10 @@ def submit_request(*, data: FoilInput, received_at: datetime | None = None, chan
         due_on = retention.due_on(retention.current_rule("disclosure"), submitted=found.received_on)
         record = sealing.new_record(request, due_on=due_on)
         sealing.seal_request(request, record, data.values())
+        if cleaned is not None:
+            blob = vault.store_blobs([(record, cleaned.data, cleaned.content_type)])[0]
+            blob.save()
+            request.attachment = blob
         request.save()
         event = FoilEvent.objects.create(request=request, kind="receive", to_status=FoilStatus.RECEIVED,
                                          on=found.received_on)
@@ -328,7 +350,7 @@ def change_status(
         event.save()
         locked.save()
         notice = FoilNotice.objects.create(request=locked, event=event, kind=kind) if kind in NOTIFIED else None
-        record_event(actor=by, action=f"foil.{kind}", target=locked.ref, outcome=locked.status)
+        record_event(actor=by, action=f"foil.{kind}", target=locked.ref)
         if notice is not None:
             notice_id = notice.pk
             transaction.on_commit(lambda: send_notices(notice_ids=[notice_id]))
@@ -353,7 +375,7 @@ def file_appeal(*, public_id: str, access_code: str, received_at: datetime | Non
         event.save()
         locked.save()
         notice = FoilNotice.objects.create(request=locked, event=event, kind="appeal")
-        record_event(actor=AnonymousUser(), action="foil.appeal", target=locked.ref, outcome=locked.status)
+        record_event(actor=AnonymousUser(), action="foil.appeal", target=locked.ref)
         notice_id = notice.pk
         transaction.on_commit(lambda: send_notices(notice_ids=[notice_id]))
     return event
@@ -366,14 +388,6 @@ class SendResult(NamedTuple):
     sent: int
     by_post: int
     failed: int
-
-
-def _letter(request: FoilRequest, notice: FoilNotice) -> tuple[str, str]:
-    context: dict[str, Any] = letter_context(request, notice.event)
-    with translation.override(request.language or "en"):
-        subject = " ".join(render_to_string("disclosure/letters/subject.txt", context).split())
-        body = render_to_string("disclosure/letters/letter.txt", context)
-    return subject, body
 
 
 def send_notices(*, notice_ids: list[int] | None = None, limit: int = 500) -> SendResult:
@@ -395,7 +409,7 @@ def send_notices(*, notice_ids: list[int] | None = None, limit: int = 500) -> Se
             notice.save(update_fields=["sent_at", "last_error"])
             by_post += 1
             continue
-        subject, body = _letter(request, notice)
+        subject, body = letter(request, notice.event)
         notice.attempts += 1
         try:
             EmailMessage(subject=subject, body=body, to=[email]).send()

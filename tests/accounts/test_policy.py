@@ -41,6 +41,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "retention.schedule": frozenset({"records_officer"}),
     "retention.dispose": frozenset({"records_officer"}),
     "retention.hold": frozenset({"counsel"}),
+    "law_enforcement.log": frozenset({"clerk", "supervisor", "counsel"}),
+    "law_enforcement.read": frozenset({"clerk", "supervisor", "counsel"}),
+    "law_enforcement.decide": frozenset({"counsel"}),
+    "law_enforcement.produce": frozenset({"counsel"}),
     "stats.read": ALL_ROLES,
 }
 

@@ -23,7 +23,7 @@ STRUCTURE = {"runOnly": {"type": "rule", "values": ["region", "heading-order", "
                                                      "page-has-heading-one"]}}
 #: Set CITYID_SCREENSHOTS=<dir> to keep a full-page screenshot of every page checked (to look at them).
 SHOTS = Path(os.environ["CITYID_SCREENSHOTS"]) if os.environ.get("CITYID_SCREENSHOTS") else None
-ROLES = ["admin", "auditor", "records_officer", "counsel", "supervisor", "clerk", "second_officer"]
+ROLES = ["admin", "auditor", "records_officer", "counsel", "supervisor", "clerk", "second_officer", "foil_officer"]
 
 
 def violations(page) -> list[str]:

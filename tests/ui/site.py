@@ -54,6 +54,8 @@ def seed_site(staff) -> Site:
     hold = services.place_hold(case_name="People v. Example", court="Supreme Court", scope="class:application",
                                placed_by=staff["counsel"], order_date=date(2026, 10, 1))
     request = approvals.request_disposition(as_of=date(2017, 1, 2), requested_by=officer)
+    law_enforcement = _law_enforcement_requests(staff, waiting.applicant)
+    foil = _seed_foil(staff)
     integrate()
     make_checkpoint()
 
@@ -75,6 +77,9 @@ def seed_site(staff) -> Site:
         "/retention/holds/", "/retention/holds/new/", f"/retention/holds/{hold.pk}/",
         "/audit/events/", f"/audit/events/{entry}/", "/audit/events/?until=9999-12-31",
         "/accounts/staff/", f"/accounts/staff/{clerk.pk}/", "/accounts/staff/new/", "/accounts/password/",
+        *law_enforcement,
+        "/disclosure/foil/", "/disclosure/foil/?queue=all", f"/disclosure/foil/{foil.public_id}/", "/foil/",
+        "/foil/status/",
     ]
     confirms = [
         (f"/cards/{card.pk}/status/", {"change": "revoke", "revoke-reason": "fraud", "revoke-note": ""}, "supervisor"),
@@ -83,3 +88,47 @@ def seed_site(staff) -> Site:
         (f"/accounts/staff/{clerk.pk}/deactivate/", {"reason": "left"}, "admin"),
     ]
     return Site(pages=pages, confirms=confirms, second_officer=second)
+
+
+def _law_enforcement_requests(staff, applicant) -> list[str]:
+    """A court order being produced (one item handed over, a gag order) and a subpoena under review."""
+    from cityid.disclosure import law_enforcement_services as le
+    from tests.conftest import jpeg_bytes
+
+    counsel, clerk = staff["counsel"], staff["clerk"]
+    order = le.log_request(agency_type="federal_law_enforcement", legal_process="court_order",
+                           received_on=date(2026, 11, 20), agency="Example office", officer="Agent Example",
+                           subjects=applicant.ref, kinds=["record", "photo"], search="someone at an address",
+                           logged_by=clerk, gag_order=True, gag_until=date(2027, 1, 1))
+    le.attach_document(request=order, data=jpeg_bytes(), uploaded_by=clerk)
+    le.change_request(request=order, change="review", by=counsel)
+    le.change_request(request=order, change="produce", by=counsel, ordered_subjects=applicant.ref,
+                      ordered_kinds=["record", "photo"])
+    le.produce_item(request=order, subject=applicant.ref, kind="record", by=counsel)
+    subpoena = le.log_request(agency_type="local_police", legal_process="administrative_subpoena",
+                              received_on=date(2026, 11, 20), agency="Example precinct", officer="Officer Example",
+                              subjects=applicant.ref, logged_by=staff["supervisor"])
+    le.change_request(request=subpoena, change="review", by=counsel)
+    return ["/law-enforcement/", "/law-enforcement/?status=all", "/law-enforcement/new/",
+            f"/law-enforcement/{order.public_id}/", f"/law-enforcement/{subpoena.public_id}/"]
+
+
+def _seed_foil(staff):
+    """A FOIL request denied in part (letters with exemptions and the appeal language) and one waiting."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from cityid.disclosure.services import FoilInput, Step, change_status, submit_request
+
+    values = {"name": "Foil Requester", "email": "requester@example.invalid",
+              "description": "Monthly counts of cards issued in 2026."}
+    ny = ZoneInfo("America/New_York")
+    foil = submit_request(data=FoilInput(**values), received_at=datetime(2026, 11, 2, 10, 0, tzinfo=ny)).request
+    officer = staff["foil_officer"]
+    change_status(foil, "acknowledge", by=officer, today=date(2026, 11, 3))
+    change_status(foil, "extend", by=officer, today=date(2026, 11, 4),
+                  step=Step(date_certain=date(2027, 1, 15), reason="review"))
+    change_status(foil, "determine", by=officer, today=date(2026, 11, 20),
+                  step=Step(outcome="partially_fulfilled", exemptions=["87_2_b", "87_2_f"]))
+    submit_request(data=FoilInput(**values), received_at=datetime(2026, 11, 25, 18, 0, tzinfo=ny))
+    return foil

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disclosure', '0001_initial'),
+        ('disclosure', '0002_foil_attachment'),
         ('vault', '0002_signingkey'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
