@@ -101,6 +101,8 @@ def test_canaries_never_leave(client, staff, tmp_path):
         {"name": "Some requester", "email": "requester@example.invalid",
          "description": "All records of cards issued in Queens in November 2026."}), content_type="application/json")
     outputs["foil api"] = foil_response.content.decode()
+    assert foil_response.status_code == 201, outputs["foil api"]
+    outputs.update(_foil_responses(client, staff, foil_response.json()))
     pdf = client.get("/transparency/2026Q4.pdf").content
     outputs["transparency.pdf"] = _pdf_text(pdf) + pdf.decode("latin-1")
     for kind in ("pdf", "json"):
@@ -118,6 +120,31 @@ def test_canaries_never_leave(client, staff, tmp_path):
     leaks = [(name, marker) for name, text in outputs.items() for marker in markers if marker in text.lower()]
     assert leaks == []
     assert markers[0] == "qzx0givenmarker"  # the markers are real values the pages would show if leaked
+
+
+def _foil_responses(client, staff, created: dict) -> dict[str, str]:
+    """A FOIL request for applicants' records, as the public files it through the API, acknowledged and denied
+    under §87(2)(b) and (f): the letters the requester gets, the emails sent, and the public status page."""
+    from django.core import mail
+
+    from cityid.disclosure.models import FoilRequest
+    from cityid.disclosure.selectors import letters
+    from cityid.disclosure.services import Step, change_status, send_notices
+
+    foil = FoilRequest.objects.get(public_id=created["id"])
+    officer = staff["foil_officer"]
+    change_status(foil, "acknowledge", by=officer)
+    change_status(foil, "determine", by=officer, step=Step(outcome="denied", exemptions=["87_2_b", "87_2_f"]))
+    send_notices()
+    found: dict[str, str] = {}
+    for index, item in enumerate(letters(foil)):
+        found[f"foil letter {index}"] = item["subject"] + item["body"]
+    found["foil mail"] = "\n".join(message.subject + message.body for message in mail.outbox)
+    status = client.post("/foil/status/", {"public_id": created["id"], "access_code": created["access_code"]})
+    assert status.status_code == 200
+    found["foil status page"] = status.content.decode()
+    assert "87(2)(b)" in found["foil status page"] + found["foil mail"]
+    return found
 
 
 def test_the_canary_check_would_catch_a_leak(staff):
