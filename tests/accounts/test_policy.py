@@ -46,6 +46,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "law_enforcement.decide": frozenset({"counsel"}),
     "law_enforcement.produce": frozenset({"counsel"}),
     "stats.read": ALL_ROLES,
+    "reports.publish": frozenset({"foil_officer"}),
+    "reports.budget": frozenset(),
 }
 
 #: Actions that reveal personal data: separation of duties keeps these roles away from all of them.
