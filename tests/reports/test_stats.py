@@ -169,3 +169,12 @@ def test_attack_budget_is_set_by_the_host_operator_only(db, staff):
     with pytest.raises(PermissionDenied):
         set_budget(epsilon=100.0, actor=staff["admin"])
     assert set_budget(epsilon=2.0).epsilon == 2.0
+
+
+def test_dashboard_and_transparency_page_in_spanish(client, population):
+    _publish()
+    client.cookies["django_language"] = "es"
+    html = client.get("/stats/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Estadísticas del programa" in html and "Gráfico de barras" in html
+    assert "Informe de transparencia" in client.get("/transparency/", {"quarter": "2026Q2"},
+                                                     HTTP_ACCEPT_LANGUAGE="es").content.decode()
