@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "cityid.retention",
     "cityid.matching",
     "cityid.disclosure",
+    "cityid.reports",
     "cityid.ops",
 ]
 
@@ -345,3 +346,10 @@ CITYID_FOIL_CALENDAR = {
     "cutoff": os.environ.get("CITYID_FOIL_CUTOFF", "17:00"),
     "extra_closed": [d for d in os.environ.get("CITYID_FOIL_CLOSED_DAYS", "").split(",") if d],
 }
+
+# Public statistics (reports app, README "Statistics and transparency reports"): cells below the threshold are
+# suppressed; the differentially private releases draw on a total privacy-loss budget (epsilon); a person is
+# taken to contribute at most CITYID_STATS_DP_CONTRIBUTIONS to each table (cards or decisions in one period).
+CITYID_STATS_THRESHOLD = int(os.environ.get("CITYID_STATS_THRESHOLD", "10"))
+CITYID_STATS_EPSILON_BUDGET = float(os.environ.get("CITYID_STATS_EPSILON_BUDGET", "1.0"))
+CITYID_STATS_DP_CONTRIBUTIONS = int(os.environ.get("CITYID_STATS_DP_CONTRIBUTIONS", "1"))

@@ -15,6 +15,7 @@ urlpatterns = [
     path("law-enforcement/", include("cityid.disclosure.law_enforcement_urls")),
     path("foil/", include("cityid.disclosure.public_urls")),
     path("api/foil/", include("cityid.disclosure.api_urls")),
+    path("", include("cityid.reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/partner/v1/", include("cityid.cards.partner_urls")),
     path("verify/", include("cityid.cards.verify_urls")),

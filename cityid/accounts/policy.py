@@ -96,6 +96,9 @@ POLICY: dict[str, frozenset[str]] = {
     "foil.read": frozenset({"foil_officer"}),
     "foil.manage": frozenset({"foil_officer"}),
     "foil.appeal": frozenset({"foil_officer"}),
+    # Publishing the public statistics (a new release) and setting the differential-privacy budget.
+    "reports.publish": frozenset({"foil_officer"}),
+    "reports.budget": frozenset(),  # the host operator only: the budget is the city's policy, set once
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.core.paginator import Page
@@ -241,3 +242,44 @@ def partner_card_status(number: str) -> tuple[str, str]:
         return PARTNER_UNKNOWN, ""
     pk, status = row
     return PARTNER_STATUS.get(status, PARTNER_UNKNOWN), f"card:{pk}"
+def issued_total(*, start: date, end: date) -> int:
+    """How many cards were issued in ``[start, end]`` (one count)."""
+    return Card.objects.filter(issued_on__gte=start, issued_on__lte=end).count()
+
+
+def issued_counts(*, by: str, start: date, end: date) -> dict[str, int]:
+    """How many cards were issued in ``[start, end]``, by one dimension of enrollment's coarse attributes
+    (``enrollment.selectors.STATISTICS_DIMENSIONS``): every cell of the dimension, zeros included. Counts only;
+    the language is the applicant's first (preferred) one, the age band is from the birth year."""
+    from django.db.models import Count
+    from django.db.models.functions import ExtractYear
+
+    from cityid.enrollment.selectors import NOT_RECORDED, age_band, statistics_cells
+
+    counts = dict.fromkeys(statistics_cells(by, start=start, end=end), 0)
+    issued = Card.objects.filter(issued_on__gte=start, issued_on__lte=end).order_by()
+
+    def add(cell: str, n: int) -> None:
+        key = cell if cell in counts else ("other" if by == "language" and cell else NOT_RECORDED)
+        counts[key] = counts.get(key, 0) + n
+
+    if by == "month":
+        from django.db.models.functions import ExtractMonth
+
+        months = issued.annotate(y=ExtractYear("issued_on"), m=ExtractMonth("issued_on")).values_list("y", "m")
+        for year, month, n in months.annotate(n=Count("id")):
+            add(f"{year:04d}-{month:02d}", n)
+    elif by == "borough":
+        for borough, n in issued.values_list("applicant__borough").annotate(n=Count("id")):
+            add(borough or NOT_RECORDED, n)
+    elif by == "language":
+        for languages, n in issued.values_list("applicant__languages").annotate(n=Count("id")):
+            add((languages or "").split(",")[0] or NOT_RECORDED, n)
+    elif by == "age_band":
+        ages = issued.annotate(y=ExtractYear("issued_on")).values_list("y", "applicant__birth_year")
+        for year, birth_year, n in ages.annotate(n=Count("id")):
+            add(age_band(year - birth_year), n)
+    elif by == "application_type":
+        for kind, n in issued.values_list("application__type").annotate(n=Count("id")):
+            add(kind, n)
+    return counts

@@ -13,6 +13,7 @@ def register_labels() -> None:
         AddressKind,
         ApplicationStatus,
         ApplicationType,
+        Borough,
         ClosedCaseReason,
         DenialReason,
         ReadWindow,
@@ -24,6 +25,7 @@ def register_labels() -> None:
     register("denial_reason", DenialReason.choices)
     register("closed_case_reason", ClosedCaseReason.choices)
     register("address_kind", AddressKind.choices)
+    register("borough", [(value, name) for value, name in Borough.choices if value])
     register("read_window", ReadWindow.choices)
     register("audit_action", {
         "application.submitted": _("Application submitted"),

@@ -848,3 +848,62 @@ def applicant_ids_for_public(public_ids: list[str]) -> dict[str, int]:
     """``public_id -> id`` of these applicants (ids only)."""
     return {str(public): pk for public, pk in Applicant.objects.filter(public_id__in=public_ids)
             .values_list("public_id", "pk")}
+# --- Statistics: counts of the coarse, non-identifying attributes only (DESIGN.md §5, §10) ---------------
+
+#: The dimensions the public statistics are cut by, and the cells of each: a fixed vocabulary, never drawn
+#: from the data (a cell that appears only when someone is in it would say so).
+STATISTICS_DIMENSIONS = ("month", "borough", "language", "age_band", "application_type")
+NOT_RECORDED = "not_recorded"
+#: Age bands (age at the card's issue, from the birth year only): (cell, lowest age, highest age).
+AGE_BANDS: tuple[tuple[str, int, int], ...] = (
+    ("under_18", 0, 17), ("18_24", 18, 24), ("25_34", 25, 34), ("35_44", 35, 44), ("45_54", 45, 54),
+    ("55_64", 55, 64), ("65_plus", 65, 200),
+)
+
+
+def age_band(age: int) -> str:
+    """The age band of an age in whole years (ages from birth years alone: the band is approximate by a year)."""
+    for cell, low, high in AGE_BANDS:
+        if low <= age <= high:
+            return cell
+    return AGE_BANDS[0][0] if age < 0 else AGE_BANDS[-1][0]
+
+
+def _months(start: date, end: date) -> list[str]:
+    months, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def statistics_cells(dimension: str, *, start: date, end: date) -> list[str]:
+    """Every cell of ``dimension`` for the period ``[start, end]`` (zeros included), in display order."""
+    from cityid.enrollment.inputs import LANGUAGE_CODES
+    from cityid.enrollment.models import ApplicationType, Borough
+
+    if dimension == "month":
+        return _months(start, end)
+    if dimension == "borough":
+        return [value for value in Borough.values if value] + [NOT_RECORDED]
+    if dimension == "language":
+        return sorted(LANGUAGE_CODES - {"other"}) + ["other", NOT_RECORDED]
+    if dimension == "age_band":
+        return [cell for cell, _low, _high in AGE_BANDS]
+    if dimension == "application_type":
+        return list(ApplicationType.values)
+    raise ValueError(f"unknown dimension {dimension!r}; one of: {', '.join(STATISTICS_DIMENSIONS)}")
+
+
+def decision_counts(*, start: date, end: date) -> dict[str, int]:
+    """How many applications were approved and denied, by the date of the decision in ``[start, end]``
+    (counts only: the denial rate's numerator and denominator)."""
+    from django.db.models import Count
+
+    rows = (Application.objects.filter(decided_on__gte=start, decided_on__lte=end,
+                                       status__in=[ApplicationStatus.APPROVED, ApplicationStatus.DENIED])
+            .values_list("status").annotate(n=Count("id")).order_by())
+    counts = {ApplicationStatus.APPROVED.value: 0, ApplicationStatus.DENIED.value: 0}
+    for status, n in rows:
+        counts[status] = n
+    return counts

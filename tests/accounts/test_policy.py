@@ -58,6 +58,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "enrollment.read_by_reason": frozenset({"fraud_analyst"}),
     "enrollment.match_read": frozenset(),
     "matching.index": frozenset(),
+    "reports.publish": frozenset({"foil_officer"}),
+    "reports.budget": frozenset(),
 }
 
 #: Actions that reveal personal data: separation of duties keeps these roles away from all of them.

@@ -92,6 +92,9 @@ EXPECTED = {
     "partner": dict.fromkeys(["add", "list", "approve", "withdraw", "revoke"], "partners.manage"),
     "export": {None: "subject.export"}, "import": {None: "enrollment.import"}, "seed": {None: "enrollment.seed"},
     "bench": {None: None}, "demo": {None: None},
+    # Statistics and the transparency report are public; publishing needs the role; setting the budget is checked
+    # in the service (the host operator only).
+    "report": {"stats": None, "publish": "reports.publish", "budget": None, "transparency": None},
 }
 
 

@@ -22,12 +22,15 @@ from cityid.bench.matching import bench_matching
 from cityid.bench.matching_realtime import bench_matching_realtime
 from cityid.bench.pages import bench_pages, pages_table
 from cityid.bench.providers import use_key_provider
+from cityid.bench.reports import bench_reports
 from cityid.bench.softhsm import softhsm_available
 from cityid.cli.base import CityidCommand
 
 #: The suites the issues ask for, in the order they run. ``disposition`` and ``hold`` run once per
 #: key provider, each provider in its own scratch process (a process loads one SoftHSM config).
-SUITES = ("enrollment", "disposition", "hold", "audit", "pages", "cards", "matching", "matching-realtime", "foil")
+SUITES = (
+    "enrollment", "disposition", "hold", "audit", "pages", "cards", "matching", "matching-realtime", "foil", "reports",
+)
 PROVIDER_SUITES = ("disposition", "hold")
 PROVIDERS = ("local", "pkcs11")
 
@@ -43,12 +46,14 @@ def _csv(text: str, allowed: tuple[str, ...], option: str) -> list[str]:
 class Command(CityidCommand):
     help = (
         "Run the benchmark suite on a scratch database: `bench --people N --out FILE.json` "
-        "[--suite enrollment,disposition,hold,audit,pages,cards,matching,matching-realtime,foil] [--records N] "
-        "[--entries N] [--cards N] [--verifications N] [--pdf-cards N] [--match-records N] [--batch-records N] "
-        "[--applicants N] [--queries N] "
+        "[--suite enrollment,disposition,hold,audit,pages,cards,matching,matching-realtime,foil,reports] "
+        "[--records N] [--entries N] [--cards N] [--verifications N] [--pdf-cards N] [--match-records N] "
+        "[--batch-records N] [--applicants N] [--queries N] "
         "[--providers local,pkcs11] "
         "[--postgres URL]. Suite pages seeds --people applicants (after --baseline of them) and times every "
-        "staff page at both sizes."
+        "staff page at both sizes. Suite reports bulk-creates --people coarse applicants and times the "
+        "statistics and "
+        "the transparency report."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -88,7 +93,7 @@ class Command(CityidCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         suites = _csv(options["suite"], SUITES, "--suite")
-        if set(suites) & {"enrollment", "pages", "foil"} and options["people"] < 10:
+        if set(suites) & {"enrollment", "pages", "foil", "reports"} and options["people"] < 10:
             raise CommandError("--people must be at least 10")
         if "pages" in suites and (options["baseline"] < 1 or options["repeats"] < 1):
             raise CommandError("--baseline and --repeats must be at least 1")
@@ -168,6 +173,11 @@ class Command(CityidCommand):
             with Progress(TextColumn("FOIL requests"), BarColumn(), MofNCompleteColumn()) as progress:
                 task = progress.add_task("foil", total=options["people"])
                 result["foil"] = bench_foil(options["people"], lambda n: progress.advance(task, n))
+        if "reports" in suites:
+            with Progress(TextColumn("statistics population"), BarColumn(), MofNCompleteColumn()) as progress:
+                task = progress.add_task("reports", total=options["people"])
+                result["reports"] = bench_reports(options["people"], repeats=min(options["repeats"], 3),
+                                                  progress=lambda n: progress.advance(task, n))
         write_result(options["out"], result)
 
     def _respawn(self, options: dict, suites: list[str]) -> None:
