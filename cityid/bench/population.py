@@ -67,7 +67,7 @@ def bulk_population(count: int, *, start: date, days: int, seed: int = 0, denial
             if not denied:
                 ids[2] += 1
                 cards.append((ids[2], ids[0], ids[1], day.isoformat(), (day + timedelta(days=5 * 365)).isoformat(),
-                              "issued"))
+                              "issued", False))
         for index, kind in enumerate(kinds(size)):
             row = applications[index]
             applications[index] = (*row[:4], kind, *row[5:])
@@ -79,7 +79,7 @@ def bulk_population(count: int, *, start: date, days: int, seed: int = 0, denial
                 "identity_points", "residency_points", "eligible", "rules_version", "document_copies", "decided_on",
                 "denial_reasons", "created_at", "assigned_site", "in_decision_queue"], applications)
             _insert(cursor, connection, Card, ["id", "applicant_id", "application_id", "issued_on", "expires_on",
-                                               "status"], cards)
+                                               "status", "needs_print"], cards)
         issued += len(cards)
         done += size
         if progress:

@@ -95,6 +95,13 @@ EXPECTED = {
     # Statistics and the transparency report are public; publishing needs the role; setting the budget is checked
     # in the service (the host operator only).
     "report": {"stats": None, "publish": "reports.publish", "budget": None, "transparency": None},
+    # FOIL deadlines are public arithmetic; the queue and notices are the FOIL officer's.
+    "foil": {"due": None, "send": "foil.manage", "list": "foil.queue"},
+    # The public counts are public; the list of requests is for the roles that log and decide them.
+    "law_enforcement": {"list": "law_enforcement.read", "counts": None},
+    # `match` works on CSV files the operator supplies (no applicant is read); `matching` on the population.
+    "match": {"pairs": None, "train": None, "evaluate": None, "model": None},
+    "matching": {"recheck": "matching.index", "index": "matching.index", "labels": "matching.review"},
 }
 
 

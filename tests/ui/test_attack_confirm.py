@@ -18,7 +18,7 @@ from tests.ui.site import seed_site
 pytestmark = pytest.mark.django_db
 
 
-FINAL = ["card.revoke", "staff.deactivate", "disposition.approve", "application.deny"]
+FINAL = ["card.revoke", "staff.deactivate", "disposition.approve", "application.deny", "partner.key_revoke"]
 
 
 def _finals() -> int:
