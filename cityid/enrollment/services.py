@@ -148,7 +148,8 @@ _approval_checks: list[Callable[[list[Application]], None]] = []
 def register_approval_check(check: Callable[[list[Application]], None]) -> None:
     """``check(applications)`` answers "may these be approved?" before any approval is recorded: it raises a
     ``CityidError`` (its words registered by its app) to refuse them all, or returns. Matching refuses an
-    application held for a fraud analyst's decision, or not yet checked for duplicates. Registered in ``ready()``."""
+    application held for a fraud analyst's decision, or not yet checked for duplicates. Registered in ``ready()``.
+    Not asked for imported decisions (``decide_many(imported=True)``): those were made by the program migrated from."""
     if check not in _approval_checks:
         _approval_checks.append(check)
 
@@ -372,7 +373,10 @@ def decide_many(decisions: list[Decision], *, decided_by: Actor | None, imported
         locked = Application.objects.select_for_update().select_related("applicant").in_bulk(pks)
         approving = [locked[d.application.pk] for d in decisions
                      if d.approve and locked[d.application.pk].status == ApplicationStatus.SUBMITTED]
-        if approving:
+        if approving and not imported:
+            # An imported approval was decided by the program being migrated: it is history, not a new
+            # approval. The checks registered with ``register_on_enrolled`` have already run on it (matching
+            # opened its alerts), so an analyst reviews it afterwards; refusing it would lose the record.
             for check in _approval_checks:
                 check(approving)
         decided, events, approvals = [], [], []

@@ -252,3 +252,21 @@ def test_decisions_are_kept_as_labels(staff):
     (label,) = labelled_pairs(actor=staff["fraud_analyst"])
     assert label["left"] == str(second.applicant.public_id) and label["right"] == str(first.applicant.public_id)
     assert (label["decision"], label["same"], label["kind"]) == ("fraud", True, "duplicate")
+
+
+def test_an_imported_approval_of_a_near_duplicate_is_kept_and_left_for_an_analyst(staff):
+    """Migrating a program imports its decisions as history: a held duplicate is not refused (that would lose the
+    record and stop `cityid seed` and the import), it is stored with its card and its alert waits for an analyst."""
+    from cityid.cards.models import Card
+    from cityid.enrollment.imports import import_records
+
+    first = enroll(staff, person(0))
+    decide(application=first, approve=True, decided_by=staff["supervisor"])
+    twin = person(0, given_name="Oluwasegun")
+    for doc in twin.documents:
+        doc.number += "9"
+    [imported] = import_records([(twin, {"decision": "approved", "decided": date(2026, 11, 21)})], actor=None)
+    imported.refresh_from_db()
+    assert imported.status == "approved" and Card.objects.filter(application=imported).exists()
+    alert = Alert.objects.get(application=imported)
+    assert (alert.kind, alert.level, alert.status) == ("duplicate", "hold", "open")
