@@ -17,15 +17,19 @@ def test_every_page_is_timed_at_both_sizes_as_its_role():
     assert result["applicants"]["baseline"] <= result["applicants"]["large"]
     pages = result["pages"]
     for name in ("decision queue", "my cases", "search by name (swapped)", "search by name (one typo)",
-                 "search by receipt", "receipt", "cards", "audit events", "disposition preview", "staff"):
+                 "search by receipt", "receipt", "cards", "audit events", "disposition preview", "staff",
+                 "duplicate alerts", "print batches", "FOIL queue", "law-enforcement requests", "partner keys",
+                 "statistics dashboard"):
         assert name in pages
     for figures in pages.values():
         assert set(figures) == {"role", "baseline", "large"}
         for size in ("baseline", "large"):
             assert figures[size]["status"] == 200
             assert figures[size]["median_ms"] <= figures[size]["p95_ms"]
-    assert {pages["decision queue"]["role"], pages["audit events"]["role"], pages["staff"]["role"]} == {
-        "supervisor", "auditor", "admin"}
+            assert 0 <= figures[size]["cpu_median_ms"] <= figures[size]["cpu_p95_ms"]
+    assert {pages["decision queue"]["role"], pages["audit events"]["role"], pages["staff"]["role"],
+            pages["duplicate alerts"]["role"], pages["print batches"]["role"], pages["FOIL queue"]["role"]} == {
+        "supervisor", "auditor", "admin", "fraud_analyst", "card_production", "foil_officer"}
     assert pages_table(result).row_count == len(pages)
     json.dumps(result)
 
