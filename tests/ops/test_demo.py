@@ -48,3 +48,23 @@ def test_the_printed_enrolment_links_open_where_the_demo_serves(db, monkeypatch,
     call_command("demo", people=0, no_serve=True, addrport="127.0.0.1:8123", stdout=out)
     links = [line for line in out.getvalue().splitlines() if "/accounts/enrol/" in line]
     assert links and all("http://127.0.0.1:8123/accounts/enrol/" in line for line in links)
+
+
+def test_the_demo_publishes_the_card_keys_status_list_and_a_first_statistics_release(db, client):
+    """A partner opening /verify/ in the demo has keys and a status list to check against; /stats/ has numbers.
+    A second start publishes no second release."""
+    from cityid.reports.selectors import releases
+
+    call_command("demo", people=0, no_serve=True, stdout=io.StringIO())
+    assert client.get("/.well-known/cityid/keys").json()["keys"]
+    assert client.get("/.well-known/cityid/status").status_code == 200
+    assert len(releases()) == 1
+    assert "No statistics have been published yet" not in client.get("/stats/").content.decode()
+    call_command("demo", people=0, no_serve=True, stdout=io.StringIO())
+    assert len(releases()) == 1
+
+
+def test_public_pages_do_not_carry_the_staff_warning(db, client):
+    for path in ("/stats/", "/verify/", "/foil/", "/accounts/login/"):
+        page = client.get(path).content.decode()
+        assert "Authorized staff only" not in page and "Official city website" in page, path

@@ -9,9 +9,11 @@ from cityid.accounts.policy import ROLES
 from cityid.accounts.selectors import has_authenticator
 from cityid.accounts.services import create_staff, reissue_link, set_site
 from cityid.audit.services import make_checkpoint
+from cityid.cards.issuing import ensure_status_list
 from cityid.cli.base import CityidCommand
 from cityid.enrollment.models import Applicant, Application, ApplicationStatus
 from cityid.enrollment.services import assign_case
+from cityid.reports.selectors import latest_release
 
 #: The demo's enrollment center: the demo clerk and supervisor work there.
 DEMO_SITE = "demo-center"
@@ -56,6 +58,11 @@ class Command(CityidCommand):
         if missing > 0:
             call_command("seed", people=missing, seed=0)
         self._assign_demo_cases()
+        # What production does on its own schedule: the signed status list (and with it the card key) that the
+        # partner page /verify/ checks cards against, and a first statistics release for /stats/.
+        ensure_status_list()
+        if latest_release() is None:
+            call_command("report", "publish", stdout=self.stdout)
         make_checkpoint()  # what the scheduled `cityid audit checkpoint` does in production (the demo has no cron)
         if not options["no_serve"]:
             self.stdout.write(f"Serving http://{options['addrport']}/  (Ctrl-C stops)")
