@@ -285,7 +285,8 @@ def b45encode(data: bytes) -> str:
 
 
 _B45_TABLE = bytes(_B45_VALUE.get(chr(i), 255) for i in range(256))
-_B45_MASKS: dict[int, int] = {}  # groups -> the mask of the low byte of every 24-bit lane (a few lengths)
+# groups -> the masks of the low and of the high byte of every 24-bit lane (a few lengths)
+_B45_MASKS: dict[int, tuple[int, int]] = {}
 
 
 def b45decode(text: str) -> bytes:
@@ -302,16 +303,18 @@ def b45decode(text: str) -> bytes:
     groups, rest = divmod(len(values), 3)
     if rest == 1:
         raise ValueError("Base45 text ends with one character")
-    mask = _B45_MASKS.get(groups)
-    if mask is None:
-        mask = int.from_bytes(b"\x00\x00\xff" * groups, "big")
+    masks = _B45_MASKS.get(groups)
+    if masks is None:
+        low = int.from_bytes(b"\x00\x00\xff" * groups, "big")
+        masks = (low, low << 16)
         if len(_B45_MASKS) < 16:  # a verifier sees two lengths (full, minimal); hostile ones stay bounded
-            _B45_MASKS[groups] = mask
+            _B45_MASKS[groups] = masks
+    mask, high = masks
     lanes = int.from_bytes(values[:3 * groups], "big")
-    total = (((lanes >> 16) & mask) + 45 * ((lanes >> 8) & mask) + 2025 * (lanes & mask)).to_bytes(3 * groups, "big")
-    if total[0::3].count(0) != groups:
+    total = ((lanes >> 16) & mask) + 45 * ((lanes >> 8) & mask) + 2025 * (lanes & mask)
+    if total & high:
         raise ValueError("Base45 group too large")
-    out = bytearray(total)
+    out = bytearray(total.to_bytes(3 * groups, "big"))
     del out[0::3]  # the high byte of each lane (0, checked above); the two bytes of each group remain
     if rest == 2:
         n = values[-2] + values[-1] * 45
