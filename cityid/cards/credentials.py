@@ -29,7 +29,7 @@ import cbor2
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from cityid.core.errors import CityidError
 
@@ -241,13 +241,24 @@ def raw_signature(der_signature: bytes) -> bytes:
 _ES256 = ec.ECDSA(hashes.SHA256())
 
 
+def der_signature(signature: bytes) -> bytes:
+    """The DER ``ECDSA-Sig-Value`` of a 64-byte r ‖ s signature, as ``encode_dss_signature`` writes it
+    (each INTEGER minimal, a 0 byte before a high bit), built from the bytes without going through ints:
+    it runs once per verification."""
+    r, s = signature[:32].lstrip(b"\0"), signature[32:].lstrip(b"\0")
+    if not r or r[0] > 0x7F:
+        r = b"\0" + r
+    if not s or s[0] > 0x7F:
+        s = b"\0" + s
+    return b"\x30%c\x02%c%b\x02%c%b" % (len(r) + len(s) + 4, len(r), r, len(s), s)
+
+
 def verify_raw(public: ec.EllipticCurvePublicKey, signature: bytes, message: bytes) -> bool:
     """Check an r ‖ s ES256 signature."""
     if len(signature) != 64:
         return False
-    der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
     try:
-        public.verify(der, message, _ES256)
+        public.verify(der_signature(signature), message, _ES256)
     except InvalidSignature:
         return False
     return True
@@ -274,6 +285,8 @@ def b45encode(data: bytes) -> str:
 
 
 _B45_TABLE = bytes(_B45_VALUE.get(chr(i), 255) for i in range(256))
+# groups -> the masks of the low and of the high byte of every 24-bit lane (a few lengths)
+_B45_MASKS: dict[int, tuple[int, int]] = {}
 
 
 def b45decode(text: str) -> bytes:
@@ -290,14 +303,19 @@ def b45decode(text: str) -> bytes:
     groups, rest = divmod(len(values), 3)
     if rest == 1:
         raise ValueError("Base45 text ends with one character")
+    masks = _B45_MASKS.get(groups)
+    if masks is None:
+        low = int.from_bytes(b"\x00\x00\xff" * groups, "big")
+        masks = (low, low << 16)
+        if len(_B45_MASKS) < 16:  # a verifier sees two lengths (full, minimal); hostile ones stay bounded
+            _B45_MASKS[groups] = masks
+    mask, high = masks
     lanes = int.from_bytes(values[:3 * groups], "big")
-    mask = int.from_bytes(b"\x00\x00\xff" * groups, "big")
-    total = (((lanes >> 16) & mask) + 45 * ((lanes >> 8) & mask) + 2025 * (lanes & mask)).to_bytes(3 * groups, "big")
-    if total[0::3].count(0) != groups:
+    total = ((lanes >> 16) & mask) + 45 * ((lanes >> 8) & mask) + 2025 * (lanes & mask)
+    if total & high:
         raise ValueError("Base45 group too large")
-    out = bytearray(2 * groups)
-    out[0::2] = total[1::3]
-    out[1::2] = total[2::3]
+    out = bytearray(total.to_bytes(3 * groups, "big"))
+    del out[0::3]  # the high byte of each lane (0, checked above); the two bytes of each group remain
     if rest == 2:
         n = values[-2] + values[-1] * 45
         if n > 0xFF:
@@ -366,6 +384,15 @@ def encode(claims: Claims, signer: Signer) -> str:
 
 # --- verification ----------------------------------------------------------------------------------
 
+# The fixed bytes of the envelope (docs/credentials.md §2): after the optional tag 18, an array of four,
+# the protected header as a 13-byte string holding {1: -7, 4: <8-byte kid>}, then an empty unprotected map.
+_ENVELOPE_HEAD = b"\x84\x4d\xa2\x01\x26\x04\x48"
+_SIGNATURE_HEAD = b"\x58\x40"  # the last element: a 64-byte string
+# The Sig_structure ["Signature1", protected, h'', payload] up to the protected header's 13 bytes.
+_SIG_STRUCTURE_HEAD = b"\x84\x6aSignature1\x4d"
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_KID_TEXT: dict[bytes, str] = {}  # kid -> its base64url, for kids found in a key set (a few)
+
 
 def _read_bstr(raw: bytes, at: int) -> tuple[bytes, int]:
     """The CBOR byte string at ``raw[at]`` and the position after it (definite length only)."""
@@ -385,11 +412,13 @@ def _read_bstr(raw: bytes, at: int) -> tuple[bytes, int]:
 
 
 def _decode_token(text: str) -> tuple[bytes, bytes, bytes, bytes]:
-    """The COSE_Sign1's protected header, kid, payload and signature, or Refused(malformed).
+    """The COSE_Sign1's kid, payload, signature (r ‖ s) and the Sig_structure its signature is over,
+    or Refused(malformed).
 
-    The envelope is read strictly, not by a general CBOR decoder: tag 18 (optional), an array of
-    four, the protected header exactly ``{1: -7, 4: <8-byte kid>}``, an empty unprotected map, the
-    payload, a 64-byte signature, nothing after it."""
+    The envelope is read strictly, not by a general CBOR decoder, as ``docs/credentials.md`` writes
+    it: tag 18 (optional), an array of four, the protected header exactly ``4d a2 01 26 04 48
+    <8-byte kid>``, an empty unprotected map ``a0``, the payload, the signature ``58 40`` and its 64
+    bytes, nothing after it."""
     if not isinstance(text, str):
         raise Refused("malformed", "not text")
     text = text.strip()
@@ -401,32 +430,31 @@ def _decode_token(text: str) -> tuple[bytes, bytes, bytes, bytes]:
         raw = b45decode(text[len(PREFIX):])
     except ValueError:
         raise Refused("malformed", "not Base45") from None
+    at = 1 if raw[:1] == b"\xd2" else 0
+    if raw[at:at + 1] != b"\x84":
+        raise Refused("malformed", "not a COSE_Sign1")
+    if raw[at:at + 7] != _ENVELOPE_HEAD or len(raw) < at + 16:
+        raise Refused("malformed", "the protected header is not {1: -7 (ES256), 4: kid}")
+    if raw[at + 15] != 0xA0:
+        raise Refused("malformed", "the unprotected header is not empty")
     try:
-        at = 1 if raw[:1] == b"\xd2" else 0
-        if raw[at] != 0x84:
-            raise ValueError("not an array of four")
-        protected, at = _read_bstr(raw, at + 1)
-        if raw[at] != 0xA0:
-            raise ValueError("the unprotected header is not empty")
-        payload, at = _read_bstr(raw, at + 1)
-        signature, at = _read_bstr(raw, at)
+        payload, end = _read_bstr(raw, at + 16)
     except (IndexError, ValueError):
         raise Refused("malformed", "not a COSE_Sign1") from None
-    if at != len(raw):
-        raise Refused("malformed", "bytes after the COSE_Sign1")
-    if len(protected) != 13 or protected[:5] != b"\xa2\x01\x26\x04\x48":
-        raise Refused("malformed", "the protected header is not {1: -7 (ES256), 4: kid}")
-    return protected, protected[5:], payload, signature
+    if len(raw) != end + 66 or raw[end:end + 2] != _SIGNATURE_HEAD:
+        raise Refused("malformed", "the COSE_Sign1 does not end with a 64-byte signature")
+    message = _SIG_STRUCTURE_HEAD + raw[at + 2:at + 15] + b"\x40" + _bstr(payload)
+    return raw[at + 7:at + 15], payload, raw[end + 2:], message
 
 
 def _text(value: Any, limit: int = 200) -> str:
-    if not isinstance(value, str) or len(value) > limit:
+    if type(value) is not str or len(value) > limit:
         raise ValueError("text claim")
     return value
 
 
 def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
+    if type(value) is not bool:
         raise ValueError("boolean claim")
     return value
 
@@ -435,31 +463,35 @@ def _claims(payload: bytes) -> tuple[Claims, int]:
     """The card's claims and its ``exp``."""
     try:
         cwt = cbor2.loads(payload)
-        if not isinstance(cwt, dict):
+        if type(cwt) is not dict:
             raise ValueError("claims")
         own = cwt[CLAIM_CITYID]
-        if not isinstance(own, dict):
+        if type(own) is not dict:
             raise ValueError("claims")
         if own.get(VERSION) != CLAIMS_VERSION:
             raise Refused("malformed", f"claims version {own.get(VERSION)!r} is not supported")
         exp = cwt[CLAIM_EXP]
-        if not isinstance(exp, int) or isinstance(exp, bool):
+        if type(exp) is not int:  # not a bool either
             raise ValueError("exp")
-        expires_on = datetime.fromtimestamp(exp - 86400, UTC).date()
+        # the UTC date of exp - 1 day, by arithmetic (what datetime.fromtimestamp(..., UTC).date() gives)
+        expires_on = date.fromordinal(_EPOCH_ORDINAL + (exp - 86400) // 86400)
         issuer = _text(cwt[CLAIM_ISS])
         index = own[STATUS_INDEX]
-        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+        if type(index) is not int or index < 0:
             raise ValueError("status index")
-        if own.get(KIND) == FULL:
+        kind = own.get(KIND)
+        if kind == FULL:
             photo = own[PHOTO_HASH]
-            if not isinstance(photo, bytes) or len(photo) != 32:
+            if type(photo) is not bytes or len(photo) != 32:
                 raise ValueError("photo hash")
-            return FullClaims(issuer=issuer, expires_on=expires_on, card_number=_text(own[NUMBER], 32),
-                              name=_text(own[NAME]), birth_date=date.fromisoformat(_text(own[BIRTH_DATE], 10)),
-                              photo_hash=photo, status_index=index), exp
-        if own.get(KIND) == MINIMAL:
-            return MinimalClaims(issuer=issuer, expires_on=expires_on, resident=_bool(own[RESIDENT]),
-                                 over_18=_bool(own[OVER_18]), over_21=_bool(own[OVER_21]), status_index=index), exp
+            # positional, in the order of FullClaims' fields: issuer, expires_on, card_number, name,
+            # birth_date, photo_hash, status_index
+            return FullClaims(issuer, expires_on, _text(own[NUMBER], 32), _text(own[NAME]),
+                              date.fromisoformat(_text(own[BIRTH_DATE], 10)), photo, index), exp
+        if kind == MINIMAL:
+            # issuer, expires_on, resident, over_18, over_21, status_index
+            return MinimalClaims(issuer, expires_on, _bool(own[RESIDENT]), _bool(own[OVER_18]), _bool(own[OVER_21]),
+                                 index), exp
         raise ValueError("kind")
     except Refused:
         raise
@@ -482,18 +514,24 @@ def verify(text: str, key_set: KeySet, status: StatusLookup | None = None,
     revoked or suspended (by ``status``, a verified status list; without one the status is
     "unchecked")."""
     try:
-        protected, kid, payload, signature = _decode_token(text)
-        kid_text = b64url(kid)
+        kid, payload, signature, message = _decode_token(text)
+        kid_text = _KID_TEXT.get(kid)
+        if kid_text is None:
+            kid_text = b64url(kid)
         public = key_set.get(kid_text)
         if public is None:
             raise Refused("unknown_key", f"no published key has id {kid_text}")
-        if not verify_raw(public, signature, _sig_structure(protected, payload)):
-            raise Refused("bad_signature", "the signature does not match the claims and the key")
+        if len(_KID_TEXT) < 64:  # a published key's kid: the cache holds no hostile ones
+            _KID_TEXT[kid] = kid_text
+        try:
+            public.verify(der_signature(signature), message, _ES256)
+        except InvalidSignature:
+            raise Refused("bad_signature", "the signature does not match the claims and the key") from None
         claims, exp = _claims(payload)
         if _now_seconds(now) >= exp:
             raise Refused("expired", f"expired after {claims.expires_on.isoformat()}")
         if status is None:
-            return Verified(claims=claims, key_id=kid_text, status="unchecked")
+            return Verified(claims, kid_text, "unchecked")
         try:
             value = status.status_at(claims.status_index)
         except (IndexError, ValueError):
@@ -502,7 +540,7 @@ def verify(text: str, key_set: KeySet, status: StatusLookup | None = None,
             raise Refused("suspended", "the status list says suspended")
         if value != STATUS_ACTIVE:
             raise Refused("revoked", "the status list says revoked")
-        return Verified(claims=claims, key_id=kid_text, status="active")
+        return Verified(claims, kid_text, "active")
     except Refused:
         raise
     except Exception as exc:  # never crash on hostile input: whatever else goes wrong is "malformed"

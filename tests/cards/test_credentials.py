@@ -95,6 +95,35 @@ def test_base45_matches_the_reference_library() -> None:
     assert cred.b45decode("QED8WEX0") == b"ietf!"  # RFC 9285 example
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400))
+def test_base45_decoding_matches_the_reference_library_on_any_bytes(data: bytes) -> None:
+    text = base45.b45encode(data).decode()
+    assert cred.b45decode(text) == data == base45.b45decode(text)
+
+
+def test_base45_refuses_a_group_above_its_range_wherever_it_is() -> None:
+    assert cred.b45decode("FGW") == b"\xff\xff" and cred.b45decode("U5") == b"\xff"  # the largest groups
+    good = cred.b45encode(bytes(range(200)))
+    for bad in ("GGW", "ZZZ", "ZZ", "V5", good[:30] + "GGW" + good[33:], good + "GGW", "GGW" + good, good + "ZZ"):
+        with pytest.raises(ValueError):
+            cred.b45decode(bad)
+    assert len(cred._B45_MASKS) <= 16  # the lengths seen, bounded
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=64, max_size=64), st.integers(min_value=0, max_value=40),
+       st.integers(min_value=0, max_value=40))
+def test_der_signature_is_what_cryptography_encodes(signature: bytes, zeros_r: int, zeros_s: int) -> None:
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+
+    r, s = bytes(min(zeros_r, 32)) + signature[:32], bytes(min(zeros_s, 32)) + signature[32:]
+    signature = r[:32] + s[:32]  # leading zero bytes (short integers), high bits (a 0 byte prepended)
+    der = cred.der_signature(signature)
+    assert der == encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+    assert cred.raw_signature(der) == signature and decode_dss_signature(der)
+
+
 def test_jwk_set_round_trips_and_names_keys_by_their_own_hash() -> None:
     jwks = cred.jwk_set([(SIGNER.public_key(), None), (OTHER.public_key(), "2026-01-01")])
     keys = cred.key_set(jwks)
@@ -188,6 +217,55 @@ def test_attack_valid_cbor_that_is_not_a_card() -> None:
     with pytest.raises(cred.Refused) as caught:
         cred.verify(token, KEYS, now=NOW)
     assert caught.value.reason == cred.MALFORMED and "version" in caught.value.detail
+
+
+def _token(raw: bytes) -> str:
+    return "CID1:" + cred.b45encode(raw)
+
+
+def test_attack_envelope_other_than_its_one_encoding_is_malformed() -> None:
+    """docs/credentials.md §2: protected ``4d a2 01 26 04 48 kid``, ``a0``, the payload, ``58 40`` + 64 bytes."""
+    raw = cred.b45decode(cred.encode(full(), SIGNER)[5:])
+    assert raw[:3] == b"\xd2\x84\x4d" and raw[16] == 0xA0 and raw[-66:-64] == b"\x58\x40"
+    assert cred.verify(_token(raw), KEYS, now=NOW).claims == full()
+    assert cred.verify(_token(raw[1:]), KEYS, now=NOW).claims == full()  # untagged
+    signature = raw[-64:]
+    for bad in (
+        raw + b"\x00",  # something after the array
+        raw[:-66] + b"\x58\x3f" + signature[:63],  # a 63-byte signature
+        raw[:-66] + b"\x59\x00\x40" + signature,  # its length not in the shortest form
+        raw[:-66] + b"\x40",  # no signature
+        raw[:2] + b"\x58\x0d" + raw[3:],  # the protected header's length not in the shortest form
+        raw[:2] + b"\x4d\xa2\x04\x48" + raw[8:16] + b"\x01\x26" + raw[16:],  # kid before alg
+        raw[:16] + b"\xa1\x01\x26" + raw[17:],  # an unprotected header
+        raw[:1] + b"\x83" + raw[2:],  # an array of three
+        raw[:17],
+    ):
+        assert refusal(_token(bad)) == cred.MALFORMED, bad.hex()
+
+
+def test_unknown_key_ids_are_not_remembered() -> None:
+    before = dict(cred._KID_TEXT)
+    raw = bytearray(cred.b45decode(cred.encode(minimal(), SIGNER)[5:]))
+    for n in range(100):
+        raw[8:16] = n.to_bytes(8, "big")
+        assert refusal(_token(bytes(raw))) == cred.UNKNOWN_KEY
+    assert set(cred._KID_TEXT.values()) <= set(before.values()) | set(KEYS)  # no hostile kid kept
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=-(2**70), max_value=2**70))
+def test_expiry_date_is_the_utc_date_of_exp_minus_a_day(exp: int) -> None:
+    payload = cbor2.dumps({1: "https://id.example.city", 4: exp,
+                           -65537: {0: 1, 1: 2, 2: 5, 7: True, 8: True, 9: False}})
+    try:
+        expected = datetime.fromtimestamp(exp - 86400, UTC).date()
+    except (OverflowError, OSError, ValueError):
+        with pytest.raises(cred.Refused):
+            cred._claims(payload)
+        return
+    claims, got_exp = cred._claims(payload)
+    assert claims.expires_on == expected and got_exp == exp
 
 
 @settings(max_examples=200, deadline=None)
