@@ -240,8 +240,23 @@ def records_moved(record_keys: list[Any]) -> None:
         person = index.get(applicant_id)
         if person is not None and person.key_id != moved[public_id]:
             people.append(Person(person.id, moved[public_id], person.record, person.since))
-    if people:
-        index.upsert(people)
+    if not people:
+        return
+    # A move is told after its commit: by then the new key may be gone already (a run that re-wraps and destroys
+    # in one transaction, another process's run). Hashing under it would fail half-way and leave the people not
+    # yet moved under their old key, which can outlive the destroyed data: they leave instead, as when their key
+    # is destroyed; and if the backend fails anyway, everyone moved leaves before the error goes up.
+    live = set(get_provider().key_ids())
+    gone = [person.id for person in people if person.key_id not in live]
+    if gone:
+        index.remove(gone)
+        _normal.cache_clear()
+    try:
+        index.upsert([person for person in people if person.key_id in live])
+    except Exception:
+        index.remove([person.id for person in people])
+        _normal.cache_clear()
+        raise
 
 
 # --- the check ----------------------------------------------------------------------------------------------
