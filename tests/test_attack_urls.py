@@ -58,6 +58,10 @@ NEW_NAMES = {"credential_keys", "status_list", "accounts:partner_keys", "account
 #: The namespaces of the features merged before these (attacked by their own suites).
 OLD_NAMESPACES = {"accounts", "enrollment", "audit", "retention"}
 OLD_NAMES = {"home", "set_language"}
+#: Query parameters the list and report views read, with values no form sends.
+HOSTILE = {"page": "-1", "status": "\x00", "sort": "'; drop table", "q": "%ff" * 50,
+           "queue": "../../", "quarter": "9999Q9", "as_of": "0000-00-00", "dimension": "id", "start": "x",
+           "end": "2026-13-45", "format": "../../etc/passwd", "lang": "zz" * 100}
 #: POSTs exempt from CSRF: JSON APIs that read no cookie (so a forged cross-site request carries nothing).
 CSRF_EXEMPT = {"partner_api:card_status", "foil_api:requests"}
 
@@ -157,7 +161,12 @@ def test_attack_every_new_url_by_every_role(staff):
         url = reverse(name, kwargs=kwargs[name])
         allowed = set(ROLES) | {"anonymous"} if action == PUBLIC else set(roles_for(action))
         for who, client in clients.items():
-            for method in ("get", "post"):
+            for method in ("get", "post", "hostile"):
+                if method == "hostile":  # every filter, page and period parameter the views read, made absurd
+                    response = client.get(url, HOSTILE)
+                    if response.status_code >= 500:
+                        wrong.append((method, url, who, response.status_code))
+                    continue
                 response = getattr(client, method)(url)
                 status = response.status_code
                 if status >= 500:

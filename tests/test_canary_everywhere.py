@@ -220,6 +220,10 @@ def test_a_copy_of_the_database_and_data_directory_opens_nothing(world, settings
                 elif value is not None:
                     text.append(json.dumps(value, default=str) if isinstance(value, (dict, list)) else str(value))
             outputs[f"{model._meta.db_table} {row.get('id', '')}"] = "\n".join(text)
+    from django.contrib.sessions.models import Session
+
+    for session in Session.objects.all():  # signed, base64: decoded as the attacker would
+        outputs[f"session {session.pk}"] = json.dumps(session.get_decoded(), default=str)
     assert {"cards_card", "matching_alert", "matching_alertpair", "disclosure_foilrequest",
             "disclosure_lawenforcementrequest", "accounts_partnerkey", "audit_auditentry"} <= tables
     files = [path for path in Path(settings.DATA_DIR).rglob("*") if path.is_file()]
