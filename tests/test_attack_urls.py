@@ -96,7 +96,7 @@ def _kwargs(staff) -> dict[str, dict[str, Any]]:
     """Real ids from the seeded site for each URL's parameters."""
     from cityid.accounts.models import PartnerKey
     from cityid.cards.models import Card, PrintBatch
-    from cityid.disclosure.law_enforcement_models import LawEnforcementDocument
+    from cityid.disclosure.law_enforcement_models import LawEnforcementDocument, LawEnforcementRequest
     from cityid.disclosure.models import FoilRequest
     from cityid.matching.models import Alert
 
@@ -106,18 +106,20 @@ def _kwargs(staff) -> dict[str, dict[str, Any]]:
     foil = FoilRequest.objects.order_by("pk").first()
     document = LawEnforcementDocument.objects.select_related("request").first()
     partner = PartnerKey.objects.order_by("pk").last()
-    assert card and batch and alert and foil and document and partner
+    assert card and batch and alert and foil and partner
+    document_pk = document.pk if document else 999_999
+    le_request = document.request if document else LawEnforcementRequest.objects.order_by("pk").first()
     by_name = {
         "cards:batch": {"pk": batch.pk}, "cards:batch_mark": {"pk": batch.pk}, "cards:batch_pdf": {"pk": batch.pk},
         "matching:compare": {"public_id": alert.public_id, "position": 1},
-        "law_enforcement:document": {"public_id": document.request.public_id, "document_id": document.pk},
+        "law_enforcement:document": {"public_id": le_request.public_id, "document_id": document_pk},
         "reports:csv": {"dimension": "month"}, "reports:json": {"dimension": "month"},
         "reports:chart": {"dimension": "month"}, "reports:transparency_pdf": {"quarter": "2026Q4"},
     }
     by_namespace = {
         "cards": {"pk": card.pk}, "matching": {"public_id": alert.public_id},
         "disclosure": {"public_id": foil.public_id},
-        "law_enforcement": {"public_id": document.request.public_id},
+        "law_enforcement": {"public_id": le_request.public_id},
         "accounts": {"key_id": partner.pk},
     }
     out = {}
@@ -210,3 +212,52 @@ def test_attack_posts_without_a_csrf_token_are_refused(staff):
         if not (response.status_code == 403 and b"CSRF" in response.content):
             missing.append((name, response.status_code))
     assert missing == []
+
+
+def _destroy_everything(staff) -> None:
+    """Release every hold, schedule every class to have ended on 2016-12-31 and run the disposition (two records
+    officers): every record of every class, cards' numbers, FOIL and law-enforcement records included, destroyed."""
+    from datetime import date
+
+    from cityid.accounts.services import create_staff
+    from cityid.retention import services as retention
+    from cityid.retention.models import LegalHold
+    from cityid.vault.classes import RECORD_CLASSES
+    from tests.conftest import complete_enrolment
+
+    officer = staff["records_officer"]
+    second = complete_enrolment(create_staff(username="records_officer3", role="records_officer"))
+    for hold in LegalHold.objects.filter(released_at=None):
+        retention.release_hold(hold_id=hold.pk, released_by=staff["counsel"])
+    for record_class in RECORD_CLASSES:
+        retention.set_schedule(record_class=record_class, approved_by=officer, fixed_date=date(2016, 12, 31))
+        retention.apply_schedule(record_class=record_class)
+    retention.run_disposition(as_of=date(2017, 1, 2), approvers=[officer, second])
+
+
+def test_attack_every_new_url_after_everything_is_destroyed(staff):
+    """Cards whose numbers are erased, alerts whose people are destroyed, FOIL and law-enforcement requests whose
+    sealed records are gone: every page and action of the new features, asked by every role with the data its
+    forms send, answers without a server error and shows nothing destroyed."""
+    from cityid.enrollment.models import Applicant
+
+    _seed(staff)
+    subject = Applicant.objects.order_by("pk").first().ref
+    _destroy_everything(staff)
+    kwargs = _kwargs(staff)
+    clients = _clients(staff)
+    posts = {"cards:replace": {"reason": "lost"}, "cards:renew": {}, "cards:change": {"change": "revoke",
+             "revoke-reason": "fraud"}, "matching:compare": {"decision": "same_person"},
+             "matching:decide": {"decision": "no_concern"}, "disclosure:foil_read": {"purpose": "respond"},
+             "disclosure:foil_step": {"step": "acknowledge"}, "law_enforcement:produce": {"subject": subject,
+             "kind": "record"}, "law_enforcement:change": {"change": "produce", "ordered_subjects": subject,
+             "ordered_kinds": "record"}, "cards:batch_mark": {"mark": "mailed"}}
+    wrong = []
+    for name in ACTIONS:
+        url = reverse(name, kwargs=kwargs[name])
+        for who, client in clients.items():
+            for response in (client.get(url), client.post(url, posts.get(name, {}))):
+                if response.status_code >= 500:
+                    wrong.append((url, who, response.status_code))
+                assert b"Canaryname" not in response.content, (url, who)
+    assert wrong == []

@@ -117,3 +117,36 @@ def test_attack_behind_the_proxy_one_requester_cannot_lock_out_everyone(db, sett
     assert [submit("198.51.100.7") for _ in range(3)] == [201, 201, 429]
     assert submit("203.0.113.9") == 201  # someone else, through the same proxy
     assert submit("1.2.3.4, 198.51.100.7") == 429  # a forged leftmost entry changes nothing
+
+
+def test_a_request_whose_record_was_destroyed_refuses_plainly(staff, enrolled):
+    """Retention ran out for a law-enforcement request still being produced (its ``disclosure`` record's key is
+    destroyed): producing, ordering, naming subjects or attaching a document is refused with a reason, logged,
+    not a server error (the pages used to answer 500)."""
+    from cityid.audit.models import AuditEntry
+    from cityid.disclosure import law_enforcement_services as le
+    from cityid.disclosure.law_enforcement import LawEnforcementError
+    from cityid.vault import services as vault
+    from tests.conftest import jpeg_bytes
+
+    counsel = staff["counsel"]
+    subject = enrolled.applicant.ref
+    request = le.log_request(agency_type="local_police", legal_process="court_order", received_on=date(2026, 11, 24),
+                             agency="Agency", officer="Officer", subjects=subject, kinds=("record",),
+                             logged_by=staff["clerk"], today=date(2026, 11, 25))
+    le.change_request(request=request, change="review", by=counsel)
+    le.change_request(request=request, change="produce", by=counsel, ordered_subjects=subject,
+                      ordered_kinds=["record"])
+    request.record.refresh_from_db()
+    vault.destroy_key(request.record.key_id)
+    with pytest.raises(LawEnforcementError) as refused:
+        le.produce_item(request=request, subject=subject, kind="record", by=counsel)
+    assert refused.value.code == "record_destroyed"
+    with pytest.raises(LawEnforcementError):
+        le.attach_document(request=request, data=jpeg_bytes(), uploaded_by=staff["clerk"])
+    assert AuditEntry.objects.filter(action="access.denied", target=request.ref,
+                                     purpose="law_enforcement:record_destroyed").exists()
+    client = sign_in(counsel)
+    response = client.post(f"/law-enforcement/{request.public_id}/produce/", {"subject": subject, "kind": "record"})
+    assert response.status_code == 302
+    assert "destroyed" in client.get(response["Location"]).content.decode()
