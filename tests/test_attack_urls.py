@@ -181,6 +181,8 @@ def test_attack_every_new_url_by_every_role(staff):
                         wrong.append((method, url, who, status))
                 elif status == 200 and method == "get":
                     opened.setdefault(name, set()).add(who)
+                if status == 200 and action != PUBLIC and "no-store" not in response.get("Cache-Control", ""):
+                    wrong.append((method, url, who, "cacheable"))  # a staff page may hold personal data
     assert wrong == []
     # Each page that answers GET at all is opened by at least one of its roles (so the above tested something).
     get_only_post = {"cards:change", "cards:card_pdf", "cards:replace", "cards:renew", "cards:batch_mark",
