@@ -129,3 +129,38 @@ def test_attack_a_move_told_after_its_key_is_destroyed_takes_the_people_out(staf
         retention.run_disposition(as_of=date(2017, 1, 2), approvers=[officer, second])
     assert [pk for pk in named if services.matcher().get(pk) is not None] == []
     assert services.check_record(services.record_of_input(person(0)), since=date(2026, 11, 22)).duplicates == []
+
+
+def test_attack_the_duplicate_warning_is_no_silent_oracle(staff, settings):
+    """A clerk types someone's name, date of birth and passport number into the enrollment form, not to enroll
+    them but to learn whether they hold a card, and never submits: the warning answers "enrolled or not". Each
+    such check is now a counted, logged read of the clerk's: in the audit log (who, whether it warned, no value
+    typed), toward their read-rate alert, and past their limit not answered at all."""
+    import uuid
+
+    from cityid.enrollment.models import Application
+    from tests.enrollment.test_form_staging import _form, _jpeg
+
+    def form(**values):
+        return _form(form_token=uuid.uuid4().hex, photo=_jpeg("photo.jpg"), **values)
+
+    enroll(staff, person(0))
+    clerk = staff["clerk"]
+    client = sign_in(clerk)
+    probe = dict(given_name="Oluwaseun", family_name="Adeyemi", date_of_birth="1984-02-17", line1="19 Harbor Rd",
+                 postcode="11201", city="New York", **{"doc-0-number": "P1111111"})
+    response = client.post("/enrollment/new/", form(**probe))
+    assert response.status_code == 200 and "may already be enrolled" in response.content.decode()
+    assert Application.objects.count() == 1  # the probe stored nothing
+    checks = AuditEntry.objects.filter(action="match.submission_check", actor=f"staff:{clerk.pk}")
+    assert [entry.purpose for entry in checks] == ["warnings:1"]
+    for entry in checks:
+        leaf = bytes(entry.entry).decode()
+        assert not any(value in leaf for value in ("Oluwaseun", "Adeyemi", "1984", "P1111111", "Harbor"))
+
+    settings.CITYID_READ_LIMIT_PER_HOUR = 3
+    for _attempt in range(3):
+        response = client.post("/enrollment/new/", form(**probe))
+    html = response.content.decode()
+    assert "may already be enrolled" not in html and "limit of reads" in html
+    assert AuditEntry.objects.filter(action="match.submission_check", outcome="denied").exists()
