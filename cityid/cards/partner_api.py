@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -28,9 +27,6 @@ from cityid.accounts.services import note_partner_key_use
 from cityid.audit.services import record_event
 from cityid.cards.openapi import openapi_document
 from cityid.cards.selectors import partner_card_status
-
-if TYPE_CHECKING:
-    from cityid.accounts.models import PartnerKey
 
 ACTION = "partner.card_status"
 MAX_BODY = 1024
@@ -54,12 +50,12 @@ def _bearer(request: HttpRequest) -> str:
     return key.strip() if scheme.lower() == "bearer" else ""
 
 
-def _budget(partner: PartnerKey) -> str:
+def _budget(partner_name: str) -> str:
     """Whose calls a limit counts: the partner's (its name, as administrators see it: case and spacing aside), not
     one key's. A partner holds two keys while it rotates (the new one made, the old not yet revoked) and may ask for
     another at any time; counted per key, each new key would bring a fresh minute's and day's budget for
     enumerating card numbers."""
-    name = " ".join(partner.name.split()).casefold()
+    name = " ".join(partner_name.split()).casefold()
     return hashlib.sha256(name.encode()).hexdigest()[:32]
 
 
@@ -75,9 +71,9 @@ def _count(budget: str, *, seconds: int) -> int:
         return 1
 
 
-def _over_limit(partner: PartnerKey) -> tuple[int, int] | None:
+def _over_limit(partner_name: str) -> tuple[int, int] | None:
     """``(seconds, count)`` of the first window this call goes past, else None."""
-    budget = _budget(partner)
+    budget = _budget(partner_name)
     for seconds, limit in ((60, settings.CITYID_PARTNER_CALLS_PER_MINUTE),
                            (86400, settings.CITYID_PARTNER_CALLS_PER_DAY)):
         count = _count(budget, seconds=seconds)
@@ -101,7 +97,7 @@ def card_status(request: HttpRequest) -> HttpResponse:
     if not partner.active:  # a revoked key still in use: worth an auditor's eye
         _audit(partner.ref, purpose="key_revoked", outcome="denied")
         return _unauthorised()
-    over = _over_limit(partner)
+    over = _over_limit(partner.name)
     if over is not None:
         seconds, past = over
         if past == 1:  # the first refusal of the window is recorded; the rest are not (a flood would swamp the log)
