@@ -3,14 +3,15 @@
 ``POST /api/partner/v1/card-status`` with ``Authorization: Bearer <key>`` and ``{"number": "..."}`` answers
 ``{"status": "active" | "suspended" | "revoked" | "unknown"}`` and nothing else. The number travels in the
 body, never in the URL (URLs reach access logs); the key only in the header. Keys belong to ``accounts``
-(hashed at rest, shown once, revocable). Each key has a per-minute and a per-day limit counted in Django's
-cache. Every answered call is one audit entry naming the key (``partner:<id>``), the card's pseudonymous id
-(``card:<id>``, empty for ``unknown``) and the answer, never the number; over the limit, the first refusal
-of a window is recorded. The OpenAPI 3 document is at ``/api/partner/v1/openapi.json``.
+(hashed at rest, shown once, revocable). Each partner (all its keys together) has a per-minute and a per-day
+limit counted in Django's cache. Every answered call is one audit entry naming the key (``partner:<id>``), the
+card's pseudonymous id (``card:<id>``, empty for ``unknown``) and the answer, never the number; over the limit,
+the first refusal of a window is recorded. The OpenAPI 3 document is at ``/api/partner/v1/openapi.json``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from django.conf import settings
@@ -49,9 +50,19 @@ def _bearer(request: HttpRequest) -> str:
     return key.strip() if scheme.lower() == "bearer" else ""
 
 
-def _count(partner_pk: int, *, seconds: int) -> int:
-    """Calls of this key in the current window (which starts at its first call and lasts ``seconds``)."""
-    name = f"cityid:partner-calls:{partner_pk}:{seconds}"
+def _budget(partner_name: str) -> str:
+    """Whose calls a limit counts: the partner's (its name, as administrators see it: case and spacing aside), not
+    one key's. A partner holds two keys while it rotates (the new one made, the old not yet revoked) and may ask for
+    another at any time; counted per key, each new key would bring a fresh minute's and day's budget for
+    enumerating card numbers."""
+    name = " ".join(partner_name.split()).casefold()
+    return hashlib.sha256(name.encode()).hexdigest()[:32]
+
+
+def _count(budget: str, *, seconds: int) -> int:
+    """Calls counted against this budget in the current window (which starts at its first call and lasts
+    ``seconds``)."""
+    name = f"cityid:partner-calls:{budget}:{seconds}"
     cache.add(name, 0, timeout=seconds)
     try:
         return cache.incr(name)
@@ -60,11 +71,12 @@ def _count(partner_pk: int, *, seconds: int) -> int:
         return 1
 
 
-def _over_limit(partner_pk: int) -> tuple[int, int] | None:
+def _over_limit(partner_name: str) -> tuple[int, int] | None:
     """``(seconds, count)`` of the first window this call goes past, else None."""
+    budget = _budget(partner_name)
     for seconds, limit in ((60, settings.CITYID_PARTNER_CALLS_PER_MINUTE),
                            (86400, settings.CITYID_PARTNER_CALLS_PER_DAY)):
-        count = _count(partner_pk, seconds=seconds)
+        count = _count(budget, seconds=seconds)
         if count > limit:
             return seconds, count - limit
     return None
@@ -85,7 +97,7 @@ def card_status(request: HttpRequest) -> HttpResponse:
     if not partner.active:  # a revoked key still in use: worth an auditor's eye
         _audit(partner.ref, purpose="key_revoked", outcome="denied")
         return _unauthorised()
-    over = _over_limit(partner.pk)
+    over = _over_limit(partner.name)
     if over is not None:
         seconds, past = over
         if past == 1:  # the first refusal of the window is recorded; the rest are not (a flood would swamp the log)

@@ -32,6 +32,8 @@ def register() -> None:
         "no_kinds": _("choose the records asked for: %(kinds)s"),
         "not_producing": _("nothing can be produced: the request is not being produced as ordered"),
         "nothing_kept": _("there is nothing of this kind to produce: it was never kept or was destroyed"),
+        "record_destroyed": _("this request's sealed details and documents were destroyed under its retention "
+                              "schedule: nothing more can be added, ordered or produced"),
         "notice_before_receipt": _("the notice date is before the request was received"),
         "notice_in_future": _("the notice date is in the future"),
         "order_names_no_subject": _("the order names no subject: production needs named subjects"),

@@ -61,6 +61,16 @@ def open_request_record(request: LawEnforcementRequest) -> vault.OpenRecord:
     return vault.open_record(request.record)
 
 
+def _open_or_refuse(actor: Actor | None, request: LawEnforcementRequest) -> vault.OpenRecord:
+    """The request's record for a change: once its retention ran out and the record was destroyed, nothing more
+    can be attached, scoped, ordered or produced; a refusal that says so (logged within ``_refusals_logged``),
+    not a server error."""
+    try:
+        return open_request_record(request)
+    except vault.RecordDestroyed:
+        raise _refuse(actor, request, LawEnforcementError("record_destroyed")) from None
+
+
 def _mac(record: vault.OpenRecord, *parts: str) -> bytes:
     return hmac.new(record.data_key, ("le-item\x00" + "\x00".join(parts)).encode(), hashlib.sha256).digest()
 
@@ -134,7 +144,7 @@ def attach_document(*, request: LawEnforcementRequest, data: bytes, uploaded_by:
     if len(data) > MAX_DOCUMENT_BYTES:
         raise LawEnforcementError("document_too_big", most_mb=MAX_DOCUMENT_BYTES // 2**20)
     cleaned = clean_file(bytes(data), SCAN)  # UploadRefused says why
-    record = open_request_record(request)
+    record = _open_or_refuse(uploaded_by, request)
     with vault.atomic_with_blobs():
         blob = vault.store_blobs([(record, cleaned.data, cleaned.content_type)])[0]
         blob.save()
@@ -157,7 +167,7 @@ def add_subjects(*, request: LawEnforcementRequest, subjects: str, by: Actor | N
             raise _refuse(by, locked, LawEnforcementError("counsel_widens"))
         if locked.status not in (rules.LOGGED, rules.UNDER_REVIEW):
             raise _refuse(by, locked, LawEnforcementError("scope_fixed"))
-        record = open_request_record(locked)
+        record = _open_or_refuse(by, locked)
         details = record.open_json("le_details", locked.sealed_details or b"")
         scope = rules.scope_from_dict(details["scope"])
         if not scope.search:
@@ -233,7 +243,7 @@ def change_request(
         to_status = rules.next_status(locked.status, change, process=locked.legal_process)
         fields = ["status"]
         if change == rules.PRODUCE:
-            record = open_request_record(locked)
+            record = _open_or_refuse(by, locked)
             requested = rules.scope_from_dict(record.open_json("le_details", locked.sealed_details or b"")["scope"])
             ordered = rules.make_scope(subjects=ordered_subjects, kinds=list(ordered_kinds) or list(requested.kinds))
             try:
@@ -303,7 +313,7 @@ def produce_item(*, request: LawEnforcementRequest, subject: str, kind: str, by:
         locked = _locked(request)
         if locked.status != rules.PRODUCING:
             raise _refuse(by, locked, LawEnforcementError("not_producing", status=locked.status))
-        record = open_request_record(locked)
+        record = _open_or_refuse(by, locked)
         ordered = rules.scope_from_dict(record.open_json("le_order", locked.sealed_order or b""))
         if (subject, kind) not in ordered.items():
             raise _refuse(by, locked, LawEnforcementError("beyond_order"))

@@ -1,9 +1,11 @@
 """Per-client limits on the public FOIL portal, kept in Django's cache (shared by the web workers when the cache
 is shared: Redis or the database cache in production; the local-memory default counts per process).
 
-A client is its address as Django sees it (``REMOTE_ADDR``; behind a proxy, set it from the proxy's header in
-the proxy's configuration): hashed with the secret key, so the cache holds no address. Each limit is a count in
-a fixed window."""
+A client is its address as the sign-in limits see it (``accounts.lockout.client_ip``): behind the production
+proxy (``CITYID_PROXY_COUNT``), the address the nearest proxy appended to X-Forwarded-For, not the proxy's own
+``REMOTE_ADDR`` (which every requester shares: one of them would have refused everybody) nor an entry the client
+wrote itself. Hashed with the secret key, so the cache holds no address. Each limit is a count in a fixed
+window."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
+
+from cityid.accounts.lockout import client_ip
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,7 @@ def lookups() -> Limit:
 
 
 def client_key(request: HttpRequest) -> str:
-    address = request.META.get("REMOTE_ADDR", "") or "unknown"
+    address = client_ip(request) or "unknown"
     return salted_hmac("cityid.disclosure.throttle", address).hexdigest()[:32]
 
 

@@ -58,4 +58,5 @@ def register_labels() -> None:
     register("audit_action", {
         "match.alert": _("Duplicate or fraud alert opened"),
         "match.decide": _("Fraud analyst's decision"),
+        "match.submission_check": _("Duplicate check before submitting"),
     })

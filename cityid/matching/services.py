@@ -240,8 +240,23 @@ def records_moved(record_keys: list[Any]) -> None:
         person = index.get(applicant_id)
         if person is not None and person.key_id != moved[public_id]:
             people.append(Person(person.id, moved[public_id], person.record, person.since))
-    if people:
-        index.upsert(people)
+    if not people:
+        return
+    # A move is told after its commit: by then the new key may be gone already (a run that re-wraps and destroys
+    # in one transaction, another process's run). Hashing under it would fail half-way and leave the people not
+    # yet moved under their old key, which can outlive the destroyed data: they leave instead, as when their key
+    # is destroyed; and if the backend fails anyway, everyone moved leaves before the error goes up.
+    live = set(get_provider().key_ids())
+    gone = [person.id for person in people if person.key_id not in live]
+    if gone:
+        index.remove(gone)
+        _normal.cache_clear()
+    try:
+        index.upsert([person for person in people if person.key_id in live])
+    except Exception:
+        index.remove([person.id for person in people])
+        _normal.cache_clear()
+        raise
 
 
 # --- the check ----------------------------------------------------------------------------------------------
@@ -343,15 +358,31 @@ def record_of_input(data: EnrollmentInput, *, person_id: int | str = "new") -> P
 
 def submission_check(data: EnrollmentInput, actor: Actor) -> list[str]:
     """Enrollment's submission check: what the clerk is told before submitting (no one else's data: not who
-    matched, nor how many live at the address). Never raises."""
+    matched, nor how many live at the address). Never raises.
+
+    The answer says whether someone with these details (or this document number) is enrolled, before anything is
+    stored: typed for a person who is not applying, it asks "is X an applicant?" without a case. So every check
+    is a personal read of the clerk's: it counts toward their read-rate alert and limit (past the limit it is
+    not answered), and is written to the audit log (the clerk, whether it warned; no value typed)."""
+    from cityid.enrollment.services import ReadLimitReached, count_personal_read
+
     if not _active():
         return []
+    try:
+        count_personal_read(actor=actor)
+    except ReadLimitReached as reached:
+        record_event(actor=actor, action="match.submission_check", purpose=f"read_limit:{reached.window}",
+                     outcome="denied")
+        return [_("The duplicate check is not shown: you have reached your limit of reads for now. The application "
+                  "will be checked before it can be approved.")]
     try:
         result = check_record(record_of_input(data), since=data.submitted_on)
     except Exception as exc:  # noqa: BLE001 - the enrollment path goes on; the application will be queued
         logger.warning("matching: the submission check could not run (%s)", type(exc).__name__)
         return [_("The duplicate check is not available now. The application will be checked before it can be "
                   "approved.")]
+    found = sum(1 for part in (result.duplicates, result.documents, result.address) if part)
+    record_event(actor=actor, action="match.submission_check", purpose=f"warnings:{found}")
     warnings = []
     if result.duplicates:
         top = result.duplicates[0].probability

@@ -15,6 +15,7 @@ from django_otp.oath import totp
 from cityid.accounts import services
 from cityid.accounts.models import EnrolmentLink, TOTPDevice
 from tests.audit.helpers import LOGIN_URL, sign_in
+from tests.conftest import complete_enrolment
 
 pytestmark = pytest.mark.django_db
 
@@ -150,9 +151,11 @@ def test_a_link_is_emailed_through_smtp(staff, settings, django_capture_on_commi
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
         settings.EMAIL_USE_TLS = False
+        second = complete_enrolment(services.create_staff(username="admin2", role="admin"))
         with django_capture_on_commit_callbacks(execute=True):
-            services.add_staff(username="printer2", role="foil_officer", email="printer2@staff.example.invalid",
-                               by=staff["admin"])
+            change = services.add_staff(username="printer2", role="foil_officer",
+                                        email="printer2@staff.example.invalid", by=staff["admin"])
+            services.approve_change(request_id=change.pk, by=second)  # every role needs a second administrator
     finally:
         controller.stop()
     [(recipients, message)] = received
@@ -165,10 +168,17 @@ def test_a_failing_mail_server_is_no_crash(staff, settings, django_capture_on_co
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens
     client = sign_in(staff["admin"])
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/accounts/staff/new/", {"username": "printer3", "role": "foil_officer",
-                                                        "email": "printer3@staff.example.invalid"})
+    second = complete_enrolment(services.create_staff(username="admin2", role="admin"))
+    response = client.post("/accounts/staff/new/", {"username": "printer3", "role": "foil_officer",
+                                                    "email": "printer3@staff.example.invalid"})
     assert response.status_code == 302
+    from cityid.accounts.selectors import pending_changes
+
+    change = pending_changes().get()
+    with django_capture_on_commit_callbacks(execute=True):  # the approval makes the account and mails its link
+        response = sign_in(second).post(f"/accounts/staff/changes/{change.pk}/approve/")
+    assert response.status_code == 302
+    assert services.get_user_model().objects.filter(username="printer3").exists()
 
 
 def test_a_used_link_finishes_nothing_again(db):

@@ -264,11 +264,18 @@ def test_staff_command_needs_admin(staff):
     assert not User.objects.filter(username="x").exists()
     assert _denials(staff["clerk"]) == 1
 
+    from cityid.accounts.models import ChangeRequest
+    from cityid.accounts.services import create_staff
+    from tests.conftest import complete_enrolment
+
+    complete_enrolment(create_staff(username="admin2", role="admin"))
     printed = _run("staff", "add", "x", "--role", "foil_officer", "--email", "x@staff.example.invalid",
                    "--actor", "admin1")
+    assert "waits for a second administrator" in printed  # every role does (a FOIL officer reads requesters)
+    approved = _run("staff", "approve", str(ChangeRequest.objects.get().pk), "--actor", "admin2")
     user = User.objects.get(username="x")
     assert user.role == "foil_officer" and not user.has_usable_password()
-    assert "sent by email" in printed and "http" not in printed  # the administrator never sees the link
+    assert "http" not in printed + approved  # neither administrator sees the link: it is sent by email
     created = AuditEntry.objects.get(action="staff.create", target=f"staff:{user.pk}")
     assert created.actor == f"staff:{staff['admin'].pk}"
 
@@ -465,7 +472,15 @@ def test_role_change_command_is_admin_only_and_audited(staff):
 
     with pytest.raises(CommandError, match="permission"):
         call_command("staff", "role", "clerk1", "--role", "supervisor", "--actor", "clerk1")
-    call_command("staff", "role", "clerk1", "--role", "foil_officer", "--actor", "admin1")  # not privileged
+    from cityid.accounts.models import ChangeRequest
+    from cityid.accounts.services import create_staff
+    from tests.conftest import complete_enrolment
+
+    complete_enrolment(create_staff(username="admin2", role="admin"))
+    call_command("staff", "role", "clerk1", "--role", "foil_officer", "--actor", "admin1")  # a request
+    staff["clerk"].refresh_from_db()
+    assert staff["clerk"].role == "clerk"
+    call_command("staff", "approve", str(ChangeRequest.objects.get().pk), "--actor", "admin2")
     staff["clerk"].refresh_from_db()
     assert staff["clerk"].role == "foil_officer"
     assert AuditEntry.objects.filter(action="staff.role_change", target=f"staff:{staff['clerk'].pk}").exists()

@@ -18,6 +18,7 @@ from cityid.accounts import services
 from cityid.accounts.management.commands.staff import Command
 from cityid.accounts.models import TOTPDevice
 from cityid.accounts.policy import ROLES, PermissionDenied
+from cityid.accounts.selectors import pending_changes
 from cityid.accounts.services import StaffRefused, deactivate_staff, reactivate_staff, reset_mfa, set_role
 from cityid.audit.models import AuditEntry
 from tests.audit.helpers import LOGIN_URL, PASSWORD, sign_in
@@ -231,11 +232,13 @@ def test_admin_sees_the_staff_list_with_a_role_filter(staff):
 
 def test_admin_creates_staff_and_never_sees_a_credential(staff, mailoutbox, django_capture_on_commit_callbacks):
     client = sign_in(staff["admin"])
+    second = complete_enrolment(services.create_staff(username="admin2", role="admin"))
     assert client.get(f"{STAFF_URL}new/").status_code == 200
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"{STAFF_URL}new/", {"username": "newprinter", "role": "foil_officer",
-                                                    "email": "newprinter@staff.example.invalid"}, follow=True)
+    response = client.post(f"{STAFF_URL}new/", {"username": "newprinter", "role": "foil_officer",
+                                                "email": "newprinter@staff.example.invalid"}, follow=True)
     assert response.status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):  # every role waits for a second administrator
+        services.approve_change(request_id=pending_changes().get().pk, by=second)
     user = services.get_user_model().objects.get(username="newprinter")
     assert user.role == "foil_officer" and not user.has_usable_password()
     assert AuditEntry.objects.filter(action="staff.create", target=f"staff:{user.pk}").exists()
@@ -261,8 +264,10 @@ def test_admin_changes_role_deactivates_and_asks_to_reactivate(staff):
     clerk_client = sign_in(clerk)
     detail = f"{STAFF_URL}{clerk.pk}/"
 
+    second = complete_enrolment(services.create_staff(username="admin2", role="admin"))
     response = client.post(f"{detail}role/", {"role": "foil_officer"}, follow=True)
-    assert "is now: FOIL officer" in response.content.decode()
+    assert "second administrator must approve" in response.content.decode()
+    services.approve_change(request_id=pending_changes().get().pk, by=second)
     clerk.refresh_from_db()
     assert clerk.role == "foil_officer"
 

@@ -235,9 +235,15 @@ def test_administrator_unlocks_confirms_deactivation_and_enrols_with_a_qr_code(j
     page.goto(f"{base}/accounts/staff/new/")
     page.fill("[name=username]", "journey_foil")
     page.fill("[name=email]", "journey_foil@staff.example.invalid")
-    page.select_option("[name=role]", "foil_officer")  # a role one administrator may grant
+    page.select_option("[name=role]", "foil_officer")  # every role waits for a second administrator
     _submit(page, "main form button[type=submit]")
-    expect(page.locator(".usa-alert--success")).to_contain_text("journey_foil")
+    expect(page.locator("main")).to_contain_text("second administrator must approve")
+    from cityid.accounts.selectors import pending_changes
+    from cityid.accounts.services import approve_change, create_staff
+    from tests.conftest import complete_enrolment
+
+    second = complete_enrolment(create_staff(username="journey_admin2", role="admin"))
+    approve_change(request_id=pending_changes().get().pk, by=second)  # its link is mailed after the commit
     link = re.search(r"https?://\S+/accounts/enrol/[^/\s]+/", mailoutbox[-1].body)
     assert link, mailoutbox[-1].body
     page.context.clear_cookies()

@@ -199,3 +199,35 @@ def test_openapi_document_at_a_stable_url_describes_the_api(card, key):
     assert ask(card.number, key.key).json()["status"] in schema["enum"]
     assert ask(card.number, None).json()["error"] in \
         document["components"]["schemas"]["Error"]["properties"]["error"]["enum"]
+
+
+def test_attack_a_new_key_for_the_same_partner_brings_no_new_budget(card, key, settings):
+    """Rotating keys (a new key for the partner, the old one not yet revoked, or revoked) does not restart the
+    partner's limits: an enumerator cannot multiply its budget by asking for more keys."""
+    settings.CITYID_PARTNER_CALLS_PER_MINUTE = 3
+    assert [ask(card.number, key.key).status_code for _ in range(3)] == [200] * 3
+    rotated = accounts.add_partner_key(name="  queens savings   BANK ", by=None)
+    assert ask(card.number, rotated.key).status_code == 429
+    accounts.revoke_partner_key(key_id=key.partner.pk, by=None)
+    assert ask(card.number, rotated.key).status_code == 429
+    assert ask(card.number, key.key).status_code == 401  # the revoked key: refused like an unknown one
+    assert ask(card.number, accounts.add_partner_key(name="Flushing Library", by=None).key).status_code == 200
+
+
+def test_attack_known_unknown_and_malformed_numbers_do_the_same_work(card, key):
+    """Enumeration by timing: a card that exists, a valid number no card has and a malformed one run the same
+    statements (the same keyed-hash look-up, one audit entry), so the database work cannot tell them apart."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ask(card.number, key.key)  # the key's last-used day is written once a day: not part of the comparison
+
+    def statements(number: str) -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            assert ask(number, key.key).status_code == 200
+        return [" ".join(query["sql"].split()[:4]) for query in captured.captured_queries]
+
+    known = statements(card.number)
+    assert statements(_valid_unknown_number(card.number)) == known
+    assert statements("1234") == known
+    assert statements("0" * 16) == known
