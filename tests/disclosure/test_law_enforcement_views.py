@@ -53,15 +53,21 @@ def test_a_clerk_logs_a_request_and_counsel_produces_it(staff, enrolled) -> None
     detail = counsel.get(f"{LIST}{request.public_id}/").content.decode()
     assert "Det. Canaryofficer #123" in detail and enrolled.applicant.ref in detail and "Document 1" in detail
     assert counsel.post(f"{LIST}{request.public_id}/change/", {"change": "review"}).status_code == 302
-    ordered = counsel.post(f"{LIST}{request.public_id}/change/", {
-        "change": "produce", "ordered_subjects": enrolled.applicant.ref, "ordered_kinds": ["record"]})
+    order = {"change": "produce", "ordered_subjects": enrolled.applicant.ref, "ordered_kinds": ["record"]}
+    asked = counsel.post(f"{LIST}{request.public_id}/change/", order)  # a final decision: asked first
+    assert asked.status_code == 200 and "data-confirm" in asked.content.decode()
+    request.refresh_from_db()
+    assert request.status == "under_review"
+    ordered = counsel.post(f"{LIST}{request.public_id}/change/", {**order, "confirmed": "yes"})
     assert ordered.status_code == 302
-    download = counsel.post(f"{LIST}{request.public_id}/produce/",
-                            {"subject": enrolled.applicant.ref, "kind": "record"})
+    item = {"subject": enrolled.applicant.ref, "kind": "record"}
+    asked = counsel.post(f"{LIST}{request.public_id}/produce/", item)  # handed over once: asked first
+    assert asked.status_code == 200 and "data-confirm" in asked.content.decode() and b"Canaryname" not in asked.content
+    assert not ProducedItem.objects.exists()
+    download = counsel.post(f"{LIST}{request.public_id}/produce/", {**item, "confirmed": "yes"})
     assert download.status_code == 200 and download["Content-Disposition"].startswith("attachment;")
     assert b"Canaryname" in download.content
-    again = counsel.post(f"{LIST}{request.public_id}/produce/", {"subject": enrolled.applicant.ref, "kind": "record"},
-                         follow=True)
+    again = counsel.post(f"{LIST}{request.public_id}/produce/", {**item, "confirmed": "yes"}, follow=True)
     assert b"Canaryname" not in again.content and messages_of(again)
     assert ProducedItem.objects.count() == 1
     request.refresh_from_db()
