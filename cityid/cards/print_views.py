@@ -93,16 +93,15 @@ def _confirm_mark(request: HttpRequest, batch: PrintBatch, step: str) -> HttpRes
     size = batch.items.count()
     title = _("Mark print batch %(batch)s: %(step)s?") % {"batch": batch.pk, "step": label("batch_status", step)}
     consequences = {
-        "printed": [ngettext("The %(count)s card in the batch is recorded as printed and no longer waits to be "
-                             "printed.",
+        "printed": [ngettext("The card in the batch is recorded as printed and no longer waits to be printed.",
                              "The %(count)s cards in the batch are recorded as printed and no longer wait to be "
                              "printed.", size) % {"count": size},
                     _("This cannot be undone: a card printed wrong is replaced from its own page.")],
-        "mailed": [ngettext("The %(count)s card in the batch is recorded as mailed to its cardholder.",
+        "mailed": [ngettext("The card in the batch is recorded as mailed to its cardholder.",
                             "The %(count)s cards in the batch are recorded as mailed to their cardholders.",
                             size) % {"count": size},
                    _("The batch is finished: this cannot be undone.")],
-        "picked_up": [ngettext("The %(count)s card in the batch is recorded as picked up by its cardholder.",
+        "picked_up": [ngettext("The card in the batch is recorded as picked up by its cardholder.",
                                "The %(count)s cards in the batch are recorded as picked up by their cardholders.",
                                size) % {"count": size},
                       _("The batch is finished: this cannot be undone.")],
