@@ -43,7 +43,10 @@ def test_an_analyst_lists_compares_and_decides(staff, alert):
     reads = AuditEntry.objects.filter(action="personal.read", actor=f"staff:{analyst.pk}", purpose=alert.ref)
     assert reads.count() == 2
 
-    response = client.post(f"/matching/{alert.public_id}/compare/1/", {"decision": "same_person"})
+    asked = client.post(f"/matching/{alert.public_id}/compare/1/", {"decision": "same_person"})  # final: asked
+    assert asked.status_code == 200 and "data-confirm" in asked.content.decode()
+    assert "Oluwase" not in asked.content.decode() and not AuditEntry.objects.filter(action="match.decide").exists()
+    response = client.post(f"/matching/{alert.public_id}/compare/1/", {"decision": "same_person", "confirmed": "yes"})
     assert response.status_code == 302
     alert.refresh_from_db()
     assert (alert.status, alert.decision) == ("closed", "same_person")
@@ -90,7 +93,7 @@ def test_attack_an_analyst_cannot_read_an_applicant_the_alert_does_not_name(staf
 def test_attack_a_decided_alert_opens_no_record(staff, alert):
     analyst = staff["fraud_analyst"]
     client = sign_in(analyst)
-    client.post(f"/matching/{alert.public_id}/compare/1/", {"decision": "different_people"})
+    client.post(f"/matching/{alert.public_id}/compare/1/", {"decision": "different_people", "confirmed": "yes"})
     response = client.get(f"/matching/{alert.public_id}/compare/1/")
     assert response.status_code == 403
     assert "Oluwase" not in response.content.decode()
