@@ -118,6 +118,7 @@ def test_an_analyst_compares_side_by_side_and_decides(journey, live_server, staf
     expect(table).to_contain_text("Oluwaseun")
     expect(table.locator("tbody tr", has_text="Adeyemi")).to_contain_text(
         "Same" if language == "en" else "Igual")
+    expect(table).to_contain_text("02/17/1984" if language == "en" else "17/02/1984")  # a date, in the locale
     _clean(page, "the comparison")
     _fits_a_phone(page, "the comparison")
     reads = AuditEntry.objects.filter(action="personal.read", actor=f"staff:{analyst.pk}", purpose=alert.ref)
