@@ -149,3 +149,21 @@ def test_the_logging_clerk_names_the_subjects_a_search_found(staff, enrolled) ->
     assert "Subjects found by the search" not in counsel.get(f"{LIST}{request.public_id}/").content.decode()
     refused = counsel.post(f"{LIST}{request.public_id}/subjects/", {"subjects": enrolled.applicant.ref}, follow=True)
     assert "does not add to it" in " ".join(messages_of(refused))
+
+
+def test_a_refused_change_is_worded_with_labels_not_codes(staff, enrolled) -> None:
+    """A change sent twice (two tabs, a replayed form) is refused in the reader's words: no status code."""
+    request = services.log_request(agency_type="court", legal_process="administrative_subpoena",
+                                   received_on=enrolled.submitted_on, agency="A", officer="B",
+                                   subjects=enrolled.applicant.ref, logged_by=staff["clerk"])
+    counsel = sign_in(staff["counsel"])
+    counsel.cookies["django_language"] = "es"
+    counsel.post(f"{LIST}{request.public_id}/change/", {"change": "review"})
+    again = counsel.post(f"{LIST}{request.public_id}/change/", {"change": "review"}, follow=True)
+    words = " ".join(messages_of(again))
+    assert "Empezar la revisión" in words, words
+    assert "under_review" not in words and "'review'" not in words
+    order = counsel.post(f"{LIST}{request.public_id}/change/", {
+        "change": "produce", "ordered_subjects": enrolled.applicant.ref, "confirmed": "yes"}, follow=True)
+    text = order.content.decode()
+    assert "administrative_subpoena" not in text and "citación administrativa" in text.lower()
