@@ -105,6 +105,8 @@ def test_an_analyst_compares_side_by_side_and_decides(journey, live_server, staf
     base = live_server.url
 
     page.goto(f"{base}/matching/")
+    if language == "es":  # the filter names the alerts ("Abiertas"), not the verb ("Abrir")
+        expect(page.locator("main nav [aria-current=page]")).to_have_text("Abiertas")
     _clean(page, "the alert list")
     _fits_a_phone(page, "the alert list")
     _submit(page, "#alerts tbody a")
@@ -240,6 +242,7 @@ def test_a_clerk_logs_a_request_and_counsel_decides_it(journey, live_server, sta
     assert AuditEntry.objects.filter(action="law_enforcement.refuse", target=subpoena.ref,
                                      actor=f"staff:{staff['counsel'].pk}").count() == 1
     counsel_page.goto(f"{base}/law-enforcement/?status=all")
+    expect(counsel_page.locator("main nav a")).to_have_text(["Abiertas", "Decididas", "Cerradas", "Todas"])
     _clean(counsel_page, "the list of requests")
     _fits_a_phone(counsel_page, "the list of requests")
 
