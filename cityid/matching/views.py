@@ -116,6 +116,8 @@ def _confirm_decision(request: HttpRequest, alert: Alert, decision: str, positio
         Decision.FRAUD: [_("The application is recorded as fraud: it cannot be approved.")],
         Decision.NO_CONCERN: [_("The alert is closed with no concern found.")],
     }[Decision(decision)]
+    if decision == Decision.FRAUD and alert.application_id is None:  # approvals that stand out: no application
+        lines = [_("The alert is closed as fraud.")]
     if position is not None:
         lines.append(_("The alert closes once every record in it is decided; its records can then no longer be "
                        "opened through it."))
