@@ -18,6 +18,7 @@ from cityid.cards.services import BatchError, CardStatusError
 from cityid.cards.status_list import StatusListRefused
 from cityid.core.errors import register_messages
 from cityid.enrollment.services import ReissueRefused
+from cityid.ui.labels import label
 
 
 def _wrong_status(kind: str = "", **params: Any) -> str:
@@ -49,12 +50,14 @@ def register() -> None:
     register_messages(PrintRefused, {
         "destroyed": _("The cardholder's application data has been destroyed; the card cannot be printed."),
         "number_destroyed": _("The card's number has been destroyed; the card cannot be printed."),
-        "status": _("Only an issued card is printed; this card is %(status)s."),
+        "status": lambda status, **_params: _("Only an issued card is printed; this card is %(status)s.") % {
+            "status": label("card_status", status)},
     })
     register_messages(BatchError, {
         "empty": _("No card is waiting to be printed."),
         "limit": _("A print batch holds 1 to %(max)s cards."),
-        "step": _("A batch that is %(status)s cannot be marked %(step)s."),
+        "step": lambda status, step, **_params: _("A batch that is %(status)s cannot be marked %(step)s.") % {
+            "status": label("batch_status", status).lower(), "step": label("batch_status", step).lower()},
     })
     register_messages(CardLookupError, {
         "malformed": _("A card number has 16 digits."),

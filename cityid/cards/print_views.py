@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -73,6 +74,8 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def batch_mark(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(PrintBatch, pk=pk)
     step = request.POST.get("step", "")
+    if step in BATCH_STEPS.get(batch.status, ()) and not confirmed(request):
+        return _confirm_mark(request, batch, step)
     try:
         services.mark_batch(batch, step, marked_by=request.user)
     except services.BatchError as error:
@@ -83,6 +86,32 @@ def batch_mark(request: HttpRequest, pk: int) -> HttpResponse:
     if request.headers.get("HX-Request"):
         return render(request, "cards/_batch_status.html", _batch_context(request, batch))
     return redirect("cards:batch", pk=batch.pk)
+
+
+def _confirm_mark(request: HttpRequest, batch: PrintBatch, step: str) -> HttpResponse:
+    """Marking a batch cannot be undone: say what it does first (inside the page through htmx, else a page)."""
+    size = batch.items.count()
+    title = _("Mark print batch %(batch)s: %(step)s?") % {"batch": batch.pk, "step": label("batch_status", step)}
+    consequences = {
+        "printed": [ngettext("The card in the batch is recorded as printed and no longer waits to be printed.",
+                             "The %(count)s cards in the batch are recorded as printed and no longer wait to be "
+                             "printed.", size) % {"count": size},
+                    _("This cannot be undone: a card printed wrong is replaced from its own page.")],
+        "mailed": [ngettext("The card in the batch is recorded as mailed to its cardholder.",
+                            "The %(count)s cards in the batch are recorded as mailed to their cardholders.",
+                            size) % {"count": size},
+                   _("The batch is finished: this cannot be undone.")],
+        "picked_up": [ngettext("The card in the batch is recorded as picked up by its cardholder.",
+                               "The %(count)s cards in the batch are recorded as picked up by their cardholders.",
+                               size) % {"count": size},
+                      _("The batch is finished: this cannot be undone.")],
+    }[step] + [_("Each card's history and the audit log record it under your name.")]
+    button = _("Mark the batch: %(step)s") % {"step": label("batch_status", step)}
+    if request.headers.get("HX-Request"):
+        return render(request, "cards/_batch_confirm.html", {"batch": batch, "step": step, "title": title,
+                                                             "consequences": consequences, "button": button})
+    return confirm_page(request, title=title, consequences=consequences, button=button,
+                        cancel_url=reverse("cards:batch", args=[batch.pk]))
 
 
 @never_cache

@@ -8,6 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 from cityid.core.errors import register_messages
 from cityid.disclosure.law_enforcement import LawEnforcementError
+from cityid.ui.labels import label
 from cityid.ui.labels import register as register_label
 
 
@@ -38,8 +39,9 @@ def register() -> None:
         "notice_in_future": _("the notice date is in the future"),
         "order_names_no_subject": _("the order names no subject: production needs named subjects"),
         "own_request": _("you logged this request: a different person, counsel, must decide and produce it"),
-        "process_does_not_compel": _("a %(process)s does not compel production: refuse or challenge it, or "
-                                     "log the court order or warrant that does"),
+        "process_does_not_compel": lambda process, **_params: _(
+            "a %(process)s does not compel production: refuse or challenge it, or log the court order or warrant "
+            "that does") % {"process": label("le_process", process).lower()},
         "received_in_future": _("the date received is in the future"),
         "agency_required": _("name the agency that presented the request"),
         "officer_required": _("name the officer who presented the request"),
@@ -50,7 +52,9 @@ def register() -> None:
         "unknown_change": _("unknown change '%(change)s'; one of %(changes)s"),
         "unknown_kind": _("unknown kind of record '%(kind)s'; one of %(kinds)s"),
         "unknown_process": _("unknown legal process '%(value)s'; one of %(values)s"),
-        "wrong_status": _("'%(change)s' is not possible while the request is %(status)s"),
+        "wrong_status": lambda change, status, **_params: _(
+            "'%(change)s' is not possible while the request is %(status)s") % {
+            "change": label("le_change", change), "status": label("le_status", status).lower()},
     })
 
 

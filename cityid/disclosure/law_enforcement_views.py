@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -25,7 +26,9 @@ from cityid.disclosure.law_enforcement_forms import (
 )
 from cityid.disclosure.law_enforcement_models import LawEnforcementRequest
 from cityid.enrollment.uploads import UploadRefused
+from cityid.ui.confirm import confirm_page, confirmed
 from cityid.ui.decorators import requires
+from cityid.ui.labels import label, label_list
 from cityid.ui.pagination import paginate
 
 MAX_UPLOAD = services.MAX_DOCUMENT_BYTES
@@ -133,6 +136,12 @@ def request_change(request: HttpRequest, public_id: str) -> HttpResponse:
     if not form.is_valid():
         return _detail_page(request, found, change_form=form, status=400)
     data = form.cleaned_data
+    if data["change"] != rules.REVIEW and not confirmed(request):
+        try:
+            return _confirm_change(request, found, data)
+        except LawEnforcementError as exc:  # an order that cannot be right is shown before anything is asked
+            form.add_error(None, str(exc))
+            return _detail_page(request, found, change_form=form, status=400)
     try:
         services.change_request(request=found, change=data["change"], by=request.user,
                                 ordered_subjects=data["ordered_subjects"], ordered_kinds=data["ordered_kinds"],
@@ -147,15 +156,66 @@ def request_change(request: HttpRequest, public_id: str) -> HttpResponse:
     return redirect("law_enforcement:detail", public_id=found.public_id)
 
 
+def _confirm_change(request: HttpRequest, found: LawEnforcementRequest, data: dict) -> HttpResponse:
+    """Every change but starting the review is final: the page says what it does before it is done."""
+    change, number = data["change"], found.number
+    titles = {
+        rules.REFUSE: _("Refuse request %(number)s?"),
+        rules.CHALLENGE: _("Challenge request %(number)s?"),
+        rules.PRODUCE: _("Order production on request %(number)s?"),
+        rules.FINISH: _("Finish production on request %(number)s?"),
+        rules.WITHDRAW: _("Record request %(number)s as withdrawn?"),
+        rules.CLOSE: _("Close request %(number)s?"),
+    }
+    consequences = {
+        rules.REFUSE: [_("Nothing is produced: the request is refused, as counsel's decision."),
+                       _("The refusal counts in the public transparency report; it cannot be changed to "
+                         "production afterwards.")],
+        rules.CHALLENGE: [_("Counsel moves to quash or modify the process: nothing is produced while it is "
+                            "challenged."),
+                          _("The challenge counts in the public transparency report.")],
+        rules.FINISH: [_("Production ends: an ordered item not produced yet can no longer be produced.")],
+        rules.WITHDRAW: [_("The request is recorded as withdrawn by the agency: nothing can be produced on it.")],
+        rules.CLOSE: [_("The request is closed: nothing more can be recorded on it.")],
+    }
+    if change == rules.PRODUCE:
+        ordered = rules.make_scope(subjects=data["ordered_subjects"],
+                                   kinds=data["ordered_kinds"] or list(rules.ITEM_KINDS))
+        if not ordered.subjects:
+            raise LawEnforcementError("order_names_no_subject")
+        kinds = label_list("le_item", data["ordered_kinds"]) if data["ordered_kinds"] else _(
+            "the records the process asks for")
+        lines = [_("Production is ordered for %(count)s subject(s): %(kinds)s.") % {
+                     "count": len(ordered.subjects), "kinds": kinds},
+                 _("Each ordered item can then be produced once, as a download; every read is recorded in the "
+                   "audit log."),
+                 _("The order cannot be widened afterwards.")]
+    else:
+        lines = consequences.get(change, [])
+    lines.append(_("The decision is recorded under your name and written to the audit log."))
+    return confirm_page(request, title=titles[change] % {"number": number}, consequences=lines,
+                        button=label("le_change", change),
+                        cancel_url=reverse("law_enforcement:detail", args=[found.public_id]))
+
+
 @never_cache
 @require_POST
 @requires("law_enforcement.produce")
 def produce(request: HttpRequest, public_id: str) -> HttpResponse:
     """Produce one ordered item: the file is handed over once, as a download; it is not kept."""
     found = _found(request, public_id)
+    kind = request.POST.get("kind", "")
+    if kind in rules.ITEM_KINDS and not confirmed(request):  # (anything else is refused below, unasked)
+        return confirm_page(request, title=_("Produce this item of request %(number)s?") % {"number": found.number},
+                            consequences=[
+                                _("The item (%(kind)s) is read and handed over once, as a download: it cannot be "
+                                  "downloaded again.") % {"kind": label("le_item", kind)},
+                                _("The read is recorded in the audit log under your name."),
+                            ], button=_("Produce and download"),
+                            cancel_url=reverse("law_enforcement:detail", args=[found.public_id]))
     try:
         produced = services.produce_item(request=found, subject=request.POST.get("subject", ""),
-                                         kind=request.POST.get("kind", ""), by=request.user)
+                                         kind=kind, by=request.user)
     except LawEnforcementError as exc:
         messages.error(request, str(exc))
         return redirect("law_enforcement:detail", public_id=found.public_id)

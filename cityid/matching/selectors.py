@@ -21,6 +21,7 @@ from cityid.core.actors import Actor
 from cityid.enrollment import selectors as enrollment
 from cityid.matching.models import Alert, AlertPair, AlertStatus
 from cityid.matching.services import MatchingRefused
+from cityid.ui.labels import when
 from cityid.ui.pagination import paginate
 
 SORTS = {
@@ -104,7 +105,7 @@ def _fields(view: Any) -> dict[str, str]:
     return {
         "given_name": profile.get("given_name", ""),
         "family_name": profile.get("family_name", ""),
-        "date_of_birth": profile.get("date_of_birth", ""),
+        "date_of_birth": when(profile.get("date_of_birth", ""), "SHORT_DATE_FORMAT"),  # in the reader's locale
         "line1": address.get("line1", ""),
         "city": address.get("city", ""),
         "postcode": address.get("postcode", ""),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -17,6 +18,7 @@ from cityid.enrollment.selectors import PurposeInvalid
 from cityid.matching import selectors, services
 from cityid.matching.models import Alert, AlertStatus, Decision
 from cityid.matching.selectors import SORTS, STATUSES
+from cityid.ui.confirm import confirm_page, confirmed
 from cityid.ui.decorators import requires
 
 
@@ -59,6 +61,9 @@ def compare(request: HttpRequest, public_id: str, position: int) -> HttpResponse
     alert = _alert(request, public_id)
     if request.method == "POST":
         decision = request.POST.get("decision", "")
+        if (decision in services.PAIR_DECISIONS and alert.status == AlertStatus.OPEN and not confirmed(request)
+                and any(pair.position == position and not pair.decision for pair in selectors.pairs_of(alert))):
+            return _confirm_decision(request, alert, decision, position)
         try:
             services.decide(alert=alert, actor=request.user, decision=decision, position=position)
         except services.MatchingRefused as refused:
@@ -85,10 +90,38 @@ def compare(request: HttpRequest, public_id: str, position: int) -> HttpResponse
 def decide_alert(request: HttpRequest, public_id: str) -> HttpResponse:
     """A decision on an alert without pairs (approvals that stand out)."""
     alert = _alert(request, public_id)
+    decision = request.POST.get("decision", "")
+    if decision in services.ALONE_DECISIONS and alert.status == AlertStatus.OPEN and not confirmed(request):
+        return _confirm_decision(request, alert, decision, None)
     try:
-        services.decide(alert=alert, actor=request.user, decision=request.POST.get("decision", ""))
+        services.decide(alert=alert, actor=request.user, decision=decision)
     except services.MatchingRefused as refused:
         messages.error(request, str(refused))
     else:
         messages.success(request, _("Your decision is recorded."))
     return redirect("matching:alert", public_id=alert.public_id)
+
+
+def _confirm_decision(request: HttpRequest, alert: Alert, decision: str, position: int | None) -> HttpResponse:
+    """A decision is final (it is never changed, and a decided alert opens no record): say what it does first."""
+    if position is None:
+        title = _("Decision on this alert: %(decision)s?") % {"decision": Decision(decision).label}
+    else:
+        title = _("Decision on record %(n)s: %(decision)s?") % {"decision": Decision(decision).label, "n": position}
+    lines = {
+        Decision.SAME: [_("The two records are recorded as the same person: the application cannot be "
+                          "approved.")],
+        Decision.DIFFERENT: [_("The two records are recorded as different people: once every record of the alert "
+                               "is decided so, the application can be approved.")],
+        Decision.FRAUD: [_("The application is recorded as fraud: it cannot be approved.")],
+        Decision.NO_CONCERN: [_("The alert is closed with no concern found.")],
+    }[Decision(decision)]
+    if decision == Decision.FRAUD and alert.application_id is None:  # approvals that stand out: no application
+        lines = [_("The alert is closed as fraud.")]
+    if position is not None:
+        lines.append(_("The alert closes once every record in it is decided; its records can then no longer be "
+                       "opened through it."))
+    lines.append(_("The decision cannot be changed. It is recorded under your name in the audit log."))
+    return confirm_page(request, title=title, consequences=lines, button=_("Record the decision"),
+                        cancel_url=reverse("matching:compare", args=[alert.public_id, position]) if position
+                        else reverse("matching:alert", args=[alert.public_id]))

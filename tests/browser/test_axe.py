@@ -23,7 +23,8 @@ STRUCTURE = {"runOnly": {"type": "rule", "values": ["region", "heading-order", "
                                                      "page-has-heading-one"]}}
 #: Set CITYID_SCREENSHOTS=<dir> to keep a full-page screenshot of every page checked (to look at them).
 SHOTS = Path(os.environ["CITYID_SCREENSHOTS"]) if os.environ.get("CITYID_SCREENSHOTS") else None
-ROLES = ["admin", "auditor", "records_officer", "counsel", "supervisor", "clerk", "second_officer", "foil_officer"]
+ROLES = ["admin", "auditor", "records_officer", "counsel", "supervisor", "clerk", "second_officer", "foil_officer",
+         "fraud_analyst", "card_production"]
 
 
 def violations(page) -> list[str]:
@@ -68,7 +69,7 @@ def test_no_axe_violation_on_any_staff_page(browser, live_server, staff, languag
     site = seed_site(staff)
     users = {**staff, "second_officer": site.second_officer}
     get, contexts = _contexts(browser, live_server, users, language)
-    failures, checked = [], 0
+    failures, checked, unopened = [], 0, []
     for path in site.pages:
         for role in ROLES:
             client, context = get(role)
@@ -85,6 +86,9 @@ def test_no_axe_violation_on_any_staff_page(browser, live_server, staff, languag
             page.close()
             checked += 1
             break
+        else:
+            unopened.append(path)
+    assert not unopened, f"no role in ROLES opened {unopened}: the page was never checked"
     for path, data, role in site.confirms:
         client, context = get(role)
         page = context.new_page()

@@ -87,7 +87,8 @@ def test_pdf_and_batch_commands(staff, card, tmp_path):
     sheets = tmp_path / "batch.pdf"
     assert run("batch", "pdf", str(batch.pk), "--out", str(sheets)).startswith(f"print batch {batch.pk}: ")
     assert len(pdfium.PdfDocument(sheets.read_bytes())) == 2
-    assert refused("batch", "mark", str(batch.pk), "mailed") == "A batch that is created cannot be marked mailed."
+    assert refused("batch", "mark", str(batch.pk), "mailed") == (
+        "A batch that is created, to be printed cannot be marked mailed.")  # the statuses' words, not codes
     assert run("batch", "mark", str(batch.pk), "printed") == f"print batch {batch.pk}: printed\n"
     assert run("batch", "mark", str(batch.pk), "picked_up") == f"print batch {batch.pk}: picked_up\n"
     assert refused("batch", "pdf", "999", "--out", str(sheets)) == "no print batch '999'"

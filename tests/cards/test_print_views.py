@@ -43,10 +43,19 @@ def test_batch_made_marked_with_htmx_and_in_card_history(staff, card, producer):
     batch = PrintBatch.objects.get()
     assert response.redirect_chain[-1][0] == f"/cards/batches/{batch.pk}/"
     assert card.number in text(response)  # card production sees card numbers (logged)
-    partial = producer.post(f"/cards/batches/{batch.pk}/mark/", {"step": "printed"}, HTTP_HX_REQUEST="true")
+    # Marking cannot be undone: asked first, in place through htmx, and nothing changes until confirmed.
+    asked = producer.post(f"/cards/batches/{batch.pk}/mark/", {"step": "printed"}, HTTP_HX_REQUEST="true")
+    assert asked.status_code == 200 and 'id="batch-status"' in text(asked) and "<html" not in text(asked)
+    assert "data-confirm" in text(asked) and "Mark print batch" in text(asked)
+    assert PrintBatch.objects.get().status == "created"
+    partial = producer.post(f"/cards/batches/{batch.pk}/mark/", {"step": "printed", "confirmed": "yes"},
+                            HTTP_HX_REQUEST="true")
     assert partial.status_code == 200 and 'id="batch-status"' in text(partial) and "<html" not in text(partial)
     assert "Mark the batch: Mailed" in text(partial)
-    producer.post(f"/cards/batches/{batch.pk}/mark/", {"step": "picked_up"})
+    asked = producer.post(f"/cards/batches/{batch.pk}/mark/", {"step": "picked_up"})  # without htmx: a page
+    assert asked.status_code == 200 and "<html" in text(asked) and "data-confirm" in text(asked)
+    assert PrintBatch.objects.get().status == "printed"
+    producer.post(f"/cards/batches/{batch.pk}/mark/", {"step": "picked_up", "confirmed": "yes"})
     assert PrintBatch.objects.get().status == "picked_up"
     history = text(producer.get(f"/cards/{card.pk}/"))
     for shown in ("Put in a print batch", "Printed", "Picked up"):

@@ -53,15 +53,21 @@ def test_a_clerk_logs_a_request_and_counsel_produces_it(staff, enrolled) -> None
     detail = counsel.get(f"{LIST}{request.public_id}/").content.decode()
     assert "Det. Canaryofficer #123" in detail and enrolled.applicant.ref in detail and "Document 1" in detail
     assert counsel.post(f"{LIST}{request.public_id}/change/", {"change": "review"}).status_code == 302
-    ordered = counsel.post(f"{LIST}{request.public_id}/change/", {
-        "change": "produce", "ordered_subjects": enrolled.applicant.ref, "ordered_kinds": ["record"]})
+    order = {"change": "produce", "ordered_subjects": enrolled.applicant.ref, "ordered_kinds": ["record"]}
+    asked = counsel.post(f"{LIST}{request.public_id}/change/", order)  # a final decision: asked first
+    assert asked.status_code == 200 and "data-confirm" in asked.content.decode()
+    request.refresh_from_db()
+    assert request.status == "under_review"
+    ordered = counsel.post(f"{LIST}{request.public_id}/change/", {**order, "confirmed": "yes"})
     assert ordered.status_code == 302
-    download = counsel.post(f"{LIST}{request.public_id}/produce/",
-                            {"subject": enrolled.applicant.ref, "kind": "record"})
+    item = {"subject": enrolled.applicant.ref, "kind": "record"}
+    asked = counsel.post(f"{LIST}{request.public_id}/produce/", item)  # handed over once: asked first
+    assert asked.status_code == 200 and "data-confirm" in asked.content.decode() and b"Canaryname" not in asked.content
+    assert not ProducedItem.objects.exists()
+    download = counsel.post(f"{LIST}{request.public_id}/produce/", {**item, "confirmed": "yes"})
     assert download.status_code == 200 and download["Content-Disposition"].startswith("attachment;")
     assert b"Canaryname" in download.content
-    again = counsel.post(f"{LIST}{request.public_id}/produce/", {"subject": enrolled.applicant.ref, "kind": "record"},
-                         follow=True)
+    again = counsel.post(f"{LIST}{request.public_id}/produce/", {**item, "confirmed": "yes"}, follow=True)
     assert b"Canaryname" not in again.content and messages_of(again)
     assert ProducedItem.objects.count() == 1
     request.refresh_from_db()
@@ -143,3 +149,21 @@ def test_the_logging_clerk_names_the_subjects_a_search_found(staff, enrolled) ->
     assert "Subjects found by the search" not in counsel.get(f"{LIST}{request.public_id}/").content.decode()
     refused = counsel.post(f"{LIST}{request.public_id}/subjects/", {"subjects": enrolled.applicant.ref}, follow=True)
     assert "does not add to it" in " ".join(messages_of(refused))
+
+
+def test_a_refused_change_is_worded_with_labels_not_codes(staff, enrolled) -> None:
+    """A change sent twice (two tabs, a replayed form) is refused in the reader's words: no status code."""
+    request = services.log_request(agency_type="court", legal_process="administrative_subpoena",
+                                   received_on=enrolled.submitted_on, agency="A", officer="B",
+                                   subjects=enrolled.applicant.ref, logged_by=staff["clerk"])
+    counsel = sign_in(staff["counsel"])
+    counsel.cookies["django_language"] = "es"
+    counsel.post(f"{LIST}{request.public_id}/change/", {"change": "review"})
+    again = counsel.post(f"{LIST}{request.public_id}/change/", {"change": "review"}, follow=True)
+    words = " ".join(messages_of(again))
+    assert "Empezar la revisión" in words, words
+    assert "under_review" not in words and "'review'" not in words
+    order = counsel.post(f"{LIST}{request.public_id}/change/", {
+        "change": "produce", "ordered_subjects": enrolled.applicant.ref, "confirmed": "yes"}, follow=True)
+    text = order.content.decode()
+    assert "administrative_subpoena" not in text and "citación administrativa" in text.lower()

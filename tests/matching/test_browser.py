@@ -49,6 +49,11 @@ def test_an_analyst_opens_an_alert_compares_and_decides(browser, live_server, st
         page.wait_for_load_state("networkidle")
         with page.expect_navigation():
             page.click("#decide")
+        expect(page.locator("[data-confirm] h1")).to_have_text("Decision on record 1: Different people?")
+        assert Alert.objects.get().status == "open"  # asked first: nothing is decided yet
+        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            page.click("[data-confirm] button[type=submit]")
         expect(page.locator(".usa-alert--success, .usa-alert")).to_contain_text(["Your decision is recorded."])
         expect(page.locator("#pairs")).to_contain_text("Different people")
     finally:

@@ -43,7 +43,10 @@ def test_an_analyst_lists_compares_and_decides(staff, alert):
     reads = AuditEntry.objects.filter(action="personal.read", actor=f"staff:{analyst.pk}", purpose=alert.ref)
     assert reads.count() == 2
 
-    response = client.post(f"/matching/{alert.public_id}/compare/1/", {"decision": "same_person"})
+    asked = client.post(f"/matching/{alert.public_id}/compare/1/", {"decision": "same_person"})  # final: asked
+    assert asked.status_code == 200 and "data-confirm" in asked.content.decode()
+    assert "Oluwase" not in asked.content.decode() and not AuditEntry.objects.filter(action="match.decide").exists()
+    response = client.post(f"/matching/{alert.public_id}/compare/1/", {"decision": "same_person", "confirmed": "yes"})
     assert response.status_code == 302
     alert.refresh_from_db()
     assert (alert.status, alert.decision) == ("closed", "same_person")
@@ -90,7 +93,7 @@ def test_attack_an_analyst_cannot_read_an_applicant_the_alert_does_not_name(staf
 def test_attack_a_decided_alert_opens_no_record(staff, alert):
     analyst = staff["fraud_analyst"]
     client = sign_in(analyst)
-    client.post(f"/matching/{alert.public_id}/compare/1/", {"decision": "different_people"})
+    client.post(f"/matching/{alert.public_id}/compare/1/", {"decision": "different_people", "confirmed": "yes"})
     response = client.get(f"/matching/{alert.public_id}/compare/1/")
     assert response.status_code == 403
     assert "Oluwase" not in response.content.decode()
@@ -125,3 +128,19 @@ def test_attack_an_unknown_decision_is_refused(staff, alert):
     client.post(f"/matching/{alert.public_id}/compare/1/", {"decision": "<script>"})
     alert.refresh_from_db()
     assert alert.status == "open" and not AuditEntry.objects.filter(action="match.decide").exists()
+
+
+def test_a_decision_on_approvals_that_stand_out_is_confirmed_without_naming_an_application(staff):
+    outlier = Alert.objects.create(kind="approval_outlier", level="review", staff=staff["supervisor"], score=3.0,
+                                   evidence={"approvals": 30, "peer_median": 10, "peers": 2, "days": 7})
+    client = sign_in(staff["fraud_analyst"])
+    asked = client.post(f"/matching/{outlier.public_id}/decide/", {"decision": "fraud"})
+    html = asked.content.decode()
+    assert asked.status_code == 200 and "data-confirm" in html
+    assert "The alert is closed as fraud." in html and "The application" not in html
+    outlier.refresh_from_db()
+    assert outlier.status == "open" and not AuditEntry.objects.filter(action="match.decide").exists()
+    client.post(f"/matching/{outlier.public_id}/decide/", {"decision": "fraud", "confirmed": "yes"})
+    outlier.refresh_from_db()
+    assert (outlier.status, outlier.decision) == ("closed", "fraud")
+    assert AuditEntry.objects.filter(action="match.decide", purpose="alert:fraud").count() == 1

@@ -69,7 +69,7 @@ def seed_site(staff) -> Site:
 
     partner = add_partner_key(name="Queens Savings Bank", by=None).partner  # an active key on the partner keys page
     add_partner_key(name="Flushing Library", by=staff["admin"])  # and a request waiting for a second one
-    law_enforcement = _law_enforcement_requests(staff, waiting.applicant)
+    law_enforcement, law_enforcement_confirms = _law_enforcement_requests(staff, waiting.applicant)
     foil = _seed_foil(staff)
     integrate()
     make_checkpoint()
@@ -105,12 +105,17 @@ def seed_site(staff) -> Site:
         (f"/retention/disposition/{request.pk}/approve/", {}, "second_officer"),
         (f"/accounts/staff/{clerk.pk}/deactivate/", {"reason": "left"}, "admin"),
         (f"/accounts/partners/{partner.pk}/revoke/", {}, "admin"),
+        (f"/matching/{alert.public_id}/compare/1/", {"decision": "fraud"}, "fraud_analyst"),
+        (f"/matching/{outlier.public_id}/decide/", {"decision": "no_concern"}, "fraud_analyst"),
+        (f"/cards/batches/{batch.pk}/mark/", {"step": "printed"}, "card_production"),
+        *law_enforcement_confirms,
     ]
     return Site(pages=pages, confirms=confirms, second_officer=second)
 
 
-def _law_enforcement_requests(staff, applicant) -> list[str]:
-    """A court order being produced (one item handed over, a gag order) and a subpoena under review."""
+def _law_enforcement_requests(staff, applicant) -> tuple[list[str], list[tuple[str, dict[str, str], str]]]:
+    """A court order being produced (one item handed over, a gag order) and a subpoena under review; the pages,
+    and the final actions counsel confirms on them (refuse the subpoena, produce the order's other item)."""
     from cityid.disclosure import law_enforcement_services as le
     from tests.conftest import jpeg_bytes
 
@@ -128,8 +133,12 @@ def _law_enforcement_requests(staff, applicant) -> list[str]:
                               received_on=date(2026, 11, 20), agency="Example precinct", officer="Officer Example",
                               subjects=applicant.ref, logged_by=staff["supervisor"])
     le.change_request(request=subpoena, change="review", by=counsel)
-    return ["/law-enforcement/", "/law-enforcement/?status=all", "/law-enforcement/new/",
-            f"/law-enforcement/{order.public_id}/", f"/law-enforcement/{subpoena.public_id}/"]
+    pages = ["/law-enforcement/", "/law-enforcement/?status=all", "/law-enforcement/new/",
+             f"/law-enforcement/{order.public_id}/", f"/law-enforcement/{subpoena.public_id}/"]
+    return pages, [
+        (f"/law-enforcement/{subpoena.public_id}/change/", {"change": "refuse"}, "counsel"),
+        (f"/law-enforcement/{order.public_id}/produce/", {"subject": applicant.ref, "kind": "photo"}, "counsel"),
+    ]
 
 
 def _seed_foil(staff):
