@@ -115,6 +115,20 @@ def _header(text: str, path: Path) -> list[str]:
     return [name.strip() for name in header]
 
 
+def _first_line(path: Path) -> str:
+    """The first line of the file at ``path`` (the header), without reading the rest: a million-row file is
+    read by DuckDB, never held in memory as text."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.readline(1 << 20)
+    except OSError as exc:
+        raise BatchInputError("unreadable", path=str(path), reason=exc.strerror or "error") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BatchInputError("encoding", path=str(path)) from None
+
+
 def _columns(header: list[str], mapping: Mapping[str, str]) -> list[str]:
     unknown_sources = sorted(set(mapping) - set(header))
     if unknown_sources:
@@ -162,8 +176,7 @@ def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: by
     import duckdb
     import pyarrow as pa
 
-    text = _open_text(path)
-    names = _columns(_header(text, path), dict(mapping or {}))
+    names = _columns(_header(_first_line(path), path), dict(mapping or {}))
     key = key or secrets.token_bytes(32)
     con = duckdb.connect()
     types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names)))
@@ -174,6 +187,8 @@ def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: by
             f"columns = {{{types}}})", [str(path)]
         ).fetchall()
     except duckdb.Error:
+        con.close()
+        text = _open_text(path)  # the slow way, only to name the first bad line
         _check_rows(text, names)
         raise BatchInputError("unreadable", path=str(path), reason="not a CSV file") from None
     column = {name: f"nullif(trim(c{i}), '')" for i, name in enumerate(names)}
@@ -186,6 +201,7 @@ def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: by
         {value('address_line1')} AS address_line1, {value('city')} AS city, {value('postcode')} AS postcode,
         {value('document_number')} AS document_number
         FROM src WHERE NOT ({' AND '.join(f"{c} IS NULL" for c in column.values())})""").fetchall()
+    con.execute("DROP TABLE src").fetchall()
     con.execute("ALTER TABLE people ADD COLUMN dob VARCHAR").fetchall()
     con.execute(f"UPDATE people SET dob = {_DATE_SQL}").fetchall()
     problems = con.execute("""SELECT
@@ -205,12 +221,12 @@ def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: by
         raise BatchInputError("no_rows", path=str(path))
     documents = [row[0] for row in con.execute(
         "SELECT DISTINCT document_number FROM people WHERE document_number IS NOT NULL").fetchall()]
+    hashes, variants = _document_hashes(key, documents)
     con.register("doc_map", pa.table({
-        "raw": pa.array(documents, pa.string()),
-        "hash": pa.array([keyed_hash(key, number) for number in documents], pa.string()),
-        "variants": pa.array([[keyed_hash(key, v) for v in document_variants(number)] or None
-                              for number in documents], pa.list_(pa.string())),
+        "raw": pa.array(documents, pa.string()), "hash": pa.array(hashes, pa.string()),
+        "variants": pa.array(variants, pa.list_(pa.string())),
     }))
+    del documents, hashes, variants
     non_latin = con.execute(
         "SELECT count(*) FROM people WHERE regexp_matches(coalesce(given_name, '') || coalesce(family_name, ''), "
         "'[^\\x{0000}-\\x{024F}]')"
@@ -220,6 +236,34 @@ def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: by
         FROM people p LEFT JOIN doc_map m ON m.raw = p.document_number ORDER BY p.line""").to_arrow_table()
     con.close()
     return People(table=table, non_latin=int(non_latin[0]) if non_latin else 0, columns=tuple(names))
+
+
+def _document_hashes(key: bytes, numbers: list[str]) -> tuple[list[str | None], list[list[str] | None]]:
+    """:func:`keyed_hash` of each number and of each of its :func:`document_variants`, each number normalised
+    once and the key's BLAKE2b state set up once (a million numbers are some ten million hashes)."""
+    keyed = hashlib.blake2b(key=key[:64], digest_size=16)
+
+    def digest(text: str) -> str:
+        state = keyed.copy()
+        state.update(text.encode())
+        return state.hexdigest()
+
+    hashes: list[str | None] = []
+    variants: list[list[str] | None] = []
+    for number in numbers:
+        normal = number.upper() if number.isascii() else ""
+        if not normal.isalnum():
+            normal = normal_document_number(number)
+        if not normal:
+            hashes.append(digest(""))
+            variants.append(None)
+            continue
+        whole = digest(normal)
+        hashes.append(whole)
+        cut = {normal[:i] + normal[i + 1:] for i in range(len(normal))}
+        cut.discard(normal)
+        variants.append(sorted([whole, *(digest(v) for v in cut)]))
+    return hashes, variants
 
 
 def keyed_hash(key: bytes, document_number: str) -> str:
