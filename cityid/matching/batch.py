@@ -87,7 +87,8 @@ class People:
                 id=row["id"], given_name=row["given_name"] or "", family_name=row["family_name"] or "",
                 date_of_birth=date(int(dob[:4]), int(dob[4:6]), int(dob[6:8])) if dob else None,
                 address_line1=row["address_line1"] or "", city=row["city"] or "", postcode=row["postcode"] or "",
-                document_hashes=tuple(row["docs"] or ()), document_variants=tuple(row["doc_variants"] or ()),
+                document_hashes=tuple(row["docs"] or ()),
+                document_variants=tuple(str(v) for v in row["doc_variants"] or ()),
             ))
         return out
 
@@ -224,7 +225,7 @@ def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: by
     hashes, variants = _document_hashes(key, documents)
     con.register("doc_map", pa.table({
         "raw": pa.array(documents, pa.string()), "hash": pa.array(hashes, pa.string()),
-        "variants": pa.array(variants, pa.list_(pa.string())),
+        "variants": pa.array(variants, pa.list_(pa.int64())),
     }))
     del documents, hashes, variants
     non_latin = con.execute(
@@ -238,18 +239,25 @@ def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: by
     return People(table=table, non_latin=int(non_latin[0]) if non_latin else 0, columns=tuple(names))
 
 
-def _document_hashes(key: bytes, numbers: list[str]) -> tuple[list[str | None], list[list[str] | None]]:
-    """:func:`keyed_hash` of each number and of each of its :func:`document_variants`, each number normalised
-    once and the key's BLAKE2b state set up once (a million numbers are some ten million hashes)."""
+def _document_hashes(key: bytes, numbers: list[str]) -> tuple[list[str], list[list[int] | None]]:
+    """:func:`keyed_hash` of each number, and a 64-bit keyed hash (keyed BLAKE2b too) of each of its
+    :func:`document_variants`; each number normalised once and the key's BLAKE2b states set up once (a million
+    numbers are some ten million hashes)."""
     keyed = hashlib.blake2b(key=key[:64], digest_size=16)
+    keyed_short = hashlib.blake2b(key=key[:64], digest_size=8)
 
     def digest(text: str) -> str:
         state = keyed.copy()
         state.update(text.encode())
         return state.hexdigest()
 
-    hashes: list[str | None] = []
-    variants: list[list[str] | None] = []
+    def short(text: str) -> int:
+        state = keyed_short.copy()
+        state.update(text.encode())
+        return int.from_bytes(state.digest(), "little", signed=True)
+
+    hashes: list[str] = []
+    variants: list[list[int] | None] = []
     for number in numbers:
         normal = number.upper() if number.isascii() else ""
         if not normal.isalnum():
@@ -258,11 +266,8 @@ def _document_hashes(key: bytes, numbers: list[str]) -> tuple[list[str | None], 
             hashes.append(digest(""))
             variants.append(None)
             continue
-        whole = digest(normal)
-        hashes.append(whole)
-        cut = {normal[:i] + normal[i + 1:] for i in range(len(normal))}
-        cut.discard(normal)
-        variants.append(sorted([whole, *(digest(v) for v in cut)]))
+        hashes.append(digest(normal))
+        variants.append([short(v) for v in {normal, *(normal[:i] + normal[i + 1:] for i in range(len(normal)))}])
     return hashes, variants
 
 
