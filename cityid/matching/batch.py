@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cityid.core.errors import CityidError
-from cityid.matching.records import PersonRecord, document_variants, normal_document_number
+from cityid.matching.records import PersonRecord, normal_document_number
 
 COLUMNS = ("id", "given_name", "family_name", "date_of_birth", "address_line1", "city", "postcode",
            "document_number")  # fmt: skip
@@ -236,9 +236,10 @@ def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: by
 
 def _document_hashes(key: bytes, numbers: list[str]) -> tuple[list[str], Any]:
     """:func:`keyed_hash` of each number, and (a ``pyarrow`` list array) a 64-bit keyed hash (keyed BLAKE2b too)
-    of each of its :func:`document_variants`, null for a number with no letter or digit. Each number is
-    normalised once, the key's BLAKE2b states are set up once and the variants' digests go straight into one
-    buffer: a million numbers are some ten million hashes, and no Python object is kept per hash."""
+    of each of its :func:`~cityid.matching.records.document_variants`, null for a number with no letter or
+    digit. Each number is normalised once, the key's BLAKE2b states are set up once and the variants' digests go
+    straight into one buffer: a million numbers are some ten million hashes, and no Python object is kept per
+    hash."""
     import pyarrow as pa
 
     keyed = hashlib.blake2b(key=key[:64], digest_size=16)

@@ -235,7 +235,8 @@ def _normalise_sql() -> str:
     )
     SELECT id, given, given_canon, given_phon, family, family_parts, family_phons, dob,
            nullif(array_to_string(tokens, ' '), '') AS address,
-           CASE WHEN len(tokens) > 0 THEN list_sort(list_distinct(list_transform(tokens, lambda w: (hash(w) >> 1)::BIGINT)))
+           CASE WHEN len(tokens) > 0
+                THEN list_sort(list_distinct(list_transform(tokens, lambda w: (hash(w) >> 1)::BIGINT)))
                 END AS address_tokens,
            postcode, docs, doc_variants,
            CASE WHEN dob IS NOT NULL THEN substr(dob, 1, 4) || least(substr(dob, 5, 2), substr(dob, 7, 2))
@@ -287,11 +288,11 @@ def normalised_table(raw: Any) -> Any:
 
 def records_table(records: Iterable[PersonRecord] | Any) -> Any:
     """The normalised columns Splink compares (a ``pyarrow`` table; empty fields are nulls) of records, or
-    of a :func:`raw_table` (or :func:`cityid.matching.batch.read_people`'s table)."""
+    of a :func:`raw_table` (or :func:`cityid.matching.batch.read_people`'s table); a table of :data:`COLUMNS`
+    (normalised already) is returned as it is."""
     if hasattr(records, "num_rows"):
-        if tuple(records.column_names) == COLUMNS:  # normalised already
-            return records
-        return normalised_table(records)
+        table: Any = records
+        return table if tuple(table.column_names) == COLUMNS else normalised_table(table)
     return normalised_table(raw_table(records))
 
 
