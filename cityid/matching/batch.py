@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cityid.core.errors import CityidError
-from cityid.matching.records import PersonRecord, document_variants, normal_document_number
+from cityid.matching.records import PersonRecord, normal_document_number
 
 COLUMNS = ("id", "given_name", "family_name", "date_of_birth", "address_line1", "city", "postcode",
            "document_number")  # fmt: skip
@@ -87,7 +87,8 @@ class People:
                 id=row["id"], given_name=row["given_name"] or "", family_name=row["family_name"] or "",
                 date_of_birth=date(int(dob[:4]), int(dob[4:6]), int(dob[6:8])) if dob else None,
                 address_line1=row["address_line1"] or "", city=row["city"] or "", postcode=row["postcode"] or "",
-                document_hashes=tuple(row["docs"] or ()), document_variants=tuple(row["doc_variants"] or ()),
+                document_hashes=tuple(row["docs"] or ()),
+                document_variants=tuple(str(v) for v in row["doc_variants"] or ()),
             ))
         return out
 
@@ -113,6 +114,20 @@ def _header(text: str, path: Path) -> list[str]:
             if delimiter in first:
                 raise BatchInputError("delimiter", path=str(path), delimiter=repr(delimiter))
     return [name.strip() for name in header]
+
+
+def _first_line(path: Path) -> str:
+    """The first line of the file at ``path`` (the header), without reading the rest: a million-row file is
+    read by DuckDB, never held in memory as text."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.readline(1 << 20)
+    except OSError as exc:
+        raise BatchInputError("unreadable", path=str(path), reason=exc.strerror or "error") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BatchInputError("encoding", path=str(path)) from None
 
 
 def _columns(header: list[str], mapping: Mapping[str, str]) -> list[str]:
@@ -162,32 +177,31 @@ def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: by
     import duckdb
     import pyarrow as pa
 
-    text = _open_text(path)
-    names = _columns(_header(text, path), dict(mapping or {}))
+    names = _columns(_header(_first_line(path), path), dict(mapping or {}))
     key = key or secrets.token_bytes(32)
     con = duckdb.connect()
     types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names)))
-    try:
-        con.execute(
-            f"CREATE TABLE src AS SELECT row_number() OVER () + 1 AS line, * FROM read_csv(?, header = true, "
-            f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
-            f"columns = {{{types}}})", [str(path)]
-        ).fetchall()
-    except duckdb.Error:
-        _check_rows(text, names)
-        raise BatchInputError("unreadable", path=str(path), reason="not a CSV file") from None
     column = {name: f"nullif(trim(c{i}), '')" for i, name in enumerate(names)}
 
     def value(name: str) -> str:
         return column.get(name, "NULL::VARCHAR")
 
-    con.execute(f"""CREATE TABLE people AS SELECT line, {value('id')} AS id, {value('given_name')} AS given_name,
-        {value('family_name')} AS family_name, {value('date_of_birth')} AS d,
-        {value('address_line1')} AS address_line1, {value('city')} AS city, {value('postcode')} AS postcode,
-        {value('document_number')} AS document_number
-        FROM src WHERE NOT ({' AND '.join(f"{c} IS NULL" for c in column.values())})""").fetchall()
-    con.execute("ALTER TABLE people ADD COLUMN dob VARCHAR").fetchall()
-    con.execute(f"UPDATE people SET dob = {_DATE_SQL}").fetchall()
+    try:  # one pass: no staging copy of the file, no UPDATE (which would keep every row's old version)
+        con.execute(f"""CREATE TABLE people AS SELECT *, {_DATE_SQL} AS dob FROM (
+            SELECT row_number() OVER () + 1 AS line, {value('id')} AS id, {value('given_name')} AS given_name,
+                {value('family_name')} AS family_name, {value('date_of_birth')} AS d,
+                {value('address_line1')} AS address_line1, {value('city')} AS city, {value('postcode')} AS postcode,
+                {value('document_number')} AS document_number
+            FROM read_csv(?, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
+                          strict_mode = true, columns = {{{types}}}))
+            WHERE NOT (id IS NULL AND given_name IS NULL AND family_name IS NULL AND d IS NULL
+                       AND address_line1 IS NULL AND city IS NULL AND postcode IS NULL AND document_number IS NULL)
+            """, [str(path)]).fetchall()
+    except duckdb.Error:
+        con.close()
+        text = _open_text(path)  # the slow way, only to name the first bad line
+        _check_rows(text, names)
+        raise BatchInputError("unreadable", path=str(path), reason="not a CSV file") from None
     problems = con.execute("""SELECT
         (SELECT min(line) FROM people WHERE id IS NULL),
         (SELECT min(line) FROM (SELECT line, count(*) OVER (PARTITION BY id ORDER BY line) AS n FROM people
@@ -205,12 +219,10 @@ def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: by
         raise BatchInputError("no_rows", path=str(path))
     documents = [row[0] for row in con.execute(
         "SELECT DISTINCT document_number FROM people WHERE document_number IS NOT NULL").fetchall()]
-    con.register("doc_map", pa.table({
-        "raw": pa.array(documents, pa.string()),
-        "hash": pa.array([keyed_hash(key, number) for number in documents], pa.string()),
-        "variants": pa.array([[keyed_hash(key, v) for v in document_variants(number)] or None
-                              for number in documents], pa.list_(pa.string())),
-    }))
+    hashes, variants = _document_hashes(key, documents)
+    con.register("doc_map", pa.table({"raw": pa.array(documents, pa.string()), "hash": pa.array(hashes, pa.string()),
+                                      "variants": variants}))  # fmt: skip
+    del documents, hashes, variants
     non_latin = con.execute(
         "SELECT count(*) FROM people WHERE regexp_matches(coalesce(given_name, '') || coalesce(family_name, ''), "
         "'[^\\x{0000}-\\x{024F}]')"
@@ -220,6 +232,38 @@ def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: by
         FROM people p LEFT JOIN doc_map m ON m.raw = p.document_number ORDER BY p.line""").to_arrow_table()
     con.close()
     return People(table=table, non_latin=int(non_latin[0]) if non_latin else 0, columns=tuple(names))
+
+
+def _document_hashes(key: bytes, numbers: list[str]) -> tuple[list[str], Any]:
+    """:func:`keyed_hash` of each number, and (a ``pyarrow`` list array) a 64-bit keyed hash (keyed BLAKE2b too)
+    of each of its :func:`~cityid.matching.records.document_variants`, null for a number with no letter or
+    digit. Each number is normalised once, the key's BLAKE2b states are set up once and the variants' digests go
+    straight into one buffer: a million numbers are some ten million hashes, and no Python object is kept per
+    hash."""
+    import pyarrow as pa
+
+    keyed = hashlib.blake2b(key=key[:64], digest_size=16)
+    keyed_short = hashlib.blake2b(key=key[:64], digest_size=8)
+    hashes: list[str] = []
+    digests = bytearray()
+    offsets = [0]
+    valid: list[bool] = []
+    for number in numbers:
+        normal = number.upper() if number.isascii() else ""
+        if not normal.isalnum():
+            normal = normal_document_number(number)
+        state = keyed.copy()
+        state.update(normal.encode())
+        hashes.append(state.hexdigest())
+        valid.append(bool(normal))
+        for variant in {normal, *(normal[:i] + normal[i + 1:] for i in range(len(normal)))} if normal else ():
+            state = keyed_short.copy()
+            state.update(variant.encode())
+            digests += state.digest()
+        offsets.append(len(digests) // 8)
+    values = pa.Array.from_buffers(pa.int64(), len(digests) // 8, [None, pa.py_buffer(bytes(digests))])
+    mask = pa.array([not v for v in valid], pa.bool_())
+    return hashes, pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values, mask=mask)
 
 
 def keyed_hash(key: bytes, document_number: str) -> str:

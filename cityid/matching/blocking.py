@@ -15,7 +15,9 @@ The keys are chosen so that each kind of near-duplicate the model must catch sha
 * ``pg:`` and ``pf:`` the postcode with the given name's, or a family-name part's, phonetic code — the
   other name mistyped beyond its sound and the date of birth missing or wrong.
 
-The batch run (:mod:`cityid.matching.splink_model`) blocks on the same keys, as columns.
+The batch run (:mod:`cityid.matching.splink_model`) blocks on the ``dob:``, ``nm:``, ``doc:`` and ``docv:``
+keys, as columns: over a whole file the ``fy:``, ``pg:`` and ``pf:`` keys found no labelled duplicate those miss
+and doubled the pairs to score (``splink_model.BLOCKING_COLUMNS``).
 """
 
 from __future__ import annotations
