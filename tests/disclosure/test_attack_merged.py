@@ -66,8 +66,9 @@ def test_attack_counsel_cannot_decide_or_produce_what_they_logged(staff, enrolle
     assert not AuditEntry.objects.filter(action="personal.read", actor=f"staff:{counsel.pk}").exists()
     # The same through the pages: the request page offers counsel no decision, and a forged POST changes nothing.
     client = sign_in(counsel)
-    client.post(f"/law-enforcement/{own.public_id}/change/", {"change": "review"})
-    client.post(f"/law-enforcement/{own.public_id}/produce/", {"subject": enrolled.applicant.ref, "kind": "record"})
+    client.post(f"/law-enforcement/{own.public_id}/change/", {"change": "review", "confirmed": "yes"})
+    client.post(f"/law-enforcement/{own.public_id}/produce/", {"subject": enrolled.applicant.ref, "kind": "record",
+                                                              "confirmed": "yes"})
     own.refresh_from_db()
     assert own.status == "logged"
 
@@ -147,6 +148,7 @@ def test_a_request_whose_record_was_destroyed_refuses_plainly(staff, enrolled):
     assert AuditEntry.objects.filter(action="access.denied", target=request.ref,
                                      purpose="law_enforcement:record_destroyed").exists()
     client = sign_in(counsel)
-    response = client.post(f"/law-enforcement/{request.public_id}/produce/", {"subject": subject, "kind": "record"})
+    response = client.post(f"/law-enforcement/{request.public_id}/produce/",
+                           {"subject": subject, "kind": "record", "confirmed": "yes"})
     assert response.status_code == 302
     assert "destroyed" in client.get(response["Location"]).content.decode()
