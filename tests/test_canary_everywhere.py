@@ -105,7 +105,8 @@ def world(staff):
     analyst = sign_in(staff["fraud_analyst"])
     page = analyst.get(f"/matching/{alert.public_id}/compare/1/")
     assert page.status_code == 200 and "qzx0givenmarker" in page.content.decode().lower()  # the analyst reads it
-    assert analyst.post(f"/matching/{alert.public_id}/compare/1/", {"decision": "fraud", "confirmed": "yes"}).status_code == 302
+    decided = analyst.post(f"/matching/{alert.public_id}/compare/1/", {"decision": "fraud", "confirmed": "yes"})
+    assert decided.status_code == 302
 
     cards = [with_number(application.card) for application in applications]
     partner = add_partner_key(name="Queens Savings Bank", by=None)

@@ -3,6 +3,10 @@ review, decision, production, notice), and the process's documents."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -224,23 +228,34 @@ def produce(request: HttpRequest, public_id: str) -> HttpResponse:
     return response
 
 
+def _small_form(request: HttpRequest, found: LawEnforcementRequest, form: forms.Form,
+                act: Callable[[dict[str, Any]], object], *, done: str, invalid: str,
+                refusals: tuple[type[Exception], ...] = (LawEnforcementError,)) -> HttpResponse:
+    """One of the request page's small forms: ``act`` on its cleaned data, say in a message how it went (a
+    refusal in its own words), and go back to the request page."""
+    if not form.is_valid():
+        messages.error(request, invalid)
+    else:
+        try:
+            act(form.cleaned_data)
+        except refusals as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, done)
+    return redirect("law_enforcement:detail", public_id=found.public_id)
+
+
 @never_cache
 @require_POST
 @requires("law_enforcement.log")
 def document_add(request: HttpRequest, public_id: str) -> HttpResponse:
     found = _found(request, public_id)
-    form = DocumentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.attach_document(request=found, data=_upload(form.cleaned_data["document"]),
-                                     uploaded_by=request.user)
-        except (LawEnforcementError, UploadRefused) as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("The document was cleaned and sealed."))
-    else:
-        messages.error(request, _("Choose a file to add."))
-    return redirect("law_enforcement:detail", public_id=found.public_id)
+    return _small_form(
+        request, found, DocumentForm(request.POST, request.FILES),
+        lambda data: services.attach_document(request=found, data=_upload(data["document"]), uploaded_by=request.user),
+        done=_("The document was cleaned and sealed."), invalid=_("Choose a file to add."),
+        refusals=(LawEnforcementError, UploadRefused),
+    )
 
 
 @never_cache
@@ -248,17 +263,11 @@ def document_add(request: HttpRequest, public_id: str) -> HttpResponse:
 @requires("law_enforcement.log")
 def subjects_add(request: HttpRequest, public_id: str) -> HttpResponse:
     found = _found(request, public_id)
-    form = SubjectsForm(request.POST)
-    if form.is_valid():
-        try:
-            services.add_subjects(request=found, subjects=form.cleaned_data["subjects"], by=request.user)
-        except LawEnforcementError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("The subjects are added to the request's scope for counsel."))
-    else:
-        messages.error(request, _("Name at least one subject."))
-    return redirect("law_enforcement:detail", public_id=found.public_id)
+    return _small_form(
+        request, found, SubjectsForm(request.POST),
+        lambda data: services.add_subjects(request=found, subjects=data["subjects"], by=request.user),
+        done=_("The subjects are added to the request's scope for counsel."), invalid=_("Name at least one subject."),
+    )
 
 
 @never_cache
@@ -280,18 +289,12 @@ def document(request: HttpRequest, public_id: str, document_id: int) -> HttpResp
 @requires("law_enforcement.decide")
 def gag(request: HttpRequest, public_id: str) -> HttpResponse:
     found = _found(request, public_id)
-    form = GagForm(request.POST)
-    if form.is_valid():
-        try:
-            services.set_gag_order(request=found, gag_order=form.cleaned_data["gag_order"],
-                                   gag_until=form.cleaned_data["gag_until"], by=request.user)
-        except LawEnforcementError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("The gag order is recorded."))
-    else:
-        messages.error(request, _("Enter a valid date."))
-    return redirect("law_enforcement:detail", public_id=found.public_id)
+    return _small_form(
+        request, found, GagForm(request.POST),
+        lambda data: services.set_gag_order(request=found, gag_order=data["gag_order"], gag_until=data["gag_until"],
+                                            by=request.user),
+        done=_("The gag order is recorded."), invalid=_("Enter a valid date."),
+    )
 
 
 @never_cache
@@ -299,14 +302,8 @@ def gag(request: HttpRequest, public_id: str) -> HttpResponse:
 @requires("law_enforcement.decide")
 def notice(request: HttpRequest, public_id: str) -> HttpResponse:
     found = _found(request, public_id)
-    form = NoticeForm(request.POST)
-    if form.is_valid():
-        try:
-            services.record_notice(request=found, notice_on=form.cleaned_data["notice_on"], by=request.user)
-        except LawEnforcementError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("The notice to the applicant is recorded."))
-    else:
-        messages.error(request, _("Enter a valid date."))
-    return redirect("law_enforcement:detail", public_id=found.public_id)
+    return _small_form(
+        request, found, NoticeForm(request.POST),
+        lambda data: services.record_notice(request=found, notice_on=data["notice_on"], by=request.user),
+        done=_("The notice to the applicant is recorded."), invalid=_("Enter a valid date."),
+    )

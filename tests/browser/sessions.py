@@ -14,3 +14,10 @@ def signed_in_context(browser, live_server, user, language: str = "en"):
     context.add_cookies([{"name": name, "value": morsel.value, "url": live_server.url}
                          for name, morsel in client.cookies.items()])
     return client, context
+
+
+def submit(page, selector: str) -> None:
+    """Click a submit button once the page's own requests are done, and wait for the page it leads to."""
+    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click(selector)

@@ -15,37 +15,12 @@ from django.utils import translation
 from playwright.sync_api import expect
 
 from tests.accounts.test_unlock import _lock
-from tests.browser.sessions import signed_in_context
+from tests.browser.sessions import submit
 from tests.browser.test_enroll_end_to_end import browser  # noqa: F401  (the fixture)
 from tests.conftest import make_input, with_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 RAW_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b|\b[a-z]+\.[a-z_]+\b")
-
-
-@pytest.fixture
-def journey(browser, live_server):  # noqa: F811
-    """Open a page signed in as a staff member (one browser context per journey), closed at the end."""
-    contexts = []
-
-    def open_as(user, language: str = "en"):
-        _client, context = signed_in_context(browser, live_server, user, language)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-
-
-def _submit(page, selector: str) -> None:
-    """Click a submit button once the page's own requests are done (the test server shares one SQLite
-    connection between its threads), and wait for the page it leads to."""
-    page.wait_for_load_state("networkidle")
-    with page.expect_navigation():
-        page.click(selector)
 
 
 def _choose(page, name: str, value: str) -> None:
@@ -82,7 +57,7 @@ def test_supervisor_sees_waiting_times_and_confirms_deny_and_revoke(journey, liv
     page.click(f"a[href='/enrollment/applications/{waiting.public_id}/']")
     _choose(page, "decision", "deny")
     _choose(page, "reasons", "insufficient_documents")
-    _submit(page, "#record-decision")
+    submit(page, "#record-decision")
     _confirm_page(page, "Deny this application?")
     consequences = page.locator("[data-confirm] .usa-alert li")
     expect(consequences.first).to_contain_text("Documents do not meet the points requirement")
@@ -93,18 +68,18 @@ def test_supervisor_sees_waiting_times_and_confirms_deny_and_revoke(journey, liv
     assert Application.objects.get(pk=waiting.pk).status == "submitted"
     _choose(page, "decision", "deny")
     _choose(page, "reasons", "insufficient_documents")
-    _submit(page, "#record-decision")
-    _submit(page, "[data-confirm] button[type=submit]")
+    submit(page, "#record-decision")
+    submit(page, "[data-confirm] button[type=submit]")
     expect(page.locator(".usa-alert--success")).to_contain_text("Decision recorded.")
     assert Application.objects.get(pk=waiting.pk).status == "denied"
 
     # Revoking a card asks first, naming the card by its number; then the card is revoked.
     page.goto(f"{base}/cards/{card.pk}/")
     page.select_option("#revoke-form select[name=revoke-reason]", index=1)
-    _submit(page, "#revoke-form button[type=submit]")
+    submit(page, "#revoke-form button[type=submit]")
     _confirm_page(page, f"Revoke card {card.number}?")
     assert Card.objects.get(pk=card.pk).status == "issued"
-    _submit(page, "[data-confirm] button[type=submit]")
+    submit(page, "[data-confirm] button[type=submit]")
     expect(page).to_have_url(f"{base}/cards/{card.pk}/")
     expect(page.locator("#card-status")).to_contain_text("Revoked")
     assert Card.objects.get(pk=card.pk).status == "revoked"
@@ -129,12 +104,12 @@ def test_records_officer_previews_and_requests_a_run_in_spanish(journey, live_se
 
     page.goto(f"{live_server.url}/retention/preview/")
     page.fill("#id_as_of", as_of.isoformat())
-    _submit(page, "main form[method=get] button[type=submit]")
+    submit(page, "main form[method=get] button[type=submit]")
     expect(page.locator(".cityid-chart strong").first).to_have_text(documents)
     expect(page.locator("main tbody td").nth(1)).to_have_text(documents)
     expect(page.locator("main h2").first).to_contain_text(local_date)
 
-    _submit(page, "main form[action='/retention/disposition/request/'] button[type=submit]")
+    submit(page, "main form[action='/retention/disposition/request/'] button[type=submit]")
     expect(page).to_have_url(f"{live_server.url}/retention/disposition/")
     flash = page.locator(".usa-alert--success")
     expect(flash).to_contain_text(local_date)
@@ -162,7 +137,7 @@ def test_counsel_sees_the_scope_error_in_spanish_then_places_the_hold(journey, l
     page.fill("#id_court", "Supreme Court, Kings County")
     page.fill("#id_order_date", "2026-11-30")
     page.fill("#id_scope", bad)
-    _submit(page, "main form button[type=submit]")
+    submit(page, "main form button[type=submit]")
     error = page.locator("#id_scope_error").first
     expect(error).to_contain_text(reasons["es"])
     expect(page.locator("main")).not_to_contain_text(reasons["en"])
@@ -170,7 +145,7 @@ def test_counsel_sees_the_scope_error_in_spanish_then_places_the_hold(journey, l
     assert not LegalHold.objects.exists()
 
     page.fill("#id_scope", "class:application")
-    _submit(page, "main form button[type=submit]")
+    submit(page, "main form button[type=submit]")
     hold = LegalHold.objects.get()
     expect(page).to_have_url(f"{live_server.url}/retention/holds/{hold.pk}/")
     expect(page.locator(".usa-alert--success")).to_be_visible()
@@ -195,7 +170,7 @@ def test_auditor_gets_a_form_error_an_empty_checkpoint_state_and_action_labels(j
 
     page.fill("#id_until", "9999-12-31")
     with page.expect_response(lambda r: "/audit/events/?" in r.url) as answer:
-        _submit(page, "main form[method=get] button[type=submit]")
+        submit(page, "main form[method=get] button[type=submit]")
     assert answer.value.status == 200
     expect(page.locator("#id_until")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("main")).to_contain_text("Enter a date between the years 1900 and 2199.")
@@ -214,7 +189,7 @@ def test_administrator_unlocks_confirms_deactivation_and_enrols_with_a_qr_code(j
     expect(row.locator("[data-status=locked]")).to_have_text("Locked out")
     row.locator("a").click()
     expect(page.locator("h1 ~ [data-status=locked]")).to_have_text("Locked out")
-    _submit(page, "#unlock")
+    submit(page, "#unlock")
     expect(page.locator(".usa-alert--success")).to_contain_text("can sign in again")
     expect(page.locator("[data-status=locked]")).to_have_count(0)
     page.goto(f"{base}/accounts/staff/")
@@ -224,10 +199,10 @@ def test_administrator_unlocks_confirms_deactivation_and_enrols_with_a_qr_code(j
     # Deactivation asks first, naming the account; nothing changes until confirmed.
     page.goto(f"{base}/accounts/staff/{clerk.pk}/")
     page.select_option("#deactivate_reason", index=1)
-    _submit(page, f"form[action='/accounts/staff/{clerk.pk}/deactivate/'] button[type=submit]")
+    submit(page, f"form[action='/accounts/staff/{clerk.pk}/deactivate/'] button[type=submit]")
     _confirm_page(page, f"Deactivate {clerk.username}?")
     assert User.objects.get(pk=clerk.pk).is_active
-    _submit(page, "[data-confirm] button[type=submit]")
+    submit(page, "[data-confirm] button[type=submit]")
     expect(page.locator(".usa-alert--success")).to_contain_text("is deactivated")
     assert not User.objects.get(pk=clerk.pk).is_active
 
@@ -236,7 +211,7 @@ def test_administrator_unlocks_confirms_deactivation_and_enrols_with_a_qr_code(j
     page.fill("[name=username]", "journey_foil")
     page.fill("[name=email]", "journey_foil@staff.example.invalid")
     page.select_option("[name=role]", "foil_officer")  # every role waits for a second administrator
-    _submit(page, "main form button[type=submit]")
+    submit(page, "main form button[type=submit]")
     expect(page.locator("main")).to_contain_text("second administrator must approve")
     from cityid.accounts.selectors import pending_changes
     from cityid.accounts.services import approve_change, create_staff

@@ -14,41 +14,13 @@ import pytest
 from django.utils import translation
 from playwright.sync_api import expect
 
-from tests.browser.sessions import signed_in_context
+from tests.browser.sessions import submit
 from tests.browser.test_axe import SHOTS, violations
 from tests.browser.test_enroll_end_to_end import browser  # noqa: F401  (the fixture)
 from tests.conftest import complete_enrolment, make_input
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 RAW_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b|\b[a-z]{2,}\.[a-z_]{2,}\b")  # (not "a.m.")
-
-
-@pytest.fixture
-def journey(browser, live_server):  # noqa: F811
-    """Open a page signed in as a staff member (or, with ``None``, as the public), closed at the end."""
-    contexts = []
-
-    def open_as(user, language: str = "en"):
-        if user is None:
-            context = browser.new_context(locale="en-US")
-            context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
-        else:
-            _client, context = signed_in_context(browser, live_server, user, language)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-
-
-def _submit(page, selector: str) -> None:
-    """Click a submit button once the page's own requests are done, and wait for the page it leads to."""
-    page.wait_for_load_state("networkidle")
-    with page.expect_navigation():
-        page.click(selector)
 
 
 def _in(language: str, kind: str, code: str) -> str:
@@ -109,10 +81,10 @@ def test_an_analyst_compares_side_by_side_and_decides(journey, live_server, staf
         expect(page.locator("main nav [aria-current=page]")).to_have_text("Abiertas")
     _clean(page, "the alert list")
     _fits_a_phone(page, "the alert list")
-    _submit(page, "#alerts tbody a")
+    submit(page, "#alerts tbody a")
     expect(page.locator("h1")).to_have_text(_in(language, "match_alert_kind", "duplicate"))
     _clean(page, "the alert")
-    _submit(page, f"a[href='/matching/{alert.public_id}/compare/1/']")
+    submit(page, f"a[href='/matching/{alert.public_id}/compare/1/']")
 
     # The two records side by side, with the evidence per field; the reading is logged under the alert.
     table = page.locator("#side-by-side")
@@ -129,16 +101,16 @@ def test_an_analyst_compares_side_by_side_and_decides(journey, live_server, staf
     # A decision is final: asked first, and Cancel changes nothing.
     words = _in(language, "match_decision", decision)
     page.click(f"label[for='decision-{decision}']")
-    _submit(page, "#decide")
+    submit(page, "#decide")
     expect(page.locator("[data-confirm] h1")).to_contain_text(words)
     _clean(page, "the decision's confirmation")
     assert Alert.objects.get().status == "open"
-    _submit(page, "[data-confirm] a.usa-button--outline")
+    submit(page, "[data-confirm] a.usa-button--outline")
     expect(page).to_have_url(f"{base}/matching/{alert.public_id}/compare/1/")
     assert not AuditEntry.objects.filter(action="match.decide").exists()
     page.click(f"label[for='decision-{decision}']")
-    _submit(page, "#decide")
-    _submit(page, "[data-confirm] button[type=submit]")
+    submit(page, "#decide")
+    submit(page, "[data-confirm] button[type=submit]")
     expect(page).to_have_url(f"{base}/matching/{alert.public_id}/")
     expect(page.locator("#pairs")).to_contain_text(words)
     expect(page.locator("#alert-summary")).to_contain_text(words)
@@ -173,14 +145,14 @@ def test_a_clerk_logs_a_request_and_counsel_decides_it(journey, live_server, sta
     page.select_option("#id_legal_process", "court_order")
     page.fill("#id_received_on", "2030-01-01")
     page.fill("#id_subjects", applicant.ref)
-    _submit(page, "main form button[type=submit]")
+    submit(page, "main form button[type=submit]")
     expect(page.locator("main")).to_contain_text("in the future")
     for field, value in (("#id_agency", "Example precinct"), ("#id_officer", "Det. Example #1"),
                          ("#id_subjects", applicant.ref), ("#id_legal_process", "court_order")):
         expect(page.locator(field)).to_have_value(value)
     _clean(page, "the logging form with an error")
     page.fill("#id_received_on", "2026-11-24")
-    _submit(page, "main form button[type=submit]")
+    submit(page, "main form button[type=submit]")
     request = LawEnforcementRequest.objects.get()
     expect(page).to_have_url(f"{base}/law-enforcement/{request.public_id}/")
     expect(page.locator("main")).not_to_contain_text(applicant.ref)  # sealed from the clerk
@@ -198,30 +170,30 @@ def test_a_clerk_logs_a_request_and_counsel_decides_it(journey, live_server, sta
     # Counsel reviews the clerk's request and orders production after confirming; Cancel changes nothing.
     counsel_page.goto(f"{base}/law-enforcement/{request.public_id}/")
     _clean(counsel_page, "the request, logged")
-    _submit(counsel_page, "form:has(input[name=change][value=review]) button")
+    submit(counsel_page, "form:has(input[name=change][value=review]) button")
     expect(counsel_page.locator(".usa-tag").first).to_have_text(_in("es", "le_status", "under_review"))
     _clean(counsel_page, "the request, under review")
     _fits_a_phone(counsel_page, "the request under review")
     counsel_page.fill("#id_ordered_subjects", applicant.ref)
     counsel_page.click("label[for=id_ordered_kinds_0]")
     counsel_page.fill("#id_note", "Nota de prueba")
-    _submit(counsel_page, "form:has(input[name=change][value=produce]) button[type=submit]")
+    submit(counsel_page, "form:has(input[name=change][value=produce]) button[type=submit]")
     expect(counsel_page.locator("[data-confirm] h1")).to_contain_text(request.number)
     _clean(counsel_page, "the production order's confirmation")
-    _submit(counsel_page, "[data-confirm] a.usa-button--outline")
+    submit(counsel_page, "[data-confirm] a.usa-button--outline")
     request.refresh_from_db()
     assert request.status == "under_review" and not AuditEntry.objects.filter(action="law_enforcement.produce").exists()
     counsel_page.fill("#id_ordered_subjects", applicant.ref)
     counsel_page.click("label[for=id_ordered_kinds_0]")
-    _submit(counsel_page, "form:has(input[name=change][value=produce]) button[type=submit]")
-    _submit(counsel_page, "[data-confirm] button[type=submit]")
+    submit(counsel_page, "form:has(input[name=change][value=produce]) button[type=submit]")
+    submit(counsel_page, "[data-confirm] button[type=submit]")
     expect(counsel_page.locator(".usa-tag").first).to_have_text(_in("es", "le_status", "producing"))
     request.refresh_from_db()
     assert (request.status, request.decision, request.decided_by_id) == (
         "producing", "produce", staff["counsel"].pk)
 
     # Producing the item hands it over once, after confirming.
-    _submit(counsel_page, "form[action$='/produce/'] button[type=submit]")
+    submit(counsel_page, "form[action$='/produce/'] button[type=submit]")
     _clean(counsel_page, "the production's confirmation")
     with counsel_page.expect_download() as download:
         counsel_page.click("[data-confirm] button[type=submit]")
@@ -235,9 +207,9 @@ def test_a_clerk_logs_a_request_and_counsel_decides_it(journey, live_server, sta
                               received_on=date(2026, 11, 24), agency="A precinct", officer="An officer",
                               subjects=applicant.ref, logged_by=staff["clerk"])
     counsel_page.goto(f"{base}/law-enforcement/{subpoena.public_id}/")
-    _submit(counsel_page, "form:has(input[name=change][value=refuse]) button")
+    submit(counsel_page, "form:has(input[name=change][value=refuse]) button")
     expect(counsel_page.locator("[data-confirm] h1")).to_contain_text(subpoena.number)
-    _submit(counsel_page, "[data-confirm] button[type=submit]")
+    submit(counsel_page, "[data-confirm] button[type=submit]")
     expect(counsel_page.locator(".usa-tag").first).to_have_text(_in("es", "le_status", "refused"))
     assert AuditEntry.objects.filter(action="law_enforcement.refuse", target=subpoena.ref,
                                      actor=f"staff:{staff['counsel'].pk}").count() == 1
@@ -266,7 +238,7 @@ def test_card_production_makes_a_batch_and_marks_it_printed(journey, live_server
     expect(page.locator("#waiting")).to_contain_text("3")
     _clean(page, "the print batches")
     page.fill("#id_limit", "2")
-    _submit(page, "main form button[type=submit]")
+    submit(page, "main form button[type=submit]")
     batch = PrintBatch.objects.get()
     expect(page).to_have_url(f"{base}/cards/batches/{batch.pk}/")
     expect(page.locator("#batch-cards tbody tr")).to_have_count(2)
@@ -281,7 +253,7 @@ def test_card_production_makes_a_batch_and_marks_it_printed(journey, live_server
     expect(confirm).to_contain_text(printed)
     _clean(page, "the batch's confirmation")
     assert PrintBatch.objects.get().status == "created"
-    _submit(page, "#batch-status a.usa-button--outline")
+    submit(page, "#batch-status a.usa-button--outline")
     expect(page.locator("#batch-status[data-confirm]")).to_have_count(0)
     assert PrintBatch.objects.get().status == "created"
     page.wait_for_load_state("networkidle")
@@ -333,12 +305,12 @@ def test_the_public_statistics_and_transparency_pages(journey, live_server, staf
 
     page.click("a[href='/transparency/']")
     page.fill("#quarter", "2026Q4")
-    _submit(page, "main form button[type=submit]")
+    submit(page, "main form button[type=submit]")
     expect(page.locator("main table").first).to_be_visible()
     _clean(page, "the transparency report")
     _fits_a_phone(page, "the transparency report")
     page.fill("#quarter", "2026Q9")
-    _submit(page, "main form button[type=submit]")
+    submit(page, "main form button[type=submit]")
     expect(page.locator("#quarter-error")).to_be_visible()
     expect(page.locator("#quarter")).to_have_value("2026Q9")  # what was typed stays
     _clean(page, "the transparency report with an error")
@@ -361,6 +333,6 @@ def test_two_counsel_the_one_who_logged_cannot_decide(journey, live_server, staf
     assert page.locator("input[name=change]").count() == 0
     other = journey(second)
     other.goto(f"{live_server.url}/law-enforcement/{logged.public_id}/")
-    _submit(other, "form:has(input[name=change][value=review]) button")
+    submit(other, "form:has(input[name=change][value=review]) button")
     logged.refresh_from_db()
     assert logged.status == "under_review"
