@@ -187,7 +187,7 @@ def import_records(items: list[tuple[EnrollmentInput, dict]], *, actor: Actor | 
         ]
         try:
             services.decide_many(decisions, decided_by=actor, imported=True)
-        except services.DecisionRefused as refused:
+        except CityidError as refused:  # the decision itself, or an approval check (a duplicate held for review)
             raise LineInvalid("decision_refused", reason=refused) from None
     return applications
 

@@ -149,7 +149,8 @@ def register_approval_check(check: Callable[[list[Application]], None]) -> None:
     """``check(applications)`` answers "may these be approved?" before any approval is recorded: it raises a
     ``CityidError`` (its words registered by its app) to refuse them all, or returns. Matching refuses an
     application held for a fraud analyst's decision, or not yet checked for duplicates. Registered in ``ready()``.
-    Not asked for imported decisions (``decide_many(imported=True)``): those were made by the program migrated from."""
+    Not asked for the host operator's imported decisions (``decide_many(imported=True, decided_by=None)``): those
+    were made by the program migrated from."""
     if check not in _approval_checks:
         _approval_checks.append(check)
 
@@ -373,10 +374,11 @@ def decide_many(decisions: list[Decision], *, decided_by: Actor | None, imported
         locked = Application.objects.select_for_update().select_related("applicant").in_bulk(pks)
         approving = [locked[d.application.pk] for d in decisions
                      if d.approve and locked[d.application.pk].status == ApplicationStatus.SUBMITTED]
-        if approving and not imported:
-            # An imported approval was decided by the program being migrated: it is history, not a new
-            # approval. The checks registered with ``register_on_enrolled`` have already run on it (matching
-            # opened its alerts), so an analyst reviews it afterwards; refusing it would lose the record.
+        if approving and not (imported and decided_by is None):
+            # The host operator's migration imports approvals the old program decided: history, not new
+            # approvals. The checks registered with ``register_on_enrolled`` have already run on them (matching
+            # opened its alerts), so an analyst reviews them afterwards; refusing would lose the records. A staff
+            # member's import is checked like their own approval: else a file would be a way round the hold.
             for check in _approval_checks:
                 check(approving)
         decided, events, approvals = [], [], []

@@ -270,3 +270,22 @@ def test_an_imported_approval_of_a_near_duplicate_is_kept_and_left_for_an_analys
     assert imported.status == "approved" and Card.objects.filter(application=imported).exists()
     alert = Alert.objects.get(application=imported)
     assert (alert.kind, alert.level, alert.status) == ("duplicate", "hold", "open")
+
+
+def test_attack_a_supervisor_cannot_import_their_way_round_a_held_duplicate(staff):
+    """Only the host operator's migration imports approvals as history: a supervisor's import file marking a held
+    duplicate "approved" is refused like the supervisor's own approval, and nothing of the line is stored."""
+    from cityid.cards.models import Card
+    from cityid.enrollment.imports import LineInvalid, import_records
+    from cityid.enrollment.models import Application
+
+    first = enroll(staff, person(0))
+    decide(application=first, approve=True, decided_by=staff["supervisor"])
+    twin = person(0, given_name="Oluwasegun")
+    for doc in twin.documents:
+        doc.number += "9"
+    applications, cards = Application.objects.count(), Card.objects.count()
+    with pytest.raises(LineInvalid) as refused:
+        import_records([(twin, {"decision": "approved", "decided": date(2026, 11, 21)})], actor=staff["supervisor"])
+    assert refused.value.code == "decision_refused"
+    assert (Application.objects.count(), Card.objects.count()) == (applications, cards)
