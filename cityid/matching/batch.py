@@ -6,15 +6,14 @@ columns of :data:`COLUMNS`, renamed with ``--map SRC=DST`` pairs, and refuses ba
 repeated columns, no ``id`` column, a repeated id, an impossible date, a row of the wrong length, a
 file that is not UTF-8). Names in any script are accepted (the normaliser transliterates them).
 
-Document numbers are replaced at once by a keyed hash (keyed BLAKE2b, a MAC, under a key drawn for this run and
-never written down): equal numbers still compare equal, and no number stays in memory or reaches
+Document numbers are replaced at once by a keyed hash (under a key drawn for this run and never written
+down; :data:`_KEYED`): equal numbers still compare equal, and no number stays in memory or reaches
 Splink's tables in clear.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
@@ -217,59 +216,57 @@ def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: by
         raise BatchInputError("bad_date", line=bad_date, column="date_of_birth")
     if not count:
         raise BatchInputError("no_rows", path=str(path))
-    documents = [row[0] for row in con.execute(
-        "SELECT DISTINCT document_number FROM people WHERE document_number IS NOT NULL").fetchall()]
-    hashes, variants = _document_hashes(key, documents)
-    con.register("doc_map", pa.table({"raw": pa.array(documents, pa.string()), "hash": pa.array(hashes, pa.string()),
-                                      "variants": variants}))  # fmt: skip
-    del documents, hashes, variants
+    _hash_documents(con, key)
     non_latin = con.execute(
         "SELECT count(*) FROM people WHERE regexp_matches(coalesce(given_name, '') || coalesce(family_name, ''), "
         "'[^\\x{0000}-\\x{024F}]')"
     ).fetchall()[0]
     table = con.sql("""SELECT p.id, p.given_name, p.family_name, p.dob, p.address_line1, p.postcode,
-        CASE WHEN m.hash IS NOT NULL THEN [m.hash] END AS docs, m.variants AS doc_variants, p.city
+        CASE WHEN m.hash IS NOT NULL THEN [m.hash] END AS docs, m.variants AS doc_variants, m.grams AS doc_grams,
+        p.city
         FROM people p LEFT JOIN doc_map m ON m.raw = p.document_number ORDER BY p.line""").to_arrow_table()
     con.close()
     return People(table=table, non_latin=int(non_latin[0]) if non_latin else 0, columns=tuple(names))
 
 
-def _document_hashes(key: bytes, numbers: list[str]) -> tuple[list[str], Any]:
-    """:func:`keyed_hash` of each number, and (a ``pyarrow`` list array) a 64-bit keyed hash (keyed BLAKE2b too)
-    of each of its :func:`~cityid.matching.records.document_variants`, null for a number with no letter or
-    digit. Each number is normalised once, the key's BLAKE2b states are set up once and the variants' digests go
-    straight into one buffer: a million numbers are some ten million hashes, and no Python object is kept per
-    hash."""
+#: The keyed hash of a string ``v`` under the run's key ``$key`` (a 128-bit key as 32 hex digits, so that key and
+#: number fit one SHA-256 block): the first 128 bits of SHA-256(key || v). DuckDB has no HMAC; a secret-prefix SHA-256 cut short is a pseudorandom function all the
+#: same (cut, it cannot be extended), and computed in the database a million numbers need no Python loop.
+_KEYED = "left(sha256($key || {}), 32)"
+#: A 60-bit keyed hash of a document number's variant (the first 15 hex digits of its keyed hash).
+_KEYED_SHORT = "('0x' || left(sha256($key || {}), 15))::BIGINT"
+
+
+def _hash_documents(con: Any, key: bytes) -> None:
+    """The table ``doc_map`` (``raw``, ``hash``, ``variants``, ``grams``) of each distinct document number of
+    ``people``: its keyed hash, the 60-bit keyed hashes of its :func:`~cityid.matching.records.document_variants`,
+    and its bigram signature (62 bits, one set for each two-character piece, chosen by DuckDB's fast hash under
+    the key: six bits of a hash per piece need no SHA-256; two numbers sharing a variant differ in at most four
+    bits of each other's, see :mod:`cityid.matching.splink_model`), all null for a number with no
+    letter or digit. Numbers are normalised as :func:`~cityid.matching.records.normal_document_number` does: in
+    SQL when they are ASCII, in Python when not (few)."""
     import pyarrow as pa
 
-    keyed = hashlib.blake2b(key=key[:64], digest_size=16)
-    keyed_short = hashlib.blake2b(key=key[:64], digest_size=8)
-    hashes: list[str] = []
-    digests = bytearray()
-    offsets = [0]
-    valid: list[bool] = []
-    for number in numbers:
-        normal = number.upper() if number.isascii() else ""
-        if not normal.isalnum():
-            normal = normal_document_number(number)
-        state = keyed.copy()
-        state.update(normal.encode())
-        hashes.append(state.hexdigest())
-        valid.append(bool(normal))
-        for variant in {normal, *(normal[:i] + normal[i + 1:] for i in range(len(normal)))} if normal else ():
-            state = keyed_short.copy()
-            state.update(variant.encode())
-            digests += state.digest()
-        offsets.append(len(digests) // 8)
-    values = pa.Array.from_buffers(pa.int64(), len(digests) // 8, [None, pa.py_buffer(bytes(digests))])
-    mask = pa.array([not v for v in valid], pa.bool_())
-    return hashes, pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values, mask=mask)
-
-
-def keyed_hash(key: bytes, document_number: str) -> str:
-    """The keyed hash of a document number (spaces and dashes ignored, case folded)."""
-    normal = normal_document_number(document_number)
-    return hashlib.blake2b(normal.encode(), key=key[:64], digest_size=16).hexdigest()
+    odd = [row[0] for row in con.execute(
+        "SELECT DISTINCT document_number FROM people WHERE document_number IS NOT NULL "
+        "AND NOT regexp_full_match(document_number, '[ -~]*')").fetchall()]
+    con.register("odd_documents", pa.table({"raw": pa.array(odd, pa.string()), "normal": pa.array(
+        [normal_document_number(number) for number in odd], pa.string())}))
+    variant = "left(n, i - 1) || substr(n, i + 1)"
+    gram = "'#' || substr(n, i, 2)"
+    con.execute(f"""CREATE TABLE doc_map AS
+        WITH numbers AS (
+            SELECT d.raw, nullif(coalesce(o.normal, upper(regexp_replace(d.raw, '[^0-9A-Za-z]', '', 'g'))), '') AS n
+            FROM (SELECT DISTINCT document_number AS raw FROM people WHERE document_number IS NOT NULL) d
+            LEFT JOIN odd_documents o ON o.raw = d.raw)
+        SELECT raw, {_KEYED.format('n')} AS hash,
+            CASE WHEN n IS NOT NULL THEN list_distinct(list_transform(
+                list_prepend(n, list_transform(range(1, length(n) + 1), lambda i: {variant})),
+                lambda v: {_KEYED_SHORT.format('v')})) END AS variants,
+            list_reduce(list_transform(range(1, length(n)), lambda i: 1::BIGINT << (hash($key || {gram}) % 62)::INTEGER),
+                        lambda a, b: a | b, 0::BIGINT) AS grams
+        FROM numbers""", {"key": key[:16].hex()})
+    con.unregister("odd_documents")
 
 
 def write_pairs(path: Path, pairs: Iterable[tuple[str, str, float]]) -> int:

@@ -24,6 +24,8 @@ import hashlib
 import json
 import logging
 import math
+import re
+import zlib
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from functools import lru_cache
@@ -31,7 +33,8 @@ from typing import Any
 
 from cityid.matching.normalise import ADDRESS_WORDS, canonical_given, fold, name_parts, phonetic
 from cityid.matching.records import PersonRecord
-from cityid.matching.scorer import FIELDS, JW_ADDRESS, JW_HIGH, JW_LOW, LEVELS, TF_LEVELS, TOKEN_JACCARD, Level, Model
+from cityid.matching.scorer import (FIELDS, JW_ADDRESS, JW_HIGH, JW_LOW, LEVELS, TF_LEVELS, TOKEN_JACCARD, Level, Model,
+                                    weight_of)
 
 BACKENDS = ("duckdb", "spark")
 #: The least m of a level: EM gives 0 to a level it saw no match at, which would make one field's
@@ -39,12 +42,22 @@ BACKENDS = ("duckdb", "spark")
 MIN_M = 0.001
 
 #: The SQL twin of each level of :data:`cityid.matching.scorer.LEVELS` (DuckDB dialect; ``None``: else).
+#: A list overlap is tried on the lists' 62-bit signatures first (``*_mask``: one bit per element; lists with no bit
+#: in common share no element), and a record's only document by its ``doc_key``: list functions cost a pair far
+#: more than a comparison of two integers.
 #: Word Jaccard >= TOKEN_JACCARD (= n/d) in integers, the tokens being distinct: d * |A & B| >= n * |A | B| with
-#: |A | B| = |A| + |B| - |A & B| (no list_concat and list_distinct per pair; an empty overlap never holds).
+#: |A | B| = |A| + |B| - |A & B|, that is (d + n) * |A & B| >= n * (|A| + |B|): one list_intersect per pair (an
+#: empty overlap never holds).
 _JACCARD_N, _JACCARD_D = Fraction(str(TOKEN_JACCARD)).limit_denominator(100).as_integer_ratio()
+
+
+def _overlap(column: str) -> str:
+    return f"({column}_mask_l & {column}_mask_r) <> 0 AND list_has_any({column}_l, {column}_r)"
+
+
 _JACCARD = (
-    f"{_JACCARD_D} * len(list_intersect(address_tokens_l, address_tokens_r)) >= {_JACCARD_N} * "
-    "(len(address_tokens_l) + len(address_tokens_r) - len(list_intersect(address_tokens_l, address_tokens_r)))"
+    f"{_JACCARD_D + _JACCARD_N} * len(list_intersect(address_tokens_l, address_tokens_r)) >= "
+    f"{_JACCARD_N} * (len(address_tokens_l) + len(address_tokens_r))"
 )
 #: A cheap necessary condition before the Damerau-Levenshtein distance of two dates (both YYYYMMDD): one edit
 #: apart means at most two positions differ. DuckDB only (the Spark dialect drops it).
@@ -56,7 +69,7 @@ SQL_LEVELS: dict[str, tuple[str | None, ...]] = {
         "given_l IS NULL OR given_r IS NULL",
         "given_l = given_r OR (given_l = family_r AND family_l = given_r)",
         _CROSSED,
-        "list_has_any(given_canon_l, given_canon_r)",
+        _overlap("given_canon"),
         f"jaro_winkler_similarity(given_l, given_r) >= {JW_HIGH}",
         f"jaro_winkler_similarity(given_l, given_r) >= {JW_LOW}",
         "given_phon_l = given_phon_r",
@@ -66,10 +79,10 @@ SQL_LEVELS: dict[str, tuple[str | None, ...]] = {
         "family_l IS NULL OR family_r IS NULL",
         "family_l = family_r OR (given_l = family_r AND family_l = given_r)",
         _CROSSED,
-        "list_has_any(family_parts_l, family_parts_r)",
+        _overlap("family_parts"),
         f"jaro_winkler_similarity(family_l, family_r) >= {JW_HIGH}",
         f"jaro_winkler_similarity(family_l, family_r) >= {JW_LOW}",
-        "list_has_any(family_phons_l, family_phons_r)",
+        _overlap("family_phons"),
         None,
     ),
     "date_of_birth": (
@@ -90,12 +103,112 @@ SQL_LEVELS: dict[str, tuple[str | None, ...]] = {
         None,
     ),
     "documents": (
-        "docs_l IS NULL OR docs_r IS NULL",
-        "list_has_any(docs_l, docs_r)",
-        "list_has_any(doc_variants_l, doc_variants_r)",
+        "doc_key_l IS NULL OR doc_key_r IS NULL",  # doc_key is a record's first number: null when it has none
+        f"doc_key_l = doc_key_r OR ({_overlap('docs')})",
+        _overlap("doc_variants"),
         None,
     ),
 }
+
+
+# -- the least a pair must have to be worth scoring ---------------------------------------------------------------
+
+
+def _double(value: float) -> str:
+    """A SQL DOUBLE literal (a plain ``9.61`` is a DECIMAL to DuckDB, and decimal arithmetic is slow)."""
+    text = repr(float(value))
+    return text if "e" in text else f"{text}e0"
+
+
+def _jw_may_reach(left: str, right: str, threshold: float) -> str:
+    """A necessary condition (SQL) for ``jaro_winkler_similarity(left_l, right_r) >= threshold``, in a few integer
+    operations on each name's length (``*_len``) and 62-bit character signature (``*_chars``).
+
+    Jaro is (m/|a| + m/|b| + (m - t)/m) / 3 with m matching characters; a character of ``a`` whose bit is not in
+    ``b``'s signature matches nothing, so m <= M = min(|a| - bits(a & ~b), |b| - bits(b & ~a)), and Jaro <=
+    J = (M/|a| + M/|b| + 1) / 3. Winkler adds at most 0.4 (1 - Jaro), and nothing when the first letters differ.
+    So the similarity can reach ``threshold`` only if J >= threshold, or J >= (threshold - 0.4) / 0.6 with the
+    same first letter: M (|a| + |b|) >= (3 J - 1) |a| |b|."""
+    la, lb = f"{left}_len_l", f"{right}_len_r"
+    ca, cb = f"{left}_chars_l", f"{right}_chars_r"
+    most = f"least({la} - bit_count({ca} & ~{cb}), {lb} - bit_count({cb} & ~{ca}))"
+    plain, boosted = 3 * threshold - 1, 3 * (threshold - 0.4) / 0.6 - 1
+    return (f"{most} * ({la} + {lb}) >= CASE WHEN {left}_first_l = {right}_first_r "
+            f"THEN {_double(boosted - 1e-9)} ELSE {_double(plain - 1e-9)} END * {la} * {lb}")
+
+
+def _tokens_may_reach() -> str:
+    """A necessary condition (SQL) for the address words' Jaccard level: at most
+    min(|A| - bits(A & ~B), |B| - bits(B & ~A)) words are shared (the signatures' bits as for names)."""
+    na, nb = "address_ntokens_l", "address_ntokens_r"
+    ma, mb = "address_tokens_mask_l", "address_tokens_mask_r"
+    most = f"least({na} - bit_count({ma} & ~{mb}), {nb} - bit_count({mb} & ~{ma}))"
+    return f"{most} > 0 AND {_JACCARD_D + _JACCARD_N} * {most} >= {_JACCARD_N} * ({na} + {nb})"
+
+
+#: Document numbers whose variants meet differ by at most two edits (a typo: one each side), and two edits change
+#: at most four of a number's two-character pieces: each side has at most four signature bits the other lacks.
+#: Only for records with one number (``doc_grams`` is null otherwise, and for records that come without it).
+_GRAMS_MAY_MEET = ("(doc_grams_l IS NULL OR doc_grams_r IS NULL OR (bit_count(doc_grams_l & ~doc_grams_r) <= 4 "
+                   "AND bit_count(doc_grams_r & ~doc_grams_l) <= 4))")
+_CROSSED_MAY = f"{_jw_may_reach('given', 'family', JW_HIGH)} AND {_jw_may_reach('family', 'given', JW_HIGH)}"
+#: For each level of :data:`SQL_LEVELS`: ``None`` when its own condition is cheap (the bound uses it as it is), or a
+#: cheap condition that holds whenever the level's does (the level may hold).
+NECESSARY: dict[str, tuple[str | None, ...]] = {
+    "given_name": (None, None, _CROSSED_MAY, "(given_canon_mask_l & given_canon_mask_r) <> 0",
+                   _jw_may_reach("given", "given", JW_HIGH), _jw_may_reach("given", "given", JW_LOW), None, None),
+    "family_name": (None, None, _CROSSED_MAY, "(family_parts_mask_l & family_parts_mask_r) <> 0",
+                    _jw_may_reach("family", "family", JW_HIGH), _jw_may_reach("family", "family", JW_LOW),
+                    "(family_phons_mask_l & family_phons_mask_r) <> 0", None),
+    "date_of_birth": (None,) * 6,
+    "address": (None, None, _jw_may_reach("address", "address", JW_ADDRESS), _tokens_may_reach(), None, None),
+    "documents": (None, "doc_key_l = doc_key_r OR (docs_mask_l & docs_mask_r) <> 0",
+                  f"{_GRAMS_MAY_MEET} AND (doc_variants_mask_l & doc_variants_mask_r) <> 0", None),
+}
+def _field_bound(name: str, weights: list[float]) -> str:
+    """SQL: the most a field can weigh for a pair. Levels are tried in order as in Splink while their conditions
+    are exact; from the first that is only possibly true, the bound is the greatest weight among the levels still
+    possible (tried from the heaviest down: the first possible one is the bound)."""
+    levels = list(zip(SQL_LEVELS[name], NECESSARY[name], weights, strict=True))
+    sure = []
+    for index, (condition, necessary, weight) in enumerate(levels):
+        if condition is None:
+            return f"CASE {' '.join(sure)} ELSE {_double(weight)} END" if sure else _double(weight)
+        if necessary is not None:
+            break
+        sure.append(f"WHEN {condition} THEN {_double(weight)}")
+    floor = levels[-1][2]
+    possible = sorted(((weight, necessary or condition) for condition, necessary, weight in levels[index:-1]
+                       if weight > floor), key=lambda item: -item[0])  # fmt: skip
+    maybe = " ".join(f"WHEN {condition} THEN {_double(weight)}" for weight, condition in possible)
+    return f"CASE {' '.join(sure)} {maybe} ELSE {_double(floor)} END"
+
+
+def _sided(condition: str) -> str:
+    """``given_l`` -> ``l.given`` (a level's columns as a blocking rule names them)."""
+    return re.sub(r"\b([a-z][a-z0-9_]*?)_(l|r)\b", r"\2.\1", condition)
+
+
+def may_reach(model: Model, threshold: float) -> str:
+    """A blocking condition (SQL on ``l.`` and ``r.``) that holds for every pair whose match probability can reach
+    ``threshold``: the prior plus each field's most (:func:`_field_bound`; an exact agreement on a name with its
+    greatest term-frequency adjustment) at least the threshold's match weight. A pair it drops scores below the
+    threshold for certain, so :func:`predict` finds the same pairs; it spares scoring (and holding) the tens of
+    millions of pairs that merely share a birthday or the sound of a name."""
+    terms = []
+    for name in FIELDS:
+        weights = [level.weight for level in model.levels[name]]
+        label = TF_LEVELS.get(name)
+        shares = model.term_frequencies.get(name) or {}
+        if label and shares:
+            index = LEVELS[name].index(label)
+            u = model.levels[name][index].u or 1.0
+            weights[index] += max(0.0, math.log2(u) - math.log2(min(shares.values())))
+        terms.append(_field_bound(name, weights))
+    need = weight_of(threshold) - math.log2(model.prior / (1 - model.prior)) - 1e-6
+    return _sided(f"({' + '.join(terms)}) >= {_double(need)}")
+
+
 #: The column each term-frequency level is adjusted by.
 TF_COLUMNS = {"given_name": "given", "family_name": "family"}
 #: Splink's blocking rules for prediction: blocking keys of :mod:`cityid.matching.blocking` as columns (and the
@@ -127,8 +240,10 @@ def _sql(condition: str, dialect: str) -> str:
     return condition
 
 
-def settings_for(model: Model | None, *, dialect: str = "duckdb", tf: bool = True) -> dict[str, Any]:
-    """A Splink settings dictionary for the model's levels, with its ``m`` and ``u`` (untrained if None)."""
+def settings_for(model: Model | None, *, dialect: str = "duckdb", tf: bool = True,
+                 threshold: float | None = None, unique_id: str = "id") -> dict[str, Any]:
+    """A Splink settings dictionary for the model's levels, with its ``m`` and ``u`` (untrained if None); with a
+    ``threshold`` (and a model), blocking keeps only the pairs that can reach it (:func:`may_reach`)."""
     comparisons = []
     for name in FIELDS:
         levels = []
@@ -145,14 +260,23 @@ def settings_for(model: Model | None, *, dialect: str = "duckdb", tf: bool = Tru
                 level["disable_tf_exact_match_detection"] = True  # this level's own u (it also admits transposition)
             levels.append(level)
         comparisons.append({"output_column_name": name, "comparison_levels": levels})
+    bound = _sql(may_reach(model, threshold), dialect) if model is not None and threshold else ""
+
+    def rule(column: str) -> str:
+        """Splink excludes a rule's pairs from the later rules by its whole condition: under CASE the bound is
+        worked out there only for pairs that share this key (a bare AND is not cut short in that place)."""
+        key = f"l.{column} = r.{column}"
+        return f"{key} AND (CASE WHEN {key} THEN {bound} END)" if bound else key
+
     return {
         "link_type": "dedupe_only",
-        "unique_id_column_name": "id",
+        "unique_id_column_name": unique_id,
         "probability_two_random_records_match": model.prior if model else 1e-6,
         "comparisons": comparisons,
         "blocking_rules_to_generate_predictions": [
-            *({"blocking_rule": f"l.{column} = r.{column}"} for column in BLOCKING_COLUMNS),
+            # first, and without the bound: Splink's exploded table then holds ids and variants only (few pairs)
             {"blocking_rule": "l.doc_variants = r.doc_variants", "arrays_to_explode": ["doc_variants"]},
+            *({"blocking_rule": rule(column)} for column in BLOCKING_COLUMNS),
         ],
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": False,
@@ -162,27 +286,49 @@ def settings_for(model: Model | None, *, dialect: str = "duckdb", tf: bool = Tru
 # -- the input table ---------------------------------------------------------------------------------
 
 
+def _chars(text: str) -> int:
+    """A string's 62-bit character signature (for :func:`_jw_may_reach`)."""
+    mask = 0
+    for character in set(text):
+        mask |= 1 << (ord(character) % 62)
+    return mask
+
+
+def _signature(items: Iterable[str]) -> int:
+    """A list's 62-bit signature: one bit per element (for a cheap test that two lists share none)."""
+    mask = 0
+    for item in items:
+        mask |= 1 << (zlib.crc32(item.encode()) % 62)
+    return mask
+
+
 @lru_cache(maxsize=200_000)
-def _given(text: str) -> tuple[str | None, list[str] | None, str | None]:
+def _given(text: str) -> tuple[Any, ...]:
     folded = fold(text)
     if not folded:
-        return None, None, None
+        return (None,) * 7
     first = folded.split()[0]
-    return folded, sorted(canonical_given(first)), phonetic(first)
+    canon = sorted(canonical_given(first))
+    return folded, canon, phonetic(first), len(folded), ord(folded[0]), _chars(folded), _signature(canon)
 
 
 @lru_cache(maxsize=200_000)
-def _family(text: str) -> tuple[str | None, list[str] | None, list[str] | None]:
+def _family(text: str) -> tuple[Any, ...]:
     folded = fold(text)
     if not folded:
-        return None, None, None
-    parts = name_parts(folded)
-    return folded, sorted(set(parts)), sorted({phonetic(p) for p in parts})
+        return (None,) * 8
+    parts = sorted(set(name_parts(folded)))
+    phons = sorted({phonetic(p) for p in parts})
+    return folded, parts, phons, len(folded), ord(folded[0]), _chars(folded), _signature(parts), _signature(phons)
 
 
-RAW_COLUMNS = ("id", "given_name", "family_name", "dob", "address_line1", "postcode", "docs", "doc_variants")
+RAW_COLUMNS = ("id", "given_name", "family_name", "dob", "address_line1", "postcode", "docs", "doc_variants",
+               "doc_grams")  # fmt: skip
 COLUMNS = ("id", "given", "given_canon", "given_phon", "family", "family_parts", "family_phons", "dob",
-           "address", "address_tokens", "postcode", "docs", "doc_variants", *BLOCKING_COLUMNS)  # fmt: skip
+           "address", "address_tokens", "postcode", "docs", "doc_variants", *BLOCKING_COLUMNS,
+           "given_len", "given_first", "given_chars", "given_canon_mask", "family_len", "family_first",
+           "family_chars", "family_parts_mask", "family_phons_mask", "address_len", "address_first", "address_chars",
+           "address_ntokens", "address_tokens_mask", "docs_mask", "doc_variants_mask", "doc_grams")  # fmt: skip
 
 
 def raw_table(records: Iterable[PersonRecord]) -> Any:
@@ -193,10 +339,10 @@ def raw_table(records: Iterable[PersonRecord]) -> Any:
     for r in records:
         for column, value in zip(columns, (
             r.id, r.given_name, r.family_name, r.date_of_birth.strftime("%Y%m%d") if r.date_of_birth else None,
-            r.address_line1, r.postcode, list(r.document_hashes) or None, list(r.document_variants) or None,
+            r.address_line1, r.postcode, list(r.document_hashes) or None, list(r.document_variants) or None, None,
         ), strict=True):
             column.append(value)
-    types = [pa.string()] * 6 + [pa.list_(pa.string())] * 2
+    types = [pa.string()] * 6 + [pa.list_(pa.string())] * 2 + [pa.int64()]
     return pa.table([pa.array(c, type=t) for c, t in zip(columns, types, strict=True)], names=list(RAW_COLUMNS))
 
 
@@ -204,12 +350,19 @@ _ADDRESS_MAP = "MAP {" + ", ".join(f"'{k}': '{v}'" for k, v in ADDRESS_WORDS.ite
 _PRINTABLE_ASCII = "'[ -~]*'"
 
 
+def _mask(items: str, bit: str) -> str:
+    """SQL: the 62-bit signature of a list (null for null): one bit per element, ``bit`` of ``x`` choosing it."""
+    return (f"list_reduce(list_transform({items}, lambda x: 1::BIGINT << (({bit})::INTEGER)), lambda a, b: a | b, "
+            "0::BIGINT)")
+
+
 def _normalise_sql() -> str:
     """DuckDB SQL from ``raw`` (+ the Python-normalised ``given_map``, ``family_map`` and ``odd_map`` of text
     that is not printable ASCII) to :data:`COLUMNS`: what :func:`cityid.matching.normalise.normalise` does,
-    a million rows at a time. The document variants (keyed hashes already) and the address words become 63-bit
-    integers (their DuckDB hash): a record's lists are intersected for every pair, and integers compare and hold
-    far cheaper than strings."""
+    a million rows at a time, and the signatures :func:`may_reach` and the list levels test first. The document
+    numbers and their variants (keyed hashes already), the address words and the blocking keys become 63-bit
+    integers (their DuckDB hash): lists are intersected and keys joined for every pair, and integers compare and
+    hold far cheaper than strings."""
     def folded(column: str, odd: str) -> str:
         return f"coalesce({odd}.folded, trim(regexp_replace(lower({column}), '[^a-z0-9]+', ' ', 'g')))"
 
@@ -219,31 +372,42 @@ def _normalise_sql() -> str:
     return f"""
     WITH base AS (
         SELECT r.id, g.given, g.given_canon, g.given_phon, f.family, f.family_parts, f.family_phons,
+               g.given_len, g.given_first, g.given_chars, g.given_canon_mask, f.family_len, f.family_first,
+               f.family_chars, f.family_parts_mask, f.family_phons_mask,
                nullif(r.dob, '') AS dob, {tokens} AS tokens,
                nullif(upper(replace({folded('r.postcode', 'op')}, ' ', '')), '') AS postcode,
-               CASE WHEN len(r.docs) > 0 THEN list_sort(list_distinct(r.docs)) END AS docs,
+               CASE WHEN len(r.docs) > 0 THEN list_sort(list_distinct(list_transform(r.docs,
+                   lambda d: (hash(d) >> 1)::BIGINT))) END AS docs,
                CASE WHEN len(r.doc_variants) > 0 THEN list_distinct(list_transform(r.doc_variants,
-                   lambda v: (hash(v) >> 1)::BIGINT)) END AS doc_variants
+                   lambda v: (hash(v) >> 1)::BIGINT)) END AS doc_variants,
+               CASE WHEN len(r.docs) = 1 THEN r.doc_grams END AS doc_grams
         FROM raw r
         LEFT JOIN given_map g ON g.raw = r.given_name
         LEFT JOIN family_map f ON f.raw = r.family_name
         LEFT JOIN odd_map oa ON oa.raw = r.address_line1
         LEFT JOIN odd_map op ON op.raw = r.postcode
     ), keyed AS (
-        SELECT *, CASE WHEN len(family_phons) > 0 THEN list_filter(family_phons, lambda c: c <> '')[1] END AS code
+        SELECT *, CASE WHEN len(family_phons) > 0 THEN list_filter(family_phons, lambda c: c <> '')[1] END AS code,
+               nullif(array_to_string(tokens, ' '), '') AS address,
+               CASE WHEN len(tokens) > 0
+                    THEN list_sort(list_distinct(list_transform(tokens, lambda w: (hash(w) >> 1)::BIGINT)))
+                    END AS address_tokens
         FROM base
     )
-    SELECT id, given, given_canon, given_phon, family, family_parts, family_phons, dob,
-           nullif(array_to_string(tokens, ' '), '') AS address,
-           CASE WHEN len(tokens) > 0
-                THEN list_sort(list_distinct(list_transform(tokens, lambda w: (hash(w) >> 1)::BIGINT)))
-                END AS address_tokens,
+    SELECT id, given, given_canon, given_phon, family, family_parts, family_phons, dob, address, address_tokens,
            postcode, docs, doc_variants,
-           CASE WHEN dob IS NOT NULL THEN substr(dob, 1, 4) || least(substr(dob, 5, 2), substr(dob, 7, 2))
-                || greatest(substr(dob, 5, 2), substr(dob, 7, 2)) END AS dob_key,
-           CASE WHEN given_phon <> '' AND code <> '' THEN least(given_phon, code) || '|' || greatest(given_phon, code)
-                END AS name_key,
-           docs[1] AS doc_key
+           CASE WHEN dob IS NOT NULL THEN (hash(substr(dob, 1, 4) || least(substr(dob, 5, 2), substr(dob, 7, 2))
+                || greatest(substr(dob, 5, 2), substr(dob, 7, 2))) >> 1)::BIGINT END AS dob_key,
+           CASE WHEN given_phon <> '' AND code <> ''
+                THEN (hash(least(given_phon, code) || '|' || greatest(given_phon, code)) >> 1)::BIGINT END AS name_key,
+           docs[1] AS doc_key,
+           given_len, given_first, given_chars, given_canon_mask, family_len, family_first, family_chars,
+           family_parts_mask, family_phons_mask, length(address) AS address_len, ascii(address) AS address_first,
+           {_mask("string_split(address, '')", "ord(x) % 62")} AS address_chars, len(address_tokens) AS address_ntokens,
+           {_mask("address_tokens", "x % 62")} AS address_tokens_mask,
+           {_mask("docs", "x % 62")} AS docs_mask,
+           {_mask("doc_variants", "x % 62")} AS doc_variants_mask,
+           doc_grams
     FROM keyed
     """
 
@@ -255,26 +419,26 @@ def normalised_table(raw: Any) -> Any:
 
     con = duckdb.connect()
     con.register("raw", raw)
-    strings = pa.string()
-    lists = pa.list_(pa.string())
+    strings, lists, integers = pa.string(), pa.list_(pa.string()), pa.int64()
 
     def distinct(sql: str) -> list[str]:
         return [row[0] for row in con.execute(sql).fetchall()]
 
+    def mapping(values: list[str], rows: list[tuple[Any, ...]], columns: dict[str, Any]) -> Any:
+        arrays = {"raw": pa.array(values, strings)}
+        for index, (name, kind) in enumerate(columns.items()):
+            arrays[name] = pa.array([row[index] for row in rows], kind)
+        return pa.table(arrays)
+
     givens = distinct("SELECT DISTINCT given_name FROM raw WHERE given_name IS NOT NULL")
-    given_rows = [_given(text) for text in givens]
-    con.register("given_map", pa.table({
-        "raw": pa.array(givens, strings), "given": pa.array([g[0] for g in given_rows], strings),
-        "given_canon": pa.array([g[1] for g in given_rows], lists),
-        "given_phon": pa.array([g[2] for g in given_rows], strings),
-    }))
+    con.register("given_map", mapping(givens, [_given(text) for text in givens], {
+        "given": strings, "given_canon": lists, "given_phon": strings, "given_len": integers,
+        "given_first": integers, "given_chars": integers, "given_canon_mask": integers}))
     families = distinct("SELECT DISTINCT family_name FROM raw WHERE family_name IS NOT NULL")
-    family_rows = [_family(text) for text in families]
-    con.register("family_map", pa.table({
-        "raw": pa.array(families, strings), "family": pa.array([f[0] for f in family_rows], strings),
-        "family_parts": pa.array([f[1] for f in family_rows], lists),
-        "family_phons": pa.array([f[2] for f in family_rows], lists),
-    }))
+    con.register("family_map", mapping(families, [_family(text) for text in families], {
+        "family": strings, "family_parts": lists, "family_phons": lists, "family_len": integers,
+        "family_first": integers, "family_chars": integers, "family_parts_mask": integers,
+        "family_phons_mask": integers}))
     odd = distinct(
         "SELECT DISTINCT s FROM (SELECT address_line1 AS s FROM raw UNION ALL SELECT postcode FROM raw) "
         f"WHERE s IS NOT NULL AND NOT regexp_full_match(s, {_PRINTABLE_ASCII})"
@@ -359,28 +523,32 @@ def predict(
     """``(id_l, id_r, probability)`` for every pair sharing a blocking key and scoring at least ``threshold``
     (the model's match threshold by default), ``id_l < id_r``. Term-frequency adjustments use the model's
     term frequencies (the population it was trained on, not the records scored), as :meth:`Model.score` does."""
+    import pyarrow as pa
     from splink import Linker
 
     _quiet()
     threshold = model.thresholds["match"] if threshold is None else threshold
     db_api = _db_api(backend, spark, ordered=False)
-    settings = settings_for(model, dialect=backend, tf=bool(model.term_frequencies))
+    settings = settings_for(model, dialect=backend, tf=bool(model.term_frequencies), threshold=threshold,
+                            unique_id="row")
     table = records_table(records)
     del records  # a million raw rows need not outlive their normal form
+    ids = table.column("id")
+    # Splink joins and orders pairs by their ids: row numbers do that far cheaper than the file's strings
+    table = table.drop_columns(["id"]).append_column("row", pa.array(range(table.num_rows), pa.int64()))
     linker = Linker(_register(db_api, table, backend), settings, log_level=logging.ERROR)
     del table
     _register_term_frequencies(linker, db_api, model, backend)
     result = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     if backend == "duckdb":
-        relation = result.as_duckdbpyrelation()
-        reader = relation.select("id_l, id_r, match_probability").to_arrow_reader(100_000)
-        for batch in reader:
-            ids_l, ids_r, probs = (batch.column(i).to_pylist() for i in range(3))
-            for a, b, p in zip(ids_l, ids_r, probs, strict=True):
-                yield (a, b, p) if a < b else (b, a, p)
+        batches: Iterable[Any] = result.as_duckdbpyrelation().select("row_l, row_r, match_probability").to_arrow_reader(
+            100_000)
     else:
-        for row in result.as_spark_dataframe().select("id_l", "id_r", "match_probability").toLocalIterator():
-            a, b, p = row[0], row[1], row[2]
+        frame = result.as_spark_dataframe().select("row_l", "row_r", "match_probability").toPandas()
+        batches = [pa.RecordBatch.from_pandas(frame, preserve_index=False)]
+    for batch in batches:
+        ids_l, ids_r = (ids.take(batch.column(i)).to_pylist() for i in range(2))
+        for a, b, p in zip(ids_l, ids_r, batch.column(2).to_pylist(), strict=True):
             yield (a, b, p) if a < b else (b, a, p)
     result.drop_table_from_database_and_remove_from_cache()
 
