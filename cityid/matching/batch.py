@@ -24,6 +24,7 @@ from typing import Any
 
 from cityid.core.errors import CityidError
 from cityid.matching.records import PersonRecord, normal_document_number
+from cityid.matching.splink_model import NO_SPILL
 
 COLUMNS = ("id", "given_name", "family_name", "date_of_birth", "address_line1", "city", "postcode",
            "document_number")  # fmt: skip
@@ -178,7 +179,7 @@ def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: by
 
     names = _columns(_header(_first_line(path), path), dict(mapping or {}))
     key = key or secrets.token_bytes(32)
-    con = duckdb.connect()
+    con = duckdb.connect(config=NO_SPILL)
     types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names)))
     column = {name: f"nullif(trim(c{i}), '')" for i, name in enumerate(names)}
 
@@ -216,35 +217,30 @@ def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: by
         raise BatchInputError("bad_date", line=bad_date, column="date_of_birth")
     if not count:
         raise BatchInputError("no_rows", path=str(path))
-    _hash_documents(con, key)
     non_latin = con.execute(
         "SELECT count(*) FROM people WHERE regexp_matches(coalesce(given_name, '') || coalesce(family_name, ''), "
         "'[^\\x{0000}-\\x{024F}]')"
     ).fetchall()[0]
-    table = con.sql("""SELECT p.id, p.given_name, p.family_name, p.dob, p.address_line1, p.postcode,
-        CASE WHEN m.hash IS NOT NULL THEN [m.hash] END AS docs, m.variants AS doc_variants, m.grams AS doc_grams,
-        p.city
-        FROM people p LEFT JOIN doc_map m ON m.raw = p.document_number ORDER BY p.line""").to_arrow_table()
+    _register_odd_documents(con)
+    # streamed in file order (no sort, no join but the few odd numbers): a million rows are never held twice
+    reader = con.sql(_PEOPLE_SQL, params={"key": key[:16].hex()}).to_arrow_reader(100_000)
+    table = pa.Table.from_batches(reader)
     con.close()
     return People(table=table, non_latin=int(non_latin[0]) if non_latin else 0, columns=tuple(names))
 
 
 #: The keyed hash of a string ``v`` under the run's key ``$key`` (a 128-bit key as 32 hex digits, so that key and
-#: number fit one SHA-256 block): the first 128 bits of SHA-256(key || v). DuckDB has no HMAC; a secret-prefix SHA-256 cut short is a pseudorandom function all the
-#: same (cut, it cannot be extended), and computed in the database a million numbers need no Python loop.
+#: number fit one SHA-256 block): the first 128 bits of SHA-256(key || v). DuckDB has no HMAC; a secret-prefix
+#: SHA-256 cut short is a pseudorandom function all the same (cut, it cannot be extended), and computed in the
+#: database a million numbers need no Python loop.
 _KEYED = "left(sha256($key || {}), 32)"
 #: A 60-bit keyed hash of a document number's variant (the first 15 hex digits of its keyed hash).
 _KEYED_SHORT = "('0x' || left(sha256($key || {}), 15))::BIGINT"
 
 
-def _hash_documents(con: Any, key: bytes) -> None:
-    """The table ``doc_map`` (``raw``, ``hash``, ``variants``, ``grams``) of each distinct document number of
-    ``people``: its keyed hash, the 60-bit keyed hashes of its :func:`~cityid.matching.records.document_variants`,
-    and its bigram signature (62 bits, one set for each two-character piece, chosen by DuckDB's fast hash under
-    the key: six bits of a hash per piece need no SHA-256; two numbers sharing a variant differ in at most four
-    bits of each other's, see :mod:`cityid.matching.splink_model`), all null for a number with no
-    letter or digit. Numbers are normalised as :func:`~cityid.matching.records.normal_document_number` does: in
-    SQL when they are ASCII, in Python when not (few)."""
+def _register_odd_documents(con: Any) -> None:
+    """The table ``odd_documents`` (``raw``, ``normal``): document numbers that are not printable ASCII,
+    normalised in Python (few; SQL normalises the others)."""
     import pyarrow as pa
 
     odd = [row[0] for row in con.execute(
@@ -252,21 +248,29 @@ def _hash_documents(con: Any, key: bytes) -> None:
         "AND NOT regexp_full_match(document_number, '[ -~]*')").fetchall()]
     con.register("odd_documents", pa.table({"raw": pa.array(odd, pa.string()), "normal": pa.array(
         [normal_document_number(number) for number in odd], pa.string())}))
-    variant = "left(n, i - 1) || substr(n, i + 1)"
-    gram = "'#' || substr(n, i, 2)"
-    con.execute(f"""CREATE TABLE doc_map AS
-        WITH numbers AS (
-            SELECT d.raw, nullif(coalesce(o.normal, upper(regexp_replace(d.raw, '[^0-9A-Za-z]', '', 'g'))), '') AS n
-            FROM (SELECT DISTINCT document_number AS raw FROM people WHERE document_number IS NOT NULL) d
-            LEFT JOIN odd_documents o ON o.raw = d.raw)
-        SELECT raw, {_KEYED.format('n')} AS hash,
-            CASE WHEN n IS NOT NULL THEN list_distinct(list_transform(
-                list_prepend(n, list_transform(range(1, length(n) + 1), lambda i: {variant})),
-                lambda v: {_KEYED_SHORT.format('v')})) END AS variants,
-            list_reduce(list_transform(range(1, length(n)), lambda i: 1::BIGINT << (hash($key || {gram}) % 62)::INTEGER),
-                        lambda a, b: a | b, 0::BIGINT) AS grams
-        FROM numbers""", {"key": key[:16].hex()})
-    con.unregister("odd_documents")
+
+
+#: The people in file order, each document number (normalised as
+#: :func:`~cityid.matching.records.normal_document_number` does) replaced by its keyed hash, the 60-bit keyed hashes
+#: of its :func:`~cityid.matching.records.document_variants`, and its bigram signature (62 bits, one set for each
+#: two-character piece, chosen by DuckDB's fast hash under the key: six bits of a hash per piece need no SHA-256; two
+#: numbers sharing a variant differ in at most four bits of each other's, see :mod:`cityid.matching.splink_model`),
+#: all null for a number with no letter or digit.
+_PEOPLE_SQL = f"""
+    WITH numbered AS (
+        SELECT p.*, nullif(coalesce(o.normal, upper(regexp_replace(p.document_number, '[^0-9A-Za-z]', '', 'g'))),
+                           '') AS n
+        FROM people p LEFT JOIN odd_documents o ON o.raw = p.document_number)
+    SELECT id, given_name, family_name, dob, address_line1, postcode,
+        CASE WHEN n IS NOT NULL THEN [{_KEYED.format('n')}] END AS docs,
+        CASE WHEN n IS NOT NULL THEN list_distinct(list_transform(
+            list_prepend(n, list_transform(range(1, length(n) + 1), lambda i: left(n, i - 1) || substr(n, i + 1))),
+            lambda v: {_KEYED_SHORT.format('v')})) END AS doc_variants,
+        list_reduce(list_transform(range(1, length(n)),
+                                   lambda i: 1::BIGINT << (hash($key || '#' || substr(n, i, 2)) % 62)::INTEGER),
+                    lambda a, b: a | b, 0::BIGINT) AS doc_grams,
+        city
+    FROM numbered"""
 
 
 def write_pairs(path: Path, pairs: Iterable[tuple[str, str, float]]) -> int:

@@ -33,10 +33,23 @@ from typing import Any
 
 from cityid.matching.normalise import ADDRESS_WORDS, canonical_given, fold, name_parts, phonetic
 from cityid.matching.records import PersonRecord
-from cityid.matching.scorer import (FIELDS, JW_ADDRESS, JW_HIGH, JW_LOW, LEVELS, TF_LEVELS, TOKEN_JACCARD, Level, Model,
-                                    weight_of)
+from cityid.matching.scorer import (
+    FIELDS,
+    JW_ADDRESS,
+    JW_HIGH,
+    JW_LOW,
+    LEVELS,
+    TF_LEVELS,
+    TOKEN_JACCARD,
+    Level,
+    Model,
+    weight_of,
+)
 
 BACKENDS = ("duckdb", "spark")
+#: DuckDB writes what does not fit in memory to ``.tmp`` in the working directory, in clear: names, dates of birth
+#: and addresses on disk. The matcher's connections never do (a run too big for memory stops with an error).
+NO_SPILL = {"temp_directory": ""}
 #: The least m of a level: EM gives 0 to a level it saw no match at, which would make one field's
 #: disagreement (a new document, a new address) outweigh all the others.
 MIN_M = 0.001
@@ -170,18 +183,19 @@ def _field_bound(name: str, weights: list[float]) -> str:
     are exact; from the first that is only possibly true, the bound is the greatest weight among the levels still
     possible (tried from the heaviest down: the first possible one is the bound)."""
     levels = list(zip(SQL_LEVELS[name], NECESSARY[name], weights, strict=True))
-    sure = []
-    for index, (condition, necessary, weight) in enumerate(levels):
+    sure: list[str] = []
+    for condition, necessary, weight in levels:
         if condition is None:
             return f"CASE {' '.join(sure)} ELSE {_double(weight)} END" if sure else _double(weight)
         if necessary is not None:
             break
         sure.append(f"WHEN {condition} THEN {_double(weight)}")
+    index = len(sure)
     floor = levels[-1][2]
-    possible = sorted(((weight, necessary or condition) for condition, necessary, weight in levels[index:-1]
-                       if weight > floor), key=lambda item: -item[0])  # fmt: skip
-    maybe = " ".join(f"WHEN {condition} THEN {_double(weight)}" for weight, condition in possible)
-    return f"CASE {' '.join(sure)} {maybe} ELSE {_double(floor)} END"
+    # the greatest weight still possible, in arithmetic: a CASE branch per level costs DuckDB far more
+    lifts = ", ".join(f"{_double(weight - floor)} * ({necessary or condition})::INTEGER"
+                      for condition, necessary, weight in levels[index:-1] if weight > floor)
+    return f"CASE {' '.join(sure)} ELSE {_double(floor)} + greatest(0.0e0, {lifts}) END"
 
 
 def _sided(condition: str) -> str:
@@ -195,7 +209,7 @@ def may_reach(model: Model, threshold: float) -> str:
     greatest term-frequency adjustment) at least the threshold's match weight. A pair it drops scores below the
     threshold for certain, so :func:`predict` finds the same pairs; it spares scoring (and holding) the tens of
     millions of pairs that merely share a birthday or the sound of a name."""
-    terms = []
+    bounds, most = {}, {}
     for name in FIELDS:
         weights = [level.weight for level in model.levels[name]]
         label = TF_LEVELS.get(name)
@@ -204,9 +218,18 @@ def may_reach(model: Model, threshold: float) -> str:
             index = LEVELS[name].index(label)
             u = model.levels[name][index].u or 1.0
             weights[index] += max(0.0, math.log2(u) - math.log2(min(shares.values())))
-        terms.append(_field_bound(name, weights))
-    need = weight_of(threshold) - math.log2(model.prior / (1 - model.prior)) - 1e-6
-    return _sided(f"({' + '.join(terms)}) >= {_double(need)}")
+        bounds[name], most[name] = _field_bound(name, weights), max(0.0, *weights)
+    need = _double(weight_of(threshold) - math.log2(model.prior / (1 - model.prior)) - 1e-6)
+    first = " + ".join(bounds[name] for name in _FIRST_BOUNDED)
+    rest = [name for name in FIELDS if name not in _FIRST_BOUNDED]
+    # the fields that tell most pairs apart first: most pairs fail already with the others at their best
+    return _sided(f"CASE WHEN {first} + {_double(sum(most[name] for name in rest))} < {need} THEN false "
+                  f"ELSE {first} + {' + '.join(bounds[name] for name in rest)} >= {need} END")
+
+
+#: The fields :func:`may_reach` bounds first (a pair that shares only a birthday, or a name's sound, fails on these
+#: with the other fields at their most).
+_FIRST_BOUNDED = ("documents", "date_of_birth", "given_name")
 
 
 #: The column each term-frequency level is adjusted by.
@@ -417,7 +440,7 @@ def normalised_table(raw: Any) -> Any:
     import duckdb
     import pyarrow as pa
 
-    con = duckdb.connect()
+    con = duckdb.connect(config=NO_SPILL)
     con.register("raw", raw)
     strings, lists, integers = pa.string(), pa.list_(pa.string()), pa.int64()
 
@@ -445,7 +468,7 @@ def normalised_table(raw: Any) -> Any:
     )
     con.register("odd_map", pa.table({"raw": pa.array(odd, strings),
                                       "folded": pa.array([fold(text) for text in odd], strings)}))  # fmt: skip
-    table = con.sql(_normalise_sql()).to_arrow_table()
+    table = pa.Table.from_batches(con.sql(_normalise_sql()).to_arrow_reader(100_000))  # streamed: never held twice
     con.close()
     return table
 
@@ -485,7 +508,7 @@ def _db_api(backend: str, spark: Any = None, *, ordered: bool = True) -> Any:
         import duckdb
         from splink import DuckDBAPI
 
-        return DuckDBAPI(duckdb.connect(config={"preserve_insertion_order": ordered}))
+        return DuckDBAPI(duckdb.connect(config={"preserve_insertion_order": ordered, **NO_SPILL}))
     if backend == "spark":
         from splink import SparkAPI
 

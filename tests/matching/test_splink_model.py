@@ -87,3 +87,57 @@ def test_read_people_hashes_document_numbers(tmp_path):
     first, second = people.records
     assert first.document_hashes == second.document_hashes
     assert "12345" not in first.document_hashes[0] and first.date_of_birth == second.date_of_birth
+
+
+def test_the_blocking_bound_drops_no_pair_that_reaches_the_threshold(monkeypatch):
+    rows = list(match_records(1500, seed=8))
+    records = _records(rows)
+    model = Model.default()
+    bounded = sorted(splink_model.predict(records, model, threshold=0.5))
+    monkeypatch.setattr(splink_model, "may_reach", lambda model, threshold: "true")
+    unbounded = sorted(splink_model.predict(records, model, threshold=0.5))
+    assert len(unbounded) > 50
+    assert [(a, b) for a, b, _ in bounded] == [(a, b) for a, b, _ in unbounded]
+
+
+def test_the_bound_drops_pairs_that_share_only_a_birthday():
+    import duckdb
+
+    model = Model.default()
+    table = splink_model.records_table([
+        PersonRecord(id="a", given_name="Maria", family_name="Lopez", date_of_birth=date(1990, 1, 2),
+                     address_line1="1 Main St", postcode="10001", document_hashes=("h1",)),
+        PersonRecord(id="b", given_name="Wei", family_name="Chen", date_of_birth=date(1990, 1, 2),
+                     address_line1="77 Canal Street", postcode="10013", document_hashes=("h2",)),
+        PersonRecord(id="c", given_name="Mariah", family_name="Lopes", date_of_birth=date(1990, 1, 2),
+                     address_line1="1 Main Street", postcode="10001", document_hashes=("h3",)),
+    ])
+    con = duckdb.connect()
+    con.register("t", table)
+    bound = splink_model.may_reach(model, 0.9)
+    kept = con.execute(f"SELECT l.id, r.id FROM t l JOIN t r ON l.id < r.id WHERE {bound}").fetchall()
+    assert kept == [("a", "c")]
+
+
+def test_the_jaro_winkler_bound_is_never_below_the_similarity():
+    import duckdb
+
+    rng = random.Random(3)
+    names = [row["given_name"] for row in match_records(400, seed=4)] + [row["family_name"] for row in
+                                                                       match_records(400, seed=6)]
+    records = [PersonRecord(id=str(i), given_name=rng.choice(names), family_name=rng.choice(names))
+               for i in range(300)]
+    con = duckdb.connect()
+    con.register("t", splink_model.records_table(records))
+    for threshold in (0.8, 0.92):
+        condition = splink_model._sided(splink_model._jw_may_reach("given", "family", threshold))
+        missed = con.execute(f"""SELECT count(*) FROM t l JOIN t r ON l.id < r.id
+            WHERE jaro_winkler_similarity(l.given, r.family) >= {threshold} AND NOT ({condition})""").fetchall()[0][0]
+        reached = con.execute(f"""SELECT count(*) FROM t l JOIN t r ON l.id < r.id
+            WHERE jaro_winkler_similarity(l.given, r.family) >= {threshold}""").fetchall()[0][0]
+        assert reached > 0 and missed == 0
+
+
+def test_attack_the_batch_never_spills_people_to_disk_in_clear():
+    api = splink_model._db_api("duckdb")
+    assert api._con.execute("SELECT current_setting('temp_directory')").fetchall() == [("",)]
