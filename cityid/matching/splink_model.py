@@ -257,7 +257,7 @@ _SPARK_FUNCTIONS = (
 
 def _sql(condition: str, dialect: str) -> str:
     if dialect == "spark":
-        condition = condition.replace(_DOB_PREFILTER, "")
+        condition = condition.replace(_DOB_PREFILTER, "").replace(_sided(_DOB_PREFILTER), "")
         for duck, spark in _SPARK_FUNCTIONS:
             condition = condition.replace(duck, spark)
     return condition
