@@ -49,7 +49,7 @@ from cityid.matching.scorer import (
 BACKENDS = ("duckdb", "spark")
 #: DuckDB writes what does not fit in memory to ``.tmp`` in the working directory, in clear: names, dates of birth
 #: and addresses on disk. The matcher's connections never do (a run too big for memory stops with an error).
-NO_SPILL = {"temp_directory": ""}
+NO_SPILL: dict[str, str | bool | int | float | list[str]] = {"temp_directory": ""}
 #: The least m of a level: EM gives 0 to a level it saw no match at, which would make one field's
 #: disagreement (a new document, a new address) outweigh all the others.
 MIN_M = 0.001
