@@ -209,7 +209,7 @@ def may_reach(model: Model, threshold: float) -> str:
     greatest term-frequency adjustment) at least the threshold's match weight. A pair it drops scores below the
     threshold for certain, so :func:`predict` finds the same pairs; it spares scoring (and holding) the tens of
     millions of pairs that merely share a birthday or the sound of a name."""
-    bounds, most = {}, {}
+    terms = []
     for name in FIELDS:
         weights = [level.weight for level in model.levels[name]]
         label = TF_LEVELS.get(name)
@@ -218,18 +218,9 @@ def may_reach(model: Model, threshold: float) -> str:
             index = LEVELS[name].index(label)
             u = model.levels[name][index].u or 1.0
             weights[index] += max(0.0, math.log2(u) - math.log2(min(shares.values())))
-        bounds[name], most[name] = _field_bound(name, weights), max(0.0, *weights)
-    need = _double(weight_of(threshold) - math.log2(model.prior / (1 - model.prior)) - 1e-6)
-    first = " + ".join(bounds[name] for name in _FIRST_BOUNDED)
-    rest = [name for name in FIELDS if name not in _FIRST_BOUNDED]
-    # the fields that tell most pairs apart first: most pairs fail already with the others at their best
-    return _sided(f"CASE WHEN {first} + {_double(sum(most[name] for name in rest))} < {need} THEN false "
-                  f"ELSE {first} + {' + '.join(bounds[name] for name in rest)} >= {need} END")
-
-
-#: The fields :func:`may_reach` bounds first (a pair that shares only a birthday, or a name's sound, fails on these
-#: with the other fields at their most).
-_FIRST_BOUNDED = ("documents", "date_of_birth", "given_name")
+        terms.append(_field_bound(name, weights))
+    need = weight_of(threshold) - math.log2(model.prior / (1 - model.prior)) - 1e-6
+    return _sided(f"({' + '.join(terms)}) >= {_double(need)}")
 
 
 #: The column each term-frequency level is adjusted by.
@@ -567,13 +558,27 @@ def predict(
         batches: Iterable[Any] = result.as_duckdbpyrelation().select("row_l, row_r, match_probability").to_arrow_reader(
             100_000)
     else:
-        frame = result.as_spark_dataframe().select("row_l", "row_r", "match_probability").toPandas()
-        batches = [pa.RecordBatch.from_pandas(frame, preserve_index=False)]
+        batches = _spark_batches(result.as_spark_dataframe().select("row_l", "row_r", "match_probability"))
     for batch in batches:
         ids_l, ids_r = (ids.take(batch.column(i)).to_pylist() for i in range(2))
         for a, b, p in zip(ids_l, ids_r, batch.column(2).to_pylist(), strict=True):
             yield (a, b, p) if a < b else (b, a, p)
     result.drop_table_from_database_and_remove_from_cache()
+
+
+def _spark_batches(frame: Any, size: int = 100_000) -> Iterator[Any]:
+    """The rows of a Spark DataFrame of (row_l, row_r, probability) as Arrow batches, streamed from the
+    driver (never all pairs at once)."""
+    import pyarrow as pa
+
+    rows: list[Any] = []
+    for row in frame.toLocalIterator():
+        rows.append(row)
+        if len(rows) == size:
+            yield pa.RecordBatch.from_arrays([pa.array([r[i] for r in rows]) for i in range(3)], ["l", "r", "p"])
+            rows = []
+    if rows:
+        yield pa.RecordBatch.from_arrays([pa.array([r[i] for r in rows]) for i in range(3)], ["l", "r", "p"])
 
 
 # -- training ----------------------------------------------------------------------------------------
