@@ -255,9 +255,9 @@ def _sql(condition: str, dialect: str) -> str:
 
 
 def settings_for(model: Model | None, *, dialect: str = "duckdb", tf: bool = True,
-                 threshold: float | None = None, unique_id: str = "id") -> dict[str, Any]:
-    """A Splink settings dictionary for the model's levels, with its ``m`` and ``u`` (untrained if None); with a
-    ``threshold`` (and a model), blocking keeps only the pairs that can reach it (:func:`may_reach`)."""
+                 unique_id: str = "id") -> dict[str, Any]:
+    """A Splink settings dictionary for the model's levels, with its ``m`` and ``u`` (untrained if None). Its
+    blocking rules are the keys alone: :func:`predict` blocks by itself (:func:`blocking_sqls`)."""
     comparisons = []
     for name in FIELDS:
         levels = []
@@ -274,27 +274,61 @@ def settings_for(model: Model | None, *, dialect: str = "duckdb", tf: bool = Tru
                 level["disable_tf_exact_match_detection"] = True  # this level's own u (it also admits transposition)
             levels.append(level)
         comparisons.append({"output_column_name": name, "comparison_levels": levels})
-    bound = _sql(may_reach(model, threshold), dialect) if model is not None and threshold else ""
-
-    def rule(column: str) -> str:
-        """Splink excludes a rule's pairs from the later rules by its whole condition: under CASE the bound is
-        worked out there only for pairs that share this key (a bare AND is not cut short in that place)."""
-        key = f"l.{column} = r.{column}"
-        return f"{key} AND (CASE WHEN {key} THEN {bound} END)" if bound else key
-
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": unique_id,
         "probability_two_random_records_match": model.prior if model else 1e-6,
         "comparisons": comparisons,
         "blocking_rules_to_generate_predictions": [
-            # first, and without the bound: Splink's exploded table then holds ids and variants only (few pairs)
             {"blocking_rule": "l.doc_variants = r.doc_variants", "arrays_to_explode": ["doc_variants"]},
-            *({"blocking_rule": rule(column)} for column in BLOCKING_COLUMNS),
+            *({"blocking_rule": f"l.{column} = r.{column}"} for column in BLOCKING_COLUMNS),
         ],
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": False,
     }
+
+
+def blocking_sqls(table: str, bound: str, dialect: str = "duckdb") -> list[str]:
+    """The candidate pairs of ``table`` (a registered :func:`records_table` with an integer ``row``), one SELECT of
+    ``match_key, join_key_l, join_key_r`` (``join_key_l < join_key_r``) per blocking rule, as Splink's blocked
+    pairs: records sharing a document variant (few: without the bound), then records sharing each key of
+    :data:`BLOCKING_COLUMNS` for which ``bound`` (:func:`may_reach`, or ``"true"``) holds and no earlier key is
+    shared (that pair met the same bound under the earlier key). A pair may come from the variants and a key;
+    the caller keeps one of each.
+
+    Each SELECT is a join on one key with no more columns than the bound reads; run one after another (DuckDB),
+    only one join's hash table is held at a time, where Splink's own blocking (one UNION ALL, the bound repeated
+    in every later rule's exclusion) holds them all at once."""
+    explode = "explode" if dialect == "spark" else "unnest"
+    variants = f"SELECT row, {explode}(doc_variants) AS v FROM {table} WHERE doc_variants IS NOT NULL"
+    sqls = [f"SELECT '0' AS match_key, l.row AS join_key_l, r.row AS join_key_r FROM ({variants}) l "
+            f"JOIN ({variants}) r ON l.v = r.v AND l.row < r.row"]
+    for index, column in enumerate(BLOCKING_COLUMNS, start=1):
+        earlier = "".join(f" AND NOT coalesce(l.{key} = r.{key}, false)" for key in BLOCKING_COLUMNS[:index - 1])
+        sqls.append(f"SELECT '{index}' AS match_key, l.row AS join_key_l, r.row AS join_key_r FROM {table} l "
+                    f"JOIN {table} r ON l.{column} = r.{column} AND l.row < r.row "
+                    f"WHERE true{earlier} AND ({_sql(bound, dialect)})")
+    return sqls
+
+
+def _blocked_pairs(db_api: Any, table: str, bound: str, backend: str) -> Any:
+    """:func:`blocking_sqls` run on the backend, each pair once: a Splink data frame of blocked pairs."""
+    sqls = blocking_sqls(table, bound, backend)
+    if backend == "spark":
+        from functools import reduce
+
+        frames = [db_api.spark.sql(sql) for sql in sqls]
+        union = reduce(lambda a, b: a.unionByName(b), frames)
+        return db_api.register(union.groupBy("join_key_l", "join_key_r").agg({"match_key": "min"})
+                               .withColumnRenamed("min(match_key)", "match_key"))  # fmt: skip
+    con = db_api.duckdb_con
+    con.execute(f"CREATE TEMP TABLE __cityid_candidates AS {sqls[0]}")
+    for sql in sqls[1:]:  # one after another: one join's hash table at a time
+        con.execute(f"INSERT INTO __cityid_candidates {sql}")
+    con.execute("CREATE TEMP TABLE __cityid_blocked AS SELECT min(match_key) AS match_key, join_key_l, join_key_r "
+                "FROM __cityid_candidates GROUP BY join_key_l, join_key_r")
+    con.execute("DROP TABLE __cityid_candidates")
+    return db_api.register("__cityid_blocked")
 
 
 # -- the input table ---------------------------------------------------------------------------------
@@ -543,16 +577,18 @@ def predict(
     _quiet()
     threshold = model.thresholds["match"] if threshold is None else threshold
     db_api = _db_api(backend, spark, ordered=False)
-    settings = settings_for(model, dialect=backend, tf=bool(model.term_frequencies), threshold=threshold,
-                            unique_id="row")
+    settings = settings_for(model, dialect=backend, tf=bool(model.term_frequencies), unique_id="row")
     table = records_table(records)
     del records  # a million raw rows need not outlive their normal form
     ids = table.column("id")
     # Splink joins and orders pairs by their ids: row numbers do that far cheaper than the file's strings
     table = table.drop_columns(["id"]).append_column("row", pa.array(range(table.num_rows), pa.int64()))
-    linker = Linker(_register(db_api, table, backend), settings, log_level=logging.ERROR)
+    people = _register(db_api, table, backend)
     del table
+    linker = Linker(people, settings, log_level=logging.ERROR)
     _register_term_frequencies(linker, db_api, model, backend)
+    blocked = _blocked_pairs(db_api, people.physical_name, may_reach(model, threshold), backend)
+    linker.table_management.register_blocked_pairs_for_predict(blocked)
     result = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     if backend == "duckdb":
         batches: Iterable[Any] = result.as_duckdbpyrelation().select("row_l, row_r, match_probability").to_arrow_reader(
@@ -564,6 +600,7 @@ def predict(
         for a, b, p in zip(ids_l, ids_r, batch.column(2).to_pylist(), strict=True):
             yield (a, b, p) if a < b else (b, a, p)
     result.drop_table_from_database_and_remove_from_cache()
+    blocked.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
 
 
 def _spark_batches(frame: Any, size: int = 100_000) -> Iterator[Any]:
