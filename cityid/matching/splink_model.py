@@ -11,7 +11,8 @@ holds the two together).
   documents) and on names (date of birth); exported as a versioned :class:`Model`, with the term
   frequencies of names shared by at least ``tf_min_count`` people.
 * :func:`predict` — every pair sharing a blocking key (:mod:`cityid.matching.blocking`'s keys as
-  columns), scored with a model's fixed ``m`` and ``u``; pairs at or above the threshold.
+  columns) that may reach the threshold (:func:`may_reach`), found by :func:`blocking_sqls` and scored by
+  Splink with a model's fixed ``m`` and ``u``; pairs at or above the threshold.
 
 The backend: ``"duckdb"`` (embedded, the default) or ``"spark"`` (``pyspark`` and a Java runtime; a
 SparkSession from the caller, or a local one).
@@ -225,7 +226,7 @@ def may_reach(model: Model, threshold: float) -> str:
 
 #: The column each term-frequency level is adjusted by.
 TF_COLUMNS = {"given_name": "given", "family_name": "family"}
-#: Splink's blocking rules for prediction: blocking keys of :mod:`cityid.matching.blocking` as columns (and the
+#: The blocking rules for prediction: blocking keys of :mod:`cityid.matching.blocking` as columns (and the
 #: document variants, exploded). The real-time index also uses the family-name/year and postcode keys; in the batch
 #: they found no labelled duplicate the date-of-birth, name and document keys miss (200,000 synthetic records) and
 #: doubled the pairs scored, so the batch leaves them out.
@@ -580,6 +581,10 @@ def predict(
     settings = settings_for(model, dialect=backend, tf=bool(model.term_frequencies), unique_id="row")
     table = records_table(records)
     del records  # a million raw rows need not outlive their normal form
+    # in the name-sound key's order: its blocks are large, and a block's rows probed one after another find the
+    # block's rows still in the CPU's cache (1,000,000 records: that key's join 11-12 s -> 5.5 s;
+    # the date-of-birth key's, 9-10 s either way)
+    table = table.sort_by("name_key")
     ids = table.column("id")
     # Splink joins and orders pairs by their ids: row numbers do that far cheaper than the file's strings
     table = table.drop_columns(["id"]).append_column("row", pa.array(range(table.num_rows), pa.int64()))

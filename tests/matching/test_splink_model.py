@@ -100,6 +100,27 @@ def test_the_blocking_bound_drops_no_pair_that_reaches_the_threshold(monkeypatch
     assert [(a, b) for a, b, _ in bounded] == [(a, b) for a, b, _ in unbounded]
 
 
+def test_the_batch_finds_the_pairs_splinks_own_blocking_finds():
+    """cityid blocks by itself (one key at a time, with the bound) and hands Splink the pairs to score: the pairs
+    and probabilities are those of Splink blocking on the same keys by itself, with no bound."""
+    import logging
+
+    from splink import Linker
+
+    records = _records(list(match_records(1500, seed=9)))
+    model = Model.default()
+    ours = sorted(splink_model.predict(records, model, threshold=0.5))
+    db_api = splink_model._db_api("duckdb")
+    linker = Linker(db_api.register(splink_model.records_table(records)), splink_model.settings_for(model),
+                    log_level=logging.ERROR)
+    splink_model._register_term_frequencies(linker, db_api, model, "duckdb")
+    rows = linker.inference.predict(threshold_match_probability=0.5, warning_mode="never").as_record_list()
+    splinks = sorted((min(r["id_l"], r["id_r"]), max(r["id_l"], r["id_r"]), r["match_probability"]) for r in rows)
+    assert len(ours) > 50
+    assert [(a, b) for a, b, _ in ours] == [(a, b) for a, b, _ in splinks]
+    assert [p for _, _, p in ours] == pytest.approx([p for _, _, p in splinks])
+
+
 def test_the_bound_drops_pairs_that_share_only_a_birthday():
     import duckdb
 
