@@ -77,6 +77,12 @@ class People:
     def __len__(self) -> int:
         return int(self.table.num_rows)
 
+    def release_table(self) -> Any:
+        """The table, no longer held here: passed straight on, a million raw rows need not outlive their normal
+        form."""
+        table, self.table = self.table, None
+        return table
+
     @property
     def records(self) -> list[PersonRecord]:
         """The rows as :class:`PersonRecord` (for small files: a million are better left in the table)."""

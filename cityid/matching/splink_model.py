@@ -27,7 +27,7 @@ import logging
 import math
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -231,6 +231,8 @@ TF_COLUMNS = {"given_name": "given", "family_name": "family"}
 #: they found no labelled duplicate the date-of-birth, name and document keys miss (200,000 synthetic records) and
 #: doubled the pairs scored, so the batch leaves them out.
 BLOCKING_COLUMNS = ("dob_key", "name_key", "doc_key")
+#: The steps :func:`predict` reports: normalising, the document variants and each key, scoring.
+PREDICT_STEPS = 3 + len(BLOCKING_COLUMNS)
 #: Deterministic rules for the prior: near-certain matches.
 _DETERMINISTIC = (
     "l.given = r.given AND l.family = r.family AND l.dob = r.dob",
@@ -312,20 +314,24 @@ def blocking_sqls(table: str, bound: str, dialect: str = "duckdb") -> list[str]:
     return sqls
 
 
-def _blocked_pairs(db_api: Any, table: str, bound: str, backend: str) -> Any:
-    """:func:`blocking_sqls` run on the backend, each pair once: a Splink data frame of blocked pairs."""
+def _blocked_pairs(db_api: Any, table: str, bound: str, backend: str, step: Callable[[int], None]) -> Any:
+    """:func:`blocking_sqls` run on the backend, each pair once: a Splink data frame of blocked pairs (``step(1)``
+    after each rule)."""
     sqls = blocking_sqls(table, bound, backend)
     if backend == "spark":
         from functools import reduce
 
         frames = [db_api.spark.sql(sql) for sql in sqls]
         union = reduce(lambda a, b: a.unionByName(b), frames)
+        step(len(sqls))  # Spark runs them later, as one job
         return db_api.register(union.groupBy("join_key_l", "join_key_r").agg({"match_key": "min"})
                                .withColumnRenamed("min(match_key)", "match_key"))  # fmt: skip
     con = db_api.duckdb_con
     con.execute(f"CREATE TEMP TABLE __cityid_candidates AS {sqls[0]}")
+    step(1)
     for sql in sqls[1:]:  # one after another: one join's hash table at a time
         con.execute(f"INSERT INTO __cityid_candidates {sql}")
+        step(1)
     con.execute("CREATE TEMP TABLE __cityid_blocked AS SELECT min(match_key) AS match_key, join_key_l, join_key_r "
                 "FROM __cityid_candidates GROUP BY join_key_l, join_key_r")
     con.execute("DROP TABLE __cityid_candidates")
@@ -534,7 +540,9 @@ def _db_api(backend: str, spark: Any = None, *, ordered: bool = True) -> Any:
         import duckdb
         from splink import DuckDBAPI
 
-        return DuckDBAPI(duckdb.connect(config={"preserve_insertion_order": ordered, **NO_SPILL}))
+        con = duckdb.connect(config={"preserve_insertion_order": ordered, **NO_SPILL})
+        con.execute("SET enable_progress_bar = false")  # the command draws its own (DuckDB's would garble it)
+        return DuckDBAPI(con)
     if backend == "spark":
         from splink import SparkAPI
 
@@ -567,11 +575,12 @@ def _register_term_frequencies(linker: Any, db_api: Any, model: Model, backend: 
 
 def predict(
     records: Iterable[PersonRecord] | Any, model: Model, *, threshold: float | None = None, backend: str = "duckdb",
-    spark: Any = None,
+    spark: Any = None, progress: Callable[[int], None] | None = None,
 ) -> Iterator[tuple[str, str, float]]:
     """``(id_l, id_r, probability)`` for every pair sharing a blocking key and scoring at least ``threshold``
     (the model's match threshold by default), ``id_l < id_r``. Term-frequency adjustments use the model's
-    term frequencies (the population it was trained on, not the records scored), as :meth:`Model.score` does."""
+    term frequencies (the population it was trained on, not the records scored), as :meth:`Model.score` does.
+    ``progress(n)`` is called as the :data:`PREDICT_STEPS` steps end (normalising, each blocking rule, scoring)."""
     import pyarrow as pa
     from splink import Linker
 
@@ -579,8 +588,10 @@ def predict(
     threshold = model.thresholds["match"] if threshold is None else threshold
     db_api = _db_api(backend, spark, ordered=False)
     settings = settings_for(model, dialect=backend, tf=bool(model.term_frequencies), unique_id="row")
+    step = progress or (lambda n: None)
     table = records_table(records)
     del records  # a million raw rows need not outlive their normal form
+    step(1)
     # in the name-sound key's order: its blocks are large, and a block's rows probed one after another find the
     # block's rows still in the CPU's cache (1,000,000 records: that key's join 11-12 s -> 5.5 s;
     # the date-of-birth key's, 9-10 s either way)
@@ -592,9 +603,10 @@ def predict(
     del table
     linker = Linker(people, settings, log_level=logging.ERROR)
     _register_term_frequencies(linker, db_api, model, backend)
-    blocked = _blocked_pairs(db_api, people.physical_name, may_reach(model, threshold), backend)
+    blocked = _blocked_pairs(db_api, people.physical_name, may_reach(model, threshold), backend, step)
     linker.table_management.register_blocked_pairs_for_predict(blocked)
     result = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+    step(1)
     if backend == "duckdb":
         batches: Iterable[Any] = result.as_duckdbpyrelation().select("row_l, row_r, match_probability").to_arrow_reader(
             100_000)

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 from cityid.cli.base import CityidCommand
-from cityid.cli.progress import RawHelp
+from cityid.cli.progress import RawHelp, progress_bar
 from cityid.matching import batch_messages
 from cityid.matching.batch import (
     BatchInputError,
@@ -104,10 +104,13 @@ class Command(RawHelp, CityidCommand):
 
     def _read(self, options: dict) -> People:
         people = read_people(options["input"], parse_mapping(options["map"]))
-        if people.non_latin:
-            self.stderr.write(f"{people.non_latin} records have names in a non-Latin script: compared as "
-                              "transliterated to Latin letters")  # fmt: skip
+        self._note_non_latin(people.non_latin)
         return people
+
+    def _note_non_latin(self, count: int) -> None:
+        if count:
+            self.stderr.write(f"{count} records have names in a non-Latin script: compared as "
+                              "transliterated to Latin letters")  # fmt: skip
 
     def _load_model(self, path: Path | None) -> Model:
         try:
@@ -122,16 +125,20 @@ class Command(RawHelp, CityidCommand):
         return backend, _spark() if backend == "spark" else None
 
     def _pairs(self, options: dict) -> None:
-        from cityid.matching.splink_model import predict
+        from cityid.matching.splink_model import PREDICT_STEPS, predict
 
         threshold = _threshold(options["threshold"])
         model = self._load_model(options["model"])
-        records = self._read(options)
         backend, spark = self._backend()
-        count = write_pairs(options["out"], predict(records.table, model, threshold=threshold, backend=backend,
-                                                    spark=spark))  # fmt: skip
+        with progress_bar("finding pairs", PREDICT_STEPS + 1) as advance:
+            records = read_people(options["input"], parse_mapping(options["map"]))
+            advance(1)
+            people, non_latin = len(records), records.non_latin
+            count = write_pairs(options["out"], predict(records.release_table(), model, threshold=threshold,
+                                                        backend=backend, spark=spark, progress=advance))
+        self._note_non_latin(non_latin)
         used = model.thresholds["match"] if threshold is None else threshold
-        self.stdout.write(f"{count} pairs at probability >= {used} among {len(records)} records written to "
+        self.stdout.write(f"{count} pairs at probability >= {used} among {people} records written to "
                           f"{options['out']} (model {model.version})")  # fmt: skip
 
     def _train(self, options: dict) -> None:
