@@ -62,9 +62,12 @@ def _transposed(a: Normalised, b: Normalised) -> bool:
 
 
 def _crossed(a: Normalised, b: Normalised) -> bool:
-    """Given and family names swapped, each perhaps mistyped."""
-    return (bool(a.family) and bool(b.family) and JaroWinkler.similarity(a.given, b.family) >= JW_HIGH
-            and JaroWinkler.similarity(a.family, b.given) >= JW_HIGH)  # fmt: skip
+    """Given and family names swapped, one as written or nearly (Jaro-Winkler >= JW_HIGH), the other perhaps
+    mistyped worse (>= JW_LOW): a swap and a typo in one record are what FEBRL's duplicates and clerks make."""
+    if not a.family or not b.family:
+        return False
+    one, other = JaroWinkler.similarity(a.given, b.family), JaroWinkler.similarity(a.family, b.given)
+    return min(one, other) >= JW_LOW and max(one, other) >= JW_HIGH
 
 
 def given_level(a: Normalised, b: Normalised) -> int:

@@ -76,8 +76,9 @@ _JACCARD = (
 #: A cheap necessary condition before the Damerau-Levenshtein distance of two dates (both YYYYMMDD): one edit
 #: apart means at most two positions differ. DuckDB only (the Spark dialect drops it).
 _DOB_PREFILTER = "(length(dob_l) <> length(dob_r) OR hamming(dob_l, dob_r) <= 2) AND "
-_CROSSED = (f"jaro_winkler_similarity(given_l, family_r) >= {JW_HIGH} AND "
-            f"jaro_winkler_similarity(family_l, given_r) >= {JW_HIGH}")
+_CROSSED = (f"least(jaro_winkler_similarity(given_l, family_r), jaro_winkler_similarity(family_l, given_r)) "
+            f">= {JW_LOW} AND greatest(jaro_winkler_similarity(given_l, family_r), "
+            f"jaro_winkler_similarity(family_l, given_r)) >= {JW_HIGH}")
 SQL_LEVELS: dict[str, tuple[str | None, ...]] = {
     "given_name": (
         "given_l IS NULL OR given_r IS NULL",
@@ -165,7 +166,8 @@ def _tokens_may_reach() -> str:
 #: Only for records with one number (``doc_grams`` is null otherwise, and for records that come without it).
 _GRAMS_MAY_MEET = ("(doc_grams_l IS NULL OR doc_grams_r IS NULL OR (bit_count(doc_grams_l & ~doc_grams_r) <= 4 "
                    "AND bit_count(doc_grams_r & ~doc_grams_l) <= 4))")
-_CROSSED_MAY = f"{_jw_may_reach('given', 'family', JW_HIGH)} AND {_jw_may_reach('family', 'given', JW_HIGH)}"
+_CROSSED_MAY = (f"(({_jw_may_reach('given', 'family', JW_HIGH)}) AND ({_jw_may_reach('family', 'given', JW_LOW)}) OR "
+                f"({_jw_may_reach('given', 'family', JW_LOW)}) AND ({_jw_may_reach('family', 'given', JW_HIGH)}))")
 #: For each level of :data:`SQL_LEVELS`: ``None`` when its own condition is cheap (the bound uses it as it is), or a
 #: cheap condition that holds whenever the level's does (the level may hold).
 NECESSARY: dict[str, tuple[str | None, ...]] = {

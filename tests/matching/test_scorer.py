@@ -53,6 +53,17 @@ def test_transposed_names_agree_exactly():
     assert got["given_name"] == got["family_name"] == "exact"
 
 
+def test_swapped_names_with_a_typo_in_one_are_transposed_and_two_typos_are_not():
+    a = replace(BASE, given_name="Sophie", family_name="Snell")
+    one_typo = replace(BASE, id="b", given_name="Snekl", family_name="Sophie")  # FEBRL2 rec-2633
+    got = levels(a, one_typo)
+    assert got["given_name"] == got["family_name"] == "transposed"
+    two_typos = replace(BASE, id="b", given_name="Snekl", family_name="Sophy")
+    assert levels(a, two_typos)["given_name"] != "transposed"
+    unrelated = replace(BASE, id="b", given_name="Riding", family_name="Sophie")  # one name moved, one new
+    assert levels(a, unrelated)["given_name"] != "transposed"
+
+
 def test_nickname_and_phonetic_levels():
     a = replace(BASE, given_name="William")
     assert levels(a, replace(BASE, given_name="Bill"))["given_name"] == "nickname"
