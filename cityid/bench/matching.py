@@ -8,7 +8,10 @@
   raw columns (on FEBRL: the upstream FEBRL example's, fuzzy social security number included — cityid
   only ever sees document numbers as keyed hashes, so it compares them exactly).
 * **batch** — deduplicating ``batch`` synthetic records from the CSV file to the pairs at probability
-  0.9: wall time and peak memory, each side in its own fresh process (models trained beforehand).
+  0.9: wall time and peak memory, each side in its own fresh process (models trained beforehand), the
+  two sides taking turns ``batch_rounds`` times; each side's figure is its best round (the least time,
+  and the least peak memory), every round is in ``rounds``. On a shared machine one round's time can be
+  a fifth off either way.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import logging
 import multiprocessing
 import resource
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -232,6 +235,13 @@ def _peak_memory_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def _best(runs: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """One side's best round: the least time and the least peak memory (the pairs are the same each round)."""
+    runs = list(runs)
+    return {"seconds": min(r["seconds"] for r in runs), "pairs": runs[0]["pairs"],
+            "peak_memory_mb": min(r["peak_memory_mb"] for r in runs)}  # fmt: skip
+
+
 def _in_fresh_process(side: str, path: Path, model: Any) -> dict[str, Any]:
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
@@ -245,7 +255,8 @@ def _in_fresh_process(side: str, path: Path, model: Any) -> dict[str, Any]:
 
 
 def bench_matching(*, scratch: Path, synthetic: int = 20_000, batch: int = 1_000_000, max_pairs: float = 1e7,
-                   febrl: bool = True, progress: Callable[[str], None] | None = None) -> dict[str, Any]:  # fmt: skip
+                   febrl: bool = True, batch_rounds: int = 2,
+                   progress: Callable[[str], None] | None = None) -> dict[str, Any]:  # fmt: skip
     """The suite's figures (see the module's docstring)."""
     say = progress or (lambda _: None)
     result: dict[str, Any] = {"threshold": THRESHOLD}
@@ -268,13 +279,17 @@ def bench_matching(*, scratch: Path, synthetic: int = 20_000, batch: int = 1_000
         say("batch deduplication: training both sides on the synthetic set")
         model = ours_train(path, max_pairs)
         settings = plain_train(path, "synthetic", max_pairs)
-        say("batch deduplication: cityid")
-        ours = _in_fresh_process("cityid", big, model)
-        say("batch deduplication: plain Splink")
-        plain = _in_fresh_process("plain", big, settings)
+        rounds: list[dict[str, Any]] = []
+        for number in range(1, max(1, batch_rounds) + 1):
+            say(f"batch deduplication, round {number}: cityid")
+            ours = _in_fresh_process("cityid", big, model)
+            say(f"batch deduplication, round {number}: plain Splink")
+            rounds.append({"cityid": ours, "plain_splink": _in_fresh_process("plain", big, settings)})
+        ours, plain = (_best(r[side] for r in rounds) for side in ("cityid", "plain_splink"))
         result["batch"] = {
             "records": batch, "cityid": ours, "plain_splink": plain,
             "wall_ratio": round(ours["seconds"] / plain["seconds"], 3) if plain["seconds"] else None,
             "memory_ratio": round(ours["peak_memory_mb"] / plain["peak_memory_mb"], 3),
+            "rounds": rounds,
         }
     return result

@@ -16,6 +16,11 @@ def test_accuracy_and_batch_beside_plain_splink(tmp_path):
         batch = result["batch"][side]
         assert batch["seconds"] > 0 and batch["peak_memory_mb"] > 0 and batch["pairs"] >= 0
     assert result["batch"]["records"] == 400 and result["batch"]["wall_ratio"] > 0
+    rounds = result["batch"]["rounds"]
+    assert len(rounds) == 2  # the sides take turns, each side's figure its best round
+    for side in ("cityid", "plain_splink"):
+        assert result["batch"][side]["seconds"] == min(r[side]["seconds"] for r in rounds)
+        assert {r[side]["pairs"] for r in rounds} == {result["batch"][side]["pairs"]}
 
 
 def test_febrl_files_become_the_batch_columns_and_the_truth(tmp_path):
