@@ -156,8 +156,8 @@ def bench_status_list(*, cards: int = 1_000_000, entries: int = 1 << 22, revoked
         "entries": entries,
         "revoked": n_revoked,
         "suspended": n_suspended,
-        "build_and_sign_seconds": round(min(timings), 3),
-        "build_and_sign_seconds_all": [round(t, 3) for t in timings],
+        "build_and_sign_seconds": round(min(timings), 6),  # a small list builds in well under a millisecond
+        "build_and_sign_seconds_all": [round(t, 6) for t in timings],
         "target_seconds": 2.0,
         "jws_bytes": len(jws),
         "signed_by": getattr(signer, "key_id", "in-memory key"),
