@@ -98,6 +98,9 @@ DYNAMIC = {
     # The refusal of the child process that reads a PDF (uploads.clean_pdf), raised again in the parent.
     ("enrollment/uploads.py", "UploadRefused"): {"pdf_active": (), "pdf_encrypted": (), "pdf_unreadable": (),
                                                  "pdf_pages": ("max_pages",)},
+    # "too_many_" and the blocking key with the most candidate pairs (splink_model.BLOCKING_COLUMNS).
+    ("matching/splink_model.py", "TooManyCandidates"): dict.fromkeys(
+        ("too_many_dob_key", "too_many_name_key", "too_many_doc_key"), ("total", "pairs", "most", "limit")),
 }
 #: Words that carry no text of their own (the params are already in the reader's words).
 NO_TEXT = {("EnrollmentInvalid", "invalid"), ("RulesError", "in_file"), ("LineInvalid", "decision_refused"),

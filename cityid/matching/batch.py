@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -280,14 +281,22 @@ _PEOPLE_SQL = f"""
 
 
 def write_pairs(path: Path, pairs: Iterable[tuple[str, str, float]]) -> int:
-    """Write ``id_l,id_r,probability`` rows; returns how many."""
+    """Write ``id_l,id_r,probability`` rows; returns how many. The file appears whole or not at all: rows go to
+    ``PATH.partial`` first, which replaces ``path`` only once every pair is written (a run that fails or is
+    stopped half-way leaves an earlier file at ``path`` as it was)."""
     count = 0
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(PAIR_COLUMNS)
-        for a, b, p in pairs:
-            writer.writerow((a, b, f"{p:.6f}"))
-            count += 1
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with open(partial, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(PAIR_COLUMNS)
+            for a, b, p in pairs:
+                writer.writerow((a, b, f"{p:.6f}"))
+                count += 1
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     return count
 
 

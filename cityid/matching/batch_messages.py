@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityid.core.errors import register_messages
 from cityid.matching.batch import BatchInputError
+from cityid.matching.splink_model import TooManyCandidates
 
 
 def register() -> None:
@@ -35,4 +36,15 @@ def register() -> None:
         "truth_columns": _("%(path)s needs the columns id_l,id_r or id with person (or cluster)"),
         "bad_model": _("cannot use the model file %(path)s: %(reason)s"),
         "too_few": _("training needs at least 10 records; the file has %(count)s"),
+    })
+    register_messages(TooManyCandidates, {
+        "too_many_dob_key": _("%(total)s pairs to compare, more than the limit of %(limit)s: up to %(most)s records "
+                              "share one date of birth (%(pairs)s pairs). Is a placeholder date standing in for "
+                              "unknown ones? Leave unknown dates empty, or raise --max-candidates"),
+        "too_many_name_key": _("%(total)s pairs to compare, more than the limit of %(limit)s: up to %(most)s records "
+                               "share one name as it sounds (%(pairs)s pairs). Is a placeholder name standing in for "
+                               "unknown ones? Leave unknown names empty, or raise --max-candidates"),
+        "too_many_doc_key": _("%(total)s pairs to compare, more than the limit of %(limit)s: up to %(most)s records "
+                              "share one document number (%(pairs)s pairs). Is a placeholder number standing in for "
+                              "unknown ones? Leave unknown numbers empty, or raise --max-candidates"),
     })

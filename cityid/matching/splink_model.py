@@ -32,6 +32,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
+from cityid.core.errors import CityidError
 from cityid.matching.normalise import ADDRESS_WORDS, canonical_given, fold, name_parts, phonetic
 from cityid.matching.records import PersonRecord
 from cityid.matching.scorer import (
@@ -323,6 +324,30 @@ def blocking_sqls(table: str, bound: str, dialect: str = "duckdb") -> list[str]:
     return sqls
 
 
+#: The most candidate pairs :func:`predict` takes on by default: about ten minutes of blocking on two cores (a
+#: million records make about 38 million). A placeholder date of birth or document number shared by many records
+#: makes billions; the run stops at once and says which key, instead of running for hours.
+MAX_CANDIDATES = 2_000_000_000
+
+
+class TooManyCandidates(CityidError):
+    """A blocking key shared by so many records that the run would compare billions of pairs."""
+
+
+def _candidates(db_api: Any, table: str, backend: str) -> list[tuple[str, int, int]]:
+    """``(key, candidate pairs, the most records sharing one value)`` for each blocking key; the document
+    variants are counted by the whole number (``doc_key``), which they all hold."""
+    counts = " UNION ALL ".join(
+        f"SELECT '{column}' AS k, coalesce(sum(n * (n - 1) / 2), 0) AS pairs, coalesce(max(n), 0) AS most "
+        f"FROM (SELECT count(*) AS n FROM {table} WHERE {column} IS NOT NULL GROUP BY {column})"
+        for column in BLOCKING_COLUMNS)
+    if backend == "spark":
+        rows = [tuple(row) for row in db_api.spark.sql(counts).collect()]
+    else:
+        rows = db_api.duckdb_con.execute(counts).fetchall()
+    return [(str(key), int(pairs), int(most)) for key, pairs, most in rows]
+
+
 def _blocked_pairs(db_api: Any, table: str, bound: str, backend: str, step: Callable[[int], None]) -> Any:
     """:func:`blocking_sqls` run on the backend, each pair once: a Splink data frame of blocked pairs (``step(1)``
     after each rule)."""
@@ -584,12 +609,13 @@ def _register_term_frequencies(linker: Any, db_api: Any, model: Model, backend: 
 
 def predict(
     records: Iterable[PersonRecord] | Any, model: Model, *, threshold: float | None = None, backend: str = "duckdb",
-    spark: Any = None, progress: Callable[[int], None] | None = None,
+    spark: Any = None, progress: Callable[[int], None] | None = None, max_candidates: int = MAX_CANDIDATES,
 ) -> Iterator[tuple[str, str, float]]:
     """``(id_l, id_r, probability)`` for every pair sharing a blocking key and scoring at least ``threshold``
     (the model's match threshold by default), ``id_l < id_r``. Term-frequency adjustments use the model's
     term frequencies (the population it was trained on, not the records scored), as :meth:`Model.score` does.
-    ``progress(n)`` is called as the :data:`PREDICT_STEPS` steps end (normalising, each blocking rule, scoring)."""
+    ``progress(n)`` is called as the :data:`PREDICT_STEPS` steps end (normalising, each blocking rule, scoring).
+    More than ``max_candidates`` pairs sharing a key raise :class:`TooManyCandidates` before any is compared."""
     import pyarrow as pa
     from splink import Linker
 
@@ -612,6 +638,12 @@ def predict(
     del table
     linker = Linker(people, settings, log_level=logging.ERROR)
     _register_term_frequencies(linker, db_api, model, backend)
+    counts = _candidates(db_api, people.physical_name, backend)
+    total = sum(pairs for _, pairs, _ in counts)
+    if total > max_candidates:
+        key, pairs, most = max(counts, key=lambda count: count[1])
+        raise TooManyCandidates(f"too_many_{key}", total=f"{total:,}", pairs=f"{pairs:,}", most=f"{most:,}",
+                                limit=f"{max_candidates:,}")
     blocked = _blocked_pairs(db_api, people.physical_name, may_reach(model, threshold), backend, step)
     linker.table_management.register_blocked_pairs_for_predict(blocked)
     result = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")

@@ -118,3 +118,54 @@ def test_attack_bad_options_and_files(tmp_path):
         with pytest.raises(CommandError) as caught:
             run(*args)
         assert words in str(caught.value), (args, str(caught.value))
+
+
+@pytest.mark.parametrize("column, placeholder, words", [
+    ("date_of_birth", "1900-01-01", "share one date of birth"),
+    ("document_number", "000000000", "share one document number"),
+])
+def test_attack_a_placeholder_shared_by_many_stops_the_run_and_keeps_the_earlier_pairs(tmp_path, column, placeholder,
+                                                                                        words):
+    """A placeholder shared by many records (a date of birth for unknown ones, a dummy document number) would make
+    billions of pairs at a city's scale: the run stops before comparing any, says which key and how many records
+    share a value, and the earlier pairs file stays as it was."""
+    rows = [r for r in match_records(300, seed=5)]
+    for row in rows[:80]:
+        row[column] = placeholder
+    people = _write(tmp_path / "people.csv", COLUMNS, [[r[c] for c in COLUMNS] for r in rows])
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("id_l,id_r,probability\na,b,0.99\n", encoding="utf-8")
+    with pytest.raises(CommandError) as caught:
+        run("pairs", people, "--out", pairs, "--max-candidates", "2000")
+    said = str(caught.value)
+    assert words in said and "up to 80 records" in said and "limit of 2,000" in said and "--max-candidates" in said
+    assert placeholder not in said and rows[0]["family_name"] not in said  # no value from the file
+    assert pairs.read_text(encoding="utf-8") == "id_l,id_r,probability\na,b,0.99\n"
+    assert not (tmp_path / "pairs.csv.partial").exists()
+    out, _ = run("pairs", people, "--out", pairs)  # under the default limit the same file runs
+    assert "pairs at probability" in out and pairs.read_text(encoding="utf-8").startswith("id_l,id_r,probability")
+
+
+def test_the_pairs_file_appears_whole_or_not_at_all(tmp_path):
+    from cityid.matching.batch import write_pairs
+
+    out = tmp_path / "pairs.csv"
+    out.write_text("earlier\n", encoding="utf-8")
+
+    def failing():
+        yield ("a", "b", 0.95)
+        raise RuntimeError("stopped half-way")
+
+    with pytest.raises(RuntimeError):
+        write_pairs(out, failing())
+    assert out.read_text(encoding="utf-8") == "earlier\n" and not (tmp_path / "pairs.csv.partial").exists()
+    assert write_pairs(out, iter([("a", "b", 0.95)])) == 1
+    assert out.read_text(encoding="utf-8").splitlines() == ["id_l,id_r,probability", "a,b,0.950000"]
+
+
+def test_max_candidates_must_be_a_whole_number_above_zero(tmp_path):
+    good = _write(tmp_path / "ok.csv", ("id", "given_name"), [("1", "Ana")])
+    for value in ("0", "-5", "many", "1.5"):
+        with pytest.raises(CommandError) as caught:
+            run("pairs", good, "--out", tmp_path / "p.csv", "--max-candidates", value)
+        assert "whole number above zero" in str(caught.value)

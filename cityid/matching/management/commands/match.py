@@ -1,3 +1,4 @@
+import argparse
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from cityid.matching.batch import (
     write_pairs,
 )
 from cityid.matching.scorer import FIELDS, Model
+from cityid.matching.splink_model import MAX_CANDIDATES
 
 batch_messages.register()
 
@@ -25,8 +27,10 @@ HELP = """Duplicate detection in batch: find the pairs of records of one person 
 comparison model, and measure it.
 
   match pairs INPUT.csv --out PAIRS.csv [--threshold P] [--map SRC=DST ...] [--model MODEL.json]
+              [--max-candidates N]
         writes id_l,id_r,probability for every pair judged the same person (probability >= P; default:
-        the model's match threshold)
+        the model's match threshold); stops with a reason, before comparing any, if more than N pairs
+        share a key (a placeholder date of birth, name or document number shared by many records)
   match train INPUT.csv --out MODEL.json [--map SRC=DST ...] [--seed N] [--max-pairs N] [--tf-min-count N]
         trains the model with Splink (u by random sampling, m by expectation maximisation) and prints
         each field's levels and weights
@@ -56,6 +60,17 @@ def _threshold(value: str | None) -> float | None:
     return threshold
 
 
+def _positive(value: str) -> int:
+    """An argparse type: a whole number above zero (``2000000000`` or ``2,000,000,000``)."""
+    try:
+        number = int(value.replace(",", "").replace("_", ""))
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number above zero")
+    return number
+
+
 def _spark() -> Any:
     from cityid.matching.splink_model import spark_session
 
@@ -80,6 +95,8 @@ class Command(RawHelp, CityidCommand):
         pairs.add_argument("--out", required=True, type=Path, metavar="PAIRS.csv")
         pairs.add_argument("--threshold", default=None, metavar="P", help="the least probability of a pair written")
         pairs.add_argument("--model", type=Path, default=None, help="a model file (default: the shipped model)")
+        pairs.add_argument("--max-candidates", type=_positive, default=MAX_CANDIDATES, metavar="N",
+                           help=f"stop before comparing more than N pairs sharing a key (default {MAX_CANDIDATES:,})")
         train = sub.add_parser("train", help="train the comparison model on a CSV file")
         train.add_argument("input", metavar="INPUT.csv", type=Path)
         train.add_argument("--out", required=True, type=Path, metavar="MODEL.json")
@@ -135,7 +152,8 @@ class Command(RawHelp, CityidCommand):
             advance(1)
             people, non_latin = len(records), records.non_latin
             count = write_pairs(options["out"], predict(records.release_table(), model, threshold=threshold,
-                                                        backend=backend, spark=spark, progress=advance))
+                                                        backend=backend, spark=spark, progress=advance,
+                                                        max_candidates=options["max_candidates"]))
         self._note_non_latin(non_latin)
         used = model.thresholds["match"] if threshold is None else threshold
         self.stdout.write(f"{count} pairs at probability >= {used} among {people} records written to "
