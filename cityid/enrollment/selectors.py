@@ -30,6 +30,7 @@ from cityid.enrollment.services import current_rules
 from cityid.ui.pagination import paginate
 from cityid.vault import services as vault
 from cityid.vault.models import RecordKey
+from cityid.vault.providers import get_provider
 from cityid.vault.selectors import record_keys_matching_any
 
 
@@ -819,6 +820,15 @@ def read_applicant_for_reason(*, applicant: Applicant, actor: Actor | None, purp
 def applicants_by_id(ids: list[int]) -> dict[int, Applicant]:
     """The applicants with these ids (no personal data: their sealed columns stay sealed)."""
     return Applicant.objects.in_bulk(list(ids))
+
+
+def applicants_with_data(ids: list[int]) -> set[int]:
+    """Those of the applicants ``ids`` whose ``application`` record is not destroyed: it is still stored and its
+    key is live (a disposition run destroys the key first, then deletes the record). Reads no personal data."""
+    live = set(get_provider().key_ids())
+    rows = (Applicant.objects.filter(pk__in=list(ids), personal_record__isnull=False)
+            .values_list("pk", "personal_record__key_id"))  # fmt: skip
+    return {pk for pk, key_id in rows if key_id in live}
 
 
 def application_of(public_id: str) -> Application | None:

@@ -254,6 +254,26 @@ def test_decisions_are_kept_as_labels(staff):
     assert (label["decision"], label["same"], label["kind"]) == ("fraud", True, "duplicate")
 
 
+def test_attack_a_destroyed_applicants_decision_leaves_the_labels(staff):
+    """The labels are pseudonymous ids beside a decision (fraud, say): once the city destroys one side's data, the
+    pair leaves the labels, whether the run has only destroyed the key or has deleted the record too."""
+    from cityid.matching.selectors import labelled_pairs
+    from cityid.vault.services import delete_records_of_key
+
+    first = enroll(staff, person(0))
+    second = enroll(staff, person(0, given_name="Oluwasegun"))
+    services.decide(alert=Alert.objects.get(), actor=staff["fraud_analyst"], decision="fraud", position=1)
+    analyst = staff["fraud_analyst"]
+    assert len(labelled_pairs(actor=analyst)) == 1
+    key_id = _key_id(first)
+    vault.destroy_key(key_id)  # a disposition run: the key first
+    assert labelled_pairs(actor=analyst) == []
+    delete_records_of_key(key_id)  # then the records
+    assert labelled_pairs(actor=analyst) == []
+    assert str(first.applicant.public_id) not in str(labelled_pairs(actor=analyst))
+    assert second.applicant.public_id  # the other applicant is still there, only the pair has gone
+
+
 def test_an_imported_approval_of_a_near_duplicate_is_kept_and_left_for_an_analyst(staff):
     """Migrating a program imports its decisions as history: a held duplicate is not refused (that would lose the
     record and stop `cityid seed` and the import), it is stored with its card and its alert waits for an analyst."""
