@@ -25,7 +25,7 @@ from typing import Any
 
 from cityid.core.errors import CityidError
 from cityid.matching.records import PersonRecord, normal_document_number
-from cityid.matching.splink_model import DUCKDB_CONFIG
+from cityid.matching.splink_model import connect
 
 COLUMNS = ("id", "given_name", "family_name", "date_of_birth", "address_line1", "city", "postcode",
            "document_number")  # fmt: skip
@@ -186,7 +186,7 @@ def read_people(path: Path, mapping: Mapping[str, str] | None = None, *, key: by
 
     names = _columns(_header(_first_line(path), path), dict(mapping or {}))
     key = key or secrets.token_bytes(32)
-    con = duckdb.connect(config=DUCKDB_CONFIG)
+    con = connect()
     types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names)))
     column = {name: f"nullif(trim(c{i}), '')" for i, name in enumerate(names)}
 

@@ -149,15 +149,14 @@ def compare(*, alert: Alert, actor: Actor | None, position: Any) -> SideBySide:
 
 def labelled_pairs(*, actor: Actor | None) -> list[dict[str, Any]]:
     """The analysts' decisions as labels, pseudonymous ids only, and only of applicants whose data is not destroyed:
-    ``left``/``right`` (applicants' public ids),
-    ``decision``, ``same`` (whether the analyst found them one person), the alert's kind,
-    its score and the model version it was scored with. For ``cityid match evaluate`` and retraining."""
+    ``left``/``right`` (applicants' public ids), ``decision``, ``same`` (whether the analyst found them one
+    person), the alert's kind, its score and the model version it was scored with. For ``cityid match evaluate``
+    and retraining."""
     authorize(actor, "matching.review")
     pairs = list(AlertPair.objects.exclude(decision="").filter(alert__applicant__isnull=False)
                  .select_related("alert__applicant", "other").order_by("decided_at", "pk"))  # fmt: skip
     # a destroyed applicant leaves the labels too: their id beside a decision (fraud, say) outliving their data
-    kept = enrollment.applicants_with_data([id_ for p in pairs for id_ in (p.alert.applicant_id, p.other_id)
-                                            if id_ is not None])  # fmt: skip
+    kept = enrollment.applicants_with_data([i for p in pairs for i in (p.alert.applicant_id, p.other_id) if i])
     rows = []
     for pair in pairs:
         applicant = pair.alert.applicant

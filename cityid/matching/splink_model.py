@@ -49,16 +49,26 @@ from cityid.matching.scorer import (
 )
 
 BACKENDS = ("duckdb", "spark")
-#: DuckDB writes what does not fit in memory to ``.tmp`` in the working directory, in clear: names, dates of birth
-#: and addresses on disk. The matcher's connections never do (a run too big for memory stops with an error).
-NO_SPILL: dict[str, str | bool | int | float | list[str]] = {"temp_directory": ""}
-#: The matcher's DuckDB connections: no spill, and memory DuckDB frees is handed back to the system at once (by
-#: default its allocator keeps up to 128 MB a thread, and big frees, for reuse: 1,000,000 records peaked about
-#: 150 MB higher).
+#: The matcher's DuckDB connections (:func:`connect`). DuckDB writes what does not fit in memory to ``.tmp`` in the
+#: working directory, in clear: names, dates of birth and addresses on disk; these connections never spill (a run too
+#: big for memory stops with an error). And memory DuckDB frees goes back to the system at once (by default its
+#: allocator keeps up to 128 MB a thread, and big frees, for reuse: 1,000,000 records peaked about 150 MB higher).
 DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {
-    **NO_SPILL, "allocator_background_threads": True, "allocator_flush_threshold": "32MB",
+    "temp_directory": "", "allocator_background_threads": True, "allocator_flush_threshold": "32MB",
     "allocator_bulk_deallocation_flush_threshold": "32MB",
 }
+
+
+def connect(*, ordered: bool = True) -> Any:
+    """A DuckDB connection of the matcher: :data:`DUCKDB_CONFIG`, and no progress bar of DuckDB's own (``cityid
+    match pairs`` draws one; DuckDB's would garble it). ``ordered=False`` lets DuckDB return rows in any order."""
+    import duckdb
+
+    con = duckdb.connect(config={"preserve_insertion_order": ordered, **DUCKDB_CONFIG})
+    con.execute("SET enable_progress_bar = false")  # a per-connection setting: not accepted in the config
+    return con
+
+
 #: The least m of a level: EM gives 0 to a level it saw no match at, which would make one field's
 #: disagreement (a new document, a new address) outweigh all the others.
 MIN_M = 0.001
@@ -503,10 +513,9 @@ def _normalise_sql() -> str:
 
 def normalised_table(raw: Any) -> Any:
     """:data:`COLUMNS` (a ``pyarrow`` table, empty fields null) of a :func:`raw_table`."""
-    import duckdb
     import pyarrow as pa
 
-    con = duckdb.connect(config=DUCKDB_CONFIG)
+    con = connect()
     con.register("raw", raw)
     strings, lists, integers = pa.string(), pa.list_(pa.string()), pa.int64()
 
@@ -571,12 +580,9 @@ def _db_api(backend: str, spark: Any = None, *, ordered: bool = True) -> Any:
     """Splink's database API; ``ordered=False`` lets DuckDB return rows in any order (prediction: the pairs are a
     set), which spares it buffering whole intermediate results to keep their order."""
     if backend == "duckdb":
-        import duckdb
         from splink import DuckDBAPI
 
-        con = duckdb.connect(config={"preserve_insertion_order": ordered, **DUCKDB_CONFIG})
-        con.execute("SET enable_progress_bar = false")  # the command draws its own (DuckDB's would garble it)
-        return DuckDBAPI(con)
+        return DuckDBAPI(connect(ordered=ordered))
     if backend == "spark":
         from splink import SparkAPI
 

@@ -119,10 +119,9 @@ class Command(RawHelp, CityidCommand):
         subcommand = options["subcommand"]
         getattr(self, f"_{subcommand}")(options)
 
-    def _read(self, options: dict) -> People:
-        people = read_people(options["input"], parse_mapping(options["map"]))
-        self._note_non_latin(people.non_latin)
-        return people
+    @staticmethod
+    def _read(options: dict) -> People:
+        return read_people(options["input"], parse_mapping(options["map"]))
 
     def _note_non_latin(self, count: int) -> None:
         if count:
@@ -148,7 +147,7 @@ class Command(RawHelp, CityidCommand):
         model = self._load_model(options["model"])
         backend, spark = self._backend()
         with progress_bar("finding pairs", PREDICT_STEPS + 1) as advance:
-            records = read_people(options["input"], parse_mapping(options["map"]))
+            records = self._read(options)
             advance(1)
             people, non_latin = len(records), records.non_latin
             count = write_pairs(options["out"], predict(records.release_table(), model, threshold=threshold,
@@ -165,6 +164,7 @@ class Command(RawHelp, CityidCommand):
         if options["tf_min_count"] < 2:
             raise CommandError("--tf-min-count must be at least 2 (a name held by one person identifies them)")
         records = self._read(options)
+        self._note_non_latin(records.non_latin)
         if len(records) < 10:
             raise BatchInputError("too_few", count=len(records))
         backend, spark = self._backend()
